@@ -1,0 +1,245 @@
+/**
+ * The one place that opens the C library.
+ *
+ * Every system call the daemon makes goes through {@link LIBC_SYMBOLS}; the
+ * typed wrappers in this folder turn return codes into results or
+ * {@link SyscallError}s. Nothing outside `ffi/` touches `Deno.dlopen`.
+ *
+ * @module
+ */
+
+/**
+ * Symbols taken from glibc. Each parameter is commented with its C type.
+ *
+ * All calls are synchronous except `epoll_wait_blocking`: errno is
+ * thread-local and Deno runs `nonblocking` calls on a worker thread, so errno
+ * is only trustworthy after a synchronous call (see docs/deno-ffi notes).
+ */
+export const LIBC_SYMBOLS = {
+  /** int *__errno_location(void); */
+  __errno_location: { parameters: [], result: "pointer" },
+  /** char *strerror(int errnum); */
+  strerror: { parameters: ["i32" /* int errnum */], result: "pointer" },
+
+  socket: {
+    parameters: [
+      "i32", // int domain
+      "i32", // int type
+      "i32", // int protocol
+    ],
+    result: "i32",
+  },
+  bind: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct sockaddr *addr
+      "u32", // socklen_t addrlen
+    ],
+    result: "i32",
+  },
+  close: { parameters: ["i32" /* int fd */], result: "i32" },
+  setsockopt: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int level
+      "i32", // int optname
+      "buffer", // const void *optval
+      "u32", // socklen_t optlen
+    ],
+    result: "i32",
+  },
+  getsockopt: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int level
+      "i32", // int optname
+      "buffer", // void *optval
+      "buffer", // socklen_t *optlen
+    ],
+    result: "i32",
+  },
+  getsockname: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr
+      "buffer", // socklen_t *addrlen
+    ],
+    result: "i32",
+  },
+  sendto: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const void *buf
+      "usize", // size_t len
+      "i32", // int flags
+      "buffer", // const struct sockaddr *dest_addr (NULL for connected/netlink)
+      "u32", // socklen_t addrlen
+    ],
+    result: "isize",
+  },
+  recvfrom: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // void *buf
+      "usize", // size_t len
+      "i32", // int flags
+      "buffer", // struct sockaddr *src_addr
+      "buffer", // socklen_t *addrlen
+    ],
+    result: "isize",
+  },
+
+  epoll_create1: { parameters: ["i32" /* int flags */], result: "i32" },
+  epoll_ctl: {
+    parameters: [
+      "i32", // int epfd
+      "i32", // int op
+      "i32", // int fd
+      "buffer", // struct epoll_event *event
+    ],
+    result: "i32",
+  },
+  /**
+   * int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+   *                int timeout);
+   *
+   * The only call that may block, so it runs on Deno's worker pool. Its errno
+   * is unreadable from the main thread; callers treat -1 as "look again".
+   */
+  epoll_wait_blocking: {
+    name: "epoll_wait",
+    parameters: [
+      "i32", // int epfd
+      "buffer", // struct epoll_event *events
+      "i32", // int maxevents
+      "i32", // int timeout (ms)
+    ],
+    result: "i32",
+    nonblocking: true,
+  },
+  eventfd: {
+    parameters: [
+      "u32", // unsigned int initval
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
+  read: {
+    parameters: [
+      "i32", // int fd
+      "buffer", // void *buf
+      "usize", // size_t count
+    ],
+    result: "isize",
+  },
+  write: {
+    parameters: [
+      "i32", // int fd
+      "buffer", // const void *buf
+      "usize", // size_t count
+    ],
+    result: "isize",
+  },
+
+  /** unsigned int if_nametoindex(const char *ifname); */
+  if_nametoindex: { parameters: ["buffer" /* const char *ifname */], result: "u32" },
+  getifaddrs: {
+    parameters: ["buffer" /* struct ifaddrs **ifap */],
+    result: "i32",
+  },
+  freeifaddrs: {
+    parameters: ["pointer" /* struct ifaddrs *ifa */],
+    result: "void",
+  },
+  getaddrinfo: {
+    parameters: [
+      "buffer", // const char *node (NULL allowed)
+      "buffer", // const char *service (NULL allowed)
+      "buffer", // const struct addrinfo *hints
+      "buffer", // struct addrinfo **res
+    ],
+    result: "i32",
+  },
+  freeaddrinfo: {
+    parameters: ["pointer" /* struct addrinfo *res */],
+    result: "void",
+  },
+  /** const char *gai_strerror(int errcode); */
+  gai_strerror: { parameters: ["i32" /* int errcode */], result: "pointer" },
+
+  /** void openlog(const char *ident, int option, int facility); */
+  openlog: {
+    parameters: [
+      "buffer", // const char *ident (must stay alive: glibc keeps the pointer)
+      "i32", // int option
+      "i32", // int facility
+    ],
+    result: "void",
+  },
+  /** void syslog(int priority, const char *format, ...); called as "%s", msg. */
+  syslog: {
+    parameters: [
+      "i32", // int priority
+      "buffer", // const char *format
+      "buffer", // const char *msg (the single vararg)
+    ],
+    result: "void",
+  },
+  /** void closelog(void); */
+  closelog: { parameters: [], result: "void" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The raw symbol table, as `Deno.dlopen` returns it. */
+export type LibcSymbols = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
+
+/** Shared-object names tried, in order, when opening the C library. */
+const LIBC_NAMES = ["libc.so.6", "libc.so"];
+
+/**
+ * An opened C library. Create one per process with {@link Libc.open} and pass
+ * it to everything that needs the system; close it on shutdown.
+ */
+export class Libc {
+  readonly symbols: LibcSymbols;
+  readonly #library: Deno.DynamicLibrary<typeof LIBC_SYMBOLS>;
+  readonly #errnoView: Deno.UnsafePointerView;
+
+  private constructor(library: Deno.DynamicLibrary<typeof LIBC_SYMBOLS>) {
+    this.#library = library;
+    this.symbols = library.symbols;
+    // __errno_location() is per thread; synchronous calls all run on the
+    // main thread, so its address is fixed for this object's lifetime.
+    const errnoPointer = library.symbols.__errno_location();
+    if (errnoPointer === null) throw new Error("Cannot open the C library: errno has no address");
+    this.#errnoView = new Deno.UnsafePointerView(errnoPointer);
+  }
+
+  /** Opens glibc. Throws an Error naming the library if it cannot. */
+  static open(): Libc {
+    let lastError: unknown;
+    for (const name of LIBC_NAMES) {
+      try {
+        return new Libc(Deno.dlopen(name, LIBC_SYMBOLS));
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new Error(`Cannot open the C library: ${String(lastError)}`);
+  }
+
+  /** errno as left by the last synchronous call on this thread. */
+  errno(): number {
+    return this.#errnoView.getInt32();
+  }
+
+  /** The C library's description of an errno value. */
+  strerror(errno: number): string {
+    const pointer = this.symbols.strerror(errno);
+    return pointer === null ? `errno ${errno}` : Deno.UnsafePointerView.getCString(pointer);
+  }
+
+  /** Unloads the library. No wrapper may be used afterwards. */
+  close(): void {
+    this.#library.close();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Byte layouts of the socket structs the wrappers pass to libc. Pure code:
+ * builders return fresh bytes, parsers read them; no system calls.
+ *
+ * @module
+ */
+
+import { AF_INET, AF_INET6, AF_NETLINK } from "./constants.ts";
+
+const nativeLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Size of `struct sockaddr_storage`, big enough for any address. */
+export const SOCKADDR_STORAGE_SIZE = 128;
+
+/**
+ * struct sockaddr_nl { sa_family_t nl_family; unsigned short nl_pad;
+ *                      __u32 nl_pid; __u32 nl_groups; };  // 12 bytes
+ */
+export function sockaddrNl(portId = 0, groups = 0): Uint8Array {
+  const bytes = new Uint8Array(12);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, AF_NETLINK, nativeLittleEndian);
+  view.setUint32(4, portId, nativeLittleEndian);
+  view.setUint32(8, groups, nativeLittleEndian);
+  return bytes;
+}
+
+/**
+ * struct sockaddr_in { sa_family_t sin_family; in_port_t sin_port (be);
+ *                      struct in_addr sin_addr; char sin_zero[8]; };  // 16 bytes
+ */
+export function sockaddrIn(address: Uint8Array, port: number): Uint8Array {
+  if (address.length !== 4) throw new RangeError("sockaddr_in needs a 4-byte address");
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, AF_INET, nativeLittleEndian);
+  view.setUint16(2, port, false);
+  bytes.set(address, 4);
+  return bytes;
+}
+
+/**
+ * struct sockaddr_in6 { sa_family_t sin6_family; in_port_t sin6_port (be);
+ *                       uint32_t sin6_flowinfo; struct in6_addr sin6_addr;
+ *                       uint32_t sin6_scope_id; };  // 28 bytes
+ */
+export function sockaddrIn6(address: Uint8Array, port: number, scopeId = 0): Uint8Array {
+  if (address.length !== 16) throw new RangeError("sockaddr_in6 needs a 16-byte address");
+  const bytes = new Uint8Array(28);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, AF_INET6, nativeLittleEndian);
+  view.setUint16(2, port, false);
+  bytes.set(address, 8);
+  view.setUint32(24, scopeId, nativeLittleEndian);
+  return bytes;
+}
+
+/** struct ip_mreq { struct in_addr imr_multiaddr; struct in_addr imr_interface; }; */
+export function ipMreq(group: Uint8Array, localAddress: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(8);
+  bytes.set(group, 0);
+  bytes.set(localAddress, 4);
+  return bytes;
+}
+
+/** struct ipv6_mreq { struct in6_addr ipv6mr_multiaddr; unsigned int ipv6mr_interface; }; */
+export function ipv6Mreq(group: Uint8Array, interfaceIndex: number): Uint8Array {
+  const bytes = new Uint8Array(20);
+  bytes.set(group, 0);
+  new DataView(bytes.buffer).setUint32(16, interfaceIndex, nativeLittleEndian);
+  return bytes;
+}
+
+/** A native-endian C int, as setsockopt takes it. */
+export function cInt(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setInt32(0, value, nativeLittleEndian);
+  return bytes;
+}
+
+/** Reads a native-endian C int. */
+export function readCInt(bytes: Uint8Array, offset = 0): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(
+    offset,
+    nativeLittleEndian,
+  );
+}
+
+/** An IP socket address taken apart: family, raw address bytes and port. */
+export interface IpSocketAddress {
+  family: typeof AF_INET | typeof AF_INET6;
+  address: Uint8Array;
+  port: number;
+  scopeId: number;
+}
+
+/**
+ * Reads a sockaddr_in or sockaddr_in6. Returns null for other families or
+ * a length too short for the family.
+ */
+export function parseIpSockaddr(bytes: Uint8Array, length: number): IpSocketAddress | null {
+  if (length < 2) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const family = view.getUint16(0, nativeLittleEndian);
+  if (family === AF_INET && length >= 16) {
+    return {
+      family,
+      address: bytes.slice(4, 8),
+      port: view.getUint16(2, false),
+      scopeId: 0,
+    };
+  }
+  if (family === AF_INET6 && length >= 28) {
+    return {
+      family,
+      address: bytes.slice(8, 24),
+      port: view.getUint16(2, false),
+      scopeId: view.getUint32(24, nativeLittleEndian),
+    };
+  }
+  return null;
+}

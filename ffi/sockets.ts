@@ -1,0 +1,147 @@
+/**
+ * Typed socket calls. Every call is synchronous (so errno is readable) and
+ * every socket is opened non-blocking, so nothing here ever waits: readiness
+ * comes from {@link Reactor}.
+ *
+ * @module
+ */
+
+import { MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./constants.ts";
+import { Errno, SyscallError } from "./errors.ts";
+import type { Libc } from "./libc.ts";
+import { cInt, readCInt, SOCKADDR_STORAGE_SIZE } from "./sockaddr.ts";
+
+/** What {@link Sockets.receive} read: the datagram's length and sender. */
+export interface Received {
+  /** Bytes copied into the buffer. */
+  length: number;
+  /** Bytes the datagram really had (larger than `length` if truncated). */
+  fullLength: number;
+  /** Length of the sender's sockaddr in the address buffer. */
+  addressLength: number;
+}
+
+/**
+ * Socket system calls on an opened {@link Libc}. Failures throw a
+ * {@link SyscallError} naming the operation; "would block" is a value.
+ */
+export class Sockets {
+  readonly #libc: Libc;
+  readonly #lengthCell = new Uint8Array(4);
+  readonly #received: Received = { length: 0, fullLength: 0, addressLength: 0 };
+
+  constructor(libc: Libc) {
+    this.#libc = libc;
+  }
+
+  #fail(operation: string): never {
+    const errno = this.#libc.errno();
+    throw new SyscallError(operation, errno, this.#libc.strerror(errno));
+  }
+
+  /** socket(2), always non-blocking and close-on-exec. */
+  open(domain: number, type: number, protocol: number, label: string): number {
+    const fd = this.#libc.symbols.socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) this.#fail(`socket(${label})`);
+    return fd;
+  }
+
+  /** bind(2). */
+  bind(fd: number, sockaddr: Uint8Array, label: string): void {
+    if (this.#libc.symbols.bind(fd, sockaddr, sockaddr.byteLength) !== 0) {
+      this.#fail(`bind(${label})`);
+    }
+  }
+
+  /** setsockopt(2) with a struct value. */
+  setOption(fd: number, level: number, name: number, value: Uint8Array, label: string): void {
+    if (this.#libc.symbols.setsockopt(fd, level, name, value, value.byteLength) !== 0) {
+      this.#fail(`setsockopt(${label})`);
+    }
+  }
+
+  /** setsockopt(2) with an int value. */
+  setIntOption(fd: number, level: number, name: number, value: number, label: string): void {
+    this.setOption(fd, level, name, cInt(value), label);
+  }
+
+  /** getsockopt(2) of an int option. */
+  getIntOption(fd: number, level: number, name: number, label: string): number {
+    const value = new Uint8Array(4);
+    this.#lengthCell.set(cInt(4));
+    if (this.#libc.symbols.getsockopt(fd, level, name, value, this.#lengthCell) !== 0) {
+      this.#fail(`getsockopt(${label})`);
+    }
+    return readCInt(value);
+  }
+
+  /** getsockname(2): the socket's own address, as sockaddr bytes. */
+  localAddress(fd: number, label: string): Uint8Array {
+    const address = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+    this.#lengthCell.set(cInt(address.byteLength));
+    if (this.#libc.symbols.getsockname(fd, address, this.#lengthCell) !== 0) {
+      this.#fail(`getsockname(${label})`);
+    }
+    return address.subarray(0, readCInt(this.#lengthCell));
+  }
+
+  /**
+   * sendto(2) without waiting. Returns the bytes sent, or `null` if the
+   * socket's buffer is full (EAGAIN). `destination` null sends to the
+   * connected peer (or, on netlink, to the kernel).
+   */
+  send(fd: number, data: Uint8Array, destination: Uint8Array | null, label: string): number | null {
+    const sent = this.#libc.symbols.sendto(
+      fd,
+      data,
+      BigInt(data.byteLength),
+      MSG_DONTWAIT,
+      destination,
+      destination === null ? 0 : destination.byteLength,
+    );
+    if (sent < 0n) {
+      if (this.#libc.errno() === Errno.EAGAIN) return null;
+      this.#fail(`sendto(${label})`);
+    }
+    return Number(sent);
+  }
+
+  /**
+   * recvfrom(2) without waiting. Returns `null` when nothing is queued
+   * (EAGAIN). The returned object is reused by the next call.
+   *
+   * `flags` may add MSG_TRUNC so that `fullLength` reports oversized
+   * datagrams.
+   */
+  receive(
+    fd: number,
+    buffer: Uint8Array,
+    address: Uint8Array | null,
+    flags: number,
+    label: string,
+  ): Received | null {
+    this.#lengthCell.set(cInt(address === null ? 0 : address.byteLength));
+    const got = this.#libc.symbols.recvfrom(
+      fd,
+      buffer,
+      BigInt(buffer.byteLength),
+      MSG_DONTWAIT | flags,
+      address,
+      address === null ? null : this.#lengthCell,
+    );
+    if (got < 0n) {
+      if (this.#libc.errno() === Errno.EAGAIN) return null;
+      this.#fail(`recvfrom(${label})`);
+    }
+    const fullLength = Number(got);
+    this.#received.fullLength = fullLength;
+    this.#received.length = Math.min(fullLength, buffer.byteLength);
+    this.#received.addressLength = address === null ? 0 : readCInt(this.#lengthCell);
+    return this.#received;
+  }
+
+  /** close(2). Errors are reported but the descriptor is gone either way. */
+  close(fd: number, label: string): void {
+    if (this.#libc.symbols.close(fd) !== 0) this.#fail(`close(${label})`);
+  }
+}
