@@ -1,0 +1,118 @@
+/**
+ * The Netlink socket's configuration file (MODSOCKET in joold(8)): which
+ * Jool instance to synchronize.
+ *
+ * @example
+ * ```jsonc
+ * { "instance": "default", "enable ss": true }
+ * ```
+ *
+ * @module
+ */
+
+import { ConfigError } from "./errors.ts";
+import {
+  type JsonMember,
+  jsonTypeName,
+  parseConfigObject,
+  readConfigFile,
+  selectKeys,
+} from "./json_file.ts";
+
+/** The instance Jool and the reference daemon assume when none is named. */
+export const DEFAULT_INSTANCE = "default";
+
+/** Kernel INAME_MAX_SIZE (16) less the terminating NUL. */
+export const MAX_INSTANCE_LENGTH = 15;
+
+/**
+ * A checked modsocket file. New keys become new fields, each with a
+ * default, so that existing files stay valid.
+ */
+export interface ModsocketConfig {
+  /** The path the configuration came from, as the user gave it. */
+  file: string;
+  /** The Jool instance's name: 1 to 15 printable ASCII characters. */
+  instance: string;
+  /** `"enable ss"`: whether the daemon turns session synchronization on in the instance. */
+  enableSs: boolean;
+}
+
+/** A checked configuration and the warnings (unknown keys) met on the way. */
+export interface ModsocketResult {
+  config: ModsocketConfig;
+  /** One line each, ready to print. */
+  warnings: string[];
+}
+
+/** Each key: its name in the file and how it fills the config. */
+const FIELDS = {
+  "instance": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    config.instance = parseInstance(member, file);
+  },
+  "enable ss": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    config.enableSs = parseBoolean(member, file);
+  },
+} as const;
+
+/**
+ * Checks the text of a modsocket file.
+ *
+ * @param text The file's contents (JSON with comments and trailing commas).
+ * @param file The path to name in messages, as the user gave it.
+ * @throws {ConfigError} At the first problem, e.g.
+ * `mod.json: "instance": must be a string, got a number`.
+ */
+export function parseModsocketConfig(text: string, file: string): ModsocketResult {
+  const { found, warnings } = selectKeys(parseConfigObject(text, file), file, Object.keys(FIELDS));
+  const config: ModsocketConfig = { file, instance: DEFAULT_INSTANCE, enableSs: true };
+  for (const [key, apply] of Object.entries(FIELDS)) {
+    const member = found.get(key);
+    if (member !== undefined) apply(member, file, config);
+  }
+  return { config, warnings };
+}
+
+/**
+ * Reads and checks a modsocket file.
+ *
+ * @throws {ConfigError} If the file cannot be read or is not a valid
+ * configuration; see {@link parseModsocketConfig}.
+ */
+export async function loadModsocketConfig(file: string): Promise<ModsocketResult> {
+  return parseModsocketConfig(await readConfigFile(file), file);
+}
+
+/**
+ * The kernel takes any byte from 32 up (and a signed `char` turns UTF-8 into
+ * negative, refused bytes), so printable ASCII is what works.
+ */
+function parseInstance(member: JsonMember, file: string): string {
+  const value = member.value;
+  const fail = (problem: string): never => {
+    throw new ConfigError(file, member.key, problem);
+  };
+  if (typeof value !== "string") return fail(`must be a string, got ${jsonTypeName(value)}`);
+  if (value === "") return fail("must not be empty");
+  if (!/^[\x20-\x7e]+$/.test(value)) {
+    return fail(`must be printable ASCII characters only, got ${JSON.stringify(value)}`);
+  }
+  if (value.length > MAX_INSTANCE_LENGTH) {
+    return fail(
+      `must be at most ${MAX_INSTANCE_LENGTH} characters long, got ${value.length} ` +
+        `(${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+function parseBoolean(member: JsonMember, file: string): boolean {
+  const value = member.value;
+  if (typeof value === "boolean") return value;
+  const hint = value === "true" || value === "false" ? `; write ${value} without quotes` : "";
+  throw new ConfigError(
+    file,
+    member.key,
+    `must be true or false, got ${jsonTypeName(value)}${hint}`,
+  );
+}

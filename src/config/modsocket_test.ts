@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "./errors.ts";
+import { loadModsocketConfig, parseModsocketConfig } from "./modsocket.ts";
+
+Deno.test("parseModsocketConfig rejects bad files with one precise line", () => {
+  const table: [string, string][] = [
+    ["", "mod.json: the file is empty; it must hold a JSON object"],
+    ['"default"', "mod.json: the top level must be a JSON object"],
+    ['[{"instance": "default"}]', "mod.json: the top level must be a JSON object"],
+    ['{ "instance": "default" ', "mod.json:1:25: syntax error: close brace expected"],
+    ['{ "instance": default }', "mod.json:1:15: syntax error: invalid symbol"],
+    ['{\n  "instance": "a\nb"\n}', "mod.json:2:15: syntax error: unexpected end of string"],
+    ['{ "instance": 5 }', 'mod.json: "instance": must be a string, got a number'],
+    ['{ "instance": null }', 'mod.json: "instance": must be a string, got null'],
+    ['{ "instance": true }', 'mod.json: "instance": must be a string, got a boolean'],
+    ['{ "instance": "" }', 'mod.json: "instance": must not be empty'],
+    [
+      '{ "instance": "sixteen-letters!" }',
+      'mod.json: "instance": must be at most 15 characters long, got 16 ("sixteen-letters!")',
+    ],
+    [
+      '{ "instance": "ñandú" }',
+      'mod.json: "instance": must be printable ASCII characters only, got "ñandú"',
+    ],
+    [
+      '{ "instance": "a\\tb" }',
+      'mod.json: "instance": must be printable ASCII characters only, got "a\\tb"',
+    ],
+    [
+      '{ "INSTANCE": "a", "instance": "b" }',
+      'mod.json: "instance": is given more than once (also as "INSTANCE")',
+    ],
+    [
+      '{ "enable ss": "true" }',
+      'mod.json: "enable ss": must be true or false, got a string; write true without quotes',
+    ],
+    ['{ "enable ss": 1 }', 'mod.json: "enable ss": must be true or false, got a number'],
+    ['{ "enable ss": "yes" }', 'mod.json: "enable ss": must be true or false, got a string'],
+  ];
+  const wrong: string[] = [];
+  for (const [text, expected] of table) {
+    let actual: string;
+    try {
+      parseModsocketConfig(text, "mod.json");
+      actual = "(no error)";
+    } catch (error) {
+      actual = error instanceof ConfigError ? error.message : `(not a ConfigError) ${error}`;
+    }
+    if (actual !== expected) wrong.push(`${text}\n  expected: ${expected}\n  actual:   ${actual}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("parseModsocketConfig reads the man page's example", () => {
+  assert.deepEqual(parseModsocketConfig('{ "instance": "default" }', "modsocket.json"), {
+    config: { file: "modsocket.json", instance: "default", enableSs: true },
+    warnings: [],
+  });
+});
+
+Deno.test("parseModsocketConfig fills defaults", () => {
+  assert.deepEqual(parseModsocketConfig("{}", "m.json").config, {
+    file: "m.json",
+    instance: "default",
+    enableSs: true,
+  });
+});
+
+Deno.test("parseModsocketConfig reads every key, in any case, with comments", () => {
+  const text = `{
+    // The instance added with "jool instance add nat64-site-a".
+    "Instance": "nat64-site-a.15",
+    "enable SS": false, /* the operator enables it */
+  }`;
+  assert.deepEqual(parseModsocketConfig(text, "m.json"), {
+    config: { file: "m.json", instance: "nat64-site-a.15", enableSs: false },
+    warnings: [],
+  });
+});
+
+Deno.test("parseModsocketConfig accepts any printable ASCII instance name", () => {
+  for (const instance of ["a", " ", "~!@#$%^&*()_+{}", "Default", "x y"]) {
+    const text = JSON.stringify({ instance });
+    assert.equal(parseModsocketConfig(text, "m.json").config.instance, instance);
+  }
+});
+
+Deno.test("parseModsocketConfig warns about unknown keys and ignores them", () => {
+  const text = '{ "instanse": "x", "iname": "y", "enable-ss": false, "instance": "z" }';
+  assert.deepEqual(parseModsocketConfig(text, "mod.json"), {
+    config: { file: "mod.json", instance: "z", enableSs: true },
+    warnings: [
+      'mod.json: unknown key "instanse" ignored (did you mean "instance"?)',
+      'mod.json: unknown key "iname" ignored',
+      'mod.json: unknown key "enable-ss" ignored (did you mean "enable ss"?)',
+    ],
+  });
+});
+
+Deno.test("loadModsocketConfig reads the file and names it as given", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const path = `${directory}/mod.json`;
+    await Deno.writeTextFile(path, '\ufeff{ "instance": "site-b" }\n');
+    assert.deepEqual(await loadModsocketConfig(path), {
+      config: { file: path, instance: "site-b", enableSs: true },
+      warnings: [],
+    });
+    await assert.rejects(
+      () => loadModsocketConfig(directory),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.message, `${directory}: cannot read the file: Is a directory`);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});

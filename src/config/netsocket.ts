@@ -1,0 +1,357 @@
+/**
+ * The network socket's configuration file (NETSOCKET in joold(8)): which
+ * multicast group and port the sessions travel on, through which interfaces,
+ * and with which TTL.
+ *
+ * @example
+ * ```jsonc
+ * {
+ *   "multicast address": "233.252.0.64",
+ *   "multicast port": "6464",
+ *   "in interface": "192.0.2.1",  // IPv4 group: an address of the interface
+ *   "out interface": "192.0.2.1",
+ *   "ttl": 3
+ * }
+ * ```
+ *
+ * @module
+ */
+
+import { formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import type { NetworkEnvironment } from "./environment.ts";
+import { ConfigError } from "./errors.ts";
+import {
+  type JsonMember,
+  jsonTypeName,
+  parseConfigObject,
+  readConfigFile,
+  selectKeys,
+} from "./json_file.ts";
+
+/** The keys of the file, in the order they are checked. */
+const KEYS = ["multicast address", "multicast port", "in interface", "out interface", "ttl"];
+
+/** TTL (IPv4) or hop limit (IPv6) when the file gives none, as in the C daemon. */
+export const DEFAULT_TTL = 1;
+
+/**
+ * Where multicast traffic enters or leaves.
+ *
+ * - For an IPv4 group, an address the interface holds (ip_mreq.imr_interface
+ *   and IP_MULTICAST_IF take an `in_addr`), and the interface that holds it.
+ * - For an IPv6 group, the interface by name and index (ipv6_mreq and
+ *   IPV6_MULTICAST_IF take an index).
+ */
+export type InterfaceChoice =
+  | {
+    kind: "address";
+    /** The value as written in the file. */
+    text: string;
+    /** 4 address bytes. */
+    address: Uint8Array;
+    /** The interface holding the address, e.g. `eth0`. */
+    name: string;
+  }
+  | {
+    kind: "name";
+    /** The interface name as written in the file. */
+    text: string;
+    /** if_nametoindex() of the name; never 0. */
+    index: number;
+  };
+
+/** A checked netsocket file. */
+export interface NetsocketConfig {
+  /** The path the configuration came from, as the user gave it. */
+  file: string;
+  /** The multicast group's family; it decides how the interfaces are given. */
+  family: "ipv4" | "ipv6";
+  /** The group in canonical text (RFC 5952 for IPv6), e.g. `ff08::db8:64:64`. */
+  address: string;
+  /** The group's 4 or 16 bytes. */
+  group: Uint8Array;
+  /** UDP port, 1 to 65535. */
+  port: number;
+  /** Where to join the group; null lets the kernel choose. */
+  inInterface: InterfaceChoice | null;
+  /** Where to send to the group; null lets the kernel choose. */
+  outInterface: InterfaceChoice | null;
+  /** Multicast TTL / hop limit, 0 to 255. */
+  ttl: number;
+}
+
+/** A checked configuration and the warnings (unknown keys) met on the way. */
+export interface NetsocketResult {
+  config: NetsocketConfig;
+  /** One line each, ready to print. */
+  warnings: string[];
+}
+
+/**
+ * Checks the text of a netsocket file.
+ *
+ * `"in interface": "0.0.0.0"` (INADDR_ANY) for an IPv4 group means the same
+ * as leaving the key out, and gives null.
+ *
+ * @param text The file's contents (JSON with comments and trailing commas).
+ * @param file The path to name in messages, as the user gave it.
+ * @param env The machine whose interfaces and services the names refer to.
+ * @throws {ConfigError} At the first problem, e.g.
+ * `net.json: "multicast address": is required`.
+ */
+export function parseNetsocketConfig(
+  text: string,
+  file: string,
+  env: NetworkEnvironment,
+): NetsocketResult {
+  const { found, warnings } = selectKeys(parseConfigObject(text, file), file, KEYS);
+
+  const addressMember = found.get("multicast address");
+  if (addressMember === undefined) throw new ConfigError(file, "multicast address", "is required");
+  const group = parseGroup(addressMember, file);
+  const family = group.length === 4 ? "ipv4" : "ipv6";
+
+  const portMember = found.get("multicast port");
+  if (portMember === undefined) {
+    throw new ConfigError(
+      file,
+      "multicast port",
+      "is required (joold 4.1 used 6400 when it was missing)",
+    );
+  }
+  const port = parsePort(portMember, file, env);
+
+  const interfaceOf = (key: string): InterfaceChoice | null => {
+    const member = found.get(key);
+    if (member === undefined) return null;
+    const value = member.value;
+    if (typeof value !== "string") {
+      throw new ConfigError(file, member.key, `must be a string, got ${jsonTypeName(value)}`);
+    }
+    if (value === "") {
+      throw new ConfigError(
+        file,
+        member.key,
+        "must not be empty; leave the key out to let the kernel choose",
+      );
+    }
+    return family === "ipv4"
+      ? ipv4Interface(value, member.key, file, env)
+      : ipv6Interface(value, member.key, file, env);
+  };
+  const inInterface = interfaceOf("in interface");
+  const outInterface = interfaceOf("out interface");
+
+  const ttlMember = found.get("ttl");
+  const ttl = ttlMember === undefined ? DEFAULT_TTL : parseTtl(ttlMember, file);
+
+  const address = family === "ipv4" ? formatIPv4(group) : formatIPv6(group);
+  return {
+    config: { file, family, address, group, port, inInterface, outInterface, ttl },
+    warnings,
+  };
+}
+
+/**
+ * Reads and checks a netsocket file.
+ *
+ * @throws {ConfigError} If the file cannot be read or is not a valid
+ * configuration; see {@link parseNetsocketConfig}.
+ */
+export async function loadNetsocketConfig(
+  file: string,
+  env: NetworkEnvironment,
+): Promise<NetsocketResult> {
+  return parseNetsocketConfig(await readConfigFile(file), file, env);
+}
+
+/** The multicast group: a numeric IPv4 or IPv6 multicast address. */
+function parseGroup(member: JsonMember, file: string): Uint8Array {
+  const fail = (problem: string): never => {
+    throw new ConfigError(file, member.key, problem);
+  };
+  const value = member.value;
+  if (typeof value !== "string") return fail(`must be a string, got ${jsonTypeName(value)}`);
+  const bytes = parseIPv4(value) ?? parseIPv6(value);
+  if (bytes === null) {
+    const percent = value.indexOf("%");
+    if (percent > 0 && parseIPv6(value.slice(0, percent)) !== null) {
+      return fail(
+        `must not have a zone index, got ${JSON.stringify(value)}; ` +
+          `name the interface in "in interface" and "out interface" instead`,
+      );
+    }
+    const slash = value.indexOf("/");
+    if (slash > 0 && (parseIPv4(value.slice(0, slash)) ?? parseIPv6(value.slice(0, slash)))) {
+      return fail(`must be one address, not a prefix, got ${JSON.stringify(value)}`);
+    }
+    return fail(`must be a numeric IPv4 or IPv6 address, got ${JSON.stringify(value)}`);
+  }
+  if (!isMulticast(bytes)) {
+    const mapped = bytes.length === 16 && isIPv4Mapped(bytes) ? bytes.subarray(12) : null;
+    if (mapped !== null && isMulticast(mapped)) {
+      return fail(
+        `must be a multicast address, got the IPv4-mapped ${JSON.stringify(value)}; ` +
+          `write the IPv4 group as ${JSON.stringify(formatIPv4(mapped))}`,
+      );
+    }
+    return fail(
+      `must be a multicast address (224.0.0.0/4 or ff00::/8), got ${JSON.stringify(value)}`,
+    );
+  }
+  return bytes;
+}
+
+/** ::ffff:0:0/96. */
+function isIPv4Mapped(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff &&
+    bytes[11] === 0xff;
+}
+
+/** A JSON integer, a numeric string or an /etc/services name. */
+function parsePort(member: JsonMember, file: string, env: NetworkEnvironment): number {
+  const value = member.value;
+  const range = "must be a port number from 1 to 65535";
+  if (typeof value === "number") {
+    if (!Number.isInteger(value) || value < 1 || value > 65535) {
+      throw new ConfigError(file, member.key, `${range}, got ${member.raw}`);
+    }
+    return value;
+  }
+  if (typeof value !== "string") {
+    throw new ConfigError(
+      file,
+      member.key,
+      `must be a string or an integer, got ${jsonTypeName(value)}`,
+    );
+  }
+  const quoted = JSON.stringify(value);
+  if (/^[0-9]+$/.test(value)) {
+    const port = Number(value);
+    if (port < 1 || port > 65535) {
+      throw new ConfigError(file, member.key, `${range}, got ${quoted}`);
+    }
+    return port;
+  }
+  // getaddrinfo() would read " 53" and "+53" as numbers; nobody means them as names.
+  if (value === "" || /^[+-]/.test(value) || hasSpaceOrControl(value)) {
+    throw new ConfigError(file, member.key, `${range} or a service name, got ${quoted}`);
+  }
+  const port = env.resolveService(value);
+  if (port === null) {
+    throw new ConfigError(
+      file,
+      member.key,
+      `${range} or a UDP service name from /etc/services, got ${quoted}`,
+    );
+  }
+  if (port < 1 || port > 65535) {
+    throw new ConfigError(file, member.key, `service ${quoted} has the unusable port ${port}`);
+  }
+  return port;
+}
+
+/** An integer from 0 to 255. */
+function parseTtl(member: JsonMember, file: string): number {
+  const value = member.value;
+  if (typeof value === "number") {
+    if (!Number.isInteger(value) || value < 0 || value > 255) {
+      throw new ConfigError(
+        file,
+        member.key,
+        `must be an integer from 0 to 255, got ${member.raw}`,
+      );
+    }
+    return value;
+  }
+  const hint = typeof value === "string" && /^[0-9]+$/.test(value)
+    ? `; write ${value} without quotes`
+    : "";
+  throw new ConfigError(file, member.key, `must be an integer, got ${jsonTypeName(value)}${hint}`);
+}
+
+/**
+ * Linux's dev_valid_name(): at most 15 bytes, no `/`, `:` or white space,
+ * not `.` or `..`. Checked before if_nametoindex() so that nothing odd
+ * (such as a NUL) reaches the C library.
+ */
+function isValidInterfaceName(name: string): boolean {
+  return name !== "" && name !== "." && name !== ".." &&
+    new TextEncoder().encode(name).length <= 15 && !/[/:]/.test(name) && !hasSpaceOrControl(name);
+}
+
+/** White space, C0 controls (NUL included) or DEL. */
+function hasSpaceOrControl(text: string): boolean {
+  for (const character of text) {
+    const code = character.codePointAt(0)!;
+    if (code < 0x20 || code === 0x7f || /\s/.test(character)) return true;
+  }
+  return false;
+}
+
+/** `in interface` or `out interface` of an IPv4 group: an address some interface holds. */
+function ipv4Interface(
+  text: string,
+  key: string,
+  file: string,
+  env: NetworkEnvironment,
+): InterfaceChoice | null {
+  const fail = (problem: string): never => {
+    throw new ConfigError(file, key, problem);
+  };
+  const address = parseIPv4(text);
+  if (address !== null) {
+    if (address.every((byte) => byte === 0)) return null; // INADDR_ANY: the kernel chooses.
+    const owner = env.interfaceAddresses().find((entry) =>
+      entry.family === 2 && sameBytes(entry.address, address)
+    );
+    if (owner === undefined) {
+      return fail(`no interface in this network namespace has the address ${text}`);
+    }
+    return { kind: "address", text, address, name: owner.name };
+  }
+  const why = "the multicast address is IPv4, so this must be an IPv4 address of the interface";
+  if (parseIPv6(text) !== null) return fail(`${why}, got the IPv6 address ${JSON.stringify(text)}`);
+  if (isValidInterfaceName(text) && env.interfaceIndex(text) !== 0) {
+    const held = env.interfaceAddresses()
+      .filter((entry) => entry.family === 2 && entry.name === text)
+      .map((entry) => formatIPv4(entry.address));
+    return fail(
+      `${why}, not its name; ` +
+        (held.length === 0 ? `${text} has no IPv4 address` : `${text} has ${held.join(", ")}`),
+    );
+  }
+  return fail(`${why}, got ${JSON.stringify(text)}`);
+}
+
+/** `in interface` or `out interface` of an IPv6 group: the name of an interface. */
+function ipv6Interface(
+  text: string,
+  key: string,
+  file: string,
+  env: NetworkEnvironment,
+): InterfaceChoice {
+  const fail = (problem: string): never => {
+    throw new ConfigError(file, key, problem);
+  };
+  const address = parseIPv4(text) ?? parseIPv6(text);
+  if (address !== null) {
+    const owner = env.interfaceAddresses().find((entry) => sameBytes(entry.address, address));
+    return fail(
+      "the multicast address is IPv6, so this must be the name of an interface, not an address" +
+        (owner === undefined ? "" : `; ${text} belongs to ${JSON.stringify(owner.name)}`),
+    );
+  }
+  if (!isValidInterfaceName(text)) {
+    return fail(`must be an interface name, got ${JSON.stringify(text)}`);
+  }
+  const index = env.interfaceIndex(text);
+  if (index === 0) {
+    return fail(`no interface in this network namespace is called ${JSON.stringify(text)}`);
+  }
+  return { kind: "name", text, index };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
