@@ -1,0 +1,52 @@
+/**
+ * The daemon's counters. One instance is created by whoever starts the
+ * daemon and passed in; nothing here is global.
+ *
+ * @module
+ */
+
+/** Counters of the reference joold, plus our own. */
+export class SyncCounters {
+  /** Session batches taken from the kernel and relayed (KERNEL_SENT_PKTS). */
+  kernelSentPackets = 0;
+  /** Their session payload bytes (KERNEL_SENT_BYTES). */
+  kernelSentBytes = 0;
+  /** Datagrams received from peers (NET_RCVD_PKTS). */
+  netReceivedPackets = 0;
+  /** Their bytes (NET_RCVD_BYTES). */
+  netReceivedBytes = 0;
+  /** Datagrams sent to the group (NET_SENT_PKTS). */
+  netSentPackets = 0;
+  /** Their bytes (NET_SENT_BYTES). */
+  netSentBytes = 0;
+
+  /** Kernel batches of other instances, ignored. */
+  kernelForeignBatches = 0;
+  /** Kernel messages that did not decode. */
+  kernelMalformed = 0;
+  /** Error replies from the kernel (refused adds, ...). */
+  kernelErrors = 0;
+  /** Times the kernel dropped multicast to us (ENOBUFS). */
+  kernelOverruns = 0;
+  /** ACKs sent to the kernel. */
+  kernelAcks = 0;
+  /** Datagrams handed to the kernel (JOOLD_ADD). */
+  kernelAdds = 0;
+  /** Sends to the group that failed (buffer full, no route, ...). */
+  netSendFailures = 0;
+  /** Datagrams from peers dropped before the kernel (too large, invalid). */
+  netDropped = 0;
+}
+
+/**
+ * The reference daemon's answer on the stats port, byte for byte: six
+ * `NAME,value` lines in this order.
+ */
+export function formatReferenceStats(counters: SyncCounters): string {
+  return `KERNEL_SENT_PKTS,${counters.kernelSentPackets}\n` +
+    `KERNEL_SENT_BYTES,${counters.kernelSentBytes}\n` +
+    `NET_RCVD_PKTS,${counters.netReceivedPackets}\n` +
+    `NET_RCVD_BYTES,${counters.netReceivedBytes}\n` +
+    `NET_SENT_PKTS,${counters.netSentPackets}\n` +
+    `NET_SENT_BYTES,${counters.netSentBytes}\n`;
+}

@@ -1,0 +1,85 @@
+/**
+ * The stats server: a UDP socket on the stats port that answers every
+ * datagram with the counters. Bound to `::` with IPV6_V6ONLY off, so one
+ * socket serves IPv4 and IPv6; on a host without IPv6, to 0.0.0.0.
+ *
+ * @module
+ */
+
+import { AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, SOCK_DGRAM } from "../../ffi/constants.ts";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
+import { SOCKADDR_STORAGE_SIZE, sockaddrIn, sockaddrIn6 } from "../../ffi/sockaddr.ts";
+import type { Sockets } from "../../ffi/sockets.ts";
+
+/** Builds the answer to one request datagram. */
+export type StatsResponder = (request: Uint8Array) => Uint8Array;
+
+/** Largest request read; anything longer is cut (and still answered). */
+const REQUEST_BUFFER = 1024;
+
+/** A UDP stats endpoint. */
+export class StatsServer {
+  readonly fd: number;
+  readonly #sockets: Sockets;
+  readonly #respond: StatsResponder;
+  readonly #request = new Uint8Array(REQUEST_BUFFER);
+  readonly #peer = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  #closed = false;
+
+  private constructor(sockets: Sockets, fd: number, respond: StatsResponder) {
+    this.#sockets = sockets;
+    this.fd = fd;
+    this.#respond = respond;
+  }
+
+  /** Opens the socket on `port` of every local address. */
+  static open(sockets: Sockets, port: number, respond: StatsResponder): StatsServer {
+    let fd: number;
+    let address: Uint8Array;
+    try {
+      fd = sockets.open(AF_INET6, SOCK_DGRAM, 0, "AF_INET6 stats");
+      address = sockaddrIn6(new Uint8Array(16), port);
+    } catch (error) {
+      if (!(error instanceof SyscallError && error.errno === Errno.EAFNOSUPPORT)) throw error;
+      fd = sockets.open(AF_INET, SOCK_DGRAM, 0, "AF_INET stats");
+      address = sockaddrIn(new Uint8Array(4), port);
+    }
+    const server = new StatsServer(sockets, fd, respond);
+    try {
+      if (address.byteLength === 28) {
+        sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY");
+      }
+      sockets.bind(fd, address, `stats port ${port}`);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+    return server;
+  }
+
+  /**
+   * Answers every queued request. Returns how many were answered. A reply
+   * that cannot be sent is dropped: the client asks again.
+   */
+  serve(): number {
+    let answered = 0;
+    for (;;) {
+      const got = this.#sockets.receive(this.fd, this.#request, this.#peer, 0, "stats");
+      if (got === null) return answered;
+      const reply = this.#respond(this.#request.subarray(0, got.length));
+      try {
+        this.#sockets.send(this.fd, reply, this.#peer.subarray(0, got.addressLength), "stats");
+        answered++;
+      } catch (error) {
+        if (!(error instanceof SyscallError)) throw error;
+      }
+    }
+  }
+
+  /** Closes the socket. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sockets.close(this.fd, "stats");
+  }
+}
