@@ -1,0 +1,195 @@
+/**
+ * Running the daemon from parsed command-line options: load configs, print
+ * the effective configuration, start, wait for a signal, stop.
+ *
+ * @module
+ */
+
+import { Libc } from "../ffi/libc.ts";
+import { Sockets } from "../ffi/sockets.ts";
+import { ConfigError } from "./config/errors.ts";
+import { systemEnvironment } from "./config/environment.ts";
+import { DEFAULT_INSTANCE, loadModsocketConfig, type ModsocketConfig } from "./config/modsocket.ts";
+import {
+  type InterfaceChoice,
+  loadNetsocketConfig,
+  type NetsocketConfig,
+} from "./config/netsocket.ts";
+import { Daemon } from "./daemon.ts";
+import { type Logger } from "./log.ts";
+import { SyncCounters } from "./stats/counters.ts";
+import { errorText } from "./sync/kernel_link.ts";
+import { VERSION } from "./version.ts";
+
+/** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
+export interface RunOptions {
+  netsocketFile: string;
+  modsocketFile: string;
+  /** The PORT argument as given (number or service name), or null. */
+  statsPort: string | null;
+  /**
+   * True if MODSOCKET was not given: then a missing default file means the
+   * man page's defaults (instance "default") rather than an error.
+   */
+  modsocketDefaulted?: boolean;
+}
+
+/** Exit status for a failure at run time or setup. */
+export const EXIT_FAILURE = 1;
+
+/** Where the effective configuration is printed (stdout, as the reference does). */
+export type Print = (text: string) => void;
+
+/**
+ * Runs the daemon until SIGINT or SIGTERM. Returns the process exit status;
+ * every failure is logged as one line first.
+ */
+export async function runDaemon(
+  options: RunOptions,
+  logger: Logger,
+  print: Print,
+): Promise<number> {
+  let libc: Libc;
+  try {
+    libc = Libc.open();
+  } catch (error) {
+    logger.error(errorText(error));
+    return EXIT_FAILURE;
+  }
+  try {
+    return await runWithLibc(libc, options, logger, print);
+  } finally {
+    libc.close();
+  }
+}
+
+async function runWithLibc(
+  libc: Libc,
+  options: RunOptions,
+  logger: Logger,
+  print: Print,
+): Promise<number> {
+  const environment = systemEnvironment(libc);
+  let netsocket: NetsocketConfig;
+  let modsocket: ModsocketConfig;
+  let statsPort: number | null;
+  try {
+    const net = await loadNetsocketConfig(options.netsocketFile, environment);
+    const mod = options.modsocketDefaulted && !(await fileExists(options.modsocketFile))
+      ? { config: { file: "(none)", instance: DEFAULT_INSTANCE, enableSs: true }, warnings: [] }
+      : await loadModsocketConfig(options.modsocketFile);
+    for (const warning of [...net.warnings, ...mod.warnings]) logger.warning(warning);
+    netsocket = net.config;
+    modsocket = mod.config;
+    statsPort = options.statsPort === null
+      ? null
+      : parseStatsPort(options.statsPort, environment.resolveService.bind(environment));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.error(error.message);
+      return EXIT_FAILURE;
+    }
+    throw error;
+  }
+
+  print(describeConfiguration(netsocket, modsocket, statsPort));
+
+  const counters = new SyncCounters();
+  const sockets = new Sockets(libc);
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ netsocket, modsocket, statsPort }, {
+      libc,
+      sockets,
+      logger,
+      counters,
+    });
+  } catch (error) {
+    logger.error(errorText(error));
+    return EXIT_FAILURE;
+  }
+  logger.info(`joold ${VERSION} is synchronising instance '${modsocket.instance}'`);
+
+  const stop = () => {
+    logger.info("Stopping on signal");
+    daemon.stop().catch((error) => logger.error(`Error while stopping: ${errorText(error)}`));
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  try {
+    await daemon.done;
+    await daemon.stop();
+  } catch (error) {
+    logger.error(`The daemon failed: ${errorText(error)}`);
+    return EXIT_FAILURE;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  }
+  logger.info("Stopped");
+  return 0;
+}
+
+/**
+ * The PORT argument: a number 1..65535 or a service name. Throws
+ * ConfigError naming the argument.
+ */
+export function parseStatsPort(
+  text: string,
+  resolveService: (name: string) => number | null,
+): number {
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port >= 1 && port <= 65535) return port;
+    throw new ConfigError("command line", "PORT", `must be a port from 1 to 65535, got ${text}`);
+  }
+  const port = resolveService(text);
+  if (port === null) {
+    throw new ConfigError(
+      "command line",
+      "PORT",
+      `'${text}' is neither a port number nor a known UDP service`,
+    );
+  }
+  return port;
+}
+
+function describeInterface(choice: InterfaceChoice | null, fallback: string): string {
+  if (choice === null) return fallback;
+  return choice.kind === "address"
+    ? `${choice.text} (${choice.name})`
+    : `${choice.text} (index ${choice.index})`;
+}
+
+/** The effective configuration, as printed at start. */
+export function describeConfiguration(
+  netsocket: NetsocketConfig,
+  modsocket: ModsocketConfig,
+  statsPort: number | null,
+): string {
+  const outFallback = netsocket.inInterface === null
+    ? "chosen by the kernel"
+    : "same as in interface";
+  return [
+    `joold ${VERSION} configuration:`,
+    `  netsocket file:    ${netsocket.file}`,
+    `  multicast address: ${netsocket.address} (${netsocket.family === "ipv4" ? "IPv4" : "IPv6"})`,
+    `  multicast port:    ${netsocket.port}`,
+    `  in interface:      ${describeInterface(netsocket.inInterface, "chosen by the kernel")}`,
+    `  out interface:     ${describeInterface(netsocket.outInterface, outFallback)}`,
+    `  ttl:               ${netsocket.ttl}`,
+    `  modsocket file:    ${modsocket.file}`,
+    `  instance:          ${modsocket.instance}`,
+    `  stats port:        ${statsPort === null ? "none" : statsPort}`,
+    "",
+  ].join("\n");
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The daemon's side of the Jool Generic Netlink family: receives session
+ * batches, ACKs them, hands peers' sessions to the kernel, and turns the
+ * kernel's error replies into log lines.
+ *
+ * @module
+ */
+
+import type { Reactor } from "../../ffi/reactor.ts";
+import type { Sockets } from "../../ffi/sockets.ts";
+import { SyscallError } from "../../ffi/errors.ts";
+import { NetlinkClient, NetlinkError } from "../netlink/client.ts";
+import { resolveFamily } from "../netlink/family.ts";
+import { decodeGenericMessage } from "../netlink/genetlink.ts";
+import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
+import { GenericNetlinkSocket } from "../netlink/socket.ts";
+import {
+  decodeJoolError,
+  decodeSessionBatch,
+  encodeJooldAck,
+  encodeJooldAdd,
+  encodeJooldAdvertise,
+} from "../jool/messages.ts";
+import { sameInstance } from "../jool/header.ts";
+import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+
+/** The Jool family is not registered: the module is not loaded. */
+export class JoolModuleMissingError extends Error {
+  constructor() {
+    super(
+      "The Jool kernel module is not loaded in this network namespace: " +
+        "Generic Netlink has no 'Jool' family (try `modprobe jool`)",
+    );
+    this.name = "JoolModuleMissingError";
+  }
+}
+
+/** The kernel answered a request with a Jool error message. */
+export class KernelRefusalError extends Error {
+  /** Positive errno from the kernel. */
+  readonly code: number;
+  /** The kernel's own explanation, verbatim. */
+  readonly kernelMessage: string;
+
+  constructor(operation: string, code: number, kernelMessage: string) {
+    super(`${operation} failed: the kernel said: ${kernelMessage} (error ${code})`);
+    this.name = "KernelRefusalError";
+    this.code = code;
+    this.kernelMessage = kernelMessage;
+  }
+}
+
+/** What the link reports upwards. */
+export interface KernelLinkHandlers {
+  /**
+   * A batch of our instance's sessions: the SESSION_ENTRIES payload (a view
+   * valid only during the call). The ACK has already been sent.
+   */
+  onBatch(payload: Uint8Array): void;
+  /** The kernel dropped multicast to us (ENOBUFS): sessions were lost. */
+  onOverrun(): void;
+}
+
+/** What the link needs from its owner. */
+export interface KernelLinkDeps {
+  sockets: Sockets;
+  reactor: Reactor;
+  logger: Logger;
+  counters: SyncCounters;
+}
+
+/** Datagrams read from the netlink socket per wake-up before yielding. */
+const MAX_DATAGRAMS_PER_WAKE = 256;
+
+/** Recent fire-and-forget adds remembered to name the peer in errors. */
+const REMEMBERED_ADDS = 1024;
+
+/** Netlink receive buffer: room for bursts of batches while we are busy. */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** The kernel side of the daemon for one Jool instance. */
+export class KernelLink {
+  readonly instance: string;
+  readonly #socket: GenericNetlinkSocket;
+  readonly #client: NetlinkClient;
+  readonly #deps: KernelLinkDeps;
+  #familyId = 0;
+  #handlers: KernelLinkHandlers | null = null;
+  readonly #addOrigins = new Map<number, string>();
+  #closed = false;
+
+  private constructor(deps: KernelLinkDeps, socket: GenericNetlinkSocket, instance: string) {
+    this.#deps = deps;
+    this.#socket = socket;
+    this.instance = instance;
+    this.#client = new NetlinkClient(socket, {
+      onMulticast: (message) => this.#onMulticast(message),
+      onStrayReply: (message) => this.#onStrayReply(message),
+    });
+  }
+
+  /** The Jool family's id, as nlctrl resolved it. */
+  get familyId(): number {
+    return this.#familyId;
+  }
+
+  /**
+   * Opens the netlink socket, registers it with the reactor (which must be
+   * running for the look-ups to complete), resolves the Jool family and
+   * joins its `joold` group.
+   *
+   * Throws {@link JoolModuleMissingError} if the family is absent.
+   */
+  static async open(deps: KernelLinkDeps, instance: string): Promise<KernelLink> {
+    const link = new KernelLink(deps, GenericNetlinkSocket.open(deps.sockets), instance);
+    try {
+      deps.reactor.watch(link.#socket.fd, { readable: true }, () => link.#drain());
+      await link.#join();
+      return link;
+    } catch (error) {
+      link.close();
+      throw error;
+    }
+  }
+
+  async #join(): Promise<void> {
+    const { logger } = this.#deps;
+    const size = this.#socket.setReceiveBuffer(RECEIVE_BUFFER_BYTES);
+    logger.debug(`Netlink receive buffer: ${size} bytes`);
+    const family = await resolveFamily(this.#client, JOOL_FAMILY_NAME);
+    if (family === null) throw new JoolModuleMissingError();
+    const group = family.groups.get(JOOLD_MULTICAST_GROUP);
+    if (group === undefined) {
+      throw new Error(
+        `The Jool module registers no '${JOOLD_MULTICAST_GROUP}' multicast group: ` +
+          "is it a NAT64-capable Jool?",
+      );
+    }
+    this.#socket.joinGroup(group);
+    this.#familyId = family.id;
+    logger.info(
+      `Kernel socket ready: family Jool id ${family.id}, group ${JOOLD_MULTICAST_GROUP} id ${group}, instance '${this.instance}'`,
+    );
+  }
+
+  #drain(): void {
+    const { counters, logger } = this.#deps;
+    for (let i = 0; i < MAX_DATAGRAMS_PER_WAKE; i++) {
+      let datagram: Uint8Array | null;
+      try {
+        datagram = this.#socket.receive();
+      } catch (error) {
+        if (error instanceof SyscallError && error.code === "ENOBUFS") {
+          this.#overrun();
+          continue;
+        }
+        throw error;
+      }
+      if (datagram === null) return;
+      try {
+        this.#client.receive(datagram);
+      } catch (error) {
+        counters.kernelMalformed++;
+        logger.error(`Ignoring a malformed message from the kernel: ${errorText(error)}`);
+      }
+    }
+  }
+
+  /** Starts delivering batches. Until then they are ACKed and dropped. */
+  listen(handlers: KernelLinkHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  #header(sequence: number, flags = NLM_F_REQUEST) {
+    return { familyId: this.familyId, sequence, flags, instance: this.instance };
+  }
+
+  /**
+   * Checks that the instance exists and accepts sessions, with an empty
+   * JOOLD_ADD (the kernel validates instance and SS state before adding
+   * nothing). Throws {@link KernelRefusalError} with the kernel's message.
+   */
+  async probe(): Promise<void> {
+    await this.#request(
+      "Checking the Jool instance",
+      (sequence) =>
+        encodeJooldAdd(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), new Uint8Array(0)),
+    );
+  }
+
+  /** Asks the kernel to multicast its whole session table (JOOLD_ADVERTISE). */
+  async advertise(): Promise<void> {
+    await this.#request(
+      "Advertising the session table",
+      (sequence) => encodeJooldAdvertise(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK)),
+    );
+  }
+
+  /** Sends a request and turns a Jool error reply into KernelRefusalError. */
+  async #request(operation: string, build: (sequence: number) => Uint8Array): Promise<Message[]> {
+    let replies: Message[];
+    try {
+      replies = await this.#client.request(operation, build);
+    } catch (error) {
+      if (error instanceof NetlinkError) {
+        const refusal = this.#refusalIn(operation, error.replies);
+        if (refusal !== null) throw refusal;
+      }
+      throw error;
+    }
+    const refusal = this.#refusalIn(operation, replies);
+    if (refusal !== null) throw refusal;
+    return replies;
+  }
+
+  #refusalIn(operation: string, replies: Message[]): KernelRefusalError | null {
+    for (const reply of replies) {
+      if (reply.header.type !== this.familyId) continue;
+      const error = decodeJoolError(decodeGenericMessage(reply));
+      if (error !== null) return new KernelRefusalError(operation, error.code, error.message);
+    }
+    return null;
+  }
+
+  /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
+  add(payload: Uint8Array, origin: string): void {
+    const sequence = this.#client.send((seq) => encodeJooldAdd(this.#header(seq), payload));
+    this.#deps.counters.kernelAdds++;
+    this.#addOrigins.set(sequence, origin);
+    if (this.#addOrigins.size > REMEMBERED_ADDS) {
+      // Successful adds get no reply, so forget the oldest instead.
+      const oldest = this.#addOrigins.keys().next().value;
+      if (oldest !== undefined) this.#addOrigins.delete(oldest);
+    }
+  }
+
+  #ack(): void {
+    try {
+      this.#client.send((sequence) => encodeJooldAck(this.#header(sequence)));
+      this.#deps.counters.kernelAcks++;
+    } catch (error) {
+      this.#deps.logger.error(`Cannot ACK the kernel's batch: ${errorText(error)}`);
+    }
+  }
+
+  #onMulticast(message: Message): void {
+    const { counters, logger } = this.#deps;
+    if (this.#familyId === 0 || message.header.type !== this.#familyId) return;
+    let batch;
+    try {
+      batch = decodeSessionBatch(decodeGenericMessage(message));
+    } catch (error) {
+      counters.kernelMalformed++;
+      logger.error(`Ignoring a malformed session batch from the kernel: ${errorText(error)}`);
+      this.#ack(); // keep the kernel's queue moving, as the reference does
+      return;
+    }
+    if (!sameInstance(batch.header.instance, this.instance)) {
+      counters.kernelForeignBatches++;
+      return;
+    }
+    // ACK first: the kernel holds new sessions back until it sees the ACK,
+    // so every microsecond here is a session at risk in a burst.
+    this.#ack();
+    counters.kernelSentPackets++;
+    counters.kernelSentBytes += batch.payload.byteLength;
+    this.#handlers?.onBatch(batch.payload);
+  }
+
+  #onStrayReply(message: Message): void {
+    const { counters, logger } = this.#deps;
+    const origin = this.#addOrigins.get(message.header.sequence);
+    this.#addOrigins.delete(message.header.sequence);
+    if (message.header.type === NLMSG_ERROR || message.header.type !== this.familyId) return;
+    let error;
+    try {
+      error = decodeJoolError(decodeGenericMessage(message));
+    } catch (decodeError) {
+      counters.kernelMalformed++;
+      logger.error(`Ignoring a malformed reply from the kernel: ${errorText(decodeError)}`);
+      return;
+    }
+    if (error === null) return;
+    counters.kernelErrors++;
+    const what = origin === undefined ? "a request" : `sessions from ${origin}`;
+    logger.error(`The kernel refused ${what}: ${error.message} (error ${error.code})`);
+  }
+
+  #overrun(): void {
+    this.#deps.counters.kernelOverruns++;
+    this.#deps.logger.error(
+      "The kernel dropped session batches: the netlink receive buffer overflowed (ENOBUFS)",
+    );
+    // A dropped batch was never ACKed; without this the kernel would hold
+    // its queue until ss-flush-deadline.
+    this.#ack();
+    this.#handlers?.onOverrun();
+  }
+
+  /** Unregisters and closes the socket. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#deps.reactor.unwatch(this.#socket.fd);
+    this.#client.cancelAll(new Error("Kernel link closed"));
+    this.#socket.close();
+  }
+}
+
+/** The message of an Error, or the value as text. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

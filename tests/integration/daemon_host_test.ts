@@ -1,0 +1,129 @@
+/**
+ * The daemon as a process on the host, whose kernel has no Jool module:
+ * it must name the missing module and exit non-zero; bad command lines and
+ * configs exit non-zero with one clear line.
+ */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const joolLoaded = (() => {
+  try {
+    Deno.statSync("/sys/module/jool");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function joold(args: string[], cwd?: string): Promise<Outcome> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+async function withConfigs(
+  netsocket: unknown,
+  modsocket: unknown,
+  use: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "joold-host-" });
+  try {
+    await Deno.writeTextFile(`${dir}/netsocket.json`, JSON.stringify(netsocket));
+    await Deno.writeTextFile(`${dir}/modsocket.json`, JSON.stringify(modsocket));
+    await use(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const GOOD_NETSOCKET = {
+  "multicast address": "ff08::db8:64:64",
+  "multicast port": "6464",
+  "in interface": "lo",
+  ttl: 3,
+};
+
+Deno.test({
+  name: "without the Jool module the daemon exits non-zero naming the missing module",
+  ignore: joolLoaded || Deno.build.os !== "linux",
+  fn: async () => {
+    await withConfigs(GOOD_NETSOCKET, { instance: "default" }, async (dir) => {
+      const outcome = await joold(["netsocket.json", "modsocket.json", "45678"], dir);
+      assert.equal(outcome.code, 1);
+      assert.match(
+        outcome.stderr,
+        /^<3>error: The Jool kernel module is not loaded in this network namespace: Generic Netlink has no 'Jool' family/m,
+      );
+      // It printed its effective configuration first.
+      assert.match(outcome.stdout, /multicast address: ff08::db8:64:64 \(IPv6\)/);
+      assert.match(outcome.stdout, /instance: +default/);
+      assert.match(outcome.stdout, /stats port: +45678/);
+    });
+  },
+});
+
+Deno.test("defaults: netsocket.json and modsocket.json in the working directory", async () => {
+  await withConfigs({ ...GOOD_NETSOCKET, ttl: 300 }, {}, async (dir) => {
+    const outcome = await joold([], dir);
+    assert.equal(outcome.code, 1);
+    assert.equal(
+      outcome.stderr,
+      '<3>error: netsocket.json: "ttl": must be an integer from 0 to 255, got 300\n',
+    );
+  });
+});
+
+Deno.test("a bad modsocket file is one line naming file and key", async () => {
+  await withConfigs(GOOD_NETSOCKET, { instance: "a-name-longer-than-15" }, async (dir) => {
+    const outcome = await joold(["netsocket.json", "modsocket.json"], dir);
+    assert.equal(outcome.code, 1);
+    assert.match(outcome.stderr, /^<3>error: modsocket\.json: "instance": .*15/);
+    assert.equal(outcome.stderr.trim().split("\n").length, 1);
+  });
+});
+
+Deno.test("a bad stats port is refused before anything starts", async () => {
+  await withConfigs(GOOD_NETSOCKET, {}, async (dir) => {
+    const outcome = await joold(["netsocket.json", "modsocket.json", "70000"], dir);
+    assert.equal(outcome.code, 1);
+    assert.equal(
+      outcome.stderr,
+      '<3>error: command line: "PORT": must be a port from 1 to 65535, got 70000\n',
+    );
+  });
+});
+
+Deno.test("command line: --help, --version, unknown option, too many arguments", async () => {
+  const help = await joold(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: joold \[OPTIONS\] \[NETSOCKET\] \[MODSOCKET\] \[PORT\]/);
+  const version = await joold(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^joold \d+\.\d+\.\d+ \(compatible with Jool 4\.1\.14 joold/);
+  const unknown = await joold(["--frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^joold: Unknown option '--frobnicate'/);
+  const extra = await joold(["a", "b", "1", "extra"]);
+  assert.equal(extra.code, 2);
+  assert.match(extra.stderr, /^joold: too many arguments: extra/);
+  const level = await joold(["--log-level", "loud"]);
+  assert.equal(level.code, 2);
+  assert.match(level.stderr, /^joold: --log-level: must be error, warning, info or debug/);
+});
