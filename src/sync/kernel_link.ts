@@ -9,7 +9,7 @@
 import type { Reactor } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { SyscallError } from "../../ffi/errors.ts";
-import { NetlinkClient, NetlinkError } from "../netlink/client.ts";
+import { NetlinkClient, NetlinkError, type NetlinkTransport } from "../netlink/client.ts";
 import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
@@ -65,10 +65,14 @@ export interface KernelLinkHandlers {
 
 /** What the link needs from its owner. */
 export interface KernelLinkDeps {
-  sockets: Sockets;
-  reactor: Reactor;
   logger: Logger;
   counters: SyncCounters;
+}
+
+/** What a link on a real socket needs in addition. */
+export interface KernelSocketDeps extends KernelLinkDeps {
+  sockets: Sockets;
+  reactor: Reactor;
 }
 
 /** Datagrams read from the netlink socket per wake-up before yielding. */
@@ -80,44 +84,55 @@ const REMEMBERED_ADDS = 1024;
 /** Netlink receive buffer: room for bursts of batches while we are busy. */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** The kernel side of the daemon for one Jool instance. */
+/**
+ * The kernel side of the daemon for one Jool instance. The protocol logic
+ * works on any {@link NetlinkTransport} fed through {@link receive}, so
+ * tests can put a fake kernel behind it; {@link KernelLink.open} puts it on
+ * a real netlink socket.
+ */
 export class KernelLink {
   readonly instance: string;
-  readonly #socket: GenericNetlinkSocket;
   readonly #client: NetlinkClient;
   readonly #deps: KernelLinkDeps;
   #familyId = 0;
   #handlers: KernelLinkHandlers | null = null;
   readonly #addOrigins = new Map<number, string>();
+  #onClose: (() => void) | null = null;
   #closed = false;
 
-  private constructor(deps: KernelLinkDeps, socket: GenericNetlinkSocket, instance: string) {
+  constructor(deps: KernelLinkDeps, transport: NetlinkTransport, instance: string) {
     this.#deps = deps;
-    this.#socket = socket;
     this.instance = instance;
-    this.#client = new NetlinkClient(socket, {
+    this.#client = new NetlinkClient(transport, {
       onMulticast: (message) => this.#onMulticast(message),
       onStrayReply: (message) => this.#onStrayReply(message),
     });
   }
 
-  /** The Jool family's id, as nlctrl resolved it. */
+  /** The Jool family's id, as nlctrl resolved it (0 before). */
   get familyId(): number {
     return this.#familyId;
   }
 
   /**
-   * Opens the netlink socket, registers it with the reactor (which must be
+   * Opens a netlink socket, registers it with the reactor (which must be
    * running for the look-ups to complete), resolves the Jool family and
    * joins its `joold` group.
    *
    * Throws {@link JoolModuleMissingError} if the family is absent.
    */
-  static async open(deps: KernelLinkDeps, instance: string): Promise<KernelLink> {
-    const link = new KernelLink(deps, GenericNetlinkSocket.open(deps.sockets), instance);
+  static async open(deps: KernelSocketDeps, instance: string): Promise<KernelLink> {
+    const socket = GenericNetlinkSocket.open(deps.sockets);
+    const link = new KernelLink(deps, socket, instance);
+    link.#onClose = () => {
+      deps.reactor.unwatch(socket.fd);
+      socket.close();
+    };
     try {
-      deps.reactor.watch(link.#socket.fd, { readable: true }, () => link.#drain());
-      await link.#join();
+      deps.reactor.watch(socket.fd, { readable: true }, () => drainSocket(socket, link));
+      const size = socket.setReceiveBuffer(RECEIVE_BUFFER_BYTES);
+      deps.logger.debug(`Netlink receive buffer: ${size} bytes`);
+      socket.joinGroup(await link.resolve());
       return link;
     } catch (error) {
       link.close();
@@ -125,10 +140,11 @@ export class KernelLink {
     }
   }
 
-  async #join(): Promise<void> {
-    const { logger } = this.#deps;
-    const size = this.#socket.setReceiveBuffer(RECEIVE_BUFFER_BYTES);
-    logger.debug(`Netlink receive buffer: ${size} bytes`);
+  /**
+   * Resolves the Jool family and its `joold` group; returns the group id
+   * to join. Throws {@link JoolModuleMissingError} if the family is absent.
+   */
+  async resolve(): Promise<number> {
     const family = await resolveFamily(this.#client, JOOL_FAMILY_NAME);
     if (family === null) throw new JoolModuleMissingError();
     const group = family.groups.get(JOOLD_MULTICAST_GROUP);
@@ -138,33 +154,20 @@ export class KernelLink {
           "is it a NAT64-capable Jool?",
       );
     }
-    this.#socket.joinGroup(group);
     this.#familyId = family.id;
-    logger.info(
+    this.#deps.logger.info(
       `Kernel socket ready: family Jool id ${family.id}, group ${JOOLD_MULTICAST_GROUP} id ${group}, instance '${this.instance}'`,
     );
+    return group;
   }
 
-  #drain(): void {
-    const { counters, logger } = this.#deps;
-    for (let i = 0; i < MAX_DATAGRAMS_PER_WAKE; i++) {
-      let datagram: Uint8Array | null;
-      try {
-        datagram = this.#socket.receive();
-      } catch (error) {
-        if (error instanceof SyscallError && error.code === "ENOBUFS") {
-          this.#overrun();
-          continue;
-        }
-        throw error;
-      }
-      if (datagram === null) return;
-      try {
-        this.#client.receive(datagram);
-      } catch (error) {
-        counters.kernelMalformed++;
-        logger.error(`Ignoring a malformed message from the kernel: ${errorText(error)}`);
-      }
+  /** Feeds one datagram from the kernel. Malformed ones are counted and logged. */
+  receive(datagram: Uint8Array): void {
+    try {
+      this.#client.receive(datagram);
+    } catch (error) {
+      this.#deps.counters.kernelMalformed++;
+      this.#deps.logger.error(`Ignoring a malformed message from the kernel: ${errorText(error)}`);
     }
   }
 
@@ -288,7 +291,8 @@ export class KernelLink {
     logger.error(`The kernel refused ${what}: ${error.message} (error ${error.code})`);
   }
 
-  #overrun(): void {
+  /** Reports that the kernel dropped multicast to us (ENOBUFS). */
+  overrun(): void {
     this.#deps.counters.kernelOverruns++;
     this.#deps.logger.error(
       "The kernel dropped session batches: the netlink receive buffer overflowed (ENOBUFS)",
@@ -299,13 +303,29 @@ export class KernelLink {
     this.#handlers?.onOverrun();
   }
 
-  /** Unregisters and closes the socket. Idempotent. */
+  /** Fails pending requests and closes the socket, if any. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#deps.reactor.unwatch(this.#socket.fd);
     this.#client.cancelAll(new Error("Kernel link closed"));
-    this.#socket.close();
+    this.#onClose?.();
+  }
+}
+
+function drainSocket(socket: GenericNetlinkSocket, link: KernelLink): void {
+  for (let i = 0; i < MAX_DATAGRAMS_PER_WAKE; i++) {
+    let datagram: Uint8Array | null;
+    try {
+      datagram = socket.receive();
+    } catch (error) {
+      if (error instanceof SyscallError && error.code === "ENOBUFS") {
+        link.overrun();
+        continue;
+      }
+      throw error;
+    }
+    if (datagram === null) return;
+    link.receive(datagram);
   }
 }
 

@@ -1,0 +1,196 @@
+/**
+ * The kernel link against a fake kernel at the message level: the order of
+ * ACK and relay, instance filtering, and how kernel errors surface.
+ */
+
+import assert from "node:assert/strict";
+import { AttributeEncoder } from "../netlink/attribute.ts";
+import { errorReply, FakeKernel } from "../netlink/fake_kernel.ts";
+import { decodeGenericMessage, encodeGenericMessage } from "../netlink/genetlink.ts";
+import type { Message } from "../netlink/message.ts";
+import {
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_MCAST_GROUPS,
+  CTRL_ATTR_MCAST_GRP_ID,
+  CTRL_ATTR_MCAST_GRP_NAME,
+  CTRL_CMD_NEWFAMILY,
+  GENL_ID_CTRL,
+} from "../netlink/nlctrl.ts";
+import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
+import { JoolOperation, RootAttribute } from "../jool/protocol.ts";
+import { LevelLogger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
+import { JoolModuleMissingError, KernelLink, KernelRefusalError } from "./kernel_link.ts";
+
+const JOOL_ID = 30;
+const KERNEL_VERSION = joolVersion(4, 1, 9, 0);
+
+function familyReply(request: Message): Uint8Array[] {
+  const attributes = new AttributeEncoder();
+  attributes.uint16(CTRL_ATTR_FAMILY_ID, JOOL_ID);
+  attributes.string(CTRL_ATTR_FAMILY_NAME, "Jool");
+  attributes.nested(CTRL_ATTR_MCAST_GROUPS, (groups) =>
+    groups.nested(1, (group) => {
+      group.string(CTRL_ATTR_MCAST_GRP_NAME, "joold");
+      group.uint32(CTRL_ATTR_MCAST_GRP_ID, 7);
+    }));
+  return [
+    encodeGenericMessage(
+      { familyId: GENL_ID_CTRL, flags: 0, sequence: request.header.sequence },
+      { command: CTRL_CMD_NEWFAMILY, version: 2 },
+      attributes.encode(),
+    ),
+    errorReply(request),
+  ];
+}
+
+/** A Jool message from the kernel: header flags, instance, attributes. */
+function joolMessage(
+  sequence: number,
+  instance: string,
+  attributes: Uint8Array,
+  joolFlags = 0,
+): Uint8Array {
+  const header = encodeJoolHeader({ version: KERNEL_VERSION, xt: 2, flags: joolFlags, instance });
+  return encodeGenericMessage(
+    { familyId: JOOL_ID, flags: 0, sequence },
+    { command: 0, version: 2 },
+    new Uint8Array([...header, ...attributes]),
+  );
+}
+
+function batch(instance: string, payload: Uint8Array): Uint8Array {
+  const attributes = new AttributeEncoder();
+  attributes.bytes(RootAttribute.SESSION_ENTRIES | 0x8000, payload);
+  return joolMessage(0, instance, attributes.encode());
+}
+
+function joolErrorReply(request: Message, code: number, text: string): Uint8Array {
+  const attributes = new AttributeEncoder();
+  attributes.uint16(1, code);
+  attributes.string(2, text);
+  const instance = decodeJoolHeader(decodeGenericMessage(request).data).instance;
+  return joolMessage(request.header.sequence, instance, attributes.encode(), 1);
+}
+
+interface Setup {
+  kernel: FakeKernel;
+  link: KernelLink;
+  counters: SyncCounters;
+  logs: string[];
+}
+
+/** A link whose fake kernel answers nlctrl and then `jool` requests. */
+async function setUp(jool: (request: Message) => Uint8Array[] = () => []): Promise<Setup> {
+  const kernel = new FakeKernel((request) =>
+    request.header.type === GENL_ID_CTRL ? familyReply(request) : jool(request)
+  );
+  const logs: string[] = [];
+  const counters = new SyncCounters();
+  const logger = new LevelLogger("debug", (level, line) => logs.push(`${level}: ${line}`));
+  const link = new KernelLink({ logger, counters }, kernel, "default");
+  kernel.connect((datagram) => link.receive(datagram));
+  assert.equal(await link.resolve(), 7);
+  return { kernel, link, counters, logs };
+}
+
+function commands(kernel: FakeKernel): number[] {
+  return kernel.requests
+    .filter((message) => message.header.type === JOOL_ID)
+    .map((message) => decodeGenericMessage(message).generic.command);
+}
+
+Deno.test("a batch for our instance is ACKed before it is relayed, byte for byte", async () => {
+  const { kernel, link, counters } = await setUp();
+  const payload = Uint8Array.of(8, 0, 1, 0, 0xde, 0xad, 0xbe, 0xef);
+  const seen: { payload: number[]; commandsSoFar: number[] }[] = [];
+  link.listen({
+    onBatch: (relayed) => seen.push({ payload: [...relayed], commandsSoFar: commands(kernel) }),
+    onOverrun: () => {},
+  });
+  kernel.inject(batch("DEFAULT", payload)); // instance names compare case-insensitively
+  assert.deepEqual(seen, [{ payload: [...payload], commandsSoFar: [JoolOperation.JOOLD_ACK] }]);
+  assert.equal(counters.kernelSentPackets, 1);
+  assert.equal(counters.kernelSentBytes, payload.byteLength);
+  const ack = decodeGenericMessage(kernel.requests.at(-1)!);
+  assert.equal(decodeJoolHeader(ack.data).instance, "default");
+});
+
+Deno.test("another instance's batch is neither ACKed nor relayed", async () => {
+  const { kernel, link, counters } = await setUp();
+  let relayed = 0;
+  link.listen({ onBatch: () => relayed++, onOverrun: () => {} });
+  kernel.inject(batch("other", Uint8Array.of(4, 0, 1, 0)));
+  assert.equal(relayed, 0);
+  assert.deepEqual(commands(kernel), []);
+  assert.equal(counters.kernelForeignBatches, 1);
+});
+
+Deno.test("a malformed batch is counted and still ACKed so the kernel moves on", async () => {
+  const { kernel, link, counters, logs } = await setUp();
+  link.listen({ onBatch: () => assert.fail("relayed a malformed batch"), onOverrun: () => {} });
+  kernel.inject(joolMessage(0, "default", Uint8Array.of(4, 0, 3, 0))); // BL4_ENTRIES, not sessions
+  assert.deepEqual(commands(kernel), [JoolOperation.JOOLD_ACK]);
+  assert.equal(counters.kernelMalformed, 1);
+  assert.match(logs.join("\n"), /error: Ignoring a malformed session batch from the kernel/);
+});
+
+Deno.test("a refused add is logged with the peer and the kernel's own words", async () => {
+  const { link, counters, logs } = await setUp((request) =>
+    decodeGenericMessage(request).generic.command === JoolOperation.JOOLD_ADD
+      ? [joolErrorReply(request, 22, "Session sync is disabled on this instance.")]
+      : []
+  );
+  link.add(Uint8Array.of(4, 0, 1, 0), "[2001:db8:ff08::2]:6464");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(counters.kernelAdds, 1);
+  assert.equal(counters.kernelErrors, 1);
+  assert.ok(
+    logs.includes(
+      "error: The kernel refused sessions from [2001:db8:ff08::2]:6464: " +
+        "Session sync is disabled on this instance. (error 22)",
+    ),
+    logs.join("\n"),
+  );
+});
+
+Deno.test("probe: a missing instance is a KernelRefusalError with the verbatim message", async () => {
+  const text = "This namespace lacks an instance named 'default'.";
+  const { link } = await setUp((
+    request,
+  ) => [joolErrorReply(request, 3, text), errorReply(request)]);
+  await assert.rejects(link.probe(), (error: unknown) => {
+    assert.ok(error instanceof KernelRefusalError);
+    assert.equal(error.kernelMessage, text);
+    assert.equal(error.code, 3);
+    return true;
+  });
+});
+
+Deno.test("probe sends an empty JOOLD_ADD with NLM_F_ACK and passes on a plain ACK", async () => {
+  const { kernel, link } = await setUp((request) => [errorReply(request)]);
+  await link.probe();
+  const probe = kernel.requests.at(-1)!;
+  assert.equal(decodeGenericMessage(probe).generic.command, JoolOperation.JOOLD_ADD);
+  assert.equal(probe.header.flags, 0x05); // NLM_F_REQUEST | NLM_F_ACK
+});
+
+Deno.test("an absent Jool family is JoolModuleMissingError", async () => {
+  const kernel = new FakeKernel((request) => [errorReply(request, 2)]);
+  const logger = new LevelLogger("error", () => {});
+  const link = new KernelLink({ logger, counters: new SyncCounters() }, kernel, "default");
+  kernel.connect((datagram) => link.receive(datagram));
+  await assert.rejects(link.resolve(), JoolModuleMissingError);
+});
+
+Deno.test("an overrun is counted, logged and answered with an ACK", async () => {
+  const { kernel, link, counters, logs } = await setUp();
+  let overruns = 0;
+  link.listen({ onBatch: () => {}, onOverrun: () => overruns++ });
+  link.overrun();
+  assert.equal(counters.kernelOverruns, 1);
+  assert.equal(overruns, 1);
+  assert.deepEqual(commands(kernel), [JoolOperation.JOOLD_ACK]);
+  assert.match(logs.join("\n"), /ENOBUFS/);
+});
