@@ -168,7 +168,8 @@ export function decodeErrorPayload(message: Message): ErrorPayload {
       : nlmsgAlign(Math.max(request.length, NLMSG_HDRLEN));
     extendedMessage = findExtendedMessage(data.subarray(Math.min(data.byteLength, 4 + echoed)));
   }
-  return { errno: -error, request, extendedMessage };
+  // -0 for an ACK would fail Object.is() comparisons.
+  return { errno: error === 0 ? 0 : -error, request, extendedMessage };
 }
 
 function findExtendedMessage(tlvs: Uint8Array): string | null {

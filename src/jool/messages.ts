@@ -1,0 +1,331 @@
+/**
+ * Whole netlink datagrams of the Jool family that joold sends, and decoders
+ * for what the kernel sends back. Pure code: no sockets.
+ *
+ * Every request is nlmsghdr + genlmsghdr + Jool header (48 bytes), then its
+ * attributes. The kernel answers JOOLD_ADD only on error and JOOLD_ACK
+ * never; a reply (error or not) copies the request's Jool header and
+ * sequence number, has genl command 0 and the requester's port id, while a
+ * session batch has sequence 0 and port id 0.
+ *
+ * @module
+ */
+
+import {
+  AttributeDecoder,
+  AttributeEncoder,
+  NLA_F_NESTED,
+  NLA_HDRLEN,
+  NLA_TYPE_MASK,
+  nlaAlign,
+} from "../netlink/attribute.ts";
+import { type GenericMessage, GENL_HDRLEN } from "../netlink/genetlink.ts";
+import { NLM_F_REQUEST, NLMSG_HDRLEN, putMessageHeader } from "../netlink/message.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import {
+  decodeJoolHeader,
+  formatVersion,
+  JOOL_HEADER_LENGTH,
+  JOOL_VERSION,
+  JoolDecodeError,
+  type JoolHeader,
+  putJoolHeader,
+  versionCompatible,
+} from "./header.ts";
+import {
+  ErrorAttribute,
+  globalAttributeSize,
+  InstanceHelloStatus,
+  InstanceStatusAttribute,
+  JOOL_FAMILY_VERSION,
+  JoolHeaderFlag,
+  JoolOperation,
+  RootAttribute,
+  TranslatorType,
+} from "./protocol.ts";
+
+/** What every request needs besides its content. */
+export interface JoolRequestOptions {
+  /** The Jool family's id, from nlctrl. */
+  familyId: number;
+  /** nlmsg_seq; use non-zero values so replies cannot pass for batches. */
+  sequence: number;
+  /** nlmsg_flags; default NLM_F_REQUEST (like the C daemon: no ACK). */
+  flags?: number;
+  /** The instance name (iname). */
+  instance: string;
+  /** nlmsg_pid; default 0 (the kernel). */
+  portId?: number;
+  /**
+   * The Jool header's version; default {@link JOOL_VERSION}. Kernels 4.1.0 to
+   * 4.1.8 refuse any version but their own.
+   */
+  version?: number;
+}
+
+/** nlmsghdr + genlmsghdr + joolnlhdr. */
+const PREFIX_LENGTH = NLMSG_HDRLEN + GENL_HDRLEN + JOOL_HEADER_LENGTH;
+
+/** The largest payload that fits in one attribute (nla_len is a u16). */
+const MAX_ATTRIBUTE_PAYLOAD = 0xffff - NLA_HDRLEN;
+
+function putPrefix(
+  target: Uint8Array,
+  command: number,
+  options: JoolRequestOptions,
+  joolFlags: number,
+): void {
+  putMessageHeader(target, 0, {
+    length: target.byteLength,
+    type: options.familyId,
+    flags: options.flags ?? NLM_F_REQUEST,
+    sequence: options.sequence,
+    portId: options.portId ?? 0,
+  });
+  target[NLMSG_HDRLEN] = command;
+  target[NLMSG_HDRLEN + 1] = JOOL_FAMILY_VERSION;
+  // genlmsghdr.reserved stays zero: the array is new.
+  putJoolHeader(target, NLMSG_HDRLEN + GENL_HDRLEN, {
+    version: options.version ?? JOOL_VERSION,
+    xt: TranslatorType.NAT64,
+    flags: joolFlags,
+    instance: options.instance,
+  });
+}
+
+function headerOnly(command: number, options: JoolRequestOptions): Uint8Array {
+  const bytes = new Uint8Array(PREFIX_LENGTH);
+  putPrefix(bytes, command, options, 0);
+  return bytes;
+}
+
+/**
+ * JOOLD_ACK: "I took your batch; send the next one". 48 bytes, no
+ * attributes. The kernel does not answer it.
+ *
+ * @throws {RangeError} If the instance name is not valid.
+ */
+export function encodeJooldAck(options: JoolRequestOptions): Uint8Array {
+  return headerOnly(JoolOperation.JOOLD_ACK, options);
+}
+
+/**
+ * JOOLD_ADVERTISE: asks the kernel to multicast its whole session table.
+ * The kernel answers with a Jool message (ERROR flag set on failure).
+ *
+ * @throws {RangeError} If the instance name is not valid.
+ */
+export function encodeJooldAdvertise(options: JoolRequestOptions): Uint8Array {
+  return headerOnly(JoolOperation.JOOLD_ADVERTISE, options);
+}
+
+/**
+ * INSTANCE_HELLO: does the instance exist? Answered with a Jool message
+ * holding {@link InstanceStatusAttribute.STATUS} (see
+ * {@link decodeInstanceStatus}).
+ *
+ * @throws {RangeError} If the instance name is not valid.
+ */
+export function encodeInstanceHello(options: JoolRequestOptions): Uint8Array {
+  return headerOnly(JoolOperation.INSTANCE_HELLO, options);
+}
+
+/**
+ * JOOLD_ADD: sessions a peer sent, for the kernel to add. `payload` becomes
+ * the payload of one SESSION_ENTRIES attribute (with NLA_F_NESTED, which
+ * kernels since 5.2 require) byte for byte; validate it first (see
+ * `validateSessions`). The kernel answers only on error.
+ *
+ * @throws {RangeError} If the instance name is not valid, or `payload` is
+ * longer than 65531 bytes.
+ */
+export function encodeJooldAdd(options: JoolRequestOptions, payload: Uint8Array): Uint8Array {
+  if (payload.byteLength > MAX_ATTRIBUTE_PAYLOAD) {
+    throw new RangeError(
+      `Cannot encode JOOLD_ADD: ${payload.byteLength} bytes of sessions exceed the ${MAX_ATTRIBUTE_PAYLOAD} an attribute holds`,
+    );
+  }
+  const attributeLength = NLA_HDRLEN + payload.byteLength;
+  // Like libnl, count the attribute's padding in nlmsg_len.
+  const bytes = new Uint8Array(PREFIX_LENGTH + nlaAlign(attributeLength));
+  putPrefix(bytes, JoolOperation.JOOLD_ADD, options, 0);
+  const view = viewOf(bytes);
+  view.setUint16(PREFIX_LENGTH, attributeLength, NATIVE_LITTLE_ENDIAN);
+  view.setUint16(
+    PREFIX_LENGTH + 2,
+    RootAttribute.SESSION_ENTRIES | NLA_F_NESTED,
+    NATIVE_LITTLE_ENDIAN,
+  );
+  bytes.set(payload, PREFIX_LENGTH + NLA_HDRLEN);
+  return bytes;
+}
+
+/** One global value: a {@link GlobalAttribute} and its value. */
+export interface GlobalValue {
+  type: number;
+  /** A boolean or a number for u8 globals, a number for u32 globals. */
+  value: boolean | number;
+}
+
+/**
+ * GLOBAL_UPDATE: changes one global of the instance. The kernel answers with
+ * a Jool message (ERROR flag set on failure).
+ *
+ * @throws {RangeError} If the global is not a scalar one, the value does not
+ * fit it, or the instance name is not valid.
+ */
+export function encodeGlobalUpdate(options: JoolRequestOptions, global: GlobalValue): Uint8Array {
+  const size = globalAttributeSize(global.type);
+  if (size === null) {
+    throw new RangeError(`Cannot encode GLOBAL_UPDATE: global ${global.type} is not a scalar`);
+  }
+  const value = typeof global.value === "boolean" ? (global.value ? 1 : 0) : global.value;
+  const max = size === 1 ? 0xff : 0xffffffff;
+  if (
+    !Number.isInteger(value) || value < 0 || value > max ||
+    (size === 4 && typeof global.value === "boolean")
+  ) {
+    throw new RangeError(
+      `Cannot encode GLOBAL_UPDATE: ${global.value} does not fit global ${global.type} (a u${
+        size * 8
+      })`,
+    );
+  }
+  const attributes = new AttributeEncoder();
+  attributes.nested(RootAttribute.GLOBALS, (globals) => {
+    if (size === 1) globals.uint8(global.type, value);
+    else globals.uint32(global.type, value);
+  });
+  const encoded = attributes.encode();
+  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
+  putPrefix(bytes, JoolOperation.GLOBAL_UPDATE, options, 0);
+  bytes.set(encoded, PREFIX_LENGTH);
+  return bytes;
+}
+
+/** A Jool message: its header and the attributes after it. */
+export interface JoolMessage {
+  header: JoolHeader;
+  /** The attributes after the Jool header; a view into the datagram. */
+  attributes: Uint8Array;
+}
+
+/**
+ * Reads the Jool header of a Generic Netlink message of the Jool family.
+ *
+ * @throws {JoolDecodeError} If the message is too short for the header or
+ * its magic is not "jool".
+ */
+export function decodeJoolMessage(message: GenericMessage): JoolMessage {
+  return {
+    header: decodeJoolHeader(message.data),
+    attributes: message.data.subarray(JOOL_HEADER_LENGTH),
+  };
+}
+
+/** A batch of sessions the kernel multicast. */
+export interface SessionBatch {
+  /** The Jool header; `instance` is the sending instance, `version` the kernel's. */
+  header: JoolHeader;
+  /**
+   * The SESSION_ENTRIES attribute's payload: what goes to the peers, as is.
+   * A view into the datagram: copy it to keep it.
+   */
+  payload: Uint8Array;
+}
+
+/**
+ * Decodes a session batch, checking what the C daemon checks: a Jool header
+ * of version 4.1 for NAT64, no ERROR flag, and a first attribute of type
+ * SESSION_ENTRIES (with or without NLA_F_NESTED; anything after it is
+ * ignored). The instance name is left to the caller (see `sameInstance`):
+ * every daemon of a namespace sees the batches of every instance.
+ *
+ * @throws {JoolDecodeError} If the message is not such a batch.
+ */
+export function decodeSessionBatch(message: GenericMessage): SessionBatch {
+  const { header, attributes } = decodeJoolMessage(message);
+  if (!versionCompatible(header.version, JOOL_VERSION)) {
+    throw new JoolDecodeError(
+      `session batch of Jool ${formatVersion(header.version)}, not ${formatVersion(JOOL_VERSION)}`,
+    );
+  }
+  if ((header.xt & TranslatorType.NAT64) === 0) {
+    throw new JoolDecodeError(`session batch for translator type ${header.xt}, not NAT64`);
+  }
+  if ((header.flags & JoolHeaderFlag.ERROR) !== 0) {
+    throw new JoolDecodeError("expected a session batch, got an error report");
+  }
+  if (attributes.byteLength < NLA_HDRLEN) {
+    throw new JoolDecodeError("session batch lacks a session container");
+  }
+  const view = viewOf(attributes);
+  const length = view.getUint16(0, NATIVE_LITTLE_ENDIAN);
+  const type = view.getUint16(2, NATIVE_LITTLE_ENDIAN) & NLA_TYPE_MASK;
+  if (type !== RootAttribute.SESSION_ENTRIES) {
+    throw new JoolDecodeError(`session batch starts with attribute ${type}, not SESSION_ENTRIES`);
+  }
+  if (length < NLA_HDRLEN || length > attributes.byteLength) {
+    throw new JoolDecodeError(
+      `session container length ${length} does not fit the ${attributes.byteLength} bytes left`,
+    );
+  }
+  return { header, payload: attributes.subarray(NLA_HDRLEN, length) };
+}
+
+/** The kernel's error report. */
+export interface JoolError {
+  /** Positive errno (ErrorAttribute.CODE). */
+  code: number;
+  /** The kernel's explanation (ErrorAttribute.MSG); "" if it sent none. */
+  message: string;
+}
+
+/**
+ * Reads the error report of a reply whose Jool header has the ERROR flag.
+ *
+ * @returns The error, or null if the reply is not an error report.
+ * @throws {JoolDecodeError} If the header does not decode or the report
+ * lacks its code.
+ * @throws {AttributeDecodeError} If the attributes do not decode.
+ */
+export function decodeJoolError(message: GenericMessage): JoolError | null {
+  const { header, attributes } = decodeJoolMessage(message);
+  if ((header.flags & JoolHeaderFlag.ERROR) === 0) return null;
+  let code: number | null = null;
+  let text = "";
+  const ad = new AttributeDecoder(attributes);
+  while (ad.next()) {
+    if (ad.type === ErrorAttribute.CODE) code = ad.uint16();
+    else if (ad.type === ErrorAttribute.MSG) text = ad.string();
+  }
+  if (ad.error !== null) throw ad.error;
+  if (code === null) {
+    throw new JoolDecodeError(
+      `error report lacks an error code${text === "" ? "" : `; its message: ${text}`}`,
+    );
+  }
+  return { code, message: text };
+}
+
+/**
+ * Reads the answer to INSTANCE_HELLO (check {@link decodeJoolError} first).
+ *
+ * @returns True if the instance exists.
+ * @throws {JoolDecodeError} If the status is missing or unknown.
+ * @throws {AttributeDecodeError} If the attributes do not decode.
+ */
+export function decodeInstanceStatus(message: GenericMessage): boolean {
+  const { attributes } = decodeJoolMessage(message);
+  let status: number | null = null;
+  const ad = new AttributeDecoder(attributes);
+  while (ad.next()) {
+    if (ad.type === InstanceStatusAttribute.STATUS) status = ad.uint8();
+  }
+  if (ad.error !== null) throw ad.error;
+  if (status === InstanceHelloStatus.ALIVE) return true;
+  if (status === InstanceHelloStatus.DEAD) return false;
+  throw new JoolDecodeError(
+    status === null ? "instance status is missing" : `instance status ${status} is unknown`,
+  );
+}
