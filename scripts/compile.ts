@@ -29,20 +29,23 @@ async function compile(target: string): Promise<boolean> {
     args: ["compile", ...RUNTIME_PERMISSIONS, "--target", target, "--output", output, "main.ts"],
     stdout: "piped",
     stderr: "piped",
+    env: { NO_COLOR: "1" },
   });
   const result = await command.output();
   if (result.success) {
     console.log(`Built ${output} (${target})`);
     return true;
   }
-  const text = new TextDecoder().decode(result.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+  const text = new TextDecoder().decode(result.stderr);
   if (/denort|Setting up base binary|dl\.deno\.land/i.test(text)) {
     const hint = Deno.env.get("DENORT_BIN") === undefined
       ? "set DENORT_BIN to a denort binary for this target"
       : `DENORT_BIN=${Deno.env.get("DENORT_BIN")} did not work for this target`;
-    const cause = text.split("\n").map((line) => line.trim()).filter((line) =>
-      /error|dns|connect/i.test(line)
-    ).pop() ?? "unknown error";
+    // Deno prints a numbered "Caused by" chain; the deepest cause says most.
+    const causes = text.split("Stack backtrace")[0].split("\n").map((line) => line.trim()).filter((
+      line,
+    ) => /^\d+: /.test(line));
+    const cause = causes.at(-1)?.replace(/^\d+: /, "") ?? "unknown error";
     console.error(`Cannot build ${output}: denort is not available (${cause}); ${hint}`);
   } else {
     console.error(`Cannot build ${output}: deno compile failed:\n${text}`);
