@@ -101,3 +101,35 @@ export const silentLogger: Logger = {
   debug() {},
   enabled: () => false,
 };
+
+/** Keys remembered by a {@link RateLimiter} before it starts afresh. */
+const MAX_RATE_LIMITED_KEYS = 1024;
+
+/**
+ * Lets one event per key through each interval and counts the rest, so a
+ * peer sending garbage at line rate costs one log line per interval.
+ */
+export class RateLimiter {
+  readonly #intervalMs: number;
+  readonly #keys = new Map<string, { nextMs: number; suppressed: number }>();
+
+  constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  /**
+   * Returns null if the event is suppressed, else how many events of this
+   * key were suppressed since the last one let through.
+   */
+  allow(key: string, nowMs: number): number | null {
+    const entry = this.#keys.get(key);
+    if (entry !== undefined && nowMs < entry.nextMs) {
+      entry.suppressed++;
+      return null;
+    }
+    if (entry === undefined && this.#keys.size >= MAX_RATE_LIMITED_KEYS) this.#keys.clear();
+    const suppressed = entry?.suppressed ?? 0;
+    this.#keys.set(key, { nextMs: nowMs + this.#intervalMs, suppressed: 0 });
+    return suppressed;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What the stats port answers: the reference CSV for any request but
+ * `json`, which gets every counter as JSON.
+ *
+ * @module
+ */
+
+import type { LatencyHistogram, LatencySummary } from "./latency.ts";
+import type { PeerCounters, PeerTable } from "./peers.ts";
+import { formatReferenceStats, type SyncCounters } from "./counters.ts";
+
+/** Everything the daemon measures, as the JSON answer carries it. */
+export interface StatsSources {
+  counters: SyncCounters;
+  peers: PeerTable;
+  /** Kernel batch received to ACK sent. */
+  ackLatency: LatencyHistogram;
+  /** Kernel batch received to sent to the group. */
+  relayLatency: LatencyHistogram;
+  /** Milliseconds since the epoch the daemon started. */
+  startedMs: number;
+  /** Milliseconds since the epoch of the last session batch relayed or added, 0 if none. */
+  lastSyncMs(): number;
+  /** The Jool instance and the version the daemon is. */
+  instance: string;
+  version: string;
+}
+
+/** The JSON answer's shape. */
+export interface JsonStats {
+  version: string;
+  instance: string;
+  uptimeSeconds: number;
+  lastSyncTime: string | null;
+  counters: Record<string, number>;
+  ackLatency: LatencySummary;
+  relayLatency: LatencySummary;
+  peers: Record<string, PeerCounters & { lastSeenTime: string }>;
+}
+
+/** Builds the JSON answer. */
+export function jsonStats(sources: StatsSources, nowMs: number): JsonStats {
+  const last = sources.lastSyncMs();
+  const peers: JsonStats["peers"] = {};
+  for (const [peer, counters] of Object.entries(sources.peers.snapshot())) {
+    peers[peer] = { ...counters, lastSeenTime: new Date(counters.lastSeenMs).toISOString() };
+  }
+  return {
+    version: sources.version,
+    instance: sources.instance,
+    uptimeSeconds: Math.round((nowMs - sources.startedMs) / 1000),
+    lastSyncTime: last === 0 ? null : new Date(last).toISOString(),
+    counters: { ...sources.counters },
+    ackLatency: sources.ackLatency.summary(),
+    relayLatency: sources.relayLatency.summary(),
+    peers,
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The stats port's answer to `request`: JSON for `json` (white space and
+ * case ignored), the reference six lines for anything else, byte for byte.
+ */
+export function statsAnswer(request: Uint8Array, sources: StatsSources, nowMs: number): Uint8Array {
+  if (isJsonRequest(request)) {
+    return encoder.encode(JSON.stringify(jsonStats(sources, nowMs)) + "\n");
+  }
+  return encoder.encode(formatReferenceStats(sources.counters));
+}
+
+function isJsonRequest(request: Uint8Array): boolean {
+  if (request.byteLength > 16) return false;
+  return new TextDecoder().decode(request).trim().toLowerCase() === "json";
+}

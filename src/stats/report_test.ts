@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { SyncCounters } from "./counters.ts";
+import { LatencyHistogram } from "./latency.ts";
+import { MAX_PEERS, OTHER_PEERS, PeerTable } from "./peers.ts";
+import { jsonStats, statsAnswer, type StatsSources } from "./report.ts";
+
+function sources(): StatsSources {
+  const counters = new SyncCounters();
+  counters.kernelSentPackets = 4;
+  counters.kernelSentBytes = 208;
+  counters.netSentPackets = 4;
+  counters.netSentBytes = 208;
+  return {
+    counters,
+    peers: new PeerTable(),
+    ackLatency: new LatencyHistogram(),
+    relayLatency: new LatencyHistogram(),
+    startedMs: 1_000_000,
+    lastSyncMs: () => 0,
+    instance: "default",
+    version: "0.1.0",
+  };
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+Deno.test("any request but json gets the reference six lines, byte for byte", () => {
+  const expected = "KERNEL_SENT_PKTS,4\nKERNEL_SENT_BYTES,208\nNET_RCVD_PKTS,0\n" +
+    "NET_RCVD_BYTES,0\nNET_SENT_PKTS,4\nNET_SENT_BYTES,208\n";
+  for (const request of ["\n", "", "stats", "jsonx", "x".repeat(1000)]) {
+    assert.equal(text(statsAnswer(new TextEncoder().encode(request), sources(), 0)), expected);
+  }
+});
+
+Deno.test("json (any case, surrounding white space) gets every counter as JSON", () => {
+  const s = sources();
+  s.peers.get("[2001:db8::2]:6464").datagrams = 3;
+  s.ackLatency.recordMs(0.01);
+  const answer = JSON.parse(text(statsAnswer(new TextEncoder().encode(" JSON\n"), s, 1_010_000)));
+  assert.equal(answer.uptimeSeconds, 10);
+  assert.equal(answer.lastSyncTime, null);
+  assert.equal(answer.counters.kernelSentPackets, 4);
+  assert.equal(answer.counters.netDropped, 0);
+  assert.equal(answer.peers["[2001:db8::2]:6464"].datagrams, 3);
+  assert.equal(answer.ackLatency.count, 1);
+  assert.deepEqual(Object.keys(jsonStats(s, 0)), [
+    "version",
+    "instance",
+    "uptimeSeconds",
+    "lastSyncTime",
+    "counters",
+    "ackLatency",
+    "relayLatency",
+    "peers",
+  ]);
+});
+
+Deno.test("latency percentiles come from power-of-two buckets; max is exact", () => {
+  const histogram = new LatencyHistogram();
+  for (let i = 0; i < 98; i++) histogram.recordMs(0.005); // 5 µs
+  histogram.recordMs(1); // 1000 µs
+  histogram.recordMs(3.5); // 3500 µs
+  assert.deepEqual(histogram.summary(), {
+    count: 100,
+    p50Us: 8,
+    p90Us: 8,
+    p99Us: 1024,
+    maxUs: 3500,
+  });
+  assert.deepEqual(new LatencyHistogram().summary(), {
+    count: 0,
+    p50Us: 0,
+    p90Us: 0,
+    p99Us: 0,
+    maxUs: 0,
+  });
+});
+
+Deno.test("the peer table is bounded; the overflow is summed as 'other'", () => {
+  const peers = new PeerTable();
+  for (let i = 0; i < MAX_PEERS + 10; i++) peers.get(`peer${i}`).datagrams++;
+  const snapshot = peers.snapshot();
+  assert.equal(Object.keys(snapshot).length, MAX_PEERS + 1);
+  assert.equal(snapshot[OTHER_PEERS].datagrams, 10);
+});

@@ -1,0 +1,45 @@
+/**
+ * Checks peers' datagrams before they reach the kernel: each must be a
+ * well-formed session batch in the local kernel's encoding. The kernel's
+ * own checks are looser (4.1.14 reads past short entries), and anyone who
+ * can reach the group can send.
+ *
+ * @module
+ */
+
+import { type SessionEncoding, validateSessions } from "../jool/session.ts";
+
+const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
+
+/** Decides whether a peer's datagram may go to the kernel. */
+export class DatagramFilter {
+  #encoding: SessionEncoding | null;
+
+  /** `encoding` null: not known yet; accept any of the three until it is. */
+  constructor(encoding: SessionEncoding | null) {
+    this.#encoding = encoding;
+  }
+
+  /** The encoding datagrams are checked against, once known. */
+  get encoding(): SessionEncoding | null {
+    return this.#encoding;
+  }
+
+  /** Fixes the encoding (e.g. learnt from the first kernel batch). */
+  learn(encoding: SessionEncoding): void {
+    this.#encoding ??= encoding;
+  }
+
+  /** Null if `payload` may go to the kernel, else what is wrong with it. */
+  check(payload: Uint8Array): string | null {
+    if (payload.byteLength === 0) return "empty datagram";
+    if (this.#encoding !== null) return validateSessions(payload, this.#encoding);
+    let firstProblem: string | null = null;
+    for (const encoding of ALL_ENCODINGS) {
+      const problem = validateSessions(payload, encoding);
+      if (problem === null) return null;
+      firstProblem ??= problem;
+    }
+    return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+  }
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { LevelLogger } from "../log.ts";
+import {
+  CONTROL_MESSAGE_LENGTH,
+  type ControlMessage,
+  ControlType,
+  decodeControlMessage,
+  encodeControlMessage,
+} from "./control_message.ts";
+import { ResyncCoordinator } from "./resync.ts";
+
+/** Manual timers: the test decides when time passes. */
+class Clock {
+  now = 0;
+  #next = 1;
+  readonly timers = new Map<number, { at: number; run: () => void }>();
+  set = (run: () => void, ms: number): number => {
+    const handle = this.#next++;
+    this.timers.set(handle, { at: this.now + ms, run });
+    return handle;
+  };
+  clear = (handle: number): void => {
+    this.timers.delete(handle);
+  };
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      const due = [...this.timers].filter(([, t]) =>
+        t.at <= until
+      ).sort((a, b) => a[1].at - b[1].at)[0];
+      if (due === undefined) break;
+      this.timers.delete(due[0]);
+      this.now = due[1].at;
+      due[1].run();
+    }
+    this.now = until;
+  }
+}
+
+function node(name: string, clock: Clock, random: number, wire: ControlMessage[], logs: string[]) {
+  const advertised: string[] = [];
+  const coordinator = new ResyncCoordinator("default", {
+    send: (message) => wire.push(message),
+    advertise: (reason) => {
+      advertised.push(reason);
+      return Promise.resolve();
+    },
+    logger: new LevelLogger("debug", (level, line) => logs.push(`${name} ${level}: ${line}`)),
+    setTimer: clock.set,
+    clearTimer: clock.clear,
+    random: () => random,
+    nonce: () => 42n,
+  });
+  return { coordinator, advertised };
+}
+
+Deno.test("control messages: 32 bytes, round trip, garbage rejected", () => {
+  const message = {
+    type: ControlType.REQUEST,
+    nonce: 0x0102030405060708n,
+    instance: "default",
+  } as const;
+  const bytes = encodeControlMessage(message);
+  // deno-fmt-ignore
+  assert.deepEqual([...bytes], [
+    0x4a, 0x44, 0x52, 0x53, // "JDRS"
+    0x01, 0x01, 0x00, 0x00, // version 1, REQUEST, reserved
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, // nonce (be64)
+    0x64, 0x65, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x00, // "default"
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  ]);
+  assert.equal(bytes.byteLength, CONTROL_MESSAGE_LENGTH);
+  assert.deepEqual(decodeControlMessage(bytes), message);
+  assert.equal(decodeControlMessage(bytes.subarray(0, 31)), null);
+  const wrongType = bytes.slice();
+  wrongType[5] = 9;
+  assert.equal(decodeControlMessage(wrongType), null);
+  const noName = bytes.slice();
+  noName[16] = 0;
+  assert.equal(decodeControlMessage(noName), null);
+});
+
+Deno.test("one peer answers a request; the slower one stands down", () => {
+  const clock = new Clock();
+  const wire: ControlMessage[] = [];
+  const logs: string[] = [];
+  const fast = node("fast", clock, 0.1, wire, logs);
+  const slow = node("slow", clock, 0.9, wire, logs);
+  const request = { type: ControlType.REQUEST, nonce: 7n, instance: "default" } as const;
+  fast.coordinator.receive(request, "new");
+  slow.coordinator.receive(request, "new");
+  clock.advance(50); // fast answers at 20 ms
+  assert.deepEqual(fast.advertised, ["resync requested by new"]);
+  const answer = wire.find((m) => m.type === ControlType.ANSWER);
+  assert.ok(answer);
+  slow.coordinator.receive(answer, "fast");
+  clock.advance(500);
+  assert.deepEqual(slow.advertised, []);
+  // A repeated request with the same nonce is not answered again.
+  fast.coordinator.receive(request, "new");
+  clock.advance(500);
+  assert.equal(fast.advertised.length, 1);
+});
+
+Deno.test("the requester repeats, then gives up with a warning", () => {
+  const clock = new Clock();
+  const wire: ControlMessage[] = [];
+  const logs: string[] = [];
+  const requester = node("new", clock, 0, wire, logs);
+  requester.coordinator.requestFromPeers();
+  clock.advance(5000);
+  assert.equal(wire.filter((m) => m.type === ControlType.REQUEST).length, 3);
+  assert.match(
+    logs.join("\n"),
+    /new warning: No peer answered the resync request after 3 attempts/,
+  );
+  assert.equal(clock.timers.size, 0);
+});
+
+Deno.test("an answer stops the requester's retries", () => {
+  const clock = new Clock();
+  const wire: ControlMessage[] = [];
+  const logs: string[] = [];
+  const requester = node("new", clock, 0, wire, logs);
+  requester.coordinator.requestFromPeers();
+  requester.coordinator.receive(
+    { type: ControlType.ANSWER, nonce: 42n, instance: "DEFAULT" },
+    "peer",
+  );
+  clock.advance(5000);
+  assert.equal(wire.length, 1);
+  assert.ok(requester.coordinator.requestAnswered);
+});
+
+Deno.test("another instance's requests are ignored", () => {
+  const clock = new Clock();
+  const wire: ControlMessage[] = [];
+  const peer = node("peer", clock, 0, wire, []);
+  peer.coordinator.receive({ type: ControlType.REQUEST, nonce: 1n, instance: "other" }, "x");
+  clock.advance(1000);
+  assert.deepEqual(wire, []);
+  assert.deepEqual(peer.advertised, []);
+});
