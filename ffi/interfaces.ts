@@ -52,10 +52,19 @@ export function interfaceAddresses(libc: Libc): InterfaceAddress[] {
         const sockaddr = new Deno.UnsafePointerView(addressPointer);
         const family = sockaddr.getUint16(0);
         const name = Deno.UnsafePointerView.getCString(namePointer);
+        // getArrayBuffer() views C memory that freeifaddrs() releases: copy.
         if (family === AF_INET) {
-          found.push({ name, family, address: new Uint8Array(sockaddr.getArrayBuffer(4, 4)) });
+          found.push({
+            name,
+            family,
+            address: new Uint8Array(sockaddr.getArrayBuffer(4, 4).slice(0)),
+          });
         } else if (family === AF_INET6) {
-          found.push({ name, family, address: new Uint8Array(sockaddr.getArrayBuffer(16, 8)) });
+          found.push({
+            name,
+            family,
+            address: new Uint8Array(sockaddr.getArrayBuffer(16, 8).slice(0)),
+          });
         }
       }
       node = entry.getPointer(0);
