@@ -16,6 +16,7 @@ import {
   type NetsocketConfig,
 } from "./config/netsocket.ts";
 import { Daemon } from "./daemon.ts";
+import { parseVersion } from "./jool/header.ts";
 import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
 import { errorText } from "./sync/kernel_link.ts";
@@ -93,12 +94,13 @@ async function runWithLibc(
   }
 
   print(describeConfiguration(netsocket, modsocket, statsPort));
+  const kernelVersion = await readJoolVersion(logger);
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ netsocket, modsocket, statsPort }, {
+    daemon = await Daemon.start({ netsocket, modsocket, statsPort, kernelVersion }, {
       libc,
       sockets,
       logger,
@@ -177,11 +179,30 @@ export function describeConfiguration(
     `  in interface:      ${describeInterface(netsocket.inInterface, "chosen by the kernel")}`,
     `  out interface:     ${describeInterface(netsocket.outInterface, outFallback)}`,
     `  ttl:               ${netsocket.ttl}`,
+    `  control port:      ${netsocket.controlPort ?? "none (resync disabled)"}`,
     `  modsocket file:    ${modsocket.file}`,
     `  instance:          ${modsocket.instance}`,
+    `  enable ss:         ${modsocket.enableSs ? "yes" : "no"}`,
     `  stats port:        ${statsPort === null ? "none" : statsPort}`,
     "",
   ].join("\n");
+}
+
+/** Where Linux shows a loaded module's version. */
+const JOOL_VERSION_FILE = "/sys/module/jool/version";
+
+/**
+ * The Jool module's version, which decides how peers' sessions must be
+ * encoded; null if it cannot be read (then it is learnt from the first
+ * kernel batch).
+ */
+async function readJoolVersion(logger: Logger): Promise<number | null> {
+  try {
+    return parseVersion(await Deno.readTextFile(JOOL_VERSION_FILE));
+  } catch (error) {
+    logger.debug(`Cannot read ${JOOL_VERSION_FILE}: ${errorText(error)}`);
+    return null;
+  }
 }
 
 async function fileExists(path: string): Promise<boolean> {

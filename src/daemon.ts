@@ -1,5 +1,5 @@
 /**
- * The daemon: wires the kernel link, the multicast socket and the stats
+ * The daemon: wires the kernel link, the multicast sockets and the stats
  * server to one reactor, and relays sessions both ways.
  *
  * @module
@@ -11,12 +11,22 @@ import { SyscallError } from "../ffi/errors.ts";
 import type { Sockets } from "../ffi/sockets.ts";
 import type { ModsocketConfig } from "./config/modsocket.ts";
 import type { NetsocketConfig } from "./config/netsocket.ts";
-import type { Logger } from "./log.ts";
-import { formatReferenceStats, type SyncCounters } from "./stats/counters.ts";
+import { formatVersion } from "./jool/header.ts";
+import { GlobalAttribute } from "./jool/protocol.ts";
+import { sessionEncodingFor } from "./jool/session.ts";
+import { type Logger, RateLimiter } from "./log.ts";
+import type { SyncCounters } from "./stats/counters.ts";
+import { LatencyHistogram } from "./stats/latency.ts";
+import { PeerTable } from "./stats/peers.ts";
+import { statsAnswer, type StatsSources } from "./stats/report.ts";
 import { StatsServer } from "./stats/stats_server.ts";
+import { decodeControlMessage, encodeControlMessage } from "./sync/control_message.ts";
+import { DatagramFilter } from "./sync/datagram_filter.ts";
 import { errorText, KernelLink, KernelRefusalError } from "./sync/kernel_link.ts";
 import { MulticastSocket, type PeerDatagram } from "./sync/multicast_socket.ts";
 import { describePeer } from "./sync/peer_address.ts";
+import { ResyncCoordinator } from "./sync/resync.ts";
+import { VERSION } from "./version.ts";
 
 /** What the daemon runs with. */
 export interface DaemonConfig {
@@ -24,6 +34,8 @@ export interface DaemonConfig {
   modsocket: ModsocketConfig;
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
+  /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
+  kernelVersion: number | null;
 }
 
 /** What the daemon runs on. */
@@ -34,19 +46,32 @@ export interface DaemonDeps {
   counters: SyncCounters;
 }
 
-/** Datagrams read from the group per wake-up before yielding. */
+/** Datagrams read from a socket per wake-up before yielding. */
 const MAX_DATAGRAMS_PER_WAKE = 256;
 
-/** The "Session sync is disabled" refusal is EINVAL with this text (Jool 4.1). */
-const SS_DISABLED_HINT = "enable it with `jool global update ss-enabled true`";
+/** One log line per peer and problem per this interval. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** Local re-advertisements after overruns: at most one per this interval. */
+const OVERRUN_ADVERTISE_INTERVAL_MS = 5_000;
 
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
   readonly #deps: DaemonDeps;
   readonly #reactor: Reactor;
   readonly #running: Promise<void>;
+  readonly #peers = new PeerTable();
+  readonly #ackLatency = new LatencyHistogram();
+  readonly #relayLatency = new LatencyHistogram();
+  readonly #dropLog = new RateLimiter(DROP_LOG_INTERVAL_MS);
+  readonly #startedMs = Date.now();
+  #lastSyncMs = 0;
+  #lastOverrunAdvertiseMs = 0;
+  #filter = new DatagramFilter(null);
   #kernel: KernelLink | null = null;
   #network: MulticastSocket | null = null;
+  #control: MulticastSocket | null = null;
+  #resync: ResyncCoordinator | null = null;
   #stats: StatsServer | null = null;
   #stopped = false;
 
@@ -57,9 +82,10 @@ export class Daemon {
   }
 
   /**
-   * Opens every socket and checks the instance. Throws (after closing what
-   * it opened) on any setup failure: JoolModuleMissingError,
-   * KernelRefusalError for a missing instance, SyscallError for sockets.
+   * Opens every socket, checks the instance and turns session sync on if
+   * allowed. Throws (after closing what it opened) on any setup failure:
+   * JoolModuleMissingError, KernelRefusalError for a missing instance,
+   * SyscallError for sockets.
    */
   static async start(config: DaemonConfig, deps: DaemonDeps): Promise<Daemon> {
     const reactor = Reactor.open(deps.libc, (fd, error) => {
@@ -77,19 +103,19 @@ export class Daemon {
 
   async #setUp(config: DaemonConfig): Promise<void> {
     const { logger, sockets, counters } = this.#deps;
+    if (config.kernelVersion !== null) {
+      this.#filter = new DatagramFilter(sessionEncodingFor(config.kernelVersion));
+      logger.info(
+        `Jool module ${formatVersion(config.kernelVersion)}: peers' sessions must be in the ` +
+          `${this.#filter.encoding} encoding`,
+      );
+    }
     const kernel = await KernelLink.open(
-      { sockets, reactor: this.#reactor, logger, counters },
+      { sockets, reactor: this.#reactor, logger, counters, ackLatency: this.#ackLatency },
       config.modsocket.instance,
     );
     this.#kernel = kernel;
-    try {
-      await kernel.probe();
-    } catch (error) {
-      if (!(error instanceof KernelRefusalError)) throw error;
-      if (!/disabled/i.test(error.kernelMessage)) throw error;
-      // The instance exists; SS can be enabled later without restarting us.
-      logger.error(`${error.message}; ${SS_DISABLED_HINT}`);
-    }
+    await this.#ensureSyncEnabled(kernel, config.modsocket);
 
     const network = MulticastSocket.open(sockets, config.netsocket);
     this.#network = network;
@@ -99,30 +125,153 @@ export class Daemon {
     );
 
     kernel.listen({
-      onBatch: (payload) => this.#relayToNetwork(payload),
-      onOverrun: () => {},
+      onBatch: (payload, version, receivedAt) => this.#relayToNetwork(payload, version, receivedAt),
+      onOverrun: () => this.#readvertiseAfterOverrun(),
     });
 
     if (config.statsPort !== null) {
+      const sources: StatsSources = {
+        counters,
+        peers: this.#peers,
+        ackLatency: this.#ackLatency,
+        relayLatency: this.#relayLatency,
+        startedMs: this.#startedMs,
+        lastSyncMs: () => this.#lastSyncMs,
+        instance: config.modsocket.instance,
+        version: VERSION,
+      };
       const stats = StatsServer.open(
         sockets,
         config.statsPort,
-        () => new TextEncoder().encode(formatReferenceStats(counters)),
+        (request) => statsAnswer(request, sources, Date.now()),
       );
       this.#stats = stats;
       this.#reactor.watch(stats.fd, { readable: true }, () => stats.serve());
       logger.info(`Stats server listening on UDP port ${config.statsPort} (IPv4 and IPv6)`);
     }
+
+    if (config.netsocket.controlPort !== null) {
+      this.#startResync(kernel, config.netsocket, config.netsocket.controlPort);
+    }
   }
 
-  #relayToNetwork(payload: Uint8Array): void {
+  /**
+   * Probes the instance (an empty JOOLD_ADD: the kernel checks the instance
+   * and its SS state). A missing instance is fatal; SS off is turned on
+   * unless the modsocket file says `"enable ss": false`.
+   */
+  async #ensureSyncEnabled(kernel: KernelLink, modsocket: ModsocketConfig): Promise<void> {
+    const { logger } = this.#deps;
+    const disabled = async (): Promise<KernelRefusalError | null> => {
+      try {
+        await kernel.probe();
+        return null;
+      } catch (error) {
+        if (error instanceof KernelRefusalError && /disabled/i.test(error.kernelMessage)) {
+          return error;
+        }
+        throw error;
+      }
+    };
+    const refusal = await disabled();
+    if (refusal === null) {
+      logger.info(`Session sync is enabled on instance '${modsocket.instance}'`);
+      return;
+    }
+    if (!modsocket.enableSs) {
+      // The instance exists; SS can be enabled later without restarting us.
+      logger.error(
+        `${refusal.message}; enable it with \`jool global update ss-enabled true\` ` +
+          `(${modsocket.file} says "enable ss": false, so joold leaves it alone)`,
+      );
+      return;
+    }
+    await kernel.updateGlobal(
+      { type: GlobalAttribute.JOOLD_ENABLED, value: true },
+      "ss-enabled on the instance",
+    );
+    const stillDisabled = await disabled();
+    if (stillDisabled !== null) throw stillDisabled;
+    logger.info(
+      `Session sync was disabled on instance '${modsocket.instance}'; joold enabled it ` +
+        `(set "enable ss": false in ${modsocket.file} to prevent this)`,
+    );
+  }
+
+  #startResync(kernel: KernelLink, netsocket: NetsocketConfig, controlPort: number): void {
+    const { logger, sockets, counters } = this.#deps;
+    const control = MulticastSocket.open(sockets, { ...netsocket, port: controlPort });
+    this.#control = control;
+    const resync = new ResyncCoordinator(kernel.instance, {
+      send: (message) => {
+        try {
+          control.send(encodeControlMessage(message));
+        } catch (error) {
+          logger.error(`Cannot send a resync message: ${errorText(error)}`);
+        }
+      },
+      advertise: (reason) => this.#advertise(reason),
+      logger,
+      setTimer: (callback, ms) => setTimeout(callback, ms),
+      clearTimer: (handle) => clearTimeout(handle),
+      random: Math.random,
+      nonce: () => crypto.getRandomValues(new BigUint64Array(1))[0],
+    });
+    this.#resync = resync;
+    this.#reactor.watch(control.fd, { readable: true }, () => {
+      for (let i = 0; i < MAX_DATAGRAMS_PER_WAKE; i++) {
+        const datagram = control.receive();
+        if (datagram === null) return;
+        const message = decodeControlMessage(datagram.data);
+        if (message === null) {
+          counters.controlDropped++;
+          continue;
+        }
+        resync.receive(message, describePeer(datagram.from));
+      }
+    });
+    logger.info(`Resync control port ${controlPort} ready; asking peers for their sessions`);
+    counters.resyncRequests++;
+    resync.requestFromPeers();
+  }
+
+  /** Makes the local kernel advertise its sessions; logs failures. */
+  async #advertise(reason: string): Promise<void> {
+    const { logger, counters } = this.#deps;
+    const kernel = this.#kernel;
+    if (kernel === null || this.#stopped) return;
+    counters.advertisements++;
+    if (reason.startsWith("resync")) counters.resyncAnswers++;
+    try {
+      await kernel.advertise();
+      logger.info(`Advertised the session table (${reason})`);
+    } catch (error) {
+      logger.error(`Cannot advertise the session table (${reason}): ${errorText(error)}`);
+    }
+  }
+
+  /** Batches our kernel dropped never reached the peers: send them everything. */
+  #readvertiseAfterOverrun(): void {
+    const now = Date.now();
+    if (now - this.#lastOverrunAdvertiseMs < OVERRUN_ADVERTISE_INTERVAL_MS) return;
+    this.#lastOverrunAdvertiseMs = now;
+    this.#advertise("netlink overrun lost batches").catch(() => {});
+  }
+
+  #relayToNetwork(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
     const { counters, logger } = this.#deps;
     const network = this.#network;
     if (network === null) return;
+    if (this.#filter.encoding === null) {
+      this.#filter.learn(sessionEncodingFor(kernelVersion));
+      logger.info(`Peers' sessions must be in the ${this.#filter.encoding} encoding`);
+    }
     try {
       if (network.send(payload)) {
         counters.netSentPackets++;
         counters.netSentBytes += payload.byteLength;
+        this.#relayLatency.recordMs(performance.now() - receivedAt);
+        this.#lastSyncMs = Date.now();
       } else {
         counters.netSendFailures++;
         logger.error(
@@ -154,13 +303,28 @@ export class Daemon {
       counters.netReceivedPackets++;
       counters.netReceivedBytes += datagram.fullLength;
       const origin = describePeer(datagram.from);
-      if (datagram.fullLength > datagram.data.byteLength) {
+      const peer = this.#peers.get(origin);
+      peer.datagrams++;
+      peer.bytes += datagram.fullLength;
+      peer.lastSeenMs = Date.now();
+      const problem = datagram.fullLength > datagram.data.byteLength
+        ? `too large (${datagram.fullLength} bytes)`
+        : this.#filter.check(datagram.data);
+      if (problem !== null) {
         counters.netDropped++;
-        logger.error(`Dropped a ${datagram.fullLength}-byte datagram from ${origin}: too large`);
+        peer.dropped++;
+        const suppressed = this.#dropLog.allow(origin, Date.now());
+        if (suppressed !== null) {
+          logger.warning(
+            `Dropped a datagram from ${origin}: ${problem}` +
+              (suppressed > 0 ? ` (and ${suppressed} more since the last report)` : ""),
+          );
+        }
         continue;
       }
       try {
         kernel.add(datagram.data, origin);
+        this.#lastSyncMs = Date.now();
       } catch (error) {
         if (!(error instanceof SyscallError)) throw error;
         counters.kernelErrors++;
@@ -178,6 +342,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
+    this.#resync?.close();
     this.#reactor.stop();
     try {
       await this.#running;
@@ -187,22 +352,9 @@ export class Daemon {
   }
 
   #closeAll(): void {
-    const closers: Array<() => void> = [];
-    if (this.#stats !== null) {
-      const stats = this.#stats;
-      closers.push(() => stats.close());
-    }
-    if (this.#network !== null) {
-      const network = this.#network;
-      closers.push(() => network.close());
-    }
-    if (this.#kernel !== null) {
-      const kernel = this.#kernel;
-      closers.push(() => kernel.close());
-    }
-    for (const close of closers) {
+    for (const closable of [this.#stats, this.#control, this.#network, this.#kernel]) {
       try {
-        close();
+        closable?.close();
       } catch (error) {
         this.#deps.logger.warning(`Error while closing: ${errorText(error)}`);
       }

@@ -29,7 +29,14 @@ import {
 } from "./json_file.ts";
 
 /** The keys of the file, in the order they are checked. */
-const KEYS = ["multicast address", "multicast port", "in interface", "out interface", "ttl"];
+const KEYS = [
+  "multicast address",
+  "multicast port",
+  "in interface",
+  "out interface",
+  "ttl",
+  "control port",
+];
 
 /** TTL (IPv4) or hop limit (IPv6) when the file gives none, as in the C daemon. */
 export const DEFAULT_TTL = 1;
@@ -78,6 +85,12 @@ export interface NetsocketConfig {
   outInterface: InterfaceChoice | null;
   /** Multicast TTL / hop limit, 0 to 255. */
   ttl: number;
+  /**
+   * UDP port, on the same group, of the resync protocol between our daemons
+   * (the reference joold never binds it); null when disabled. Default: the
+   * multicast port + 1.
+   */
+  controlPort: number | null;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -145,9 +158,21 @@ export function parseNetsocketConfig(
   const ttlMember = found.get("ttl");
   const ttl = ttlMember === undefined ? DEFAULT_TTL : parseTtl(ttlMember, file);
 
+  const controlMember = found.get("control port");
+  let controlPort: number | null = port < 65535 ? port + 1 : null;
+  if (controlMember !== undefined) {
+    if (controlMember.value === true) {
+      throw new ConfigError(file, controlMember.key, "must be a port, or false to disable resync");
+    }
+    controlPort = controlMember.value === false ? null : parsePort(controlMember, file, env);
+    if (controlPort === port) {
+      throw new ConfigError(file, controlMember.key, `must differ from "multicast port" (${port})`);
+    }
+  }
+
   const address = family === "ipv4" ? formatIPv4(group) : formatIPv6(group);
   return {
-    config: { file, family, address, group, port, inInterface, outInterface, ttl },
+    config: { file, family, address, group, port, inInterface, outInterface, ttl, controlPort },
     warnings,
   };
 }

@@ -221,6 +221,19 @@ Deno.test("parseNetsocketConfig rejects bad files with one precise line", () => 
     ],
     [json({ ...V6, ttl: null }), 'net.json: "ttl": must be an integer, got null'],
     [json({ ...V6, ttl: {} }), 'net.json: "ttl": must be an integer, got an object'],
+    // "control port" (ours: the resync protocol).
+    [
+      json({ ...V6, "control port": "6464" }),
+      'net.json: "control port": must differ from "multicast port" (6464)',
+    ],
+    [
+      json({ ...V6, "control port": true }),
+      'net.json: "control port": must be a port, or false to disable resync',
+    ],
+    [
+      json({ ...V6, "control port": 0 }),
+      'net.json: "control port": must be a port number from 1 to 65535, got 0',
+    ],
     // Duplicates, which the C daemon resolved silently in favour of the first.
     [
       '{"multicast address": "ff08::1", "multicast port": 1, "ttl": 2, "ttl": 3}',
@@ -288,6 +301,7 @@ Deno.test("parseNetsocketConfig reads the man page's IPv6 example", () => {
     inInterface: { kind: "name", text: "eth0", index: 2 },
     outInterface: { kind: "name", text: "eth0", index: 2 },
     ttl: 3,
+    controlPort: 6465,
   };
   assert.deepEqual(parseNetsocketConfig(text, "ipv6-netsocket.json", env), {
     config: expected,
@@ -318,6 +332,7 @@ Deno.test("parseNetsocketConfig reads the man page's IPv4 example", () => {
     inInterface: eth0,
     outInterface: eth0,
     ttl: 3,
+    controlPort: 6465,
   };
   assert.deepEqual(parseNetsocketConfig(text, "ipv4-netsocket.json", env), {
     config: expected,
@@ -338,6 +353,16 @@ Deno.test("parseNetsocketConfig fills defaults and canonicalizes the group", () 
   assert.equal(config.inInterface, null);
   assert.equal(config.outInterface, null);
   assert.equal(config.ttl, 1);
+  assert.equal(config.controlPort, 6465);
+});
+
+Deno.test("parseNetsocketConfig: the control port can be moved or disabled", () => {
+  const parse = (extra: Record<string, unknown>) =>
+    parseNetsocketConfig(json({ ...V6, ...extra }), "net.json", env).config.controlPort;
+  assert.equal(parse({ "control port": 7000 }), 7000);
+  assert.equal(parse({ "control port": "7001" }), 7001);
+  assert.equal(parse({ "control port": false }), null);
+  assert.equal(parse({ "multicast port": 65535 }), null);
 });
 
 Deno.test("parseNetsocketConfig takes ports as numbers, numeric strings and service names", () => {

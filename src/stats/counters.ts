@@ -36,6 +36,14 @@ export class SyncCounters {
   netSendFailures = 0;
   /** Datagrams from peers dropped before the kernel (too large, invalid). */
   netDropped = 0;
+  /** Resync requests we sent (at start). */
+  resyncRequests = 0;
+  /** Peers' resync requests we answered by advertising. */
+  resyncAnswers = 0;
+  /** JOOLD_ADVERTISE requests made to our kernel (resync answers, overruns). */
+  advertisements = 0;
+  /** Control-port datagrams that were not resync messages. */
+  controlDropped = 0;
 }
 
 /**

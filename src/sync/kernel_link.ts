@@ -15,16 +15,21 @@ import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
 import { GenericNetlinkSocket } from "../netlink/socket.ts";
 import {
+  decodeInstanceStatus,
   decodeJoolError,
   decodeSessionBatch,
+  encodeGlobalUpdate,
+  encodeInstanceHello,
   encodeJooldAck,
   encodeJooldAdd,
   encodeJooldAdvertise,
+  type GlobalValue,
 } from "../jool/messages.ts";
 import { sameInstance } from "../jool/header.ts";
 import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
+import type { LatencyHistogram } from "../stats/latency.ts";
 
 /** The Jool family is not registered: the module is not loaded. */
 export class JoolModuleMissingError extends Error {
@@ -56,9 +61,11 @@ export class KernelRefusalError extends Error {
 export interface KernelLinkHandlers {
   /**
    * A batch of our instance's sessions: the SESSION_ENTRIES payload (a view
-   * valid only during the call). The ACK has already been sent.
+   * valid only during the call), the kernel's Jool version, and
+   * `performance.now()` when the batch was taken in. The ACK has already
+   * been sent.
    */
-  onBatch(payload: Uint8Array): void;
+  onBatch(payload: Uint8Array, kernelVersion: number, receivedAt: number): void;
   /** The kernel dropped multicast to us (ENOBUFS): sessions were lost. */
   onOverrun(): void;
 }
@@ -67,6 +74,8 @@ export interface KernelLinkHandlers {
 export interface KernelLinkDeps {
   logger: Logger;
   counters: SyncCounters;
+  /** Where batch-received-to-ACK-sent times go, if measured. */
+  ackLatency?: LatencyHistogram;
 }
 
 /** What a link on a real socket needs in addition. */
@@ -193,6 +202,34 @@ export class KernelLink {
     );
   }
 
+  /**
+   * Whether the instance exists in this namespace (INSTANCE_HELLO). Throws
+   * {@link KernelRefusalError} if the kernel refuses to say.
+   */
+  async instanceExists(): Promise<boolean> {
+    const replies = await this.#request(
+      "Looking up the Jool instance",
+      (sequence) => encodeInstanceHello(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK)),
+    );
+    for (const reply of replies) {
+      if (reply.header.type === this.#familyId) {
+        return decodeInstanceStatus(decodeGenericMessage(reply));
+      }
+    }
+    throw new Error("Looking up the Jool instance failed: the kernel sent no status");
+  }
+
+  /**
+   * Changes one global of the instance (GLOBAL_UPDATE), e.g. ss-enabled.
+   * Throws {@link KernelRefusalError} with the kernel's message.
+   */
+  async updateGlobal(global: GlobalValue, description: string): Promise<void> {
+    await this.#request(
+      `Setting ${description}`,
+      (sequence) => encodeGlobalUpdate(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), global),
+    );
+  }
+
   /** Asks the kernel to multicast its whole session table (JOOLD_ADVERTISE). */
   async advertise(): Promise<void> {
     await this.#request(
@@ -249,6 +286,7 @@ export class KernelLink {
   }
 
   #onMulticast(message: Message): void {
+    const receivedAt = performance.now();
     const { counters, logger } = this.#deps;
     if (this.#familyId === 0 || message.header.type !== this.#familyId) return;
     let batch;
@@ -267,9 +305,10 @@ export class KernelLink {
     // ACK first: the kernel holds new sessions back until it sees the ACK,
     // so every microsecond here is a session at risk in a burst.
     this.#ack();
+    this.#deps.ackLatency?.recordMs(performance.now() - receivedAt);
     counters.kernelSentPackets++;
     counters.kernelSentBytes += batch.payload.byteLength;
-    this.#handlers?.onBatch(batch.payload);
+    this.#handlers?.onBatch(batch.payload, batch.header.version, receivedAt);
   }
 
   #onStrayReply(message: Message): void {

@@ -19,6 +19,9 @@ import { sameInstance } from "../jool/header.ts";
 import type { Logger } from "../log.ts";
 import { type ControlMessage, ControlType } from "./control_message.ts";
 
+/** A timer handle as the injected timer functions make it. */
+export type TimerHandle = number | ReturnType<typeof setTimeout>;
+
 /** What the coordinator acts through. */
 export interface ResyncPorts {
   /** Sends a control message to the group. */
@@ -27,8 +30,8 @@ export interface ResyncPorts {
   advertise(reason: string): Promise<void>;
   logger: Logger;
   /** setTimeout/clearTimeout, replaceable in tests. */
-  setTimer(callback: () => void, ms: number): number;
-  clearTimer(handle: number): void;
+  setTimer(callback: () => void, ms: number): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
   /** Uniform in [0, 1). */
   random(): number;
   /** A fresh request nonce. */
@@ -61,10 +64,10 @@ export class ResyncCoordinator {
   readonly #ports: ResyncPorts;
   readonly #timing: ResyncTiming;
   /** Answers we are waiting to send, by nonce. */
-  readonly #pendingAnswers = new Map<bigint, number>();
+  readonly #pendingAnswers = new Map<bigint, TimerHandle>();
   /** Nonces already answered (by us or a peer). */
   readonly #settled = new Set<bigint>();
-  #request: { nonce: bigint; attempt: number; timer: number } | null = null;
+  #request: { nonce: bigint; attempt: number; timer: TimerHandle } | null = null;
   /** How many times peers asked and we advertised in answer. */
   answered = 0;
   /** Whether our own last request was answered. */

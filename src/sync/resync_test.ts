@@ -19,8 +19,8 @@ class Clock {
     this.timers.set(handle, { at: this.now + ms, run });
     return handle;
   };
-  clear = (handle: number): void => {
-    this.timers.delete(handle);
+  clear = (handle: unknown): void => {
+    this.timers.delete(handle as number);
   };
   advance(ms: number): void {
     const until = this.now + ms;
