@@ -22,7 +22,7 @@ fi
 status=0
 echo "== deno fmt --check"; "$deno" fmt --check || status=1
 echo "== deno lint"; "$deno" lint || status=1
-echo "== deno check"; "$deno" check main.ts src/ ffi/ tests/ scripts/ || status=1
+echo "== deno check"; "$deno" check main.ts src/ ffi/ tests/ scripts/ bench/ || status=1
 
 echo "== deno test"
 log=$(mktemp)

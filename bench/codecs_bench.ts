@@ -1,0 +1,61 @@
+/**
+ * Micro-benchmarks of the per-batch hot path: what runs between the kernel's
+ * batch arriving and the ACK / the relay, and per datagram from a peer.
+ * Run: `scripts/deno.sh bench bench/`.
+ */
+
+import { AttributeEncoder } from "../src/netlink/attribute.ts";
+import { decodeGenericMessage, encodeGenericMessage } from "../src/netlink/genetlink.ts";
+import { decodeMessages } from "../src/netlink/message.ts";
+import { encodeJoolHeader, joolVersion } from "../src/jool/header.ts";
+import { decodeSessionBatch, encodeJooldAck, encodeJooldAdd } from "../src/jool/messages.ts";
+import { RootAttribute } from "../src/jool/protocol.ts";
+import { encodeSessions, type Session, validateSessions } from "../src/jool/session.ts";
+
+const session = (i: number): Session => ({
+  proto: "UDP",
+  src6: { address: "2001:db8::2", port: 40000 + i },
+  dst6: { address: "64:ff9b::c000:202", port: 7777 },
+  src4: { address: "192.0.2.1", port: 61001 + i },
+  dst4: { address: "192.0.2.2", port: 7777 },
+  state: 0,
+  timer: 0,
+  expirationMs: 300000,
+});
+const sessions = Array.from({ length: 10 }, (_, i) => session(i)); // 1452-byte ss-max-payload
+const nested = encodeSessions(sessions, "nested-4.1.0");
+const raw36 = encodeSessions(Array.from({ length: 36 }, (_, i) => session(i)), "raw36-4.1.13");
+
+const attributes = new AttributeEncoder();
+attributes.bytes(RootAttribute.SESSION_ENTRIES | 0x8000, nested);
+const batchDatagram = encodeGenericMessage(
+  { familyId: 30, flags: 0, sequence: 0 },
+  { command: 0, version: 2 },
+  new Uint8Array([
+    ...encodeJoolHeader({ version: joolVersion(4, 1, 9), xt: 2, flags: 0, instance: "default" }),
+    ...attributes.encode(),
+  ]),
+);
+const options = { familyId: 30, sequence: 1, instance: "default" };
+
+Deno.bench("decode a kernel batch (10 nested sessions) to its payload", { group: "kernel" }, () => {
+  for (const message of decodeMessages(batchDatagram)) {
+    decodeSessionBatch(decodeGenericMessage(message));
+  }
+});
+
+Deno.bench("encode JOOLD_ACK", { group: "kernel" }, () => {
+  encodeJooldAck(options);
+});
+
+Deno.bench("validate a peer datagram: 10 nested sessions", { group: "peer" }, () => {
+  if (validateSessions(nested, "nested-4.1.0") !== null) throw new Error("invalid");
+});
+
+Deno.bench("validate a peer datagram: 36 raw36 sessions", { group: "peer" }, () => {
+  if (validateSessions(raw36, "raw36-4.1.13") !== null) throw new Error("invalid");
+});
+
+Deno.bench("encode JOOLD_ADD of a 1400-byte datagram", { group: "peer" }, () => {
+  encodeJooldAdd(options, nested);
+});
