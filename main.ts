@@ -1,16 +1,22 @@
 /**
  * `joold [NETSOCKET] [MODSOCKET] [PORT]`: the Jool session-synchronisation
- * daemon. This file only parses the command line and starts the daemon.
+ * daemon, and its operator commands `joold check` and `joold advertise`.
+ * This file only parses the command line and hands over.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { EXIT_FAILURE, runDaemon } from "./src/app.ts";
-import { isLogLevel, LevelLogger, type LogLevel, stderrSink } from "./src/log.ts";
+import { runAdvertiseCommand } from "./src/commands/advertise.ts";
+import { runCheckCommand } from "./src/commands/check.ts";
+import { isLogLevel, LevelLogger, type LineSink, stderrSink } from "./src/log.ts";
+import { openSyslog, type SyslogConnection } from "./src/syslog_sink.ts";
 import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
 
 const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
+       joold check [OPTIONS] [NETSOCKET] [MODSOCKET]
+       joold advertise [OPTIONS] [MODSOCKET]
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
 multicast (wire-compatible with Jool ${REFERENCE_VERSION}'s joold).
@@ -21,8 +27,18 @@ Arguments:
              if that default file is absent, instance "default")
   PORT       if given, UDP port (number or service name) of the stats server
 
+Commands:
+  check      check both files, the Jool module, the instance, session sync
+             and the multicast sockets, one verdict per line; exit status 0
+             if nothing failed, 1 otherwise
+  advertise  make the instance multicast its whole session table to the
+             joold group, for a running joold to send to its peers
+
 Options:
-  --log-level LEVEL  error, warning, info (default) or debug
+  --log-level LEVEL  error, warning, info or debug (default: info for the
+                     daemon, warning for the commands)
+  --syslog           log to syslog (facility daemon, ident joold) instead of
+                     stderr
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 `;
@@ -30,24 +46,29 @@ Options:
 /** Exit status for a bad command line. */
 const EXIT_USAGE = 2;
 
+/** Operator commands, given as the first argument, and how many arguments follow. */
+const COMMANDS = { check: 2, advertise: 1 } as const;
+
+function usageError(message: string): number {
+  console.error(`joold: ${message}\n\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
 async function main(args: string[]): Promise<number> {
-  const logToStderr = (bytes: Uint8Array) => {
-    Deno.stderr.writeSync(bytes);
-  };
   let parsed;
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
       options: {
-        "log-level": { type: "string", default: "info" },
+        "log-level": { type: "string" },
+        syslog: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
     });
   } catch (error) {
-    console.error(`joold: ${error instanceof Error ? error.message : error}\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -60,34 +81,62 @@ async function main(args: string[]): Promise<number> {
     );
     return 0;
   }
-  const level = values["log-level"];
+  const command = Object.hasOwn(COMMANDS, positionals[0] ?? "")
+    ? positionals[0] as keyof typeof COMMANDS
+    : null;
+  const operands = command === null ? positionals : positionals.slice(1);
+  const maxOperands = command === null ? 3 : COMMANDS[command];
+  const level = values["log-level"] ?? (command === null ? "info" : "warning");
   if (!isLogLevel(level)) {
     console.error(`joold: --log-level: must be error, warning, info or debug, got '${level}'`);
     return EXIT_USAGE;
   }
-  if (positionals.length > 3) {
-    console.error(`joold: too many arguments: ${positionals.slice(3).join(" ")}\n\n${USAGE}`);
-    return EXIT_USAGE;
+  if (operands.length > maxOperands) {
+    return usageError(`too many arguments: ${operands.slice(maxOperands).join(" ")}`);
   }
-  const logger = new LevelLogger(
-    level as LogLevel,
-    stderrSink(logToStderr, !Deno.stderr.isTerminal()),
-  );
-  return await runDaemon(
-    {
-      netsocketFile: positionals[0] ?? "netsocket.json",
-      modsocketFile: positionals[1] ?? "modsocket.json",
-      statsPort: positionals[2] ?? null,
-      modsocketDefaulted: positionals[1] === undefined,
-    },
-    logger,
-    (text) => console.log(text),
-  ).catch((error) => {
+
+  let syslog: SyslogConnection | null = null;
+  let sink: LineSink;
+  if (values.syslog) {
+    try {
+      syslog = openSyslog();
+    } catch (error) {
+      console.error(`joold: --syslog: ${error instanceof Error ? error.message : error}`);
+      return EXIT_FAILURE;
+    }
+    sink = syslog.sink;
+  } else {
+    sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), !Deno.stderr.isTerminal());
+  }
+  const logger = new LevelLogger(level, sink);
+  const print = (text: string) => console.log(text);
+  const netsocketFile = operands[0] ?? "netsocket.json";
+  const modsocketFile = (command === "advertise" ? operands[0] : operands[1]) ?? "modsocket.json";
+  const modsocketDefaulted = (command === "advertise" ? operands[0] : operands[1]) === undefined;
+  try {
+    if (command === "check") {
+      return await runCheckCommand(
+        { netsocketFile, modsocketFile, modsocketDefaulted },
+        logger,
+        print,
+      );
+    }
+    if (command === "advertise") {
+      return await runAdvertiseCommand({ modsocketFile, modsocketDefaulted }, logger, print);
+    }
+    return await runDaemon(
+      { netsocketFile, modsocketFile, statsPort: operands[2] ?? null, modsocketDefaulted },
+      logger,
+      print,
+    );
+  } catch (error) {
     logger.error(
       `Unexpected failure: ${error instanceof Error ? error.stack ?? error.message : error}`,
     );
     return EXIT_FAILURE;
-  });
+  } finally {
+    syslog?.close();
+  }
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -9,7 +9,7 @@ import { Libc } from "../ffi/libc.ts";
 import { Sockets } from "../ffi/sockets.ts";
 import { ConfigError } from "./config/errors.ts";
 import { systemEnvironment } from "./config/environment.ts";
-import { DEFAULT_INSTANCE, loadModsocketConfig, type ModsocketConfig } from "./config/modsocket.ts";
+import { loadModsocketConfigOrDefault, type ModsocketConfig } from "./config/modsocket.ts";
 import {
   type InterfaceChoice,
   loadNetsocketConfig,
@@ -35,8 +35,14 @@ export interface RunOptions {
   modsocketDefaulted?: boolean;
 }
 
-/** Exit status for a failure at run time or setup. */
+/** Exit status for a failure at run time or setup that a retry may fix. */
 export const EXIT_FAILURE = 1;
+
+/**
+ * Exit status for a configuration the daemon cannot use (sysexits.h
+ * EX_CONFIG), so a supervisor can tell it from a failure worth retrying.
+ */
+export const EXIT_CONFIG = 78;
 
 /** Where the effective configuration is printed (stdout, as the reference does). */
 export type Print = (text: string) => void;
@@ -76,9 +82,10 @@ async function runWithLibc(
   let statsPort: number | null;
   try {
     const net = await loadNetsocketConfig(options.netsocketFile, environment);
-    const mod = options.modsocketDefaulted && !(await fileExists(options.modsocketFile))
-      ? { config: { file: "(none)", instance: DEFAULT_INSTANCE, enableSs: true }, warnings: [] }
-      : await loadModsocketConfig(options.modsocketFile);
+    const mod = await loadModsocketConfigOrDefault(
+      options.modsocketFile,
+      options.modsocketDefaulted ?? false,
+    );
     for (const warning of [...net.warnings, ...mod.warnings]) logger.warning(warning);
     netsocket = net.config;
     modsocket = mod.config;
@@ -88,7 +95,7 @@ async function runWithLibc(
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
-      return EXIT_FAILURE;
+      return EXIT_CONFIG;
     }
     throw error;
   }
@@ -202,15 +209,5 @@ async function readJoolVersion(logger: Logger): Promise<number | null> {
   } catch (error) {
     logger.debug(`Cannot read ${JOOL_VERSION_FILE}: ${errorText(error)}`);
     return null;
-  }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }

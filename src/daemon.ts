@@ -11,6 +11,7 @@ import { SyscallError } from "../ffi/errors.ts";
 import type { Sockets } from "../ffi/sockets.ts";
 import type { ModsocketConfig } from "./config/modsocket.ts";
 import type { NetsocketConfig } from "./config/netsocket.ts";
+import { ssEnableCommand } from "./jool/cli_hint.ts";
 import { formatVersion } from "./jool/header.ts";
 import { GlobalAttribute } from "./jool/protocol.ts";
 import { sessionEncodingFor } from "./jool/session.ts";
@@ -181,7 +182,7 @@ export class Daemon {
     if (!modsocket.enableSs) {
       // The instance exists; SS can be enabled later without restarting us.
       logger.error(
-        `${refusal.message}; enable it with \`jool global update ss-enabled true\` ` +
+        `${refusal.message}; enable it with \`${ssEnableCommand(modsocket.instance)}\` ` +
           `(${modsocket.file} says "enable ss": false, so joold leaves it alone)`,
       );
       return;

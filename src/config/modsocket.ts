@@ -116,3 +116,28 @@ function parseBoolean(member: JsonMember, file: string): boolean {
     `must be true or false, got ${jsonTypeName(value)}${hint}`,
   );
 }
+
+/**
+ * Like {@link loadModsocketConfig}, but when the user named no file
+ * (`defaulted`) and the default file does not exist, returns the man
+ * page's defaults (instance "default") instead of failing.
+ */
+export async function loadModsocketConfigOrDefault(
+  file: string,
+  defaulted: boolean,
+): Promise<ModsocketResult> {
+  if (defaulted && !(await fileExists(file))) {
+    return { config: { file: "(none)", instance: DEFAULT_INSTANCE, enableSs: true }, warnings: [] };
+  }
+  return await loadModsocketConfig(file);
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

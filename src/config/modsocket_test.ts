@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "./errors.ts";
-import { loadModsocketConfig, parseModsocketConfig } from "./modsocket.ts";
+import {
+  loadModsocketConfig,
+  loadModsocketConfigOrDefault,
+  parseModsocketConfig,
+} from "./modsocket.ts";
 
 Deno.test("parseModsocketConfig rejects bad files with one precise line", () => {
   const table: [string, string][] = [
@@ -116,5 +120,28 @@ Deno.test("loadModsocketConfig reads the file and names it as given", async () =
     );
   } finally {
     await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("loadModsocketConfigOrDefault: an absent default file means instance default", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "joold-modsocket-" });
+  try {
+    const absent = `${dir}/modsocket.json`;
+    assert.deepEqual(await loadModsocketConfigOrDefault(absent, true), {
+      config: { file: "(none)", instance: "default", enableSs: true },
+      warnings: [],
+    });
+    await assert.rejects(
+      loadModsocketConfigOrDefault(absent, false),
+      (error) => error instanceof ConfigError && /cannot read the file/.test(error.message),
+    );
+    await Deno.writeTextFile(absent, '{ "instance": "alpha", "enable ss": false }');
+    assert.deepEqual((await loadModsocketConfigOrDefault(absent, true)).config, {
+      file: absent,
+      instance: "alpha",
+      enableSs: false,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -82,7 +82,7 @@ Deno.test({
 Deno.test("defaults: netsocket.json and modsocket.json in the working directory", async () => {
   await withConfigs({ ...GOOD_NETSOCKET, ttl: 300 }, {}, async (dir) => {
     const outcome = await joold([], dir);
-    assert.equal(outcome.code, 1);
+    assert.equal(outcome.code, 78);
     assert.equal(
       outcome.stderr,
       '<3>error: netsocket.json: "ttl": must be an integer from 0 to 255, got 300\n',
@@ -93,7 +93,7 @@ Deno.test("defaults: netsocket.json and modsocket.json in the working directory"
 Deno.test("a bad modsocket file is one line naming file and key", async () => {
   await withConfigs(GOOD_NETSOCKET, { instance: "a-name-longer-than-15" }, async (dir) => {
     const outcome = await joold(["netsocket.json", "modsocket.json"], dir);
-    assert.equal(outcome.code, 1);
+    assert.equal(outcome.code, 78);
     assert.match(outcome.stderr, /^<3>error: modsocket\.json: "instance": .*15/);
     assert.equal(outcome.stderr.trim().split("\n").length, 1);
   });
@@ -102,7 +102,7 @@ Deno.test("a bad modsocket file is one line naming file and key", async () => {
 Deno.test("a bad stats port is refused before anything starts", async () => {
   await withConfigs(GOOD_NETSOCKET, {}, async (dir) => {
     const outcome = await joold(["netsocket.json", "modsocket.json", "70000"], dir);
-    assert.equal(outcome.code, 1);
+    assert.equal(outcome.code, 78);
     assert.equal(
       outcome.stderr,
       '<3>error: command line: "PORT": must be a port from 1 to 65535, got 70000\n',

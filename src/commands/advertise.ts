@@ -1,0 +1,109 @@
+/**
+ * `joold advertise [MODSOCKET]`: makes the local Jool instance multicast
+ * its whole session table to the `joold` group (JOOLD_ADVERTISE), where a
+ * running joold relays it to the peers, e.g. after a peer came back.
+ *
+ * @module
+ */
+
+import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { ModsocketResult } from "../config/modsocket.ts";
+import type { Logger } from "../log.ts";
+import { errorText, KernelRefusalError } from "../sync/kernel_link.ts";
+import { ssEnableCommand } from "../jool/cli_hint.ts";
+import { RequestLink, withSystem } from "./system.ts";
+
+/** The command's arguments. */
+export interface AdvertiseOptions {
+  modsocketFile: string;
+  /** True if MODSOCKET was not given: an absent default file means instance `default`. */
+  modsocketDefaulted: boolean;
+}
+
+/** What advertising asks of the kernel. */
+export interface KernelAdvertiser {
+  /** JOOLD_ADVERTISE; throws KernelRefusalError with the kernel's message. */
+  advertise(): Promise<void>;
+  close(): void;
+}
+
+/** The machine, one function per step. */
+export interface AdvertiseProbes {
+  /** Throws ConfigError. */
+  loadModsocket(file: string, defaulted: boolean): Promise<ModsocketResult>;
+  /** Resolves the Jool family; throws JoolModuleMissingError if it is absent. */
+  openKernel(instance: string): Promise<KernelAdvertiser>;
+}
+
+/**
+ * Asks the instance to advertise. Prints what happened and returns 0, or
+ * logs one error line (the kernel's own message, the missing module, a bad
+ * file) and returns 1.
+ */
+export async function advertise(
+  options: AdvertiseOptions,
+  probes: AdvertiseProbes,
+  logger: Logger,
+  print: (text: string) => void,
+): Promise<number> {
+  let instance: string;
+  let enableSs: boolean;
+  try {
+    const { config, warnings } = await probes.loadModsocket(
+      options.modsocketFile,
+      options.modsocketDefaulted,
+    );
+    for (const warning of warnings) logger.warning(warning);
+    instance = config.instance;
+    enableSs = config.enableSs;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error(error.message);
+    return 1;
+  }
+
+  let kernel: KernelAdvertiser;
+  try {
+    kernel = await probes.openKernel(instance);
+  } catch (error) {
+    logger.error(errorText(error));
+    return 1;
+  }
+  try {
+    await kernel.advertise();
+  } catch (error) {
+    let line = errorText(error);
+    if (error instanceof KernelRefusalError && /disabled/i.test(error.kernelMessage)) {
+      line += `; enable it with \`${ssEnableCommand(instance)}\`` +
+        (enableSs ? " or start joold, which turns it on" : "");
+    }
+    logger.error(line);
+    return 1;
+  } finally {
+    kernel.close();
+  }
+  print(
+    `Instance '${instance}' is advertising its session table: the kernel multicasts every ` +
+      "session to the joold group, and a joold running for this instance sends them to its peers.",
+  );
+  return 0;
+}
+
+/** `joold advertise` on this machine. */
+export async function runAdvertiseCommand(
+  options: AdvertiseOptions,
+  logger: Logger,
+  print: (text: string) => void,
+): Promise<number> {
+  return await withSystem(logger, (tools) =>
+    advertise(
+      options,
+      {
+        loadModsocket: loadModsocketConfigOrDefault,
+        openKernel: (instance) => RequestLink.open(tools, instance),
+      },
+      logger,
+      print,
+    ));
+}

@@ -1,0 +1,338 @@
+/**
+ * `joold check [NETSOCKET] [MODSOCKET]`: checks the configuration files and
+ * the machine the way the daemon would use them, without changing
+ * anything, and prints one verdict per item:
+ *
+ * ```
+ * ok    netsocket: netsocket.json: ff08::db8:64:64 port 6464, in eth0, out eth0, ttl 3, control port 6465
+ * ok    modsocket: modsocket.json: instance 'default'
+ * ok    privileges: CAP_NET_ADMIN is in effect
+ * FAIL  Jool module: not loaded in this network namespace (try `modprobe jool`)
+ * skip  instance 'default': needs the Jool module
+ * skip  session sync: needs the instance
+ * ok    multicast socket: joined ff08::db8:64:64 port 6464
+ * ok    control socket: joined ff08::db8:64:64 port 6465
+ * 1 problem found
+ * ```
+ *
+ * An item that fails makes the items that depend on it `skip`; `warn` is
+ * worth knowing but does not stop the daemon. The machine is reached only
+ * through {@link CheckProbes}, so tests can describe one of their own.
+ *
+ * @module
+ */
+
+import { ssEnableCommand } from "../jool/cli_hint.ts";
+import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
+import {
+  DEFAULT_INSTANCE,
+  type ModsocketConfig,
+  type ModsocketResult,
+} from "../config/modsocket.ts";
+import {
+  type InterfaceChoice,
+  loadNetsocketConfig,
+  type NetsocketConfig,
+  type NetsocketResult,
+} from "../config/netsocket.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { Logger } from "../log.ts";
+import { errorText, JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
+import { MulticastSocket } from "../sync/multicast_socket.ts";
+import { hasNetAdmin, RequestLink, withSystem } from "./system.ts";
+
+/** How an item fared. Only `FAIL` is a problem. */
+export type Verdict = "ok" | "warn" | "FAIL" | "skip";
+
+/** One line of the report. */
+export interface CheckItem {
+  verdict: Verdict;
+  /** What was checked, e.g. `Jool module`. */
+  subject: string;
+  /** The finding, or why the item was skipped. */
+  detail: string;
+}
+
+/** The command's arguments. */
+export interface CheckOptions {
+  netsocketFile: string;
+  modsocketFile: string;
+  /** True if MODSOCKET was not given: an absent default file means instance `default`. */
+  modsocketDefaulted: boolean;
+}
+
+/** What the check asks of the kernel, once the Jool family resolved. */
+export interface KernelChecker {
+  /** The Jool family's Generic Netlink id. */
+  readonly familyId: number;
+  /** INSTANCE_HELLO; throws KernelRefusalError. */
+  instanceExists(): Promise<boolean>;
+  /** An empty JOOLD_ADD; throws KernelRefusalError (e.g. SS disabled). */
+  probe(): Promise<void>;
+  close(): void;
+}
+
+/** The machine, one function per probe. */
+export interface CheckProbes {
+  /** Throws ConfigError for a bad file (a missing interface included). */
+  loadNetsocket(file: string): Promise<NetsocketResult>;
+  /** Throws ConfigError; see {@link CheckOptions.modsocketDefaulted}. */
+  loadModsocket(file: string, defaulted: boolean): Promise<ModsocketResult>;
+  /** Whether CAP_NET_ADMIN is in effect; null if unknown. */
+  netAdmin(): Promise<boolean | null>;
+  /** Resolves the Jool family; throws JoolModuleMissingError if it is absent. */
+  openKernel(instance: string): Promise<KernelChecker>;
+  /** Opens a multicast socket on the group and `port` as the daemon would, then closes it. */
+  openMulticast(config: NetsocketConfig, port: number): void;
+}
+
+/** Exit status when every item is ok, warn or skip. */
+export const CHECK_PASSED = 0;
+/** Exit status when some item failed. */
+export const CHECK_FAILED = 1;
+
+/** Runs every check, in report order. Never throws for what it checks. */
+export async function runChecks(options: CheckOptions, probes: CheckProbes): Promise<CheckItem[]> {
+  const items: CheckItem[] = [];
+  const add = (verdict: Verdict, subject: string, detail: string) => {
+    items.push({ verdict, subject, detail });
+  };
+
+  let netsocket: NetsocketConfig | null = null;
+  try {
+    const result = await probes.loadNetsocket(options.netsocketFile);
+    netsocket = result.config;
+    add("ok", "netsocket", `${netsocket.file}: ${describeNetsocket(netsocket)}`);
+    for (const warning of result.warnings) add("warn", "netsocket", warning);
+  } catch (error) {
+    add("FAIL", "netsocket", configProblem(error));
+  }
+
+  let modsocket: ModsocketConfig | null = null;
+  try {
+    const result = await probes.loadModsocket(options.modsocketFile, options.modsocketDefaulted);
+    modsocket = result.config;
+    add("ok", "modsocket", describeModsocket(modsocket, options.modsocketFile));
+    for (const warning of result.warnings) add("warn", "modsocket", warning);
+  } catch (error) {
+    add("FAIL", "modsocket", configProblem(error));
+  }
+
+  const netAdmin = await probes.netAdmin().catch(() => null);
+  if (netAdmin === null) {
+    add("skip", "privileges", "cannot read the capabilities from /proc/self/status");
+  } else if (netAdmin) {
+    add("ok", "privileges", "CAP_NET_ADMIN is in effect");
+  } else {
+    add(
+      "FAIL",
+      "privileges",
+      "CAP_NET_ADMIN is not in effect, and Jool refuses session sync requests without it " +
+        "(run as root, or with AmbientCapabilities=CAP_NET_ADMIN under systemd)",
+    );
+  }
+
+  await checkKernel(modsocket, probes, add);
+
+  if (netsocket === null) {
+    add("skip", "multicast socket", "needs a valid netsocket file");
+    add("skip", "control socket", "needs a valid netsocket file");
+  } else {
+    checkSocket(probes, netsocket, "multicast socket", netsocket.port, add);
+    if (netsocket.controlPort === null) {
+      add("skip", "control socket", '"control port" is false: no resync between our daemons');
+    } else {
+      checkSocket(probes, netsocket, "control socket", netsocket.controlPort, add);
+    }
+  }
+  return items;
+}
+
+type Add = (verdict: Verdict, subject: string, detail: string) => void;
+
+function checkSocket(
+  probes: CheckProbes,
+  netsocket: NetsocketConfig,
+  subject: string,
+  port: number,
+  add: Add,
+): void {
+  try {
+    probes.openMulticast(netsocket, port);
+    add("ok", subject, `joined ${netsocket.address} port ${port}`);
+  } catch (error) {
+    add("FAIL", subject, errorText(error));
+  }
+}
+
+/** The Jool module, the instance and its session sync, each depending on the one before. */
+async function checkKernel(
+  modsocket: ModsocketConfig | null,
+  probes: CheckProbes,
+  add: Add,
+): Promise<void> {
+  const instance = modsocket?.instance ?? DEFAULT_INSTANCE;
+  const instanceSubject = modsocket === null ? "instance" : `instance '${instance}'`;
+  let kernel: KernelChecker;
+  try {
+    kernel = await probes.openKernel(instance);
+  } catch (error) {
+    add(
+      "FAIL",
+      "Jool module",
+      error instanceof JoolModuleMissingError
+        ? "not loaded in this network namespace (try `modprobe jool`)"
+        : errorText(error),
+    );
+    add("skip", instanceSubject, "needs the Jool module");
+    add("skip", "session sync", "needs the instance");
+    return;
+  }
+  try {
+    add("ok", "Jool module", `loaded (Generic Netlink family Jool, id ${kernel.familyId})`);
+    if (modsocket === null) {
+      add("skip", instanceSubject, "needs a valid modsocket file");
+      add("skip", "session sync", "needs the instance");
+      return;
+    }
+    let exists: boolean;
+    try {
+      exists = await kernel.instanceExists();
+    } catch (error) {
+      add("FAIL", instanceSubject, kernelProblem(error));
+      add("skip", "session sync", "needs the instance");
+      return;
+    }
+    if (!exists) {
+      add(
+        "FAIL",
+        instanceSubject,
+        "does not exist in this network namespace (create it with `jool instance add`, " +
+          "or run joold in the instance's network namespace)",
+      );
+      add("skip", "session sync", "needs the instance");
+      return;
+    }
+    add("ok", instanceSubject, "exists in this network namespace");
+    await checkSessionSync(kernel, modsocket, add);
+  } finally {
+    kernel.close();
+  }
+}
+
+async function checkSessionSync(
+  kernel: KernelChecker,
+  modsocket: ModsocketConfig,
+  add: Add,
+): Promise<void> {
+  try {
+    await kernel.probe();
+    add("ok", "session sync", "ss-enabled is on: the instance accepts sessions");
+  } catch (error) {
+    if (!(error instanceof KernelRefusalError) || !/disabled/i.test(error.kernelMessage)) {
+      add("FAIL", "session sync", kernelProblem(error));
+      return;
+    }
+    const said = `the kernel says: ${error.kernelMessage}`;
+    if (modsocket.enableSs) {
+      add(
+        "warn",
+        "session sync",
+        `${said}; the daemon turns ss-enabled on when it starts ("enable ss" is true)`,
+      );
+    } else {
+      add(
+        "FAIL",
+        "session sync",
+        `${said}; enable it with \`${ssEnableCommand(modsocket.instance)}\`, or set ` +
+          `"enable ss": true in ${modsocket.file} to let the daemon do it`,
+      );
+    }
+  }
+}
+
+function kernelProblem(error: unknown): string {
+  if (error instanceof KernelRefusalError) {
+    return `the kernel says: ${error.kernelMessage} (error ${error.code})`;
+  }
+  return errorText(error);
+}
+
+function configProblem(error: unknown): string {
+  // ConfigError messages already name the file and the key.
+  return error instanceof ConfigError ? error.message : `unexpected failure: ${errorText(error)}`;
+}
+
+function describeInterface(choice: InterfaceChoice): string {
+  return choice.kind === "address" ? `${choice.text} (${choice.name})` : choice.text;
+}
+
+/** The checked netsocket file in one phrase. */
+export function describeNetsocket(config: NetsocketConfig): string {
+  const inText = config.inInterface === null
+    ? "in chosen by the kernel"
+    : `in ${describeInterface(config.inInterface)}`;
+  const outChoice = config.outInterface ?? config.inInterface;
+  const outText = outChoice === null
+    ? "out chosen by the kernel"
+    : `out ${describeInterface(outChoice)}`;
+  const control = config.controlPort === null
+    ? "no control port"
+    : `control port ${config.controlPort}`;
+  return `${config.address} port ${config.port}, ${inText}, ${outText}, ttl ${config.ttl}, ${control}`;
+}
+
+function describeModsocket(config: ModsocketConfig, requestedFile: string): string {
+  const where = config.file === "(none)"
+    ? `no ${requestedFile}, so the default`
+    : `${config.file}:`;
+  const ss = config.enableSs ? "" : ', "enable ss": false';
+  return `${where} instance '${config.instance}'${ss}`;
+}
+
+/** One report line: the verdict in a 6-column field, subject, detail. */
+export function formatCheckItem(item: CheckItem): string {
+  return `${item.verdict.padEnd(6)}${item.subject}: ${item.detail}`;
+}
+
+/** Every item's line and a closing count of problems. */
+export function formatCheckReport(items: readonly CheckItem[]): string {
+  const problems = items.filter((item) => item.verdict === "FAIL").length;
+  const summary = problems === 0
+    ? "no problems found"
+    : `${problems} problem${problems === 1 ? "" : "s"} found`;
+  return [...items.map(formatCheckItem), summary].join("\n");
+}
+
+/** {@link CHECK_PASSED} if no item failed, else {@link CHECK_FAILED}. */
+export function checkExitStatus(items: readonly CheckItem[]): number {
+  return items.some((item) => item.verdict === "FAIL") ? CHECK_FAILED : CHECK_PASSED;
+}
+
+/** Runs the checks, prints the report, returns the exit status. */
+export async function check(
+  options: CheckOptions,
+  probes: CheckProbes,
+  print: (text: string) => void,
+): Promise<number> {
+  const items = await runChecks(options, probes);
+  print(formatCheckReport(items));
+  return checkExitStatus(items);
+}
+
+/** `joold check` on this machine. */
+export async function runCheckCommand(
+  options: CheckOptions,
+  logger: Logger,
+  print: (text: string) => void,
+): Promise<number> {
+  return await withSystem(logger, (tools) =>
+    check(options, {
+      loadNetsocket: (file) => loadNetsocketConfig(file, tools.environment),
+      loadModsocket: loadModsocketConfigOrDefault,
+      netAdmin: hasNetAdmin,
+      openKernel: (instance) => RequestLink.open(tools, instance),
+      openMulticast: (config, port) =>
+        MulticastSocket.open(tools.sockets, { ...config, port }).close(),
+    }, print));
+}

@@ -1,0 +1,86 @@
+/**
+ * The files under packaging/ are what operators copy: the example configs
+ * must load with the daemon's own loaders, and the units must run what
+ * the man page describes.
+ */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { loadModsocketConfig } from "../config/modsocket.ts";
+import { loadNetsocketConfig } from "../config/netsocket.ts";
+import { fakeEnvironment } from "./fake_environment.ts";
+
+function packaged(path: string): string {
+  return fileURLToPath(new URL(`../../packaging/${path}`, import.meta.url));
+}
+
+Deno.test("packaging: the example netsocket files load, with no warnings", async () => {
+  const env = fakeEnvironment();
+  const ipv6 = await loadNetsocketConfig(packaged("examples/ipv6-netsocket.json"), env);
+  assert.deepEqual(ipv6.warnings, []);
+  assert.equal(ipv6.config.family, "ipv6");
+  assert.equal(ipv6.config.address, "ff08::db8:64:64");
+  assert.equal(ipv6.config.port, 6464);
+  assert.deepEqual(ipv6.config.inInterface, { kind: "name", text: "eth0", index: 2 });
+  assert.deepEqual(ipv6.config.outInterface, { kind: "name", text: "eth0", index: 2 });
+  assert.equal(ipv6.config.ttl, 3);
+  assert.equal(ipv6.config.controlPort, 6465);
+
+  const ipv4 = await loadNetsocketConfig(packaged("examples/ipv4-netsocket.json"), env);
+  assert.deepEqual(ipv4.warnings, []);
+  assert.equal(ipv4.config.family, "ipv4");
+  assert.equal(ipv4.config.address, "233.252.0.64");
+  const eth0 = {
+    kind: "address",
+    text: "192.0.2.1",
+    address: new Uint8Array([192, 0, 2, 1]),
+    name: "eth0",
+  };
+  assert.deepEqual(ipv4.config.inInterface, eth0);
+  assert.deepEqual(ipv4.config.outInterface, eth0);
+  assert.equal(ipv4.config.ttl, 3);
+  assert.equal(ipv4.config.controlPort, 6465);
+});
+
+Deno.test("packaging: the example modsocket file loads, with no warnings", async () => {
+  const { config, warnings } = await loadModsocketConfig(packaged("examples/modsocket.json"));
+  assert.deepEqual(warnings, []);
+  assert.equal(config.instance, "default");
+  assert.equal(config.enableSs, true);
+});
+
+Deno.test("packaging: the units run the installed joold on /etc/joold", async () => {
+  const single = await Deno.readTextFile(packaged("joold.service"));
+  assert.match(
+    single,
+    /^ExecStart=\/usr\/local\/bin\/joold \/etc\/joold\/netsocket\.json \/etc\/joold\/modsocket\.json$/m,
+  );
+  const template = await Deno.readTextFile(packaged("joold@.service"));
+  assert.match(
+    template,
+    /^ExecStart=\/usr\/local\/bin\/joold \/etc\/joold\/%i\/netsocket\.json \/etc\/joold\/%i\/modsocket\.json$/m,
+  );
+  for (const unit of [single, template]) {
+    assert.match(unit, /^AmbientCapabilities=CAP_NET_ADMIN$/m);
+    assert.match(unit, /^CapabilityBoundingSet=CAP_NET_ADMIN$/m);
+    assert.match(unit, /^RestrictAddressFamilies=AF_NETLINK AF_INET AF_INET6 AF_UNIX$/m);
+    assert.doesNotMatch(unit, /^MemoryDenyWriteExecute=yes/m);
+  }
+});
+
+Deno.test("packaging: the man page documents every configuration key", async () => {
+  const page = await Deno.readTextFile(packaged("joold.8"));
+  const keys = [
+    "multicast address",
+    "multicast port",
+    "in interface",
+    "out interface",
+    "ttl",
+    "control port",
+    "instance",
+    "enable ss",
+  ];
+  for (const key of keys) {
+    assert.ok(page.includes(`.B "${key}"`) || page.includes(`.BR "${key}"`), key);
+  }
+});

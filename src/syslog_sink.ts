@@ -1,0 +1,56 @@
+/**
+ * Logging to syslog (`--syslog`): facility daemon, ident `joold`, with the
+ * process id, as the reference joold logs (it uses no LOG_PID).
+ *
+ * @module
+ */
+
+import { Libc } from "../ffi/libc.ts";
+import { LOG_DAEMON, LOG_PID, Syslog } from "../ffi/syslog.ts";
+import { type LineSink, SYSLOG_PRIORITY } from "./log.ts";
+
+/** The ident every record carries. */
+export const SYSLOG_IDENT = "joold";
+
+/** What the sink writes through: {@link Syslog} or a test's fake. */
+export interface SyslogWriter {
+  /** One record at a syslog severity (3 error ... 7 debug). */
+  log(severity: number, message: string): void;
+}
+
+/**
+ * A {@link LineSink} writing one record per line, `level: message`, at the
+ * level's severity. Newlines become spaces so a record never splits.
+ */
+export function syslogSink(writer: SyslogWriter): LineSink {
+  return (level, message) => {
+    writer.log(SYSLOG_PRIORITY[level], `${level}: ${message.replaceAll("\n", " ")}`);
+  };
+}
+
+/** An open connection to the system logger. */
+export interface SyslogConnection {
+  /** Where the logger writes. */
+  sink: LineSink;
+  /** closelog(3) and unload the C library; the sink then drops lines. */
+  close(): void;
+}
+
+/**
+ * Opens the system logger for the daemon: facility daemon, ident
+ * {@link SYSLOG_IDENT}, LOG_PID. Throws if the C library cannot be opened.
+ */
+export function openSyslog(): SyslogConnection {
+  const libc = Libc.open();
+  const syslog = Syslog.open(libc, SYSLOG_IDENT, LOG_PID, LOG_DAEMON);
+  let closed = false;
+  return {
+    sink: syslogSink(syslog),
+    close() {
+      if (closed) return;
+      closed = true;
+      syslog.close();
+      libc.close();
+    },
+  };
+}
