@@ -1,0 +1,150 @@
+# shellcheck shell=bash
+# Starts and stops session-sync daemons inside the end-to-end test VM; sourced
+# by tests/e2e/lib/topology.sh. Each daemon runs in a translator's network
+# namespace and leaves, in $E2E_OUT/daemons/: NODE.cmd (its command line),
+# NODE.stdout, NODE.stderr, NODE.pid, NODE.exit once it has ended, and
+# NODE.stopped if the harness had to signal it (it did not end by itself).
+#
+#   start_ours NODE NETSOCKET MODSOCKET [PORT]       this project's joold
+#   start_reference NODE NETSOCKET MODSOCKET [PORT]  Jool's C joold
+#
+# Ours runs as the bundle the host built before booting (dist/joold.js), with
+# the project's pinned Deno binary; the guest has no network and its /tmp is
+# empty, so DENO_DIR must be a fresh writable directory.
+# JOOLD_E2E_OURS=reference makes start_ours start the C joold instead: a check
+# of the harness itself, for when ours is broken or absent.
+
+E2E_REPO=${E2E_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+# The pinned Deno (scripts/deno.sh) as the binary itself, not a symlink: the
+# guest runs it from this machine's files, read-only.
+e2e_find_deno() {
+  local candidate
+  for candidate in "$E2E_REPO/scripts/toolchain/node_modules/.bin/deno" \
+    "$E2E_REPO/node_modules/.bin/deno"; do
+    if [ -e "$candidate" ]; then
+      readlink -f "$candidate"
+      return
+    fi
+  done
+}
+E2E_DENO=${JOOLD_E2E_DENO:-$(e2e_find_deno)}
+E2E_BUNDLE=${JOOLD_E2E_BUNDLE:-$E2E_REPO/dist/joold.js}
+E2E_REFERENCE=${JOOLD_E2E_REFERENCE:-/usr/bin/joold}
+
+# daemon_launch NODE COMMAND [ARG...]: runs COMMAND in namespace NODE in the
+# background and records its pid, output and, when it ends, its exit status.
+daemon_launch() {
+  local node=$1 dir=$E2E_OUT/daemons
+  shift
+  mkdir -p "$dir"
+  rm -f "$dir/$node".{pid,exit,stopped}
+  printf '%q ' "$@" >"$dir/$node.cmd"
+  echo >>"$dir/$node.cmd"
+  (
+    ip netns exec "$node" "$@" >"$dir/$node.stdout" 2>"$dir/$node.stderr" &
+    echo "$!" >"$dir/$node.pid"
+    wait "$!"
+    echo "$?" >"$dir/$node.exit"
+  ) &
+  until [ -s "$dir/$node.pid" ]; do sleep 0.05; done
+}
+
+# start_ours NODE NETSOCKET MODSOCKET [PORT]: this project's joold in NODE.
+start_ours() {
+  local node=$1 netsocket=$2 modsocket=$3
+  shift 3
+  if [ "${JOOLD_E2E_OURS:-}" = reference ]; then
+    start_reference "$node" "$netsocket" "$modsocket" "$@"
+    return
+  fi
+  [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
+  [ -f "$E2E_BUNDLE" ] || e2e_die "no bundle at $E2E_BUNDLE: build it on the host before booting"
+  daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" "$netsocket" "$modsocket" "$@"
+}
+
+# start_reference NODE NETSOCKET MODSOCKET [PORT]: Jool's C joold in NODE
+# (4.1.9 ignores PORT: it has no stats server).
+start_reference() {
+  local node=$1 netsocket=$2 modsocket=$3
+  shift 3
+  [ -x "$E2E_REFERENCE" ] || e2e_die "no reference joold at $E2E_REFERENCE"
+  daemon_launch "$node" "$E2E_REFERENCE" "$netsocket" "$modsocket" "$@"
+}
+
+daemon_pid() {
+  cat "$E2E_OUT/daemons/$1.pid" 2>/dev/null
+}
+
+# daemon_exited NODE: true once the daemon of NODE has ended.
+daemon_exited() {
+  [ -s "$E2E_OUT/daemons/$1.exit" ]
+}
+
+# daemon_wait_ready NODE TIMEOUT PORT...: waits until the daemon of NODE has
+# bound every UDP PORT (the multicast port, the stats port). Fails early if the
+# daemon ends. Binding is the last step of the reference daemon's network
+# setup; a short grace period covers the Netlink side.
+daemon_wait_ready() {
+  local node=$1 timeout=$2 deadline port
+  shift 2
+  deadline=$((SECONDS + timeout))
+  for port in "$@"; do
+    until udp_port_bound "$node" "$port"; do
+      if daemon_exited "$node"; then
+        echo "daemon in $node ended early with status $(cat "$E2E_OUT/daemons/$node.exit")" >&2
+        return 1
+      fi
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "daemon in $node did not bind UDP port $port within ${timeout}s" >&2
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+  sleep 0.5
+}
+
+# udp_port_bound NODE PORT: is some UDP socket of namespace NODE bound to PORT?
+udp_port_bound() {
+  local hex
+  hex=$(printf ':%04X' "$2")
+  ip netns exec "$1" cat /proc/net/udp /proc/net/udp6 |
+    awk -v suffix="$hex" 'substr($2, length($2) - 4) == suffix { found = 1 } END { exit !found }'
+}
+
+# daemon_wait_exit NODE TIMEOUT: waits for the daemon of NODE to end by itself.
+daemon_wait_exit() {
+  local deadline=$((SECONDS + $2))
+  until daemon_exited "$1"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+# daemons_stop: ends every daemon still running (SIGTERM, then SIGKILL after
+# 5 s) and waits until each one's exit status is on record.
+daemons_stop() {
+  local file node pid deadline
+  for file in "$E2E_OUT"/daemons/*.pid; do
+    [ -e "$file" ] || continue
+    node=$(basename "$file" .pid)
+    daemon_exited "$node" && continue
+    touch "$E2E_OUT/daemons/$node.stopped"
+    kill -TERM "$(daemon_pid "$node")" 2>/dev/null
+  done
+  deadline=$((SECONDS + 5))
+  for file in "$E2E_OUT"/daemons/*.pid; do
+    [ -e "$file" ] || continue
+    node=$(basename "$file" .pid)
+    until daemon_exited "$node"; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        pid=$(daemon_pid "$node")
+        echo "daemon in $node ignored SIGTERM; killing it" >&2
+        kill -KILL "$pid" 2>/dev/null
+        deadline=$((SECONDS + 5))
+      fi
+      sleep 0.1
+    done
+  done
+}

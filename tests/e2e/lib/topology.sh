@@ -1,0 +1,319 @@
+# shellcheck shell=bash
+# The end-to-end test network, built INSIDE the VM (scripts/vm/run_vm.sh) by
+# tests/e2e/scenarios/*.sh, as root. Node N (1..9) is three namespaces:
+#
+#   cN  IPv6 client  2001:db8:N::2/64 --- 2001:db8:N::1/64 "to-client"   jN
+#   jN  NAT64 translator: Jool instance "default", pool6 64:ff9b::/96, pool4
+#       192.0.2.1 61001-65535 for TCP, UDP and ICMP, ss-enabled, ss-flush-asap
+#   sN  IPv4 server  192.0.2.2/24     --- 192.0.2.1/24 "to-server"        jN
+#
+# and every jN has "sync0" (2001:db8:ff08::N/96, 198.51.100.N/24) plugged
+# into bridge br0 of namespace "sync". Translators are identical (same pool4),
+# so a session synchronised from any of them is valid on every other; clients
+# differ, so a session's IPv6 source tells which node created it.
+#
+# Results go to $E2E_OUT (the VM's writable share): sessions/NODE.PROTO.csv,
+# traffic.csv (what each traffic_* call did), sync.txt, stats/, daemons/,
+# config/, syslog.log (the reference joold logs there only), dmesg.txt.
+
+set -uo pipefail
+
+E2E_OUT=${JOOLD_E2E_OUT:?run this inside the VM: scripts/vm/run_vm.sh OUT_DIR ...}
+# shellcheck source=tests/e2e/lib/daemons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemons.sh"
+
+readonly E2E_POOL6=64:ff9b::/96
+readonly E2E_POOL4=192.0.2.1
+readonly E2E_POOL4_PORTS=61001-65535
+readonly E2E_SERVER4=192.0.2.2
+readonly E2E_MCAST4=233.252.0.64
+readonly E2E_MCAST6=ff08::db8:64:64
+readonly E2E_SYNC_PORT=6464
+readonly E2E_TCP_PORT=8080
+readonly E2E_UDP_PORTS=(7777 7778)
+readonly E2E_PROTOCOLS=(tcp udp icmp)
+# The 4.1.9 kernel sends one batch per daemon ACK and drops what overflows the
+# batch it fills meanwhile: give each flow time to be sent before the next.
+readonly E2E_FLOW_GAP=${JOOLD_E2E_FLOW_GAP:-0.3}
+
+E2E_NODES=()
+
+e2e_die() {
+  echo "e2e: $*" >&2
+  exit 1
+}
+
+# e2e_log MESSAGE: a timestamped progress line on the console.
+e2e_log() {
+  echo "e2e [$(cut -d' ' -f1 /proc/uptime)s] $*"
+}
+
+ns_add() {
+  ip netns add "$1" || e2e_die "cannot create namespace $1"
+  # Without DAD, addresses (and IPv6 multicast) are usable at once.
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+    net.ipv6.conf.default.accept_dad=0
+  ip -n "$1" link set lo up
+}
+
+# topo_setup COUNT: builds the sync bridge and nodes 1..COUNT.
+topo_setup() {
+  local count=$1 n
+  [[ $count =~ ^[1-9]$ ]] || e2e_die "node count must be 1..9: $count"
+  mkdir -p "$E2E_OUT"/{sessions,daemons,stats,config}
+  # Also when a step dies: daemons' exit statuses and the kernel log are what
+  # tells why.
+  trap e2e_cleanup EXIT
+  : >"$E2E_OUT/traffic.csv"
+  sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  ip link set lo up
+  # The reference joold logs to syslog only; the guest has none of its own.
+  busybox syslogd -O "$E2E_OUT/syslog.log"
+  ns_add sync
+  # Without snooping the bridge floods multicast: no wait for MLD/IGMP reports.
+  ip -n sync link add br0 type bridge mcast_snooping 0 || e2e_die "cannot create the bridge"
+  ip -n sync link set br0 up
+  for ((n = 1; n <= count; n++)); do
+    topo_add_node "$n"
+  done
+  printf '%s\n' "${E2E_NODES[@]}" >"$E2E_OUT/nodes.txt"
+  e2e_log "topology ready: ${E2E_NODES[*]}"
+}
+
+topo_add_node() {
+  local n=$1 j=j$1 c=c$1 s=s$1 p
+  ns_add "$j"
+  ns_add "$c"
+  ns_add "$s"
+  ip link add sync0 netns "$j" type veth peer name "port$n" netns sync
+  ip -n sync link set "port$n" master br0 up
+  ip -n "$j" addr add "2001:db8:ff08::$n/96" dev sync0 nodad
+  ip -n "$j" addr add "198.51.100.$n/24" dev sync0
+  ip -n "$j" link set sync0 up
+
+  ip link add eth0 netns "$c" type veth peer name to-client netns "$j"
+  ip -n "$c" addr add "2001:db8:$n::2/64" dev eth0 nodad
+  ip -n "$c" link set eth0 up
+  ip -n "$j" addr add "2001:db8:$n::1/64" dev to-client nodad
+  ip -n "$j" link set to-client up
+  ip -n "$c" -6 route add default via "2001:db8:$n::1"
+
+  ip link add eth0 netns "$s" type veth peer name to-server netns "$j"
+  ip -n "$s" addr add "$E2E_SERVER4/24" dev eth0
+  ip -n "$s" link set eth0 up
+  ip -n "$j" addr add "$E2E_POOL4/24" dev to-server
+  ip -n "$j" link set to-server up
+
+  ip netns exec "$j" sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1
+  jool_in "$j" instance add default --netfilter --pool6 "$E2E_POOL6" ||
+    e2e_die "cannot add the Jool instance in $j"
+  for p in "${E2E_PROTOCOLS[@]}"; do
+    jool_in "$j" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" || e2e_die "cannot add pool4 in $j"
+  done
+  jool_in "$j" global update ss-enabled true || e2e_die "cannot enable session sync in $j"
+  jool_in "$j" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $j"
+
+  # The TCP flows need someone to talk to; UDP and ICMP do not.
+  ip netns exec "$s" nc -4 -l -k "$E2E_TCP_PORT" </dev/null >/dev/null 2>&1 &
+  E2E_NODES+=("$j")
+}
+
+# jool_in NODE ARG...: runs Jool's configuration tool in namespace NODE.
+jool_in() {
+  local node=$1
+  shift
+  ip netns exec "$node" jool "$@"
+}
+
+# --- daemons -----------------------------------------------------------------
+
+# netsocket_write NODE FAMILY FILE: the netsocket configuration of NODE for
+# multicast over IPv4 (FAMILY 4) or IPv6 (FAMILY 6) on its sync link.
+netsocket_write() {
+  local n=${1#j} family=$2 file=$3 group interface
+  case "$family" in
+    4) group=$E2E_MCAST4 interface=198.51.100.$n ;;
+    6) group=$E2E_MCAST6 interface=sync0 ;;
+    *) e2e_die "family must be 4 or 6: $family" ;;
+  esac
+  cat >"$file" <<JSON
+{
+  "multicast address": "$group",
+  "multicast port": "$E2E_SYNC_PORT",
+  "in interface": "$interface",
+  "out interface": "$interface",
+  "ttl": 3
+}
+JSON
+}
+
+# modsocket_write FILE [INSTANCE [MEMBERS]]: MEMBERS are more JSON members,
+# e.g. '"enable ss": false' (the reference joold ignores keys it lacks).
+modsocket_write() {
+  printf '{ "instance": "%s"%s }\n' "${2:-default}" "${3:+, $3}" >"$1"
+}
+
+# node_start_daemon NODE KIND FAMILY [STATS_PORT]: starts a daemon of KIND
+# (ours, reference, or none for no daemon) in NODE, synchronising over FAMILY
+# multicast, with config files in $E2E_OUT/config. Does not wait for it.
+node_start_daemon() {
+  local node=$1 kind=$2 family=$3 port=${4:-}
+  local net=$E2E_OUT/config/$node.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
+  netsocket_write "$node" "$family" "$net"
+  modsocket_write "$mod"
+  case "$kind" in
+    ours) start_ours "$node" "$net" "$mod" ${port:+"$port"} ;;
+    reference) start_reference "$node" "$net" "$mod" ${port:+"$port"} ;;
+    none) return 0 ;;
+    *) e2e_die "daemon kind must be ours, reference or none: $kind" ;;
+  esac
+  e2e_log "started $kind joold in $node (IPv$family multicast${port:+, stats port $port})"
+}
+
+# --- traffic -----------------------------------------------------------------
+
+# traffic_record NODE PROTO DST_PORT STATUS: one line of $E2E_OUT/traffic.csv,
+# which tells the test which sessions NODE must have created.
+traffic_record() {
+  local n=${1#j}
+  echo "$1,$2,2001:db8:$n::2,$E2E_SERVER4,$3,$4" >>"$E2E_OUT/traffic.csv"
+}
+
+# traffic_tcp NODE [PORT]: one TCP connection (handshake, data, close) from
+# NODE's client to its server, through NODE's translator.
+traffic_tcp() {
+  local n=${1#j} port=${2:-$E2E_TCP_PORT} status=ok
+  ip netns exec "c$n" timeout 10 bash -c \
+    "exec 3<>/dev/tcp/64:ff9b::$E2E_SERVER4/$port && echo hello >&3 && exec 3>&-" ||
+    status=failed
+  traffic_record "$1" TCP "$port" "$status"
+}
+
+# traffic_udp NODE [PORT]: one UDP datagram from NODE's client to its server.
+traffic_udp() {
+  local n=${1#j} port=${2:-${E2E_UDP_PORTS[0]}} status=ok
+  ip netns exec "c$n" timeout 10 bash -c "echo hello >/dev/udp/64:ff9b::$E2E_SERVER4/$port" ||
+    status=failed
+  traffic_record "$1" UDP "$port" "$status"
+}
+
+# traffic_icmp NODE: one echo request (and its reply) between NODE's client and server.
+traffic_icmp() {
+  local n=${1#j} status=ok
+  ip netns exec "c$n" busybox ping6 -c 1 -W 5 "64:ff9b::$E2E_SERVER4" >/dev/null || status=failed
+  traffic_record "$1" ICMP "" "$status"
+}
+
+# traffic_all NODE: a TCP connection, two UDP flows and a ping through NODE.
+traffic_all() {
+  local port
+  traffic_tcp "$1"
+  sleep "$E2E_FLOW_GAP"
+  for port in "${E2E_UDP_PORTS[@]}"; do
+    traffic_udp "$1" "$port"
+    sleep "$E2E_FLOW_GAP"
+  done
+  traffic_icmp "$1"
+  sleep "$E2E_FLOW_GAP"
+  e2e_log "traffic through $1: $(grep -c "^$1,.*,ok$" "$E2E_OUT/traffic.csv") flows ok," \
+    "$(grep -c "^$1,.*,failed$" "$E2E_OUT/traffic.csv") failed"
+}
+
+# --- sessions ----------------------------------------------------------------
+
+# session_tuples NODE: the sessions of NODE, one sorted line each, reduced to
+# the fields that identify them (protocol, IPv6 source, IPv4 source, IPv4
+# destination): expiration and state legitimately differ between nodes.
+session_tuples() {
+  local p
+  for p in "${E2E_PROTOCOLS[@]}"; do
+    jool_in "$1" session display "--$p" --numeric --csv --no-headers | cut -d, -f1-3,6-9
+  done | sort
+}
+
+# sessions_wait_sync TIMEOUT: waits until every node holds the same sessions.
+# Records the outcome in $E2E_OUT/sync.txt; fails on timeout.
+sessions_wait_sync() {
+  local deadline=$((SECONDS + $1)) start=$SECONDS node first current in_sync
+  while :; do
+    in_sync=1
+    first=$(session_tuples "${E2E_NODES[0]}")
+    for node in "${E2E_NODES[@]:1}"; do
+      current=$(session_tuples "$node")
+      [ "$current" = "$first" ] || in_sync=0
+    done
+    if [ "$in_sync" = 1 ]; then
+      echo "in sync after $((SECONDS - start))s" >"$E2E_OUT/sync.txt"
+      e2e_log "sessions in sync"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "not in sync after $1s" >"$E2E_OUT/sync.txt"
+      e2e_log "sessions NOT in sync after $1s"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# sessions_dump: every node's session tables, as Jool prints them, to
+# $E2E_OUT/sessions/NODE.PROTO.csv.
+sessions_dump() {
+  local node p
+  for node in "${E2E_NODES[@]}"; do
+    for p in "${E2E_PROTOCOLS[@]}"; do
+      jool_in "$node" session display "--$p" --numeric --csv \
+        >"$E2E_OUT/sessions/$node.$p.csv" 2>"$E2E_OUT/sessions/$node.$p.err"
+    done
+  done
+}
+
+# --- stats -------------------------------------------------------------------
+
+# stats_query NODE PORT: asks NODE's daemon for its counters over IPv4 and IPv6
+# (its sync addresses) into $E2E_OUT/stats/NODE.ipv4.txt and NODE.ipv6.txt.
+stats_query() {
+  local n=${1#j} port=$2
+  echo "" | ip netns exec "$1" nc -u -w1 "198.51.100.$n" "$port" >"$E2E_OUT/stats/$1.ipv4.txt"
+  echo "" | ip netns exec "$1" nc -u -w1 "2001:db8:ff08::$n" "$port" >"$E2E_OUT/stats/$1.ipv6.txt"
+}
+
+# --- whole scenarios ---------------------------------------------------------
+
+# e2e_cleanup: stops the daemons and saves the kernel log; idempotent.
+e2e_cleanup() {
+  daemons_stop
+  dmesg >"$E2E_OUT/dmesg.txt" 2>&1
+}
+
+# e2e_finish: the last step of a scenario that went to the end.
+e2e_finish() {
+  e2e_cleanup
+  e2e_log "done"
+}
+
+# sync_scenario FAMILY KIND...: one node per KIND (ours, reference, none), each
+# with that daemon over IPv(FAMILY) multicast; traffic through every node (or
+# the nodes in $E2E_TRAFFIC_NODES), then the session tables are dumped.
+sync_scenario() {
+  local family=$1 n node
+  shift
+  topo_setup "$#"
+  n=0
+  for kind in "$@"; do
+    n=$((n + 1))
+    node_start_daemon "j$n" "$kind" "$family"
+  done
+  n=0
+  for kind in "$@"; do
+    n=$((n + 1))
+    [ "$kind" = none ] && continue
+    daemon_wait_ready "j$n" 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in j$n did not start"
+  done
+  for node in ${E2E_TRAFFIC_NODES:-${E2E_NODES[*]}}; do
+    traffic_all "$node"
+  done
+  sessions_wait_sync "${E2E_SYNC_TIMEOUT:-15}"
+  sessions_dump
+  e2e_finish
+}
