@@ -56,6 +56,10 @@ qemu=(
   -virtfs local,path=/,mount_tag=host0,security_model=none,readonly=on,multidevs=remap
   -virtfs "local,path=$out,mount_tag=out0,security_model=none"
 )
+# One VM at a time: two TCG guests on a 2-core machine starve each other and
+# make timing-sensitive scenarios flaky.
+exec 8>"${JOOLD_VM_RUN_LOCK:-/var/tmp/joold-vm-run.lock}"
+flock 8
 set +e
 if [ "${JOOLD_VM_TEE:-0}" = 1 ]; then
   timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee "$log"
