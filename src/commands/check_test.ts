@@ -11,7 +11,7 @@ import { parseModsocketConfig } from "../config/modsocket.ts";
 import { parseNetsocketConfig } from "../config/netsocket.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
 import { check, type CheckOptions, type CheckProbes, formatCheckItem } from "./check.ts";
-import { fakeEnvironment } from "./fake_environment.ts";
+import { fakeEnvironment } from "../config/fake_environment.ts";
 
 const NETSOCKET = JSON.stringify({
   "multicast address": "ff08::db8:64:64",

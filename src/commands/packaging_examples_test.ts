@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadModsocketConfig } from "../config/modsocket.ts";
 import { loadNetsocketConfig } from "../config/netsocket.ts";
-import { fakeEnvironment } from "./fake_environment.ts";
+import { fakeEnvironment } from "../config/fake_environment.ts";
 
 function packaged(path: string): string {
   return fileURLToPath(new URL(`../../packaging/${path}`, import.meta.url));

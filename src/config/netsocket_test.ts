@@ -1,37 +1,7 @@
 import assert from "node:assert/strict";
-import type { InterfaceAddressEntry, NetworkEnvironment } from "./environment.ts";
+import { fakeEnvironment } from "./fake_environment.ts";
 import { ConfigError } from "./errors.ts";
 import { loadNetsocketConfig, type NetsocketConfig, parseNetsocketConfig } from "./netsocket.ts";
-
-/**
- * The machine of the man page's examples: eth0 (index 2) holds 192.0.2.1
- * and 2001:db8:ff08::4; eth1 (index 3) only a link-local IPv6 address; only
- * the service "domain" is known.
- */
-function fakeEnvironment(): NetworkEnvironment {
-  const indexes = new Map([["lo", 1], ["eth0", 2], ["eth1", 3]]);
-  const addresses: InterfaceAddressEntry[] = [
-    { name: "lo", family: 2, address: new Uint8Array([127, 0, 0, 1]) },
-    { name: "eth0", family: 2, address: new Uint8Array([192, 0, 2, 1]) },
-    {
-      name: "eth0",
-      family: 10,
-      // 2001:db8:ff08::4
-      address: new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0xff, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]),
-    },
-    {
-      name: "eth1",
-      family: 10,
-      // fe80::1
-      address: new Uint8Array([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
-    },
-  ];
-  return {
-    interfaceIndex: (name) => indexes.get(name) ?? 0,
-    interfaceAddresses: () => addresses,
-    resolveService: (name) => name === "domain" ? 53 : null,
-  };
-}
 
 const env = fakeEnvironment();
 

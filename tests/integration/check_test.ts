@@ -5,43 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { RequestLink, withSystem } from "../../src/commands/system.ts";
 import { silentLogger } from "../../src/log.ts";
 import { JoolModuleMissingError } from "../../src/sync/kernel_link.ts";
+import { joold, joolLoaded } from "./joold_process.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const joolLoaded = (() => {
-  try {
-    Deno.statSync("/sys/module/jool");
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const hostWithoutJool = !joolLoaded && Deno.build.os === "linux";
+const hostWithoutJool = !joolLoaded() && Deno.build.os === "linux";
 if (!hostWithoutJool) console.error("host command tests skipped: they need Linux without Jool");
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function joold(args: string[], cwd: string): Promise<Outcome> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 async function inDirectory(
   files: Record<string, unknown>,

@@ -5,38 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const joolLoaded = (() => {
-  try {
-    Deno.statSync("/sys/module/jool");
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function joold(args: string[], cwd?: string): Promise<Outcome> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+import { joold, joolLoaded } from "./joold_process.ts";
 
 async function withConfigs(
   netsocket: unknown,
@@ -62,7 +31,7 @@ const GOOD_NETSOCKET = {
 
 Deno.test({
   name: "without the Jool module the daemon exits non-zero naming the missing module",
-  ignore: joolLoaded || Deno.build.os !== "linux",
+  ignore: joolLoaded() || Deno.build.os !== "linux",
   fn: async () => {
     await withConfigs(GOOD_NETSOCKET, { instance: "default" }, async (dir) => {
       const outcome = await joold(["netsocket.json", "modsocket.json", "45678"], dir);

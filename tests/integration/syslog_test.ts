@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { joolLoaded } from "./joold_process.ts";
 
 const LISTENER = fileURLToPath(new URL("./fixtures/syslog_listener.ts", import.meta.url));
 
@@ -67,15 +68,6 @@ async function joold(dir: string, args: string[]): Promise<Outcome> {
   const stderr = new TextDecoder().decode(output.stderr);
   assert.ok(output.success, `the listener failed: ${stderr}`);
   return JSON.parse(new TextDecoder().decode(output.stdout));
-}
-
-function joolLoaded(): boolean {
-  try {
-    Deno.statSync("/sys/module/jool");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const reason = whyNot();
