@@ -1,0 +1,456 @@
+/**
+ * Invalid datagrams for the `garbage` end-to-end scenario: mutations of a
+ * valid session batch captured on the sync link, plus pure noise, each of
+ * which a peer's datagram filter must drop (never hand to its kernel).
+ *
+ * ```sh
+ * garbage_datagrams.ts capture --interface sync0 --out base.bin
+ * garbage_datagrams.ts send --interface sync0 --base base.bin --count 1000 --report sent.json
+ * ```
+ *
+ * Both join the sync group as a daemon would (the project's MulticastSocket,
+ * bound to the group and port), so `send` datagrams come from the sync port
+ * of this namespace's address.
+ *
+ * Why every mutation is invalid. The base is a canonical batch in the
+ * `nested-4.1.0` encoding (what Jool 4.1.9 writes; checked before use):
+ * entries of exactly 140 bytes, each holding the eight fields SRC6, DST6,
+ * SRC4, DST4 (containers of ADDR and PORT), PROTO, STATE, TIMER, EXPIRATION
+ * in that order, back to back, with no padding left over. The filter
+ * (src/jool/session.ts validateSessions) wants every field exactly once, at
+ * its exact size, and nothing else. Then:
+ *
+ * - `truncated` (cut to a length that is not a multiple of 140): the entry
+ *   holding the cut either keeps fewer than 4 bytes of its header, or its
+ *   header claims 140 bytes that are not there.
+ * - `extended` (1 to 139 bytes appended): the tail is not a whole header, or
+ *   an entry shorter than the 140 bytes the eight fields need.
+ * - `entry-length` (an entry's length set to anything but 140): shorter cuts
+ *   a field or leaves one out; longer either runs past the datagram or
+ *   reaches the next entry's header, whose type (1, SRC6) repeats a field,
+ *   and whose length (140) cannot fit in what is left.
+ * - `header-flip` (the low byte of the length or of the type of any header,
+ *   at any depth, XORed with a non-zero byte): a changed type is unknown or
+ *   duplicates a field, and the field it was goes missing; a leaf (ADDR,
+ *   PORT, PROTO, STATE, TIMER, EXPIRATION) has a fixed size, so any other
+ *   length is wrong; a container (the entry, SRC6..DST4) made shorter than
+ *   its content cuts its last member, and made longer than its content
+ *   rounded up to 4 swallows the next header, whose type is unknown or
+ *   repeated inside it. Lengths in between are NOT invalid: the kernel
+ *   writes SRC6..DST4 as 32 and 20 bytes, padding of the final 2-byte PORT
+ *   included, and 30 or 31 (18 or 19) mean the same; such flips are drawn
+ *   again (the self-check below found this). Only the low byte: the high
+ *   byte of the type also holds the NLA_F_NESTED and NLA_F_NET_BYTEORDER
+ *   flags, which the filter (like the kernel) ignores.
+ * - `bad-value`: PROTO above 2 (ICMP), STATE above 6 (TRANS) or TIMER above
+ *   2 (SYN4), which no Jool has.
+ * - `random`: noise of 1 to 1400 bytes; valid by chance with a probability
+ *   far below 2^-32 per datagram.
+ * - `empty`: one datagram of zero bytes.
+ *
+ * To leave nothing to that reasoning, {@link garbageDatagrams} also runs each
+ * datagram through the filter (for the 4.1.9 encoding, and for a daemon that
+ * does not know the encoding yet) and throws if one would be accepted: a
+ * scenario then fails loudly instead of counting a wrong number of drops.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Libc } from "../../../ffi/libc.ts";
+import { interfaceIndex } from "../../../ffi/interfaces.ts";
+import { Sockets } from "../../../ffi/sockets.ts";
+import type { NetsocketConfig } from "../../../src/config/netsocket.ts";
+import { SessionAttribute } from "../../../src/jool/protocol.ts";
+import { sessionEntryLength, validateSessions } from "../../../src/jool/session.ts";
+import { NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from "../../../src/netlink/attribute.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../../src/netlink/native_endian.ts";
+import { formatIPv6, parseIPv6 } from "../../../src/net/ip.ts";
+import { DatagramFilter } from "../../../src/sync/datagram_filter.ts";
+import { MulticastSocket } from "../../../src/sync/multicast_socket.ts";
+
+/** How a datagram was made. */
+export type GarbageKind =
+  | "empty"
+  | "truncated"
+  | "extended"
+  | "entry-length"
+  | "header-flip"
+  | "bad-value"
+  | "random";
+
+/** One datagram to send. */
+export interface Garbage {
+  kind: GarbageKind;
+  data: Uint8Array;
+}
+
+/** The encoding of the base batch: what the Jool 4.1.9 kernel writes. */
+export const BASE_ENCODING = "nested-4.1.0";
+/** Bytes of one nested entry, its header included. */
+export const ENTRY_LENGTH = sessionEntryLength(BASE_ENCODING);
+
+/** The kinds cycled through after the single `empty` datagram. */
+const CYCLE: readonly GarbageKind[] = [
+  "truncated",
+  "extended",
+  "entry-length",
+  "header-flip",
+  "bad-value",
+  "random",
+];
+
+/** Largest `random` datagram. */
+const MAX_RANDOM_LENGTH = 1400;
+
+/** A PRNG: uniform in [0, 1), the same sequence for the same seed (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomInt(random: () => number, min: number, max: number): number {
+  return min + Math.floor(random() * (max - min + 1));
+}
+
+function readU16(bytes: Uint8Array, offset: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset).getUint16(offset, NATIVE_LITTLE_ENDIAN);
+}
+
+function writeU16(bytes: Uint8Array, offset: number, value: number): void {
+  new DataView(bytes.buffer, bytes.byteOffset).setUint16(offset, value, NATIVE_LITTLE_ENDIAN);
+}
+
+/** An attribute header inside a batch. */
+interface Header {
+  offset: number;
+  /** Type without flags. */
+  type: number;
+  /** 0: an entry; 1: a field; 2: ADDR or PORT inside SRC6..DST4. */
+  depth: number;
+  /**
+   * The lengths the header could have with the same meaning: from its
+   * content's end to that rounded up to 4 (a container whose last member
+   * is a 2-byte PORT may count that member's padding or not).
+   */
+  sameMeaning: [number, number];
+}
+
+const ADDRESS_FIELDS: ReadonlySet<number> = new Set([
+  SessionAttribute.SRC6,
+  SessionAttribute.DST6,
+  SessionAttribute.SRC4,
+  SessionAttribute.DST4,
+]);
+
+/** Appends the headers in [start, end) to `out`; returns where the last one's content ends. */
+function walk(bytes: Uint8Array, start: number, end: number, depth: number, out: Header[]): number {
+  let contentEnd = start;
+  for (let offset = start; offset < end;) {
+    const length = readU16(bytes, offset);
+    const type = readU16(bytes, offset + 2) & NLA_TYPE_MASK;
+    const header: Header = { offset, type, depth, sameMeaning: [length, length] };
+    out.push(header);
+    if (depth === 0 || (depth === 1 && ADDRESS_FIELDS.has(type))) {
+      const shortest = walk(bytes, offset + NLA_HDRLEN, offset + length, depth + 1, out) - offset;
+      header.sameMeaning = [shortest, nlaAlign(shortest)];
+    }
+    contentEnd = offset + length;
+    offset += nlaAlign(length);
+  }
+  return contentEnd;
+}
+
+/**
+ * Checks that `base` is a canonical nested batch (see the module
+ * documentation) and returns every attribute header in it.
+ *
+ * @throws {Error} If it is not.
+ */
+export function canonicalHeaders(base: Uint8Array): Header[] {
+  const problem = base.byteLength === 0 ? "it is empty" : validateSessions(base, BASE_ENCODING);
+  if (problem !== null) {
+    throw new Error(`The base batch is not a valid ${BASE_ENCODING} batch: ${problem}`);
+  }
+  if (base.byteLength % ENTRY_LENGTH !== 0) {
+    throw new Error(
+      `The base batch's ${base.byteLength} bytes are not whole ${ENTRY_LENGTH}-byte entries`,
+    );
+  }
+  const headers: Header[] = [];
+  walk(base, 0, base.byteLength, 0, headers);
+  for (let entry = 0; entry < base.byteLength; entry += ENTRY_LENGTH) {
+    const fields = headers.filter((h) =>
+      h.depth === 1 && h.offset > entry && h.offset < entry + ENTRY_LENGTH
+    ).map((h) => h.type);
+    if (readU16(base, entry) !== ENTRY_LENGTH || fields.join() !== "1,2,3,4,5,6,7,8") {
+      throw new Error(`The base batch's entry at ${entry} is not in the kernel's canonical layout`);
+    }
+  }
+  return headers;
+}
+
+function mutate(
+  base: Uint8Array,
+  headers: readonly Header[],
+  kind: GarbageKind,
+  random: () => number,
+): Uint8Array {
+  const copy = () => base.slice();
+  switch (kind) {
+    case "empty":
+      return new Uint8Array(0);
+    case "truncated": {
+      let length;
+      do length = randomInt(random, 1, base.byteLength - 1); while (length % ENTRY_LENGTH === 0);
+      return base.slice(0, length);
+    }
+    case "extended": {
+      const tail = Uint8Array.from(
+        { length: randomInt(random, 1, ENTRY_LENGTH - 1) },
+        () => randomInt(random, 0, 255),
+      );
+      const data = new Uint8Array(base.byteLength + tail.byteLength);
+      data.set(base);
+      data.set(tail, base.byteLength);
+      return data;
+    }
+    case "entry-length": {
+      const data = copy();
+      const entry = ENTRY_LENGTH * randomInt(random, 0, base.byteLength / ENTRY_LENGTH - 1);
+      let length;
+      do length = randomInt(random, 0, 0xffff); while (length === ENTRY_LENGTH);
+      writeU16(data, entry, length);
+      return data;
+    }
+    case "header-flip": {
+      const data = copy();
+      const header = headers[randomInt(random, 0, headers.length - 1)];
+      // The low byte of the u16 length (at +0) or type (at +2), in host order.
+      const isLength = random() < 0.5;
+      const at = header.offset + (isLength ? 0 : 2) + (NATIVE_LITTLE_ENDIAN ? 0 : 1);
+      const [shortest, longest] = header.sameMeaning;
+      let flipped;
+      do {
+        flipped = data[at] ^ randomInt(random, 1, 255);
+        data[at] = flipped;
+        // A length that only adds or drops a container's final padding means the same.
+        if (!isLength) break;
+        const length = readU16(data, header.offset);
+        if (length < shortest || length > longest) break;
+        data[at] = base[at];
+      } while (true);
+      return data;
+    }
+    case "bad-value": {
+      const data = copy();
+      const choices = headers.filter((h) =>
+        h.depth === 1 &&
+        (h.type === SessionAttribute.PROTO || h.type === SessionAttribute.STATE ||
+          h.type === SessionAttribute.TIMER)
+      );
+      const header = choices[randomInt(random, 0, choices.length - 1)];
+      // Highest valid: ICMP 2, TRANS 6, SYN4 2.
+      const lowest = header.type === SessionAttribute.STATE ? 7 : 3;
+      data[header.offset + NLA_HDRLEN] = randomInt(random, lowest, 255);
+      return data;
+    }
+    case "random":
+      return Uint8Array.from(
+        { length: randomInt(random, 1, MAX_RANDOM_LENGTH) },
+        () => randomInt(random, 0, 255),
+      );
+  }
+}
+
+/**
+ * What a daemon's filter would accept `data` as, or null if every filter
+ * drops it: the 4.1.9 encoding, and a daemon that does not know its
+ * kernel's encoding yet (it accepts any 4.1 encoding).
+ */
+export function acceptedAs(data: Uint8Array): string | null {
+  if (new DatagramFilter(BASE_ENCODING).check(data) === null) return BASE_ENCODING;
+  if (new DatagramFilter(null).check(data) === null) return "some Jool 4.1 encoding";
+  return null;
+}
+
+/**
+ * `count` invalid datagrams: one `empty`, then the other kinds in turn,
+ * made from `base` with `random`.
+ *
+ * @throws {Error} If `base` is not a canonical nested batch, or if a
+ * datagram would pass a filter (which the module documentation rules out).
+ */
+export function garbageDatagrams(base: Uint8Array, count: number, random: () => number): Garbage[] {
+  const headers = canonicalHeaders(base);
+  const out: Garbage[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = i === 0 ? "empty" : CYCLE[(i - 1) % CYCLE.length];
+    const data = mutate(base, headers, kind, random);
+    const accepted = acceptedAs(data);
+    if (accepted !== null) {
+      throw new Error(
+        `Datagram ${i} (${kind}, ${data.byteLength} bytes) would pass as ${accepted}: ` +
+          Array.from(data, (b) => b.toString(16).padStart(2, "0")).join(""),
+      );
+    }
+    out.push({ kind, data });
+  }
+  return out;
+}
+
+/** Counts per kind, for the report. */
+export function countKinds(garbage: readonly Garbage[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const g of garbage) counts[g.kind] = (counts[g.kind] ?? 0) + 1;
+  return counts;
+}
+
+// ---------------------------------------------------------------------------
+// Command line (runs in a namespace on the VM's sync link)
+
+function syncSocket(libc: Libc, group: string, port: number, name: string): MulticastSocket {
+  const groupBytes = parseIPv6(group);
+  if (groupBytes === null) throw new Error(`Not an IPv6 group: ${group}`);
+  const index = interfaceIndex(libc, name);
+  if (index === 0) throw new Error(`No interface ${name} in this namespace`);
+  const choice = { kind: "name" as const, text: name, index };
+  const config: NetsocketConfig = {
+    file: "(garbage_datagrams)",
+    family: "ipv6",
+    address: formatIPv6(groupBytes),
+    group: groupBytes,
+    port,
+    inInterface: choice,
+    outInterface: choice,
+    ttl: 3,
+    controlPort: null,
+  };
+  return MulticastSocket.open(new Sockets(libc), config);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Collects the valid batches seen on the group until `quietMs` pass without
+ * one (after the first) or `timeoutMs` in all; returns them concatenated
+ * (still a valid batch) and who sent them.
+ */
+async function capture(
+  socket: MulticastSocket,
+  timeoutMs: number,
+  quietMs: number,
+): Promise<{ base: Uint8Array; datagrams: number; senders: Set<string> }> {
+  const parts: Uint8Array[] = [];
+  const senders = new Set<string>();
+  const deadline = Date.now() + timeoutMs;
+  let lastMs = 0;
+  while (Date.now() < deadline && (parts.length === 0 || Date.now() - lastMs < quietMs)) {
+    const got = socket.receive();
+    if (got === null) {
+      await sleep(10);
+      continue;
+    }
+    if (got.data.byteLength === 0 || validateSessions(got.data, BASE_ENCODING) !== null) continue;
+    parts.push(got.data.slice());
+    if (got.from !== null) senders.add(`[${formatIPv6(got.from.address)}]:${got.from.port}`);
+    lastMs = Date.now();
+  }
+  const base = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    base.set(part, offset);
+    offset += part.byteLength;
+  }
+  return { base, datagrams: parts.length, senders };
+}
+
+/** Sends every datagram, `burst` at a time with `pauseMs` between bursts. */
+async function sendAll(
+  socket: MulticastSocket,
+  garbage: readonly Garbage[],
+  burst: number,
+  pauseMs: number,
+): Promise<void> {
+  for (let i = 0; i < garbage.length; i++) {
+    while (!socket.send(garbage[i].data)) await sleep(1);
+    if ((i + 1) % burst === 0) await sleep(pauseMs);
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      group: { type: "string", default: "ff08::db8:64:64" },
+      port: { type: "string", default: "6464" },
+      interface: { type: "string", default: "sync0" },
+      out: { type: "string" },
+      base: { type: "string" },
+      report: { type: "string" },
+      count: { type: "string", default: "1000" },
+      seed: { type: "string", default: "6464" },
+      timeout: { type: "string", default: "20" },
+      // Under TCG a daemon drains a few hundred datagrams a second: faster,
+      // and its socket buffer overflows before it sees them.
+      burst: { type: "string", default: "4" },
+      pause: { type: "string", default: "10" },
+    },
+  });
+  const libc = Libc.open();
+  const socket = syncSocket(libc, values.group, Number(values.port), values.interface);
+  try {
+    if (positionals[0] === "capture" && values.out !== undefined) {
+      const got = await capture(socket, Number(values.timeout) * 1000, 1500);
+      if (got.datagrams === 0) throw new Error(`No valid batch seen within ${values.timeout} s`);
+      canonicalHeaders(got.base);
+      await Deno.writeFile(values.out, got.base);
+      console.log(
+        `garbage_datagrams: captured ${got.datagrams} valid batches ` +
+          `(${got.base.byteLength / ENTRY_LENGTH} sessions) from ${[...got.senders].join(", ")}`,
+      );
+    } else if (positionals[0] === "send" && values.base !== undefined) {
+      const base = await Deno.readFile(values.base);
+      const garbage = garbageDatagrams(
+        base,
+        Number(values.count),
+        seededRandom(Number(values.seed)),
+      );
+      const started = performance.now();
+      await sendAll(socket, garbage, Number(values.burst), Number(values.pause));
+      const report = {
+        sent: garbage.length,
+        bytes: garbage.reduce((sum, g) => sum + g.data.byteLength, 0),
+        kinds: countKinds(garbage),
+        durationMs: Math.round(performance.now() - started),
+      };
+      if (values.report !== undefined) {
+        await Deno.writeTextFile(values.report, JSON.stringify(report) + "\n");
+      }
+      console.log(`garbage_datagrams: ${JSON.stringify(report)}`);
+    } else {
+      throw new Error(
+        "Usage: garbage_datagrams.ts capture --out FILE | send --base FILE [--count N]",
+      );
+    }
+  } finally {
+    socket.close();
+    libc.close();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (error) {
+    console.error(`garbage_datagrams: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+}
