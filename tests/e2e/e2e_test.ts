@@ -231,6 +231,142 @@ function parseStats(text: string): Map<string, number> {
   return stats;
 }
 
+/** The counters the README ("Stats") documents, in the JSON answer's `counters`. */
+const JSON_COUNTERS = [
+  "kernelSentPackets",
+  "kernelSentBytes",
+  "netReceivedPackets",
+  "netReceivedBytes",
+  "netSentPackets",
+  "netSentBytes",
+  "kernelForeignBatches",
+  "kernelMalformed",
+  "kernelErrors",
+  "kernelOverruns",
+  "kernelAcks",
+  "kernelAdds",
+  "netSendFailures",
+  "netDropped",
+  "resyncRequests",
+  "resyncAnswers",
+  "advertisements",
+  "controlDropped",
+] as const;
+
+/** The six reference lines, by their JSON counter names. */
+const REFERENCE_COUNTERS: Record<(typeof STATS_NAMES)[number], (typeof JSON_COUNTERS)[number]> = {
+  KERNEL_SENT_PKTS: "kernelSentPackets",
+  KERNEL_SENT_BYTES: "kernelSentBytes",
+  NET_RCVD_PKTS: "netReceivedPackets",
+  NET_RCVD_BYTES: "netReceivedBytes",
+  NET_SENT_PKTS: "netSentPackets",
+  NET_SENT_BYTES: "netSentBytes",
+};
+
+/** A latency summary of the JSON answer. */
+interface LatencyJson {
+  count: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+/** What one peer sent, in the JSON answer. */
+interface PeerJson {
+  datagrams: number;
+  bytes: number;
+  dropped: number;
+  lastSeenTime: string;
+}
+
+/** The JSON stats answer (README "Stats"). */
+interface JsonStats {
+  version: string;
+  instance: string;
+  uptimeSeconds: number;
+  lastSyncTime: string | null;
+  counters: Record<(typeof JSON_COUNTERS)[number], number>;
+  ackLatency: LatencyJson;
+  relayLatency: LatencyJson;
+  peers: Record<string, PeerJson>;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isIsoTime(value: unknown): value is string {
+  return typeof value === "string" && !Number.isNaN(Date.parse(value)) &&
+    new Date(value).toISOString() === value;
+}
+
+function checkLatency(value: unknown, what: string): LatencyJson {
+  assert.ok(typeof value === "object" && value !== null, `${what} is not an object`);
+  const latency = value as Record<string, unknown>;
+  assert.deepEqual(
+    Object.keys(latency).sort(),
+    ["count", "maxUs", "p50Us", "p90Us", "p99Us"],
+    what,
+  );
+  for (const [key, n] of Object.entries(latency)) assert.ok(isCount(n), `${what}.${key}: ${n}`);
+  const l = latency as unknown as LatencyJson;
+  assert.ok(l.p50Us <= l.p90Us && l.p90Us <= l.p99Us, `${what} percentiles out of order`);
+  if (l.count === 0) {
+    assert.deepEqual(l, { count: 0, p50Us: 0, p90Us: 0, p99Us: 0, maxUs: 0 }, what);
+  } else {
+    // Percentiles are bucket bounds capped at the maximum.
+    assert.ok(l.maxUs > 0 && l.p99Us <= l.maxUs, `${what}: ${JSON.stringify(l)}`);
+  }
+  return l;
+}
+
+/**
+ * Parses a JSON stats answer and checks it has the documented shape: every
+ * field, every counter a non-negative integer, ISO times, sane latencies.
+ */
+function parseJsonStats(text: string): JsonStats {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    assert.fail(`The JSON stats answer does not parse (${error}): ${JSON.stringify(text)}`);
+  }
+  assert.ok(typeof value === "object" && value !== null, `Not a JSON object: ${text}`);
+  const stats = value as Record<string, unknown>;
+  assert.deepEqual(Object.keys(stats).sort(), [
+    "ackLatency",
+    "counters",
+    "instance",
+    "lastSyncTime",
+    "peers",
+    "relayLatency",
+    "uptimeSeconds",
+    "version",
+  ]);
+  assert.ok(typeof stats.version === "string" && stats.version !== "", "version");
+  assert.ok(typeof stats.instance === "string" && stats.instance !== "", "instance");
+  assert.ok(isCount(stats.uptimeSeconds), `uptimeSeconds: ${stats.uptimeSeconds}`);
+  assert.ok(
+    stats.lastSyncTime === null || isIsoTime(stats.lastSyncTime),
+    `lastSyncTime: ${stats.lastSyncTime}`,
+  );
+  const counters = stats.counters as Record<string, unknown>;
+  assert.deepEqual(Object.keys(counters).sort(), [...JSON_COUNTERS].sort(), "counters");
+  for (const [key, n] of Object.entries(counters)) assert.ok(isCount(n), `counters.${key}: ${n}`);
+  checkLatency(stats.ackLatency, "ackLatency");
+  checkLatency(stats.relayLatency, "relayLatency");
+  assert.ok(typeof stats.peers === "object" && stats.peers !== null, "peers");
+  for (const [peer, entry] of Object.entries(stats.peers as Record<string, unknown>)) {
+    const p = entry as Record<string, unknown>;
+    for (const key of ["datagrams", "bytes", "dropped"]) {
+      assert.ok(isCount(p[key]), `peers["${peer}"].${key}: ${p[key]}`);
+    }
+    assert.ok(isIsoTime(p.lastSeenTime), `peers["${peer}"].lastSeenTime: ${p.lastSeenTime}`);
+  }
+  return value as JsonStats;
+}
+
 // ---------------------------------------------------------------------------
 // Running scenarios
 
@@ -341,6 +477,81 @@ async function checkStats(outcome: Outcome): Promise<void> {
   assert.equal(j1.get("KERNEL_SENT_PKTS"), j2.get("NET_RCVD_PKTS"), summary);
   assert.equal(j1.get("NET_SENT_PKTS"), j2.get("NET_RCVD_PKTS"), summary);
   assert.equal(j1.get("NET_SENT_BYTES"), j2.get("NET_RCVD_BYTES"), summary);
+  await checkJsonStats(outcome, answers);
+}
+
+async function readJsonStats(outcome: Outcome, name: string): Promise<JsonStats> {
+  const path = `${outcome.out}/stats/${name}.json`;
+  const text = (await readText(path)) ?? "";
+  assert.notEqual(text, "", `No JSON stats answer: ${path}`);
+  return parseJsonStats(text);
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Relations between counters that hold for any daemon at rest. */
+function checkCounterRelations(node: string, json: JsonStats): void {
+  const c = json.counters;
+  const summary = `${node}: ${JSON.stringify(json)}`;
+  // Every batch of our instance is ACKed (so are malformed ones and overruns)
+  // and relayed once, sent or failed; the histograms see each one.
+  assert.equal(c.kernelAcks, c.kernelSentPackets + c.kernelMalformed + c.kernelOverruns, summary);
+  assert.equal(c.netSentPackets + c.netSendFailures, c.kernelSentPackets, summary);
+  assert.equal(json.ackLatency.count, c.kernelSentPackets, summary);
+  assert.equal(json.relayLatency.count, c.netSentPackets, summary);
+  // Each datagram from a peer is either dropped or handed to the kernel.
+  assert.equal(c.kernelAdds + c.netDropped, c.netReceivedPackets, summary);
+  const peers = Object.values(json.peers);
+  assert.equal(sum(peers.map((p) => p.datagrams)), c.netReceivedPackets, summary);
+  assert.equal(sum(peers.map((p) => p.bytes)), c.netReceivedBytes, summary);
+  assert.equal(sum(peers.map((p) => p.dropped)), c.netDropped, summary);
+}
+
+async function checkJsonStats(outcome: Outcome, csv: Map<string, Map<string, number>>) {
+  const json = new Map<string, JsonStats>();
+  for (const node of ["j1", "j2"]) {
+    const answer = await readJsonStats(outcome, node);
+    json.set(node, answer);
+    const summary = `${node}: ${JSON.stringify(answer)}`;
+    assert.equal(answer.instance, "default", summary);
+    // Asked right after the six lines, with no traffic in between.
+    for (const [name, key] of Object.entries(REFERENCE_COUNTERS)) {
+      assert.equal(answer.counters[key], csv.get(node)!.get(name), `${key} vs ${name}: ${summary}`);
+    }
+    checkCounterRelations(node, answer);
+    for (
+      const key of [
+        "kernelMalformed",
+        "kernelErrors",
+        "kernelOverruns",
+        "netSendFailures",
+        "netDropped",
+        "controlDropped",
+      ] as const
+    ) {
+      assert.equal(answer.counters[key], 0, `${key}: ${summary}`);
+    }
+    assert.equal(answer.counters.resyncRequests, 1, summary);
+    assert.ok(answer.uptimeSeconds >= 1 && answer.uptimeSeconds < 300, summary);
+    assert.notEqual(answer.lastSyncTime, null, `${node} never synchronised: ${summary}`);
+  }
+  const j1 = json.get("j1")!;
+  const j2 = json.get("j2")!;
+  const both = `j1: ${JSON.stringify(j1)}\nj2: ${JSON.stringify(j2)}`;
+  assert.ok(j1.counters.kernelSentPackets > 0, both);
+  assert.ok(j1.ackLatency.maxUs > 0, both);
+  // j2 heard j1 alone, on the sync port, and handed every datagram over.
+  assert.deepEqual(Object.keys(j2.peers), ["[2001:db8:ff08::1]:6464"], both);
+  const fromJ1 = j2.peers["[2001:db8:ff08::1]:6464"];
+  assert.equal(fromJ1.datagrams, j1.counters.netSentPackets, both);
+  assert.equal(fromJ1.bytes, j1.counters.netSentBytes, both);
+  assert.equal(fromJ1.dropped, 0, both);
+  assert.equal(j2.counters.kernelAdds, j1.counters.netSentPackets, both);
+  // Both times are taken as j2 hands j1's last datagram to its kernel.
+  const skew = Math.abs(Date.parse(fromJ1.lastSeenTime) - Date.parse(j2.lastSyncTime!));
+  assert.ok(skew <= 1000, `j2's lastSyncTime and lastSeenTime of j1 differ by ${skew} ms`);
 }
 
 async function daemonRecord(outcome: Outcome, node: string) {
@@ -383,6 +594,293 @@ async function checkSyncDisabled(outcome: Outcome): Promise<void> {
   );
 }
 
+async function checkAutoEnable(outcome: Outcome): Promise<void> {
+  for (const node of ["j1", "j2"]) {
+    const before = (await readText(`${outcome.out}/ss/${node}.before`))?.trim();
+    const after = (await readText(`${outcome.out}/ss/${node}.after`))?.trim();
+    assert.equal(before, "false", `${node}: ss-enabled was not off before the daemon started`);
+    const ours = await daemonRecord(outcome, node);
+    assert.equal(
+      after,
+      "true",
+      `${node}: ss-enabled is ${after} after joold started:\n${ours.stderr}`,
+    );
+    assert.ok(
+      ours.stderr.includes(
+        "Session sync was disabled on instance 'default'; joold enabled it",
+      ),
+      `${node}: joold did not say it enabled session sync:\n${ours.stderr}`,
+    );
+  }
+  await checkSync(outcome);
+}
+
+function parseKeyValues(text: string): Map<string, string> {
+  return new Map(
+    text.split("\n").filter((line) => line.includes("=")).map((line) => {
+      const at = line.indexOf("=");
+      return [line.slice(0, at), line.slice(at + 1)];
+    }),
+  );
+}
+
+/** Lines of `text` not also in `before`: what a log gained meanwhile. */
+function newLines(before: string, after: string): string[] {
+  const old = new Set(before.split("\n"));
+  return after.split("\n").filter((line) => line.trim() !== "" && !old.has(line));
+}
+
+/** The reference joold's syslog lines above notice (it has no other log). */
+async function referenceProblems(outcome: Outcome): Promise<string[]> {
+  const syslog = (await readText(`${outcome.out}/syslog.log`)) ?? "";
+  return syslog.split("\n").filter((line) =>
+    /\bdaemon\.(emerg|alert|crit|err|warn)[a-z]*\b/.test(line) && line.includes("joold")
+  );
+}
+
+/** "4.1.9.0" as a number comparable with {@link joolVersion}. */
+function joolVersion(text: string): number {
+  const [major, minor, revision] = text.trim().split(".").map(Number);
+  return (major << 16) | (minor << 8) | revision;
+}
+
+/** Resync of 1,000 sessions must finish within this long after the daemon is ready. */
+const RESYNC_LIMIT_S = 5;
+const RESYNC_SESSIONS = 1000;
+
+async function checkResync(outcome: Outcome): Promise<void> {
+  const dir = `${outcome.out}/resync`;
+  const result = parseKeyValues((await readText(`${dir}/result`)) ?? "");
+  const timeline = ((await readText(`${dir}/j2.timeline`)) ?? "").trim();
+  const version = ((await readText(`${dir}/jool.version`)) ?? "unknown").trim();
+  const tables = await loadTables(outcome);
+  const j1 = (tables.get("j1") ?? []).filter((s) => s.protocol === "UDP");
+  const ports = new Set(j1.map((s) => s.src6Port));
+  assert.equal(
+    j1.length,
+    RESYNC_SESSIONS,
+    `j1 should hold ${RESYNC_SESSIONS} UDP sessions, one per client port; it holds ${j1.length}`,
+  );
+  assert.ok(
+    j1.every((s) => s.src6 === "2001:db8:1::2" && s.src6Port >= 20000 && s.src6Port < 21000) &&
+      ports.size === RESYNC_SESSIONS,
+    "j1's UDP sessions are not the load generator's",
+  );
+
+  // The exchange itself: j2 asked, j1 answered and had its kernel advertise.
+  const requester = await daemonRecord(outcome, "j2");
+  const answerer = await daemonRecord(outcome, "j1");
+  assert.ok(
+    requester.stderr.includes("Resync: [2001:db8:ff08::1]:6465 is advertising its sessions to us"),
+    `j2 got no resync answer from j1:\n${requester.stderr}`,
+  );
+  assert.ok(
+    answerer.stderr.includes(
+      "Advertised the session table (resync requested by [2001:db8:ff08::2]:6465)",
+    ),
+    `j1 did not advertise for j2:\n${answerer.stderr}`,
+  );
+  for (const [node, record] of [["j1", answerer], ["j2", requester]] as const) {
+    assert.ok(record.stopped, `${node}'s joold ended early (status ${record.exit})`);
+    assert.doesNotMatch(record.stderr, /^<[0-3]>/m, `${node}'s joold logged errors`);
+  }
+  const kernel = newLines(
+    (await readText(`${dir}/kernel.before`)) ?? "",
+    (await readText(`${dir}/kernel.after`)) ?? "",
+  );
+  assert.deepEqual(kernel, [], `Jool logged problems in the kernel log:\n${kernel.join("\n")}`);
+  const reference = await referenceProblems(outcome);
+  assert.deepEqual(reference, [], `The reference joold (j3) complained:\n${reference.join("\n")}`);
+
+  const j1Before = await readJsonStats(outcome, "j1.before");
+  const j1After = await readJsonStats(outcome, "j1.after");
+  const j2Stats = await readJsonStats(outcome, "j2");
+  checkCounterRelations("j1", j1After);
+  checkCounterRelations("j2", j2Stats);
+  const j2Keys = new Set((tables.get("j2") ?? []).map(sessionKey));
+  const got = j1.filter((s) => j2Keys.has(sessionKey(s))).length;
+  const complete = result.get("complete_after");
+  const batches = j1After.counters.kernelSentPackets - j1Before.counters.kernelSentPackets;
+  const report = [
+    `Jool ${version}; j2's daemon ready at uptime ${result.get("ready_uptime")}s; ` +
+    `complete: ${complete === "never" ? "never" : `after ${complete}s`} ` +
+    `(limit ${RESYNC_LIMIT_S}s); j2 holds ${got} of j1's ` +
+    `${j1.length} UDP sessions (watched for ${result.get("watched_for")}s)`,
+    `j1 while answering: advertisements ${j1Before.counters.advertisements} -> ` +
+    `${j1After.counters.advertisements}, kernel batches +${batches} ` +
+    `(${j1Before.counters.kernelSentPackets} -> ${j1After.counters.kernelSentPackets}), ` +
+    `sent +${j1After.counters.netSentPackets - j1Before.counters.netSentPackets}`,
+    `j2: received ${j2Stats.counters.netReceivedPackets} datagrams, handed ` +
+    `${j2Stats.counters.kernelAdds} to its kernel, dropped ${j2Stats.counters.netDropped}`,
+    `j2's UDP sessions, seconds after ready: ${timeline.split("\n").join(", ")}`,
+  ];
+  if (batches === 0 && j1After.counters.advertisements > j1Before.counters.advertisements) {
+    report.push(
+      "j1's kernel sent nothing after JOOLD_ADVERTISE" +
+        (joolVersion(version) < joolVersion("4.1.11")
+          ? `: in Jool ${version} advertise is a no-op (src/mod/common/joold.c queues ` +
+            "'advertisement' nodes that nothing ever sends; fixed upstream in 4.1.11, commit " +
+            '4fcfe184 "Fix joold advertise"), so resync cannot work through the kernel here'
+          : ""),
+    );
+  }
+  console.log(`resync-1000:\n  ${report.join("\n  ")}`);
+  assert.ok(
+    complete !== undefined && complete !== "never" && Number(complete) <= RESYNC_LIMIT_S &&
+      got === j1.length,
+    `j2 did not get all of j1's sessions within ${RESYNC_LIMIT_S}s of starting:\n` +
+      report.join("\n"),
+  );
+}
+
+/** The garbage sender: namespace g's sync address, from the sync port. */
+const GARBAGE_PEER = "[2001:db8:ff08::9]:6464";
+
+/** Udp6InErrors of a /proc/net/snmp6 dump: datagrams the namespace's UDP dropped. */
+function udpInErrors(snmp6: string): number {
+  const match = /^Udp6InErrors\s+(\d+)$/m.exec(snmp6);
+  assert.ok(match, "No Udp6InErrors in /proc/net/snmp6");
+  return Number(match[1]);
+}
+
+async function checkGarbage(outcome: Outcome): Promise<void> {
+  const dir = `${outcome.out}/garbage`;
+  const sent = JSON.parse((await readText(`${dir}/sent.json`)) ?? "{}");
+  assert.equal(sent.sent, 1000, `garbage sent: ${JSON.stringify(sent)}`);
+  assert.deepEqual(
+    Object.keys(sent.kinds).sort(),
+    ["bad-value", "empty", "entry-length", "extended", "header-flip", "random", "truncated"],
+  );
+  for (const node of ["j1", "j2"]) {
+    const before = await readJsonStats(outcome, `${node}.before`);
+    const after = await readJsonStats(outcome, `${node}.after`);
+    checkCounterRelations(node, after);
+    // Datagrams the kernel dropped for a full socket buffer never reached
+    // the daemon; every other one must have been counted as dropped.
+    const lost = udpInErrors((await readText(`${dir}/${node}.snmp6.after`)) ?? "") -
+      udpInErrors((await readText(`${dir}/${node}.snmp6.before`)) ?? "");
+    const arrived = sent.sent - lost;
+    const delta = (key: (typeof JSON_COUNTERS)[number]) =>
+      after.counters[key] - before.counters[key];
+    const summary = `${node} (${lost} lost to a full socket buffer):\nbefore ${
+      JSON.stringify(before)
+    }\nafter ${JSON.stringify(after)}`;
+    console.log(
+      `garbage: ${node} dropped ${delta("netDropped")} of ${sent.sent} sent ` +
+        `(${lost} lost before the daemon), in ${sent.durationMs} ms of sending`,
+    );
+    assert.equal(delta("netDropped"), arrived, `netDropped: ${summary}`);
+    assert.equal(delta("netReceivedPackets"), arrived, `netReceivedPackets: ${summary}`);
+    assert.equal(delta("kernelAdds"), 0, `kernelAdds: ${summary}`);
+    assert.equal(delta("kernelErrors"), 0, `kernelErrors: ${summary}`);
+    assert.equal(before.peers[GARBAGE_PEER], undefined, summary);
+    assert.equal(after.peers[GARBAGE_PEER]?.datagrams, arrived, summary);
+    assert.equal(after.peers[GARBAGE_PEER]?.dropped, arrived, summary);
+    assert.equal(
+      await readText(`${dir}/${node}.sessions.after`),
+      await readText(`${dir}/${node}.sessions.before`),
+      `${node}'s kernel sessions changed while the garbage arrived`,
+    );
+  }
+  const kernel = newLines(
+    (await readText(`${dir}/kernel.before`)) ?? "",
+    (await readText(`${dir}/kernel.after`)) ?? "",
+  );
+  assert.deepEqual(kernel, [], `Jool logged problems in the kernel log:\n${kernel.join("\n")}`);
+
+  assert.equal((await readText(`${dir}/j2.running`))?.trim(), "yes", "j2's joold died");
+  const j2 = await daemonRecord(outcome, "j2");
+  assert.ok(j2.stopped, `j2's joold ended by itself (status ${j2.exit}):\n${j2.stderr}`);
+  assert.ok(
+    j2.stderr.includes("Jool module 4.1.9.0: peers' sessions must be in the nested-4.1.0"),
+    `j2 did not check datagrams against the 4.1.9 encoding the garbage assumes:\n${j2.stderr}`,
+  );
+  const drops = j2.stderr.split("\n").filter((line) => line.includes("Dropped a datagram"));
+  // One line per sender per 10 s: the sending lasted a few seconds at most.
+  const allowed = 1 + Math.ceil((sent.durationMs + 2000) / 10_000);
+  assert.ok(
+    drops.length >= 1 && drops.length <= allowed,
+    `j2 logged ${drops.length} drop lines (1 to ${allowed} expected):\n${drops.join("\n")}`,
+  );
+  for (const line of drops) {
+    assert.match(line, /^<4>warning: Dropped a datagram from \[2001:db8:ff08::9\]:6464: \S/);
+  }
+  // Sessions of both rounds of traffic (before and after the garbage) are on both nodes.
+  await checkSync(outcome);
+}
+
+/** What `joold check` must print for each case of the check scenario. */
+const CHECK_CASES: { name: string; exit: string; lines: RegExp[] }[] = [
+  {
+    name: "good",
+    exit: "0",
+    lines: [
+      /^ok {4}netsocket: \S+: ff08::db8:64:64 port 6464, in sync0, out sync0, ttl 3, control port 6465$/m,
+      /^ok {4}modsocket: \S+: instance 'default'$/m,
+      /^ok {4}privileges: CAP_NET_ADMIN is in effect$/m,
+      /^ok {4}Jool module: loaded /m,
+      /^ok {4}instance 'default': exists in this network namespace$/m,
+      /^ok {4}session sync: ss-enabled is on/m,
+      /^ok {4}multicast socket: joined ff08::db8:64:64 port 6464$/m,
+      /^ok {4}control socket: joined ff08::db8:64:64 port 6465$/m,
+      /^no problems found$/m,
+    ],
+  },
+  {
+    name: "missing-instance",
+    exit: "1",
+    lines: [
+      /^ok {4}Jool module: loaded /m,
+      /^FAIL {2}instance 'ghost': does not exist in this network namespace /m,
+      /^skip {2}session sync: needs the instance$/m,
+      /^ok {4}multicast socket: /m,
+      /^1 problem found$/m,
+    ],
+  },
+  {
+    name: "ss-off",
+    exit: "1",
+    lines: [
+      /^ok {4}instance 'default': exists/m,
+      /^FAIL {2}session sync: the kernel says: Session sync is disabled on this instance\.; enable it with `jool global update ss-enabled true`/m,
+      /^1 problem found$/m,
+    ],
+  },
+  {
+    name: "ss-off-enable",
+    exit: "0",
+    lines: [
+      /^warn {2}session sync: the kernel says: Session sync is disabled on this instance\.; the daemon turns ss-enabled on when it starts/m,
+      /^no problems found$/m,
+    ],
+  },
+  {
+    name: "bad-interface",
+    exit: "1",
+    lines: [
+      /^FAIL {2}netsocket: \S+: "in interface": no interface in this network namespace is called "nosuch0"$/m,
+      /^ok {4}session sync: ss-enabled is on/m,
+      /^skip {2}multicast socket: needs a valid netsocket file$/m,
+      /^skip {2}control socket: needs a valid netsocket file$/m,
+      /^1 problem found$/m,
+    ],
+  },
+];
+
+async function checkCheckCommand(outcome: Outcome): Promise<void> {
+  for (const c of CHECK_CASES) {
+    const base = `${outcome.out}/commands/${c.name}`;
+    const stdout = (await readText(`${base}.stdout`)) ?? "";
+    const stderr = (await readText(`${base}.stderr`)) ?? "";
+    const exit = (await readText(`${base}.exit`))?.trim();
+    const shown = `joold check (${c.name}) exited ${exit}; stdout:\n${stdout}stderr:\n${stderr}`;
+    assert.equal(exit, c.exit, shown);
+    for (const line of c.lines) assert.match(stdout, line, shown);
+  }
+  const ss = (await readText(`${outcome.out}/check/j2.ss-enabled`))?.trim();
+  assert.equal(ss, "false", "joold check changed j2's ss-enabled");
+}
+
 const SCENARIOS: Scenario[] = [
   // Harness checks: Jool's C joold everywhere.
   { name: "ref-ipv6", ours: false, nodes: 2, check: checkSync },
@@ -400,6 +898,11 @@ const SCENARIOS: Scenario[] = [
   { name: "error-instance", ours: true, nodes: 2, check: checkMissingInstance },
   { name: "error-ss-disabled", ours: true, nodes: 2, check: checkSyncDisabled },
   { name: "control-no-daemon", ours: true, nodes: 2, check: checkNegativeControl },
+  // Issue 4's acceptance points.
+  { name: "auto-enable", ours: true, nodes: 2, check: checkAutoEnable },
+  { name: "resync-1000", ours: true, nodes: 3, check: checkResync },
+  { name: "garbage", ours: true, nodes: 2, check: checkGarbage },
+  { name: "check", ours: true, nodes: 2, check: checkCheckCommand },
 ];
 
 function onPath(command: string): boolean {
@@ -708,4 +1211,67 @@ Deno.test("e2e checks: stats answers", () => {
     { name: "not a number", text: good.replace("KERNEL_SENT_PKTS,0", "KERNEL_SENT_PKTS,x") },
   ];
   for (const c of cases) assert.throws(() => parseStats(c.text), assert.AssertionError, c.name);
+});
+
+Deno.test("e2e checks: JSON stats answers", async () => {
+  const { jsonStats } = await import("../../src/stats/report.ts");
+  const { SyncCounters } = await import("../../src/stats/counters.ts");
+  const { LatencyHistogram } = await import("../../src/stats/latency.ts");
+  const { PeerTable } = await import("../../src/stats/peers.ts");
+  const counters = new SyncCounters();
+  counters.netReceivedPackets = 3;
+  counters.netReceivedBytes = 420;
+  counters.kernelAdds = 2;
+  counters.netDropped = 1;
+  const peers = new PeerTable();
+  Object.assign(peers.get("[2001:db8:ff08::1]:6464"), {
+    datagrams: 3,
+    bytes: 420,
+    dropped: 1,
+    lastSeenMs: 1_800_000_000_000,
+  });
+  const ack = new LatencyHistogram();
+  const good = JSON.stringify(jsonStats({
+    counters,
+    peers,
+    ackLatency: ack,
+    relayLatency: new LatencyHistogram(),
+    startedMs: 1_799_999_990_000,
+    lastSyncMs: () => 1_800_000_000_000,
+    instance: "default",
+    version: "0.1.0",
+  }, 1_800_000_000_000));
+  const parsed = parseJsonStats(good);
+  assert.equal(parsed.uptimeSeconds, 10);
+  checkCounterRelations("j1", parsed);
+
+  // The edits break the documented shape on purpose: no type describes them.
+  // deno-lint-ignore no-explicit-any
+  const broken = (edit: (json: Record<string, any>) => void) => {
+    const json = JSON.parse(good);
+    edit(json);
+    return JSON.stringify(json);
+  };
+  const cases: { name: string; text: string }[] = [
+    { name: "not JSON", text: "KERNEL_SENT_PKTS,0\n" },
+    { name: "missing counter", text: broken((j) => delete j.counters.netDropped) },
+    { name: "negative counter", text: broken((j) => j.counters.kernelAcks = -1) },
+    { name: "bad time", text: broken((j) => j.lastSyncTime = "yesterday") },
+    { name: "percentiles", text: broken((j) => Object.assign(j.ackLatency, { p50Us: 8 })) },
+    {
+      name: "peer time",
+      text: broken((j) => delete j.peers["[2001:db8:ff08::1]:6464"].lastSeenTime),
+    },
+    { name: "extra field", text: broken((j) => j.extra = 1) },
+  ];
+  for (const c of cases) assert.throws(() => parseJsonStats(c.text), assert.AssertionError, c.name);
+  // Counters that do not add up.
+  const lost = parseJsonStats(broken((j) => j.counters.kernelAdds = 1));
+  assert.throws(() => checkCounterRelations("j1", lost), assert.AssertionError);
+});
+
+Deno.test("e2e checks: new kernel log lines", () => {
+  assert.deepEqual(newLines("a\nb\n", "a\nb\nc\n"), ["c"]);
+  assert.deepEqual(newLines("a\n", "a\n"), []);
+  assert.equal(joolVersion("4.1.9.0") < joolVersion("4.1.11"), true);
 });

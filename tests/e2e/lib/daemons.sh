@@ -63,6 +63,38 @@ start_ours() {
     "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" "$netsocket" "$modsocket" "$@"
 }
 
+# run_ours_command NODE NAME ARG...: runs this project's joold with ARG... (an
+# operator command such as `check NETSOCKET MODSOCKET`) in NODE and waits for
+# it; leaves $E2E_OUT/commands/NAME.{cmd,stdout,stderr,exit}. Returns its
+# exit status.
+run_ours_command() {
+  local node=$1 name=$2 dir=$E2E_OUT/commands status
+  shift 2
+  [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
+  [ -f "$E2E_BUNDLE" ] || e2e_die "no bundle at $E2E_BUNDLE: build it on the host before booting"
+  mkdir -p "$dir"
+  printf '%q ' joold "$@" >"$dir/$name.cmd"
+  echo >>"$dir/$name.cmd"
+  ip netns exec "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" "$@" \
+    >"$dir/$name.stdout" 2>"$dir/$name.stderr"
+  status=$?
+  echo "$status" >"$dir/$name.exit"
+  return "$status"
+}
+
+# run_deno_tool NAMESPACE SCRIPT ARG...: runs one of the project's Deno
+# scripts (path relative to the repository, e.g. tests/e2e/lib/udp_flows.ts)
+# in NAMESPACE and waits for it. Such scripts import only relative modules,
+# so they run offline without the project's configuration.
+run_deno_tool() {
+  local namespace=$1 script=$2
+  shift 2
+  [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
+  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/$script" "$@"
+}
+
 # start_reference NODE NETSOCKET MODSOCKET [PORT]: Jool's C joold in NODE
 # (4.1.9 ignores PORT: it has no stats server).
 start_reference() {

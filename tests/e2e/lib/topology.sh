@@ -4,7 +4,8 @@
 #
 #   cN  IPv6 client  2001:db8:N::2/64 --- 2001:db8:N::1/64 "to-client"   jN
 #   jN  NAT64 translator: Jool instance "default", pool6 64:ff9b::/96, pool4
-#       192.0.2.1 61001-65535 for TCP, UDP and ICMP, ss-enabled, ss-flush-asap
+#       192.0.2.1 61001-65535 for TCP, UDP and ICMP, ss-enabled (unless
+#       E2E_SET_SS_ENABLED=0), ss-flush-asap
 #   sN  IPv4 server  192.0.2.2/24     --- 192.0.2.1/24 "to-server"        jN
 #
 # and every jN has "sync0" (2001:db8:ff08::N/96, 198.51.100.N/24) plugged
@@ -110,7 +111,10 @@ topo_add_node() {
   for p in "${E2E_PROTOCOLS[@]}"; do
     jool_in "$j" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" || e2e_die "cannot add pool4 in $j"
   done
-  jool_in "$j" global update ss-enabled true || e2e_die "cannot enable session sync in $j"
+  # E2E_SET_SS_ENABLED=0 leaves ss-enabled at Jool's default (off), untouched.
+  if [ "${E2E_SET_SS_ENABLED:-1}" = 1 ]; then
+    jool_in "$j" global update ss-enabled true || e2e_die "cannot enable session sync in $j"
+  fi
   jool_in "$j" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $j"
 
   # The TCP flows need someone to talk to; UDP and ICMP do not.
@@ -123,6 +127,30 @@ jool_in() {
   local node=$1
   shift
   ip netns exec "$node" jool "$@"
+}
+
+# jool_global NODE NAME: the value `jool global display` shows for NAME.
+jool_global() {
+  jool_in "$1" global display | awk -v name="$2:" '$1 == name { print $2 }'
+}
+
+# topo_add_sync_host NAME N: a bare namespace on the sync bridge (no Jool,
+# no daemon), "sync0" with 2001:db8:ff08::N/96 and 198.51.100.N/24; N must
+# not be a node's.
+topo_add_sync_host() {
+  local name=$1 n=$2
+  ns_add "$name"
+  ip link add sync0 netns "$name" type veth peer name "port$n" netns sync
+  ip -n sync link set "port$n" master br0 up
+  ip -n "$name" addr add "2001:db8:ff08::$n/96" dev sync0 nodad
+  ip -n "$name" addr add "198.51.100.$n/24" dev sync0
+  ip -n "$name" link set sync0 up
+}
+
+# jool_kernel_problems: the Jool error and warning lines of the kernel log
+# (one log for every namespace of the VM).
+jool_kernel_problems() {
+  dmesg | grep -E 'Jool (error|ERROR|WARNING)'
 }
 
 # --- daemons -----------------------------------------------------------------
@@ -219,7 +247,23 @@ traffic_all() {
     "$(grep -c "^$1,.*,failed$" "$E2E_OUT/traffic.csv") failed"
 }
 
+# traffic_udp_flows NODE COUNT [FIRST_PORT]: COUNT UDP flows at once from
+# NODE's client (source ports FIRST_PORT.., default 20000) to its server's
+# first UDP port, by tests/e2e/lib/udp_flows.ts; recorded as one line of
+# traffic.csv (the test matches sessions by destination, not source port).
+traffic_udp_flows() {
+  local n=${1#j} first=${3:-20000} status=ok
+  run_deno_tool "c$n" tests/e2e/lib/udp_flows.ts "64:ff9b::$E2E_SERVER4" "${E2E_UDP_PORTS[0]}" \
+    "$first" "$2" || status=failed
+  traffic_record "$1" UDP "${E2E_UDP_PORTS[0]}" "$status"
+}
+
 # --- sessions ----------------------------------------------------------------
+
+# session_count NODE PROTO: how many PROTO (tcp, udp, icmp) sessions NODE has.
+session_count() {
+  jool_in "$1" session display "--$2" --numeric --csv --no-headers | grep -c .
+}
 
 # session_tuples NODE: the sessions of NODE, one sorted line each, reduced to
 # the fields that identify them (protocol, IPv6 source, IPv4 source, IPv4
@@ -276,6 +320,13 @@ stats_query() {
   local n=${1#j} port=$2
   echo "" | ip netns exec "$1" nc -u -w1 "198.51.100.$n" "$port" >"$E2E_OUT/stats/$1.ipv4.txt"
   echo "" | ip netns exec "$1" nc -u -w1 "2001:db8:ff08::$n" "$port" >"$E2E_OUT/stats/$1.ipv6.txt"
+}
+
+# stats_json NODE PORT NAME: asks NODE's daemon (our joold) for its JSON
+# counters, over IPv6 loopback, into $E2E_OUT/stats/NAME.json. Returns as
+# soon as the answer (one datagram) is in.
+stats_json() {
+  echo json | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2" >"$E2E_OUT/stats/$3.json"
 }
 
 # --- whole scenarios ---------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ours-stats: two of this project's joold with a stats port; traffic through
 # j1 only; each daemon's counters are then asked for over IPv4 and IPv6 into
-# stats/NODE.ipv4.txt and stats/NODE.ipv6.txt.
+# stats/NODE.ipv4.txt and stats/NODE.ipv6.txt (the reference's six lines),
+# and as JSON into stats/NODE.json.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 readonly stats_port=45678
 topo_setup 2
@@ -19,6 +20,7 @@ sessions_wait_sync 15
 sleep 1
 for node in j1 j2; do
   stats_query "$node" "$stats_port"
+  stats_json "$node" "$stats_port" "$node"
 done
 sessions_dump
 e2e_finish

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# resync-1000: j1 runs this project's joold and holds 1,000 UDP sessions
+# (one datagram from each of 1,000 source ports of its client); j3 runs
+# Jool's C joold on the same sync link from the start. Then this project's
+# joold starts on j2, a node with no sessions, and must get all of j1's
+# sessions through the resync exchange alone: nobody runs
+# `jool session advertise`.
+#
+# Leaves in resync/: j2.timeline ("SECONDS_SINCE_READY UDP_SESSIONS" every
+# 0.2 s), result (ready/complete times, counts), kernel.before and
+# kernel.after (Jool's error and warning lines of the kernel log), and the
+# daemons' JSON counters in stats/.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+readonly stats_port=45678 sessions=1000 watch_s=8
+topo_setup 3
+out=$E2E_OUT/resync
+mkdir -p "$out"
+cat /sys/module/jool/version >"$out/jool.version" 2>/dev/null
+node_start_daemon j1 ours 6 "$stats_port"
+node_start_daemon j3 reference 6
+daemon_wait_ready j1 30 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "the daemon in j1 did not start"
+daemon_wait_ready j3 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in j3 did not start"
+jool_kernel_problems >"$out/kernel.before"
+
+traffic_udp_flows j1 "$sessions"
+deadline=$((SECONDS + 10))
+until [ "$(session_count j1 udp)" -ge "$sessions" ] || [ "$SECONDS" -ge "$deadline" ]; do
+  sleep 0.2
+done
+e2e_log "j1 has $(session_count j1 udp) UDP sessions"
+# j1's live sync of those sessions (to j3) must be over before j2 appears.
+sleep 1
+stats_json j1 "$stats_port" j1.before
+
+now() { cut -d' ' -f1 /proc/uptime; }
+node_start_daemon j2 ours 6 "$stats_port"
+control_port=$((E2E_SYNC_PORT + 1))
+deadline=$((SECONDS + 30))
+# Ready: both of its sync sockets are bound; it sends its REQUEST right then.
+until udp_port_bound j2 "$E2E_SYNC_PORT" && udp_port_bound j2 "$control_port"; do
+  daemon_exited j2 && e2e_die "the daemon in j2 ended early"
+  [ "$SECONDS" -lt "$deadline" ] || e2e_die "the daemon in j2 did not start"
+  sleep 0.05
+done
+ready=$(now)
+e2e_log "j2's daemon is ready"
+expected=$(session_count j1 udp)
+complete=never
+: >"$out/j2.timeline"
+while :; do
+  count=$(session_count j2 udp)
+  elapsed=$(awk -v a="$(now)" -v b="$ready" 'BEGIN { printf "%.2f", a - b }')
+  echo "$elapsed $count" >>"$out/j2.timeline"
+  if [ "$count" -ge "$expected" ]; then
+    complete=$elapsed
+    break
+  fi
+  awk -v e="$elapsed" -v w="$watch_s" 'BEGIN { exit !(e >= w) }' && break
+  sleep 0.2
+done
+e2e_log "j2 has $count of j1's $expected UDP sessions, ${elapsed}s after its daemon was ready"
+{
+  echo "ready_uptime=$ready"
+  echo "complete_after=$complete"
+  echo "expected=$expected"
+  echo "final_count=$count"
+  echo "watched_for=$elapsed"
+} >"$out/result"
+sleep 1
+stats_json j1 "$stats_port" j1.after
+stats_json j2 "$stats_port" j2
+jool_kernel_problems >"$out/kernel.after"
+sessions_dump
+e2e_finish
