@@ -93,6 +93,13 @@ mount -t tmpfs -o mode=1777 tmpfs /host/tmp
 mount -t tmpfs -o mode=755 tmpfs /host/run
 mkdir -p "/host$out"
 mount -t 9p -o "$p9" out0 "/host$out" || echo "e2e-vm: cannot mount the out share"
+# The checkout, again at its own path: under /tmp (a fresh tmpfs here) the
+# host root share alone would hide it.
+repo=$(param repo)
+if [ -n "$repo" ]; then
+  mkdir -p "/host$repo"
+  mount -t 9p -o "$p9,ro,cache=loose" repo0 "/host$repo" || echo "e2e-vm: cannot mount the checkout"
+fi
 chroot /host /bin/bash "$out/vm/command.sh"
 echo "$?" >"/host$out/vm/status"
 sync

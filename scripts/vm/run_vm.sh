@@ -28,6 +28,9 @@ mkdir -p "$1/vm"
 out=$(realpath "$1")
 shift
 
+# The checkout (scripts/vm/..), shared on its own so that it is visible in
+# the guest even where the host root share is shadowed (a clone under /tmp).
+repo=$(cd "$here/../.." && pwd)
 vm_dir=$(bash "$here/build_initrd.sh" "${JOOLD_VM_DIR:-/var/tmp/joold-vm}")
 timeout_s=${JOOLD_VM_TIMEOUT:-300}
 cpus=${JOOLD_VM_CPUS:-$(($(nproc) > 4 ? 4 : $(nproc)))}
@@ -52,9 +55,10 @@ qemu=(
   -accel tcg,thread=multi -cpu max -smp "$cpus" -m "${JOOLD_VM_MEMORY:-2048}"
   -nographic -no-reboot -nic none
   -kernel "$vm_dir/vmlinuz" -initrd "$vm_dir/initrd.gz"
-  -append "console=ttyS0 quiet panic=-1 joold_e2e.out=$(printf '%s' "$out" | base64 -w0)"
+  -append "console=ttyS0 quiet panic=-1 joold_e2e.out=$(printf '%s' "$out" | base64 -w0) joold_e2e.repo=$(printf '%s' "$repo" | base64 -w0)"
   -virtfs local,path=/,mount_tag=host0,security_model=none,readonly=on,multidevs=remap
   -virtfs "local,path=$out,mount_tag=out0,security_model=none"
+  -virtfs "local,path=$repo,mount_tag=repo0,security_model=none,readonly=on,multidevs=remap"
 )
 # One VM at a time: two TCG guests on a 2-core machine starve each other and
 # make timing-sensitive scenarios flaky.
