@@ -435,6 +435,22 @@ async function checkSync(outcome: Outcome): Promise<void> {
     `The traffic did not create the sessions:\n${problems.join("\n")}`,
   );
   assert.ok(inSync(diffs), `Sessions did not reach every node.\n${formatDiff(diffs)}`);
+  await checkCleanStops(outcome);
+}
+
+/** Each of our daemons that the harness stopped with SIGTERM exited 0 within 1 s. */
+async function checkCleanStops(outcome: Outcome): Promise<void> {
+  for await (const entry of Deno.readDir(`${outcome.out}/daemons`)) {
+    if (!entry.name.endsWith(".cmd")) continue;
+    const node = entry.name.slice(0, -".cmd".length);
+    const base = `${outcome.out}/daemons/${node}`;
+    if (!((await readText(`${base}.cmd`)) ?? "").includes("joold.js")) continue;
+    const record = await daemonRecord(outcome, node);
+    if (!record.stopped) continue;
+    const stopMs = Number((await readText(`${base}.stop_ms`))?.trim());
+    assert.equal(record.exit, "0", `${node}'s joold exited ${record.exit} on SIGTERM`);
+    assert.ok(stopMs <= 1000, `${node}'s joold took ${stopMs} ms to stop on SIGTERM`);
+  }
 }
 
 async function checkNegativeControl(outcome: Outcome): Promise<void> {

@@ -155,7 +155,8 @@ daemon_wait_exit() {
 }
 
 # daemons_stop: ends every daemon still running (SIGTERM, then SIGKILL after
-# 5 s) and waits until each one's exit status is on record.
+# 5 s) and waits until each one's exit status is on record; NODE.stop_ms is
+# how long it took after SIGTERM.
 daemons_stop() {
   local file node pid deadline
   for file in "$E2E_OUT"/daemons/*.pid; do
@@ -163,6 +164,7 @@ daemons_stop() {
     node=$(basename "$file" .pid)
     daemon_exited "$node" && continue
     touch "$E2E_OUT/daemons/$node.stopped"
+    echo "${EPOCHREALTIME/./}" >"$E2E_OUT/daemons/$node.term_us"
     kill -TERM "$(daemon_pid "$node")" 2>/dev/null
   done
   deadline=$((SECONDS + 5))
@@ -176,7 +178,12 @@ daemons_stop() {
         kill -KILL "$pid" 2>/dev/null
         deadline=$((SECONDS + 5))
       fi
-      sleep 0.1
+      sleep 0.05
     done
+    # How long the daemon took to exit after SIGTERM (to 50 ms).
+    if [ -s "$E2E_OUT/daemons/$node.term_us" ]; then
+      echo $(((${EPOCHREALTIME/./} - $(cat "$E2E_OUT/daemons/$node.term_us")) / 1000)) \
+        >"$E2E_OUT/daemons/$node.stop_ms"
+    fi
   done
 }
