@@ -77,6 +77,16 @@ export const LIBC_SYMBOLS = {
     ],
     result: "isize",
   },
+  /** Several datagrams in one call (the benchmark's load generator). */
+  sendmmsg: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct mmsghdr *msgvec
+      "u32", // unsigned int vlen
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   recvfrom: {
     parameters: [
       "i32", // int sockfd

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# The session-sync benchmark, INSIDE the VM (scripts/bench_sync.ts boots it):
+# two NAT64 nodes from tests/e2e/lib/topology.sh, a daemon on each (ours or
+# Jool's C joold, over IPv6 multicast), bench/load_generator.ts creating new
+# UDP sessions through j1 at a set rate, and then: how many reached j2, when
+# j2 stopped growing, and what the daemons cost.
+#
+# Environment:
+#   BENCH_RUNS    space-separated KIND:COUNT:RATE[:MAX_PAYLOAD] (KIND ours or
+#                 reference; RATE 0 = as fast as the generator can;
+#                 MAX_PAYLOAD sets ss-max-payload on every node by hand),
+#                 run in this order
+#   BENCH_MEMORY  STEP:TOTAL:RATE (e.g. 10000:100000:6700): one more run with
+#                 ours, sampling both daemons' memory every STEP sessions up
+#                 to TOTAL; empty to skip
+#   BENCH_SETTLE  seconds j2 must stay unchanged to count as settled (3)
+#   BENCH_OURS_ARGS  extra modsocket members for ours (JSON, e.g.
+#                 '"ss max payload": false'), to measure without a tuning
+#   BENCH_V8_FLAGS   V8 flags for ours, %n standing for the node, e.g.
+#                 --prof,--no-logfile-per-isolate,--logfile=$OUT/bench/%n.v8.log
+#                 (then: node --prof-process FILE)
+# Results in $E2E_OUT/bench: runs.jsonl (one JSON object per run),
+# memory.jsonl (one per memory sample), and per run the daemons' stderr and
+# JSON stats and j1's Jool counters.
+
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/topology.sh"
+
+readonly BENCH_DIR=$E2E_OUT/bench
+readonly STATS_PORT=45678
+# Room for 30k+ UDP sessions (100k for the memory run): the topology's pool4
+# (4,535 ports) is far too small. Kept below half full, so Jool's port search
+# stays short. Identical on both nodes, like the rest of the translators.
+readonly BENCH_POOL4_UDP=("192.0.2.1 1024-61000" "192.0.2.3 1024-65535"
+  "192.0.2.4 1024-65535" "192.0.2.5 1024-65535")
+readonly CLK_TCK=$(getconf CLK_TCK)
+
+# bench_reset_instances [MAX_PAYLOAD]: a fresh Jool instance on every node
+# (no sessions, globals at their defaults plus what the topology sets, and
+# ss-max-payload if given), daemons stopped.
+bench_reset_instances() {
+  local node p range max_payload=${1:-}
+  daemons_stop
+  for node in "${E2E_NODES[@]}"; do
+    jool_in "$node" instance remove default || e2e_die "cannot remove the instance in $node"
+    jool_in "$node" instance add default --netfilter --pool6 "$E2E_POOL6" ||
+      e2e_die "cannot add the instance in $node"
+    for p in "${E2E_PROTOCOLS[@]}"; do
+      jool_in "$node" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" ||
+        e2e_die "cannot add pool4 in $node"
+    done
+    for range in "${BENCH_POOL4_UDP[@]}"; do
+      # shellcheck disable=SC2086 # address and port range
+      jool_in "$node" pool4 add $range --udp || e2e_die "cannot add pool4 $range in $node"
+    done
+    jool_in "$node" global update ss-enabled true || e2e_die "cannot enable SS in $node"
+    jool_in "$node" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $node"
+    if [ -n "$max_payload" ]; then
+      jool_in "$node" global update ss-max-payload "$max_payload" ||
+        e2e_die "cannot set ss-max-payload in $node"
+    fi
+  done
+}
+
+# bench_sessions NODE: the node's session count (all protocols), from Jool's
+# own counter: listing 100k sessions would take seconds under TCG.
+bench_sessions() {
+  jool_in "$1" stats display --csv --no-headers | awk -F, '$1 == "JSTAT_SESSIONS" { n = $2 } END { print n + 0 }'
+}
+
+# bench_proc NODE: "user_seconds system_seconds rss_kib hwm_kib" of the
+# daemon in NODE (CPU of all its threads).
+bench_proc() {
+  local pid
+  pid=$(daemon_pid "$1")
+  awk -v tck="$CLK_TCK" '
+    FILENAME ~ /stat$/ { sub(/^.*\) /, ""); split($0, f, " "); user = f[12] / tck; sys = f[13] / tck }
+    FILENAME ~ /status$/ && $1 == "VmRSS:" { rss = $2 }
+    FILENAME ~ /status$/ && $1 == "VmHWM:" { hwm = $2 }
+    END { printf "%.2f %.2f %d %d\n", user, sys, rss, hwm }' "/proc/$pid/stat" "/proc/$pid/status"
+}
+
+# bench_threads NODE: a JSON object of CPU seconds per thread name of the
+# daemon in NODE (which part of the runtime does the work).
+bench_threads() {
+  local pid
+  pid=$(daemon_pid "$1")
+  for task in /proc/"$pid"/task/*; do
+    printf '%s\t%s\n' "$(cat "$task/comm")" "$(sed 's/^.*) //' "$task/stat" | cut -d' ' -f12,13)"
+  done | awk -F'\t' -v tck="$CLK_TCK" '
+    { split($2, t, " "); cpu[$1] += (t[1] + t[2]) / tck }
+    END { sep = ""; printf "{"; for (n in cpu) { printf "%s\"%s\":%.2f", sep, n, cpu[n]; sep = "," } printf "}" }'
+}
+
+# bench_delta BEFORE AFTER: AFTER - BEFORE with two decimals.
+bench_delta() {
+  awk -v a="$2" -v b="$1" 'BEGIN { printf "%.2f", a - b }'
+}
+
+# bench_udp6_in NODE: IPv6 UDP datagrams NODE's stack delivered so far.
+bench_udp6_in() {
+  ip netns exec "$1" awk '$1 == "Udp6InDatagrams" { print $2 }' /proc/net/snmp6
+}
+
+# bench_stats_json NODE NAME: our daemon's JSON stats (empty for the C joold).
+bench_stats_json() {
+  echo json | ip netns exec "$1" nc -u -w1 ::1 "$STATS_PORT" >"$BENCH_DIR/$2.json" 2>/dev/null
+  [ -s "$BENCH_DIR/$2.json" ] || echo null >"$BENCH_DIR/$2.json"
+}
+
+# bench_start KIND: daemons of KIND on every node, ready.
+bench_start() {
+  local kind=$1 node net mod
+  for node in "${E2E_NODES[@]}"; do
+    net=$E2E_OUT/config/$node.netsocket.json
+    mod=$E2E_OUT/config/$node.modsocket.json
+    netsocket_write "$node" 6 "$net"
+    if [ "$kind" = ours ]; then
+      modsocket_write "$mod" default "${BENCH_OURS_ARGS:-}"
+      if [ -n "${BENCH_V8_FLAGS:-}" ]; then
+        # shellcheck disable=SC2001 # one substitution per node
+        daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+          "$E2E_DENO" run --allow-all --no-config \
+          "--v8-flags=$(sed "s|%n|$node|g" <<<"$BENCH_V8_FLAGS")" \
+          "$E2E_BUNDLE" "$net" "$mod" "$STATS_PORT"
+      else
+        start_ours "$node" "$net" "$mod" "$STATS_PORT"
+      fi
+    else
+      modsocket_write "$mod"
+      start_reference "$node" "$net" "$mod"
+    fi
+  done
+  for node in "${E2E_NODES[@]}"; do
+    if [ "$kind" = ours ]; then
+      daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$STATS_PORT"
+    else
+      daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT"
+    fi || e2e_die "the $kind daemon in $node did not start"
+  done
+  # Ours asks its peers for their sessions at start; let that finish.
+  sleep 2
+}
+
+# bench_deno NAMESPACE SCRIPT ARG...: one of the project's Deno scripts in
+# NAMESPACE (offline: the guest has no network and an empty /tmp).
+bench_deno() {
+  local namespace=$1 script=$2
+  shift 2
+  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-ffi --allow-read --no-config "$E2E_REPO/$script" "$@"
+}
+
+# bench_generate COUNT RATE FIRST_INDEX: sessions through j1; prints the
+# generator's JSON line. Source addresses and ports depend on FIRST_INDEX so
+# that the memory run's two phases create different sessions.
+bench_generate() {
+  local count=$1 rate=$2 first=$3
+  bench_deno c1 bench/load_generator.ts --count "$count" --rate "$rate" \
+    --source "2001:db8:1::$(printf '%x' $((0x1000 + first / 50000)))" \
+    --destination "64:ff9b::c000:202" --port 7777 --first-port 10000 --ports-per-address 50000
+}
+
+# bench_settle: polls j2 until its count has not changed for BENCH_SETTLE
+# seconds (or 120 s pass); prints "count last_growth_epoch".
+bench_settle() {
+  local settle=${BENCH_SETTLE:-3} last=-1 count changed now deadline
+  changed=$(date +%s.%N)
+  deadline=$((SECONDS + 120))
+  while :; do
+    count=$(bench_sessions j2)
+    now=$(date +%s.%N)
+    if [ "$count" != "$last" ]; then
+      last=$count
+      changed=$now
+    elif awk -v a="$now" -v b="$changed" -v s="$settle" 'BEGIN { exit !(a - b >= s) }'; then
+      break
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || break
+    sleep 0.25
+  done
+  echo "$last $changed"
+}
+
+# bench_run KIND COUNT RATE [MAX_PAYLOAD]: one measured run, appended to
+# runs.jsonl. The daemons first relay BENCH_WARMUP sessions at a gentle rate
+# (a daemon that has been running a while, as in production; it also gives a
+# JIT its steady state), then the measured burst; counts are what the burst
+# added.
+bench_run() {
+  local kind=$1 count=$2 rate=$3 max_payload=${4:-} name=$1-$2-$3${4:+-$4}
+  local warmup=${BENCH_WARMUP:-3000}
+  local u1 s1 u2 s2 eu1 es1 eu2 es2 hwm1 hwm2 rss1 rss2 udp_before udp_after gen start
+  local base1 base2 j1 j2 settled node payload
+  e2e_log "run $name: reset"
+  bench_reset_instances "$max_payload"
+  bench_start "$kind"
+  if [ "$warmup" -gt 0 ]; then
+    bench_generate "$warmup" 2000 100000 >/dev/null || e2e_die "the warm-up failed"
+    bench_settle >/dev/null
+  fi
+  base1=$(bench_sessions j1)
+  base2=$(bench_sessions j2)
+  payload=$(jool_in j1 global display | awk '$1 == "ss-max-payload:" { print $2 }')
+  read -r u1 s1 _ _ <<<"$(bench_proc j1)"
+  read -r u2 s2 _ _ <<<"$(bench_proc j2)"
+  udp_before=$(bench_udp6_in j2)
+  start=$(date +%s.%N)
+  e2e_log "run $name: generating (after $base1 warm-up sessions, $base2 on j2)"
+  gen=$(bench_generate "$count" "$rate" 0) || e2e_die "the load generator failed: $gen"
+  read -r j2 settled <<<"$(bench_settle)"
+  j1=$(bench_sessions j1)
+  udp_after=$(bench_udp6_in j2)
+  read -r eu1 es1 rss1 hwm1 <<<"$(bench_proc j1)"
+  read -r eu2 es2 rss2 hwm2 <<<"$(bench_proc j2)"
+  bench_stats_json j1 "$name.j1"
+  bench_stats_json j2 "$name.j2"
+  jool_in j1 stats display --csv >"$BENCH_DIR/$name.j1.jool-stats.csv"
+  e2e_log "run $name: j1 +$((j1 - base1)), j2 +$((j2 - base2)) sessions; generator $gen"
+  cat >>"$BENCH_DIR/runs.jsonl" <<JSON
+{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
+JSON
+  daemons_stop
+  for node in "${E2E_NODES[@]}"; do
+    cp "$E2E_OUT/daemons/$node.stderr" "$BENCH_DIR/$name.$node.stderr" 2>/dev/null
+  done
+}
+
+# bench_memory STEP TOTAL RATE: ours relays STEP sessions at a time up to
+# TOTAL; both daemons' memory is sampled after each step has settled.
+bench_memory() {
+  local step=$1 total=$2 rate=$3 done=0 count j1 j2 settled rss1 hwm1 rss2 hwm2 gen
+  local u1 s1 u2 s2
+  e2e_log "memory run: reset"
+  bench_reset_instances
+  bench_start ours
+  while [ "$done" -lt "$total" ]; do
+    count=$((total - done < step ? total - done : step))
+    gen=$(bench_generate "$count" "$rate" "$done") || e2e_die "the load generator failed: $gen"
+    done=$((done + count))
+    read -r j2 settled <<<"$(bench_settle)"
+    j1=$(bench_sessions j1)
+    read -r u1 s1 rss1 hwm1 <<<"$(bench_proc j1)"
+    read -r u2 s2 rss2 hwm2 <<<"$(bench_proc j2)"
+    bench_stats_json j1 "memory-$done.j1"
+    bench_stats_json j2 "memory-$done.j2"
+    e2e_log "memory run: $done sent, j1 $j1, j2 $j2; RSS j1 ${rss1} KiB, j2 ${rss2} KiB"
+    cat >>"$BENCH_DIR/memory.jsonl" <<JSON
+{"created":$done,"j1Sessions":$j1,"j2Sessions":$j2,"generator":$gen,"j1":{"userSeconds":$u1,"systemSeconds":$s1,"rssKiB":$rss1,"hwmKiB":$hwm1,"stats":$(cat "$BENCH_DIR/memory-$done.j1.json")},"j2":{"userSeconds":$u2,"systemSeconds":$s2,"rssKiB":$rss2,"hwmKiB":$hwm2,"stats":$(cat "$BENCH_DIR/memory-$done.j2.json")}}
+JSON
+  done
+  jool_in j1 stats display --csv >"$BENCH_DIR/memory.j1.jool-stats.csv"
+  daemons_stop
+}
+
+mkdir -p "$BENCH_DIR"
+: >"$BENCH_DIR/runs.jsonl"
+: >"$BENCH_DIR/memory.jsonl"
+topo_setup 2
+{
+  echo "kernel $(uname -r), Jool $(cat /sys/module/jool/version), $(nproc) CPUs"
+  grep -m1 'model name' /proc/cpuinfo
+  echo "deno $("$E2E_DENO" --version | head -1)"
+} >"$BENCH_DIR/machine.txt"
+# Warm the generator (Deno's cache, neighbour discovery) outside any run.
+bench_generate 10 0 0 >/dev/null
+for spec in ${BENCH_RUNS:-ours:30000:6700 reference:30000:6700}; do
+  IFS=: read -r kind count rate max_payload <<<"$spec"
+  bench_run "$kind" "$count" "$rate" "$max_payload"
+done
+if [ -n "${BENCH_MEMORY:-}" ]; then
+  IFS=: read -r step total rate <<<"$BENCH_MEMORY"
+  bench_memory "$step" "$total" "${rate:-6700}"
+fi
+e2e_finish

@@ -1,0 +1,325 @@
+/**
+ * `deno task bench:sync`: how many sessions of a burst reach the other node,
+ * with this project's joold and with Jool's C joold, in one VM run (the real
+ * Jool 4.1.9 module under QEMU; see bench/sync_guest.sh for what happens in
+ * the guest). Prints one table and leaves everything in the out directory.
+ *
+ * Options (all optional):
+ *   --runs "KIND:COUNT:RATE[:MAX_PAYLOAD] ..."   what to measure, in order
+ *   --memory STEP:TOTAL:RATE | none              the memory run of ours
+ *   --warmup N                                   sessions relayed before each run
+ *   --out DIR                                    results (default /var/tmp/joold-bench)
+ *   --ours-modsocket '"key": value'              extra modsocket members for ours
+ *   --v8-flags FLAGS                             V8 flags for ours (%n: node)
+ *
+ * Needs Linux and root (it boots a VM; on first use it installs the Debian
+ * packages, like the end-to-end tests). Not part of the test suite: it
+ * measures, it does not pass or fail on numbers.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+
+/** The issue's baseline (30k sessions at ~6,700/s), twice that rate, and a gentle burst. */
+export const DEFAULT_RUNS = [
+  "reference:5000:3600",
+  "ours:5000:3600",
+  "reference:30000:6700",
+  "ours:30000:6700",
+  "reference:30000:13400",
+  "ours:30000:13400",
+];
+/** Ours relays 10k sessions at a time up to 100k, at 6,700/s; memory is sampled after each. */
+export const DEFAULT_MEMORY = "10000:100000:6700";
+
+/** One daemon's share of a run, as the guest recorded it. */
+export interface NodeRecord {
+  userSeconds: number;
+  systemSeconds: number;
+  rssKiB: number;
+  hwmKiB: number;
+  threads?: Record<string, number>;
+  // deno-lint-ignore no-explicit-any
+  stats: any;
+}
+
+/** One measured run (a line of runs.jsonl). */
+export interface RunRecord {
+  kind: "ours" | "reference";
+  count: number;
+  rate: number;
+  /** j1's ss-max-payload during the run, as `jool global display` showed it. */
+  maxPayload: number | null;
+  warmup: number;
+  generator: { sent: number; seconds: number; rate: number; maxBehind: number };
+  startEpoch: number;
+  settledEpoch: number;
+  j1Created: number;
+  j2Synced: number;
+  datagrams: number;
+  j1: NodeRecord;
+  j2: NodeRecord;
+}
+
+/** One sample of the memory run (a line of memory.jsonl). */
+export interface MemoryRecord {
+  created: number;
+  j1Sessions: number;
+  j2Sessions: number;
+  j1: NodeRecord;
+  j2: NodeRecord;
+}
+
+function parseLines<T>(text: string): T[] {
+  return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+}
+
+function cpu(node: NodeRecord): number {
+  return node.userSeconds + node.systemSeconds;
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
+/** A Markdown table: header row, then rows; columns padded for reading as text too. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
+  return [
+    line(header),
+    `| ${widths.map((w, i) => (i < 3 ? "-".repeat(w) : "-".repeat(w - 1) + ":")).join(" | ")} |`,
+    ...rows.map(line),
+  ].join("\n");
+}
+
+/** The main table: per run, sessions synced, time, CPU and memory of both daemons. */
+export function runsTable(runs: RunRecord[]): string {
+  const header = [
+    "target rate",
+    "daemon",
+    "ss-max-payload",
+    "sent/s",
+    "created j1",
+    "synced j2",
+    "synced %",
+    "j2 settled s",
+    "CPU j1 s",
+    "CPU j2 s",
+    "j1 CPU ms/10k",
+    "j2 CPU ms/10k",
+    "HWM j1 MiB",
+    "HWM j2 MiB",
+  ];
+  const rows = runs.map((r) => {
+    const per10k = (seconds: number, sessions: number) =>
+      sessions > 0 ? fixed((seconds * 1000 * 10000) / sessions, 0) : "-";
+    return [
+      `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
+      r.kind === "ours" ? "ours" : "C joold",
+      r.maxPayload === null ? "?" : String(r.maxPayload),
+      fixed(r.generator.rate, 0),
+      String(r.j1Created),
+      String(r.j2Synced),
+      fixed((100 * r.j2Synced) / Math.max(1, r.j1Created), 1),
+      fixed(r.settledEpoch - r.startEpoch, 1),
+      fixed(cpu(r.j1), 2),
+      fixed(cpu(r.j2), 2),
+      per10k(cpu(r.j1), r.j2Synced),
+      per10k(cpu(r.j2), r.j2Synced),
+      fixed(r.j1.hwmKiB / 1024, 1),
+      fixed(r.j2.hwmKiB / 1024, 1),
+    ];
+  });
+  return markdownTable(header, rows);
+}
+
+/** Ours only: what its JSON stats say about each run. */
+export function oursTable(runs: RunRecord[]): string {
+  const header = [
+    "target rate",
+    "daemon",
+    "node",
+    "kernel batches",
+    "sessions/batch",
+    "datagrams sent",
+    "ACK p50 us",
+    "ACK p99 us",
+    "relay p50 us",
+    "relay p99 us",
+  ];
+  const rows: string[][] = [];
+  for (const r of runs) {
+    if (r.kind !== "ours") continue;
+    const s = r.j1.stats;
+    if (s === null || s === undefined) continue;
+    const c = s.counters;
+    rows.push([
+      `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
+      "ours",
+      "j1",
+      String(c.kernelSentPackets),
+      fixed(c.kernelSentBytes / SESSION_BYTES_4_1_9 / Math.max(1, c.kernelSentPackets), 1),
+      String(c.netSentPackets),
+      String(s.ackLatency.p50Us),
+      String(s.ackLatency.p99Us),
+      String(s.relayLatency.p50Us),
+      String(s.relayLatency.p99Us),
+    ]);
+  }
+  return markdownTable(header, rows);
+}
+
+/** 4.1.9's session entry (the nested encoding) is 140 bytes. */
+const SESSION_BYTES_4_1_9 = 140;
+
+/** Ours' memory as the sessions it relayed grow: one row per sample. */
+export function memoryTable(samples: MemoryRecord[]): string {
+  const header = [
+    "sessions sent",
+    "on j1",
+    "relayed by j1",
+    "on j2",
+    "RSS j1 MiB",
+    "vs first",
+    "RSS j2 MiB",
+    "vs first",
+  ];
+  const change = (now: number, first: number) =>
+    first > 0 ? `${now >= first ? "+" : ""}${fixed((100 * (now - first)) / first, 1)}%` : "-";
+  const first = samples[0];
+  const rows = samples.map((sample) => [
+    String(sample.created),
+    String(sample.j1Sessions),
+    String(
+      Math.round((sample.j1.stats?.counters?.kernelSentBytes ?? 0) / SESSION_BYTES_4_1_9),
+    ),
+    String(sample.j2Sessions),
+    fixed(sample.j1.rssKiB / 1024, 1),
+    change(sample.j1.rssKiB, first.j1.rssKiB),
+    fixed(sample.j2.rssKiB / 1024, 1),
+    change(sample.j2.rssKiB, first.j2.rssKiB),
+  ]);
+  return markdownTable(header, rows);
+}
+
+async function run(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  quiet = true,
+): Promise<{ code: number; output: string }> {
+  const result = await new Deno.Command(command, {
+    args,
+    cwd: REPO,
+    env,
+    stdout: quiet ? "piped" : "inherit",
+    stderr: quiet ? "piped" : "inherit",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    output: quiet ? decoder.decode(result.stdout) + decoder.decode(result.stderr) : "",
+  };
+}
+
+async function step(what: string, command: string, args: string[]): Promise<void> {
+  const result = await run(command, args);
+  if (result.code !== 0) {
+    throw new Error(`${what} failed (status ${result.code}):\n${result.output.trim()}`);
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "";
+    throw error;
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      runs: { type: "string", default: DEFAULT_RUNS.join(" ") },
+      memory: { type: "string", default: DEFAULT_MEMORY },
+      warmup: { type: "string", default: "3000" },
+      out: { type: "string", default: Deno.env.get("JOOLD_BENCH_OUT") ?? "/var/tmp/joold-bench" },
+      "ours-modsocket": { type: "string", default: "" },
+      "v8-flags": { type: "string", default: "" },
+    },
+  });
+  if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
+    console.error("bench:sync: needs Linux and root (it boots a VM and may install packages)");
+    return 1;
+  }
+  const out = values.out;
+  // Not under /tmp: the guest sees this machine's files, except its /tmp.
+  const bundle = `${out}/joold.js`;
+  console.log("== dependencies, VM and bundle");
+  await step("scripts/vm/install_deps.sh", "bash", [`${REPO}/scripts/vm/install_deps.sh`]);
+  await step("scripts/vm/build_initrd.sh", "bash", [`${REPO}/scripts/vm/build_initrd.sh`]);
+  await Deno.remove(`${out}/bench`, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  await step("deno bundle", Deno.execPath(), [
+    "bundle",
+    "--platform=deno",
+    "-o",
+    bundle,
+    `${REPO}/main.ts`,
+  ]);
+
+  const env: Record<string, string> = {
+    JOOLD_E2E_BUNDLE: bundle,
+    BENCH_RUNS: values.runs,
+    BENCH_MEMORY: values.memory === "none" ? "" : values.memory,
+    BENCH_WARMUP: values.warmup,
+    BENCH_OURS_ARGS: values["ours-modsocket"],
+    BENCH_V8_FLAGS: values["v8-flags"],
+  };
+  console.log(`== booting the VM: ${values.runs}; memory ${values.memory}`);
+  const started = performance.now();
+  const vm = await run(
+    "bash",
+    [
+      `${REPO}/scripts/vm/run_vm.sh`,
+      out,
+      "env",
+      ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+      "bash",
+      `${REPO}/bench/sync_guest.sh`,
+    ],
+    { JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "840" },
+  );
+  const minutes = (performance.now() - started) / 60000;
+  const runs = parseLines<RunRecord>(await readText(`${out}/bench/runs.jsonl`));
+  const memory = parseLines<MemoryRecord>(await readText(`${out}/bench/memory.jsonl`));
+  const machine = (await readText(`${out}/bench/machine.txt`)).trim();
+  const report = [
+    `Machine (guest): ${machine.replaceAll("\n", "; ")}`,
+    `VM run: ${fixed(minutes, 1)} min; results in ${out}/bench`,
+    "",
+    runsTable(runs),
+    "",
+    oursTable(runs),
+    ...(memory.length > 0 ? ["", memoryTable(memory)] : []),
+  ].join("\n");
+  console.log(report);
+  await Deno.writeTextFile(`${out}/bench/report.md`, `${report}\n`);
+  if (vm.code !== 0) {
+    console.error(
+      `bench:sync: the VM run failed (status ${vm.code}); console: ${out}/vm/console.log\n` +
+        vm.output.trim(),
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
