@@ -113,8 +113,21 @@ export const LIBC_SYMBOLS = {
    * int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
    *                int timeout);
    *
-   * The only call that may block, so it runs on Deno's worker pool. Its errno
-   * is unreadable from the main thread; callers treat -1 as "look again".
+   * On the main thread: it blocks the event loop for up to `timeout` ms, so
+   * only the reactor calls it, with short time-outs, while events keep coming.
+   */
+  epoll_wait: {
+    parameters: [
+      "i32", // int epfd
+      "buffer", // struct epoll_event *events
+      "i32", // int maxevents
+      "i32", // int timeout (ms)
+    ],
+    result: "i32",
+  },
+  /**
+   * epoll_wait(2) again, on Deno's worker pool, for waits of any length. Its
+   * errno is unreadable from the main thread; callers treat -1 as "look again".
    */
   epoll_wait_blocking: {
     name: "epoll_wait",
