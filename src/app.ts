@@ -190,6 +190,11 @@ export function describeConfiguration(
     `  modsocket file:    ${modsocket.file}`,
     `  instance:          ${modsocket.instance}`,
     `  enable ss:         ${modsocket.enableSs ? "yes" : "no"}`,
+    `  ss max payload:    ${
+      modsocket.ssMaxPayload === null
+        ? "left alone"
+        : `${modsocket.ssMaxPayload} bytes (Jool 4.1.10 and earlier; put back at exit)`
+    }`,
     `  stats port:        ${statsPort === null ? "none" : statsPort}`,
     "",
   ].join("\n");

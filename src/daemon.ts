@@ -12,7 +12,7 @@ import type { Sockets } from "../ffi/sockets.ts";
 import type { ModsocketConfig } from "./config/modsocket.ts";
 import type { NetsocketConfig } from "./config/netsocket.ts";
 import { ssEnableCommand } from "./jool/cli_hint.ts";
-import { formatVersion } from "./jool/header.ts";
+import { formatVersion, joolVersion } from "./jool/header.ts";
 import { GlobalAttribute } from "./jool/protocol.ts";
 import { sessionEncodingFor } from "./jool/session.ts";
 import { type Logger, RateLimiter } from "./log.ts";
@@ -21,6 +21,7 @@ import { LatencyHistogram } from "./stats/latency.ts";
 import { PeerTable } from "./stats/peers.ts";
 import { statsAnswer, type StatsSources } from "./stats/report.ts";
 import { StatsServer } from "./stats/stats_server.ts";
+import { SPLIT_ABOVE_BYTES, splitBatch } from "./sync/batch_split.ts";
 import { decodeControlMessage, encodeControlMessage } from "./sync/control_message.ts";
 import { DatagramFilter } from "./sync/datagram_filter.ts";
 import { errorText, KernelLink, KernelRefusalError } from "./sync/kernel_link.ts";
@@ -56,6 +57,9 @@ const DROP_LOG_INTERVAL_MS = 10_000;
 /** Local re-advertisements after overruns: at most one per this interval. */
 const OVERRUN_ADVERTISE_INTERVAL_MS = 5_000;
 
+/** From this Jool version on, ss-max-payload does nothing (ss-max-sessions-per-packet rules). */
+const MAX_PAYLOAD_IGNORED_FROM = joolVersion(4, 1, 11);
+
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
   readonly #deps: DaemonDeps;
@@ -74,6 +78,8 @@ export class Daemon {
   #control: MulticastSocket | null = null;
   #resync: ResyncCoordinator | null = null;
   #stats: StatsServer | null = null;
+  /** ss-max-payload as found at start, if we raised it: put back at exit. */
+  #foundMaxPayload: number | null = null;
   #stopped = false;
 
   private constructor(deps: DaemonDeps, reactor: Reactor) {
@@ -117,6 +123,7 @@ export class Daemon {
     );
     this.#kernel = kernel;
     await this.#ensureSyncEnabled(kernel, config.modsocket);
+    await this.#raiseMaxPayload(kernel, config);
 
     const network = MulticastSocket.open(sockets, config.netsocket);
     this.#network = network;
@@ -199,6 +206,46 @@ export class Daemon {
     );
   }
 
+  /**
+   * Jool 4.1.10 and earlier, while they wait for our ACK, queue new sessions
+   * in one batch of at most ss-max-payload bytes and drop those that do not
+   * fit: a burst loses whatever exceeds 11 sessions (the default, 1452
+   * bytes) per ACK round trip. A larger batch absorbs the bursts; the relay
+   * splits it into ordinary datagrams. Raised only, never lowered, and put
+   * back at exit (see {@link stop}). Failures are logged, not fatal: sync
+   * works without it.
+   */
+  async #raiseMaxPayload(kernel: KernelLink, config: DaemonConfig): Promise<void> {
+    const { logger } = this.#deps;
+    const wanted = config.modsocket.ssMaxPayload;
+    if (wanted === null) return;
+    if (config.kernelVersion !== null && config.kernelVersion >= MAX_PAYLOAD_IGNORED_FROM) {
+      logger.debug(`Jool ${formatVersion(config.kernelVersion)} ignores ss-max-payload`);
+      return;
+    }
+    const type = GlobalAttribute.JOOLD_MAX_PAYLOAD;
+    try {
+      const found = await kernel.readGlobalU32(type);
+      if (found === null) {
+        logger.warning("The kernel does not report ss-max-payload; leaving it alone");
+        return;
+      }
+      if (found >= wanted) {
+        logger.info(`ss-max-payload is ${found} bytes already`);
+        return;
+      }
+      await kernel.updateGlobal({ type, value: wanted }, "ss-max-payload");
+      this.#foundMaxPayload = found;
+      logger.info(
+        `Raised ss-max-payload from ${found} to ${wanted} bytes, so that bursts of sessions ` +
+          `wait in the kernel instead of being dropped; it goes back to ${found} at exit ` +
+          `(set "ss max payload": false in ${config.modsocket.file} to prevent this)`,
+      );
+    } catch (error) {
+      logger.warning(`Cannot raise ss-max-payload (sync works without it): ${errorText(error)}`);
+    }
+  }
+
   #startResync(kernel: KernelLink, netsocket: NetsocketConfig, controlPort: number): void {
     const { logger, sockets, counters } = this.#deps;
     const control = MulticastSocket.open(sockets, { ...netsocket, port: controlPort });
@@ -260,30 +307,47 @@ export class Daemon {
   }
 
   #relayToNetwork(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
-    const { counters, logger } = this.#deps;
+    const { logger } = this.#deps;
     const network = this.#network;
     if (network === null) return;
     if (this.#filter.encoding === null) {
       this.#filter.learn(sessionEncodingFor(kernelVersion));
       logger.info(`Peers' sessions must be in the ${this.#filter.encoding} encoding`);
     }
+    let sent = false;
+    if (payload.byteLength <= SPLIT_ABOVE_BYTES) {
+      sent = this.#sendToNetwork(network, payload);
+    } else {
+      // A raised ss-max-payload: peers get datagrams of whole sessions that fit the MTU.
+      for (const part of splitBatch(payload)) sent = this.#sendToNetwork(network, part) || sent;
+    }
+    if (sent) {
+      this.#relayLatency.recordMs(performance.now() - receivedAt);
+      this.#lastSyncMs = Date.now();
+    }
+  }
+
+  /** Sends one datagram to the group; false (logged and counted) if it could not. */
+  #sendToNetwork(network: MulticastSocket, datagram: Uint8Array): boolean {
+    const { counters, logger } = this.#deps;
     try {
-      if (network.send(payload)) {
+      if (network.send(datagram)) {
         counters.netSentPackets++;
-        counters.netSentBytes += payload.byteLength;
-        this.#relayLatency.recordMs(performance.now() - receivedAt);
-        this.#lastSyncMs = Date.now();
-      } else {
-        counters.netSendFailures++;
-        logger.error(
-          `Dropped a ${payload.byteLength}-byte batch: the multicast socket's send buffer is full`,
-        );
+        counters.netSentBytes += datagram.byteLength;
+        return true;
       }
+      counters.netSendFailures++;
+      logger.error(
+        `Dropped ${datagram.byteLength} bytes of sessions: the multicast socket's send buffer is full`,
+      );
     } catch (error) {
       counters.netSendFailures++;
       if (!(error instanceof SyscallError)) throw error;
-      logger.error(`Cannot send a ${payload.byteLength}-byte batch to the group: ${error.message}`);
+      logger.error(
+        `Cannot send ${datagram.byteLength} bytes of sessions to the group: ${error.message}`,
+      );
     }
+    return false;
   }
 
   #drainNetwork(): void {
@@ -344,11 +408,25 @@ export class Daemon {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
     this.#resync?.close();
+    this.#restoreMaxPayload();
     this.#reactor.stop();
     try {
       await this.#running;
     } finally {
       this.#closeAll();
+    }
+  }
+
+  /** Puts back the ss-max-payload found at start, if we raised it. */
+  #restoreMaxPayload(): void {
+    const found = this.#foundMaxPayload;
+    if (found === null || this.#kernel === null) return;
+    this.#foundMaxPayload = null;
+    try {
+      this.#kernel.setGlobalNow({ type: GlobalAttribute.JOOLD_MAX_PAYLOAD, value: found });
+      this.#deps.logger.info(`Put ss-max-payload back to ${found} bytes`);
+    } catch (error) {
+      this.#deps.logger.warning(`Cannot put ss-max-payload back to ${found}: ${errorText(error)}`);
     }
   }
 

@@ -39,7 +39,12 @@ async function runOn(machine: Machine, options: AdvertiseOptions): Promise<Run> 
           if (text !== null) return parseModsocketConfig(text, file);
           if (defaulted) {
             return {
-              config: { file: "(none)", instance: "default", enableSs: true },
+              config: {
+                file: "(none)",
+                instance: "default",
+                enableSs: true,
+                ssMaxPayload: 32768,
+              },
               warnings: [],
             };
           }

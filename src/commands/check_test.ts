@@ -64,7 +64,12 @@ async function runOn(machine: Machine, options = OPTIONS): Promise<Run> {
           : machine.modsocket;
         if (text === null && defaulted) {
           return {
-            config: { file: "(none)", instance: "default", enableSs: true },
+            config: {
+              file: "(none)",
+              instance: "default",
+              enableSs: true,
+              ssMaxPayload: 32768,
+            },
             warnings: [],
           };
         }

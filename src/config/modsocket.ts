@@ -4,7 +4,7 @@
  *
  * @example
  * ```jsonc
- * { "instance": "default", "enable ss": true }
+ * { "instance": "default", "enable ss": true, "ss max payload": 32768 }
  * ```
  *
  * @module
@@ -26,6 +26,27 @@ export const DEFAULT_INSTANCE = "default";
 export const MAX_INSTANCE_LENGTH = 15;
 
 /**
+ * What the daemon raises `ss-max-payload` to unless told otherwise. Jool
+ * 4.1.10 and earlier queue at most one batch while they wait for the
+ * daemon's ACK and drop the sessions that do not fit (BENCHMARKS.md
+ * measures it). The kernel rounds the batch's buffer up to a power of two:
+ * Jool's default, 1452, gets 2 KiB (11 sessions of 4.1.9); this gets 64 KiB
+ * (465 sessions), the largest buffer whose sessions the netlink attribute
+ * can still count (its length is a u16).
+ */
+export const DEFAULT_SS_MAX_PAYLOAD = 32768;
+
+/** Jool's own default `ss-max-payload`: below it a batch would shrink. */
+export const MIN_SS_MAX_PAYLOAD = 1452;
+
+/**
+ * The largest `ss-max-payload` whose buffer stays at 64 KiB even where the
+ * kernel's per-buffer overhead (skb_shared_info) is larger than on 6.1;
+ * a 128 KiB buffer would overflow the batch's u16 length.
+ */
+export const MAX_SS_MAX_PAYLOAD = 64000;
+
+/**
  * A checked modsocket file. New keys become new fields, each with a
  * default, so that existing files stay valid.
  */
@@ -36,6 +57,12 @@ export interface ModsocketConfig {
   instance: string;
   /** `"enable ss"`: whether the daemon turns session synchronization on in the instance. */
   enableSs: boolean;
+  /**
+   * `"ss max payload"`: the bytes the daemon raises the instance's
+   * `ss-max-payload` to while it runs (Jool 4.1.10 and earlier), or null
+   * (the key is false) to leave it alone.
+   */
+  ssMaxPayload: number | null;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -53,6 +80,9 @@ const FIELDS = {
   "enable ss": (member: JsonMember, file: string, config: ModsocketConfig) => {
     config.enableSs = parseBoolean(member, file);
   },
+  "ss max payload": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    config.ssMaxPayload = parseMaxPayload(member, file);
+  },
 } as const;
 
 /**
@@ -65,7 +95,12 @@ const FIELDS = {
  */
 export function parseModsocketConfig(text: string, file: string): ModsocketResult {
   const { found, warnings } = selectKeys(parseConfigObject(text, file), file, Object.keys(FIELDS));
-  const config: ModsocketConfig = { file, instance: DEFAULT_INSTANCE, enableSs: true };
+  const config: ModsocketConfig = {
+    file,
+    instance: DEFAULT_INSTANCE,
+    enableSs: true,
+    ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
+  };
   for (const [key, apply] of Object.entries(FIELDS)) {
     const member = found.get(key);
     if (member !== undefined) apply(member, file, config);
@@ -106,6 +141,24 @@ function parseInstance(member: JsonMember, file: string): string {
   return value;
 }
 
+function parseMaxPayload(member: JsonMember, file: string): number | null {
+  const value = member.value;
+  if (value === false) return null;
+  if (
+    typeof value === "number" && Number.isInteger(value) && value >= MIN_SS_MAX_PAYLOAD &&
+    value <= MAX_SS_MAX_PAYLOAD
+  ) {
+    return value;
+  }
+  const got = typeof value === "number" ? String(value) : jsonTypeName(value);
+  throw new ConfigError(
+    file,
+    member.key,
+    `must be a number of bytes from ${MIN_SS_MAX_PAYLOAD} to ${MAX_SS_MAX_PAYLOAD}, or false ` +
+      `to leave the instance's ss-max-payload alone; got ${got}`,
+  );
+}
+
 function parseBoolean(member: JsonMember, file: string): boolean {
   const value = member.value;
   if (typeof value === "boolean") return value;
@@ -127,7 +180,15 @@ export async function loadModsocketConfigOrDefault(
   defaulted: boolean,
 ): Promise<ModsocketResult> {
   if (defaulted && !(await fileExists(file))) {
-    return { config: { file: "(none)", instance: DEFAULT_INSTANCE, enableSs: true }, warnings: [] };
+    return {
+      config: {
+        file: "(none)",
+        instance: DEFAULT_INSTANCE,
+        enableSs: true,
+        ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
+      },
+      warnings: [],
+    };
   }
   return await loadModsocketConfig(file);
 }

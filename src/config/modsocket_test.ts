@@ -40,6 +40,26 @@ Deno.test("parseModsocketConfig rejects bad files with one precise line", () => 
     ],
     ['{ "enable ss": 1 }', 'mod.json: "enable ss": must be true or false, got a number'],
     ['{ "enable ss": "yes" }', 'mod.json: "enable ss": must be true or false, got a string'],
+    [
+      '{ "ss max payload": 1451 }',
+      'mod.json: "ss max payload": must be a number of bytes from 1452 to 64000, or false to ' +
+      "leave the instance's ss-max-payload alone; got 1451",
+    ],
+    [
+      '{ "ss max payload": 64001 }',
+      'mod.json: "ss max payload": must be a number of bytes from 1452 to 64000, or false to ' +
+      "leave the instance's ss-max-payload alone; got 64001",
+    ],
+    [
+      '{ "ss max payload": "16384" }',
+      'mod.json: "ss max payload": must be a number of bytes from 1452 to 64000, or false to ' +
+      "leave the instance's ss-max-payload alone; got a string",
+    ],
+    [
+      '{ "ss max payload": true }',
+      'mod.json: "ss max payload": must be a number of bytes from 1452 to 64000, or false to ' +
+      "leave the instance's ss-max-payload alone; got a boolean",
+    ],
   ];
   const wrong: string[] = [];
   for (const [text, expected] of table) {
@@ -57,7 +77,7 @@ Deno.test("parseModsocketConfig rejects bad files with one precise line", () => 
 
 Deno.test("parseModsocketConfig reads the man page's example", () => {
   assert.deepEqual(parseModsocketConfig('{ "instance": "default" }', "modsocket.json"), {
-    config: { file: "modsocket.json", instance: "default", enableSs: true },
+    config: { file: "modsocket.json", instance: "default", enableSs: true, ssMaxPayload: 32768 },
     warnings: [],
   });
 });
@@ -67,6 +87,7 @@ Deno.test("parseModsocketConfig fills defaults", () => {
     file: "m.json",
     instance: "default",
     enableSs: true,
+    ssMaxPayload: 32768,
   });
 });
 
@@ -77,9 +98,22 @@ Deno.test("parseModsocketConfig reads every key, in any case, with comments", ()
     "enable SS": false, /* the operator enables it */
   }`;
   assert.deepEqual(parseModsocketConfig(text, "m.json"), {
-    config: { file: "m.json", instance: "nat64-site-a.15", enableSs: false },
+    config: { file: "m.json", instance: "nat64-site-a.15", enableSs: false, ssMaxPayload: 32768 },
     warnings: [],
   });
+});
+
+Deno.test("parseModsocketConfig reads ss max payload: bytes, or false to leave it alone", () => {
+  const table: [string, number | null][] = [
+    ["{}", 32768],
+    ['{ "ss max payload": 1452 }', 1452],
+    ['{ "ss max payload": 64000 }', 64000],
+    ['{ "SS Max Payload": 32768 }', 32768],
+    ['{ "ss max payload": false }', null],
+  ];
+  for (const [text, expected] of table) {
+    assert.equal(parseModsocketConfig(text, "m.json").config.ssMaxPayload, expected, text);
+  }
 });
 
 Deno.test("parseModsocketConfig accepts any printable ASCII instance name", () => {
@@ -92,7 +126,7 @@ Deno.test("parseModsocketConfig accepts any printable ASCII instance name", () =
 Deno.test("parseModsocketConfig warns about unknown keys and ignores them", () => {
   const text = '{ "instanse": "x", "iname": "y", "enable-ss": false, "instance": "z" }';
   assert.deepEqual(parseModsocketConfig(text, "mod.json"), {
-    config: { file: "mod.json", instance: "z", enableSs: true },
+    config: { file: "mod.json", instance: "z", enableSs: true, ssMaxPayload: 32768 },
     warnings: [
       'mod.json: unknown key "instanse" ignored (did you mean "instance"?)',
       'mod.json: unknown key "iname" ignored',
@@ -107,7 +141,7 @@ Deno.test("loadModsocketConfig reads the file and names it as given", async () =
     const path = `${directory}/mod.json`;
     await Deno.writeTextFile(path, '\ufeff{ "instance": "site-b" }\n');
     assert.deepEqual(await loadModsocketConfig(path), {
-      config: { file: path, instance: "site-b", enableSs: true },
+      config: { file: path, instance: "site-b", enableSs: true, ssMaxPayload: 32768 },
       warnings: [],
     });
     await assert.rejects(
@@ -128,7 +162,7 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
   try {
     const absent = `${dir}/modsocket.json`;
     assert.deepEqual(await loadModsocketConfigOrDefault(absent, true), {
-      config: { file: "(none)", instance: "default", enableSs: true },
+      config: { file: "(none)", instance: "default", enableSs: true, ssMaxPayload: 32768 },
       warnings: [],
     });
     await assert.rejects(
@@ -140,6 +174,7 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
       file: absent,
       instance: "alpha",
       enableSs: false,
+      ssMaxPayload: 32768,
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

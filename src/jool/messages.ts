@@ -203,6 +203,58 @@ export function encodeGlobalUpdate(options: JoolRequestOptions, global: GlobalVa
   return bytes;
 }
 
+/**
+ * GLOBAL_FOREACH: asks for the instance's globals. The kernel answers with
+ * one Jool message whose attributes are the globals themselves (see
+ * {@link decodeGlobalsPage}); if they did not all fit, its header has the
+ * M flag and the rest comes in answer to a request whose `after` is the
+ * last global received.
+ *
+ * @throws {RangeError} If the instance name is not valid or `after` is not a u8.
+ */
+export function encodeGlobalForeach(options: JoolRequestOptions, after = 0): Uint8Array {
+  if (!Number.isInteger(after) || after < 0 || after > 0xff) {
+    throw new RangeError(`Cannot encode GLOBAL_FOREACH: offset ${after} is not a u8`);
+  }
+  if (after === 0) return headerOnly(JoolOperation.GLOBAL_FOREACH, options);
+  const attributes = new AttributeEncoder();
+  attributes.uint8(RootAttribute.OFFSET_U8, after);
+  const encoded = attributes.encode();
+  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
+  putPrefix(bytes, JoolOperation.GLOBAL_FOREACH, options, 0);
+  bytes.set(encoded, PREFIX_LENGTH);
+  return bytes;
+}
+
+/** One answer to GLOBAL_FOREACH. */
+export interface GlobalsPage {
+  /** Each global's payload, by {@link GlobalAttribute} type (copies). */
+  values: Map<number, Uint8Array>;
+  /** The last global's type (0 if none): where the next page starts. */
+  last: number;
+  /** True if the kernel has more globals for another request. */
+  more: boolean;
+}
+
+/**
+ * Reads an answer to GLOBAL_FOREACH (check {@link decodeJoolError} first).
+ *
+ * @throws {JoolDecodeError} If the header does not decode.
+ * @throws {AttributeDecodeError} If the attributes do not decode.
+ */
+export function decodeGlobalsPage(message: GenericMessage): GlobalsPage {
+  const { header, attributes } = decodeJoolMessage(message);
+  const values = new Map<number, Uint8Array>();
+  let last = 0;
+  const ad = new AttributeDecoder(attributes);
+  while (ad.next()) {
+    values.set(ad.type, ad.bytes().slice());
+    last = ad.type;
+  }
+  if (ad.error !== null) throw ad.error;
+  return { values, last, more: (header.flags & JoolHeaderFlag.M) !== 0 };
+}
+
 /** A Jool message: its header and the attributes after it. */
 export interface JoolMessage {
   header: JoolHeader;

@@ -5,10 +5,12 @@ import { decodeMessages, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts"
 import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
 import { JOOL_VERSION, JoolDecodeError, joolVersion } from "./header.ts";
 import {
+  decodeGlobalsPage,
   decodeInstanceStatus,
   decodeJoolError,
   decodeJoolMessage,
   decodeSessionBatch,
+  encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,
   encodeJooldAck,
@@ -535,5 +537,48 @@ Deno.test("decodeInstanceStatus() reads the INSTANCE_HELLO answer", () => {
       decodeInstanceStatus(genericMessage({ attributes: [0x05, 0x00, 0x01, 0x00, 0x07, 0, 0, 0] })),
     (error) =>
       error instanceof JoolDecodeError && /instance status 7 is unknown/.test(error.message),
+  );
+});
+
+Deno.test("encodeGlobalForeach() asks for every global, or for those after one", () => {
+  assert.deepEqual(encodeGlobalForeach(OPTIONS), Uint8Array.from(requestPrefix(48, 0x08)));
+  // deno-fmt-ignore
+  const after = [
+    ...requestPrefix(56, 0x08), // cmd 8 GLOBAL_FOREACH
+    0x05, 0x00, 0x09, 0x00, // nla_len 5, OFFSET_U8
+    0x1b, 0x00, 0x00, 0x00, // u8 27 (JOOLD_ENABLED), padding
+  ];
+  assert.deepEqual(encodeGlobalForeach(OPTIONS, 27), Uint8Array.from(after));
+  assert.throws(() => encodeGlobalForeach(OPTIONS, 256), /offset 256 is not a u8/);
+});
+
+Deno.test("decodeGlobalsPage() reads the globals of a GLOBAL_FOREACH answer", () => {
+  // deno-fmt-ignore
+  const attributes = [
+    0x05, 0x00, 0x1b, 0x00, // nla_len 5, JOOLD_ENABLED
+    0x01, 0x00, 0x00, 0x00, //   u8 1, padding
+    0x08, 0x00, 0x1f, 0x00, // nla_len 8, JOOLD_MAX_PAYLOAD
+    0xac, 0x05, 0x00, 0x00, //   u32 1452
+  ];
+  const page = decodeGlobalsPage(genericMessage({ attributes }));
+  assert.deepEqual([...page.values.keys()], [27, 31]);
+  assert.deepEqual(
+    page.values.get(GlobalAttribute.JOOLD_MAX_PAYLOAD),
+    Uint8Array.of(0xac, 5, 0, 0),
+  );
+  assert.equal(page.last, 31);
+  assert.equal(page.more, false);
+  const partial = decodeGlobalsPage(
+    genericMessage({ flags: 8, attributes: attributes.slice(0, 8) }),
+  );
+  assert.deepEqual([partial.last, partial.more], [27, true]); // flags M: ask again after 27
+  assert.deepEqual(decodeGlobalsPage(genericMessage({})), {
+    values: new Map(),
+    last: 0,
+    more: false,
+  });
+  assert.throws(
+    () => decodeGlobalsPage(genericMessage({ attributes: [0x09, 0x00, 0x1f, 0x00] })),
+    AttributeDecodeError,
   );
 });

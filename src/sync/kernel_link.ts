@@ -15,9 +15,11 @@ import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
 import { GenericNetlinkSocket } from "../netlink/socket.ts";
 import {
+  decodeGlobalsPage,
   decodeInstanceStatus,
   decodeJoolError,
   decodeSessionBatch,
+  encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,
   encodeJooldAck,
@@ -30,6 +32,7 @@ import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { LatencyHistogram } from "../stats/latency.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
 
 /** The Jool family is not registered: the module is not loaded. */
 export class JoolModuleMissingError extends Error {
@@ -89,6 +92,9 @@ const MAX_DATAGRAMS_PER_WAKE = 256;
 
 /** Recent fire-and-forget adds remembered to name the peer in errors. */
 const REMEMBERED_ADDS = 1024;
+
+/** GLOBAL_FOREACH answers read at most (4.1.x sends all globals in one). */
+const MAX_GLOBAL_PAGES = 8;
 
 /** Netlink receive buffer: room for bursts of batches while we are busy. */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -228,6 +234,48 @@ export class KernelLink {
       `Setting ${description}`,
       (sequence) => encodeGlobalUpdate(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), global),
     );
+  }
+
+  /**
+   * The instance's value of one u32 global (GLOBAL_FOREACH), or null if the
+   * kernel does not report it. Throws {@link KernelRefusalError} with the
+   * kernel's message.
+   */
+  async readGlobalU32(type: number): Promise<number | null> {
+    let after = 0;
+    for (let page = 0; page < MAX_GLOBAL_PAGES; page++) {
+      const replies = await this.#request(
+        "Reading the instance's globals",
+        (sequence) => encodeGlobalForeach(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), after),
+      );
+      let next = 0;
+      for (const reply of replies) {
+        if (reply.header.type !== this.#familyId) continue;
+        const globals = decodeGlobalsPage(decodeGenericMessage(reply));
+        const value = globals.values.get(type);
+        if (value !== undefined) {
+          if (value.byteLength !== 4) {
+            throw new Error(`Global ${type} is ${value.byteLength} bytes long, not a u32`);
+          }
+          return viewOf(value).getUint32(0, NATIVE_LITTLE_ENDIAN);
+        }
+        if (globals.more && globals.last > after) next = globals.last;
+      }
+      if (next === 0) return null;
+      after = next;
+    }
+    return null;
+  }
+
+  /**
+   * Changes one global without waiting for the answer, for when nothing
+   * reads the socket any more (shutdown). The kernel handles a netlink
+   * request within the sender's system call, so the change is made when
+   * this returns; only an error report would be lost. Throws SyscallError
+   * if the request cannot be sent.
+   */
+  setGlobalNow(global: GlobalValue): void {
+    this.#client.send((sequence) => encodeGlobalUpdate(this.#header(sequence), global));
   }
 
   /** Asks the kernel to multicast its whole session table (JOOLD_ADVERTISE). */

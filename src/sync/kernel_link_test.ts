@@ -18,7 +18,7 @@ import {
   GENL_ID_CTRL,
 } from "../netlink/nlctrl.ts";
 import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
-import { JoolOperation, RootAttribute } from "../jool/protocol.ts";
+import { GlobalAttribute, JoolOperation, RootAttribute } from "../jool/protocol.ts";
 import { LevelLogger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import { JoolModuleMissingError, KernelLink, KernelRefusalError } from "./kernel_link.ts";
@@ -193,4 +193,43 @@ Deno.test("an overrun is counted, logged and answered with an ACK", async () => 
   assert.equal(overruns, 1);
   assert.deepEqual(commands(kernel), [JoolOperation.JOOLD_ACK]);
   assert.match(logs.join("\n"), /ENOBUFS/);
+});
+
+/** The GLOBAL_FOREACH answer of a kernel whose globals are `pages` (M flag on all but the last). */
+function globalsReplies(pages: [number, number][][]): (request: Message) => Uint8Array[] {
+  return (request) => {
+    const message = decodeGenericMessage(request);
+    if (message.generic.command !== JoolOperation.GLOBAL_FOREACH) return [errorReply(request)];
+    // The request's OFFSET_U8, if any, says which page comes next.
+    const after = message.data.byteLength > 28 ? message.data[32] : 0;
+    const index = after === 0 ? 0 : pages.findIndex((page) => page[0][0] > after);
+    const attributes = new AttributeEncoder();
+    for (const [type, value] of pages[index]) attributes.uint32(type, value);
+    const more = index < pages.length - 1 ? 8 : 0;
+    return [
+      joolMessage(request.header.sequence, "default", attributes.encode(), more),
+      errorReply(request),
+    ];
+  };
+}
+
+Deno.test("readGlobalU32() finds a global, on a later page if need be", async () => {
+  const { JOOLD_CAPACITY: capacity, JOOLD_MAX_PAYLOAD: maxPayload } = GlobalAttribute;
+  const onePage = await setUp(globalsReplies([[[capacity, 512], [maxPayload, 1452]]]));
+  assert.equal(await onePage.link.readGlobalU32(maxPayload), 1452);
+  const twoPages = await setUp(globalsReplies([[[capacity, 512]], [[maxPayload, 16384]]]));
+  assert.equal(await twoPages.link.readGlobalU32(maxPayload), 16384);
+  assert.deepEqual(commands(twoPages.kernel), [
+    JoolOperation.GLOBAL_FOREACH,
+    JoolOperation.GLOBAL_FOREACH,
+  ]);
+  assert.equal(await onePage.link.readGlobalU32(GlobalAttribute.JOOLD_FLUSH_DEADLINE), null);
+});
+
+Deno.test("setGlobalNow() sends GLOBAL_UPDATE at once, without asking for an ACK", async () => {
+  const { kernel, link } = await setUp();
+  link.setGlobalNow({ type: GlobalAttribute.JOOLD_MAX_PAYLOAD, value: 1452 });
+  const request = kernel.requests.at(-1)!;
+  assert.equal(decodeGenericMessage(request).generic.command, JoolOperation.GLOBAL_UPDATE);
+  assert.equal(request.header.flags, 0x01); // NLM_F_REQUEST alone
 });
