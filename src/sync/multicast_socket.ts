@@ -28,6 +28,8 @@ import {
   IPV6_MULTICAST_IF,
   IPV6_MULTICAST_LOOP,
   MSG_TRUNC,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
   SO_REUSEADDR,
   SOCK_DGRAM,
   SOL_SOCKET,
@@ -41,6 +43,7 @@ import {
   sockaddrIn,
   sockaddrIn6,
 } from "../../ffi/sockaddr.ts";
+import { SyscallError } from "../../ffi/errors.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { InterfaceChoice, NetsocketConfig } from "../config/netsocket.ts";
 
@@ -62,6 +65,15 @@ export interface PeerDatagram {
 }
 
 const ANY4 = new Uint8Array(4);
+
+/**
+ * Receive buffer asked for: a peer with a raised ss-max-payload sends a
+ * batch as dozens of datagrams at once (up to 47 for 64 KiB), and the
+ * default buffer (about 200 KiB, some 90 such datagrams) overflows if the
+ * daemon is busy for a few milliseconds. Memory is only used while
+ * datagrams wait.
+ */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** A UDP socket on the sync multicast group. */
 export class MulticastSocket {
@@ -99,6 +111,7 @@ export class MulticastSocket {
       // SO_REUSEADDR must precede bind() so a restarted daemon can rebind.
       sockets.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       sockets.bind(fd, destination, `${config.address} port ${config.port}`);
+      setReceiveBuffer(sockets, fd, RECEIVE_BUFFER_BYTES);
       if (ipv4) configureIPv4(sockets, fd, config);
       else configureIPv6(sockets, fd, config);
     } catch (error) {
@@ -131,6 +144,19 @@ export class MulticastSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#sockets.close(this.fd, "multicast");
+  }
+}
+
+/**
+ * SO_RCVBUFFORCE (CAP_NET_ADMIN) ignores net.core.rmem_max; without the
+ * capability SO_RCVBUF gets what rmem_max allows.
+ */
+function setReceiveBuffer(sockets: Sockets, fd: number, bytes: number): void {
+  try {
+    sockets.setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE");
+  } catch (error) {
+    if (!(error instanceof SyscallError)) throw error;
+    sockets.setIntOption(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
   }
 }
 
