@@ -8,7 +8,12 @@ import { AttributeEncoder } from "../src/netlink/attribute.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../src/netlink/genetlink.ts";
 import { decodeMessages } from "../src/netlink/message.ts";
 import { encodeJoolHeader, joolVersion } from "../src/jool/header.ts";
-import { decodeSessionBatch, encodeJooldAck, encodeJooldAdd } from "../src/jool/messages.ts";
+import {
+  decodeSessionBatch,
+  encodeJooldAck,
+  encodeJooldAdd,
+  JooldEncoder,
+} from "../src/jool/messages.ts";
 import { RootAttribute } from "../src/jool/protocol.ts";
 import { encodeSessions, type Session, validateSessions } from "../src/jool/session.ts";
 
@@ -48,6 +53,13 @@ Deno.bench("encode JOOLD_ACK", { group: "kernel" }, () => {
   encodeJooldAck(options);
 });
 
+const encoder = new JooldEncoder(options);
+let sequence = 1;
+
+Deno.bench("encode JOOLD_ACK into a reused buffer", { group: "kernel" }, () => {
+  encoder.ack(sequence++);
+});
+
 Deno.bench("validate a peer datagram: 10 nested sessions", { group: "peer" }, () => {
   if (validateSessions(nested, "nested-4.1.0") !== null) throw new Error("invalid");
 });
@@ -59,3 +71,11 @@ Deno.bench("validate a peer datagram: 36 raw36 sessions", { group: "peer" }, () 
 Deno.bench("encode JOOLD_ADD of a 1400-byte datagram", { group: "peer" }, () => {
   encodeJooldAdd(options, nested);
 });
+
+Deno.bench(
+  "encode JOOLD_ADD of a 1400-byte datagram into a reused buffer",
+  { group: "peer" },
+  () => {
+    encoder.add(sequence++, nested);
+  },
+);

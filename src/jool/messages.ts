@@ -160,6 +160,62 @@ export function encodeJooldAdd(options: JoolRequestOptions, payload: Uint8Array)
   return bytes;
 }
 
+/**
+ * JOOLD_ACK and JOOLD_ADD for one family and instance, encoded into buffers
+ * made once: joold sends one of these per kernel batch or peer datagram, and
+ * this way the hot path allocates nothing. Each result is a view into the
+ * encoder's buffer, valid until its next call (send it at once); it is byte
+ * for byte what {@link encodeJooldAck} and {@link encodeJooldAdd} produce.
+ */
+export class JooldEncoder {
+  readonly #ack: Uint8Array;
+  readonly #ackView: DataView;
+  readonly #add: Uint8Array;
+  readonly #addView: DataView;
+
+  /** @throws {RangeError} If the instance name is not valid. */
+  constructor(options: Omit<JoolRequestOptions, "sequence">) {
+    this.#ack = encodeJooldAck({ ...options, sequence: 0 });
+    this.#ackView = viewOf(this.#ack);
+    this.#add = new Uint8Array(PREFIX_LENGTH + nlaAlign(NLA_HDRLEN + MAX_ATTRIBUTE_PAYLOAD));
+    putPrefix(this.#add, JoolOperation.JOOLD_ADD, { ...options, sequence: 0 }, 0);
+    this.#addView = viewOf(this.#add);
+    this.#addView.setUint16(
+      PREFIX_LENGTH + 2,
+      RootAttribute.SESSION_ENTRIES | NLA_F_NESTED,
+      NATIVE_LITTLE_ENDIAN,
+    );
+  }
+
+  /** JOOLD_ACK with this sequence number. */
+  ack(sequence: number): Uint8Array {
+    this.#ackView.setUint32(8, sequence, NATIVE_LITTLE_ENDIAN);
+    return this.#ack;
+  }
+
+  /**
+   * JOOLD_ADD of `payload` with this sequence number.
+   *
+   * @throws {RangeError} If `payload` is longer than 65531 bytes.
+   */
+  add(sequence: number, payload: Uint8Array): Uint8Array {
+    if (payload.byteLength > MAX_ATTRIBUTE_PAYLOAD) {
+      throw new RangeError(
+        `Cannot encode JOOLD_ADD: ${payload.byteLength} bytes of sessions exceed the ${MAX_ATTRIBUTE_PAYLOAD} an attribute holds`,
+      );
+    }
+    const attributeLength = NLA_HDRLEN + payload.byteLength;
+    const length = PREFIX_LENGTH + nlaAlign(attributeLength);
+    this.#addView.setUint32(0, length, NATIVE_LITTLE_ENDIAN);
+    this.#addView.setUint32(8, sequence, NATIVE_LITTLE_ENDIAN);
+    this.#addView.setUint16(PREFIX_LENGTH, attributeLength, NATIVE_LITTLE_ENDIAN);
+    this.#add.set(payload, PREFIX_LENGTH + NLA_HDRLEN);
+    // A longer payload before may have left bytes in the padding.
+    this.#add.fill(0, PREFIX_LENGTH + attributeLength, length);
+    return this.#add.subarray(0, length);
+  }
+}
+
 /** One global value: a {@link GlobalAttribute} and its value. */
 export interface GlobalValue {
   type: number;

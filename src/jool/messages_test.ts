@@ -16,6 +16,7 @@ import {
   encodeJooldAck,
   encodeJooldAdd,
   encodeJooldAdvertise,
+  JooldEncoder,
   type JoolRequestOptions,
 } from "./messages.ts";
 import { GlobalAttribute, JoolOperation, RootAttribute } from "./protocol.ts";
@@ -581,4 +582,24 @@ Deno.test("decodeGlobalsPage() reads the globals of a GLOBAL_FOREACH answer", ()
     () => decodeGlobalsPage(genericMessage({ attributes: [0x09, 0x00, 0x1f, 0x00] })),
     AttributeDecodeError,
   );
+});
+
+Deno.test("JooldEncoder: the same bytes as encodeJooldAck/Add, from one buffer", () => {
+  const encoder = new JooldEncoder({ familyId: 0x22, instance: "default" });
+  const payloads = [
+    new Uint8Array(1400).fill(0xab),
+    Uint8Array.of(5, 0, 1, 0, 0xcd), // unaligned: padding after longer data must be zero
+    new Uint8Array(0),
+    new Uint8Array(65531).fill(0x5a),
+  ];
+  let sequence = 7;
+  for (const payload of payloads) {
+    sequence = sequence * 7919 % 0xffffffff;
+    const add = encoder.add(sequence, payload);
+    assert.deepEqual(add, encodeJooldAdd({ ...OPTIONS, sequence }, payload), `${payload.length}`);
+    const ack = encoder.ack(sequence);
+    assert.deepEqual(ack, encodeJooldAck({ ...OPTIONS, sequence }));
+  }
+  assert.equal(encoder.ack(1).buffer, encoder.ack(2).buffer, "one buffer, reused");
+  assert.throws(() => encoder.add(1, new Uint8Array(65532)), /65532 bytes of sessions/);
 });

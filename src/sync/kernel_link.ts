@@ -22,10 +22,10 @@ import {
   encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,
-  encodeJooldAck,
   encodeJooldAdd,
   encodeJooldAdvertise,
   type GlobalValue,
+  JooldEncoder,
 } from "../jool/messages.ts";
 import { sameInstance } from "../jool/header.ts";
 import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
@@ -96,6 +96,8 @@ const REMEMBERED_ADDS = 1024;
 /** GLOBAL_FOREACH answers read at most (4.1.x sends all globals in one). */
 const MAX_GLOBAL_PAGES = 8;
 
+const EMPTY: Uint8Array = new Uint8Array(0);
+
 /** Netlink receive buffer: room for bursts of batches while we are busy. */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -111,7 +113,15 @@ export class KernelLink {
   readonly #deps: KernelLinkDeps;
   #familyId = 0;
   #handlers: KernelLinkHandlers | null = null;
-  readonly #addOrigins = new Map<number, string>();
+  /** Who sent the sessions of recent adds, by sequence number modulo their number. */
+  readonly #addSequences = new Uint32Array(REMEMBERED_ADDS);
+  readonly #addOrigins: (string | undefined)[] = new Array(REMEMBERED_ADDS);
+  #encoder: JooldEncoder | null = null;
+  #encoderFamily = -1;
+  /** The payload of the add being sent (read by #buildAdd). */
+  #addPayload: Uint8Array = EMPTY;
+  readonly #buildAck = (sequence: number) => this.#jooldEncoder().ack(sequence);
+  readonly #buildAdd = (sequence: number) => this.#jooldEncoder().add(sequence, this.#addPayload);
   #onClose: (() => void) | null = null;
   #closed = false;
 
@@ -189,6 +199,15 @@ export class KernelLink {
   /** Starts delivering batches. Until then they are ACKed and dropped. */
   listen(handlers: KernelLinkHandlers): void {
     this.#handlers = handlers;
+  }
+
+  /** The per-batch and per-datagram messages, encoded without allocating. */
+  #jooldEncoder(): JooldEncoder {
+    if (this.#encoder === null || this.#encoderFamily !== this.#familyId) {
+      this.#encoder = new JooldEncoder({ familyId: this.#familyId, instance: this.instance });
+      this.#encoderFamily = this.#familyId;
+    }
+    return this.#encoder;
   }
 
   #header(sequence: number, flags = NLM_F_REQUEST) {
@@ -314,19 +333,33 @@ export class KernelLink {
 
   /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
   add(payload: Uint8Array, origin: string): void {
-    const sequence = this.#client.send((seq) => encodeJooldAdd(this.#header(seq), payload));
-    this.#deps.counters.kernelAdds++;
-    this.#addOrigins.set(sequence, origin);
-    if (this.#addOrigins.size > REMEMBERED_ADDS) {
-      // Successful adds get no reply, so forget the oldest instead.
-      const oldest = this.#addOrigins.keys().next().value;
-      if (oldest !== undefined) this.#addOrigins.delete(oldest);
+    this.#addPayload = payload;
+    let sequence: number;
+    try {
+      sequence = this.#client.send(this.#buildAdd);
+    } finally {
+      this.#addPayload = EMPTY;
     }
+    this.#deps.counters.kernelAdds++;
+    // Successful adds get no reply: the slot of an old one is simply reused.
+    const slot = sequence % REMEMBERED_ADDS;
+    this.#addSequences[slot] = sequence;
+    this.#addOrigins[slot] = origin;
+  }
+
+  /** Who sent the sessions of the add with this sequence number, if remembered; forgets it. */
+  #takeAddOrigin(sequence: number): string | undefined {
+    const slot = sequence % REMEMBERED_ADDS;
+    if (this.#addSequences[slot] !== sequence) return undefined;
+    const origin = this.#addOrigins[slot];
+    this.#addOrigins[slot] = undefined;
+    this.#addSequences[slot] = 0;
+    return origin;
   }
 
   #ack(): void {
     try {
-      this.#client.send((sequence) => encodeJooldAck(this.#header(sequence)));
+      this.#client.send(this.#buildAck);
       this.#deps.counters.kernelAcks++;
     } catch (error) {
       this.#deps.logger.error(`Cannot ACK the kernel's batch: ${errorText(error)}`);
@@ -361,8 +394,7 @@ export class KernelLink {
 
   #onStrayReply(message: Message): void {
     const { counters, logger } = this.#deps;
-    const origin = this.#addOrigins.get(message.header.sequence);
-    this.#addOrigins.delete(message.header.sequence);
+    const origin = this.#takeAddOrigin(message.header.sequence);
     if (message.header.type === NLMSG_ERROR || message.header.type !== this.familyId) return;
     let error;
     try {

@@ -233,3 +233,18 @@ Deno.test("setGlobalNow() sends GLOBAL_UPDATE at once, without asking for an ACK
   assert.equal(decodeGenericMessage(request).generic.command, JoolOperation.GLOBAL_UPDATE);
   assert.equal(request.header.flags, 0x01); // NLM_F_REQUEST alone
 });
+
+Deno.test("a refused add names its peer while it is among the last 1024", async () => {
+  const { kernel, link, logs } = await setUp(); // the kernel answers adds later, below
+  for (let i = 0; i < 1100; i++) link.add(Uint8Array.of(4, 0, 1, 0), `peer ${i}`);
+  const adds = kernel.requests.filter((request) => request.header.type === JOOL_ID);
+  for (const i of [1099, 75, 76, 1]) { // 76 and later are among the last 1024
+    kernel.inject(joolErrorReply(adds[i], 17, "We're out of sync."));
+  }
+  assert.deepEqual(logs.filter((line) => line.includes("refused")), [
+    "error: The kernel refused sessions from peer 1099: We're out of sync. (error 17)",
+    "error: The kernel refused a request: We're out of sync. (error 17)",
+    "error: The kernel refused sessions from peer 76: We're out of sync. (error 17)",
+    "error: The kernel refused a request: We're out of sync. (error 17)",
+  ]);
+});

@@ -83,6 +83,9 @@ export class MulticastSocket {
   readonly #buffer = new Uint8Array(MAX_DATAGRAM);
   readonly #address = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   readonly #received: PeerDatagram = { data: new Uint8Array(0), fullLength: 0, from: null };
+  /** The last sender's sockaddr bytes: the next datagram is likely from it too. */
+  readonly #lastAddress = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  #lastAddressLength = -1;
   #closed = false;
 
   private constructor(sockets: Sockets, fd: number, destination: Uint8Array) {
@@ -129,14 +132,29 @@ export class MulticastSocket {
     return this.#sockets.send(this.fd, payload, this.#destination, "multicast") !== null;
   }
 
-  /** Reads one queued datagram, or null if none is queued. */
+  /**
+   * Reads one queued datagram, or null if none is queued. `from` is the
+   * same object as before while the sender stays the same (do not modify it).
+   */
   receive(): PeerDatagram | null {
     const got = this.#sockets.receive(this.fd, this.#buffer, this.#address, MSG_TRUNC, "multicast");
     if (got === null) return null;
     this.#received.data = this.#buffer.subarray(0, got.length);
     this.#received.fullLength = got.fullLength;
-    this.#received.from = parseIpSockaddr(this.#address, got.addressLength);
+    if (!this.#sameSender(got.addressLength)) {
+      this.#received.from = parseIpSockaddr(this.#address, got.addressLength);
+      this.#lastAddress.set(this.#address.subarray(0, got.addressLength));
+      this.#lastAddressLength = got.addressLength;
+    }
     return this.#received;
+  }
+
+  #sameSender(length: number): boolean {
+    if (length !== this.#lastAddressLength) return false;
+    for (let i = 0; i < length; i++) {
+      if (this.#address[i] !== this.#lastAddress[i]) return false;
+    }
+    return true;
   }
 
   /** Closes the socket. Idempotent. */
