@@ -12,8 +12,9 @@
  * before in the run, so each one makes the translator create one session.
  * Packets are written whole (IPv6 header included) to a raw socket, so any
  * number of source addresses works without configuring them: session `i`
- * comes from port `first-port + i % ports-per-address` of the source address
- * plus `floor(i / ports-per-address)`. Nothing listens for replies.
+ * (counted from `--first-index`) comes from port `first-port + i %
+ * ports-per-address` of the source address plus `floor(i /
+ * ports-per-address)`. Nothing listens for replies.
  *
  * Pacing: packet `i` is due `i / rate` seconds after the start; the
  * generator sleeps (a timed futex wait, finer than timers) until the next
@@ -62,6 +63,8 @@ export interface LoadPlan {
   portsPerAddress: number;
   /** Most packets sent in one call when the generator is behind. */
   burst: number;
+  /** Number of the first session: runs with different ones create different sessions. */
+  firstIndex: number;
 }
 
 /** What the generator did. */
@@ -183,7 +186,7 @@ export async function generate(
     }
     maxBehind = Math.max(maxBehind, due - sent);
     const count = Math.min(burst, due - sent);
-    for (let i = 0; i < count; i++) writer.write(sink.slot(i), sent + i);
+    for (let i = 0; i < count; i++) writer.write(sink.slot(i), plan.firstIndex + sent + i);
     const went = sink.send(count);
     calls++;
     sent += went;
@@ -215,6 +218,7 @@ function parsePlan(args: string[]): LoadPlan {
       "first-port": { type: "string", default: "10000" },
       "ports-per-address": { type: "string", default: "50000" },
       burst: { type: "string", default: "1" },
+      "first-index": { type: "string", default: "0" },
     },
   });
   const integer = (name: string, text: string, min: number, max: number): number => {
@@ -238,6 +242,7 @@ function parsePlan(args: string[]): LoadPlan {
     firstPort: integer("first-port", values["first-port"], 1, 65535),
     portsPerAddress: integer("ports-per-address", values["ports-per-address"], 1, 65535),
     burst: integer("burst", values.burst, 1, BATCH),
+    firstIndex: integer("first-index", values["first-index"], 0, 2 ** 31),
   };
   if (plan.firstPort + plan.portsPerAddress - 1 > 65535) {
     throw new Error("--first-port + --ports-per-address must stay within 65535");

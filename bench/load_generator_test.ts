@@ -11,6 +11,7 @@ const PLAN: LoadPlan = {
   firstPort: 10000,
   portsPerAddress: 2,
   burst: 1,
+  firstIndex: 0,
 };
 
 /** RFC 8200 section 8.1, the long way: pseudo-header, then the UDP datagram. */
@@ -44,6 +45,24 @@ Deno.test("packets: one new source per session, with a correct UDP checksum", ()
     const checksum = (packet[46] << 8) | packet[47];
     assert.equal(checksum, referenceChecksum(packet), `packet ${index}`);
   }
+});
+
+Deno.test("generate() numbers packets from the first index", async () => {
+  const sent: number[] = [];
+  const slot = new Uint8Array(56);
+  await generate(
+    { ...PLAN, count: 3, firstIndex: 70000 },
+    {
+      slots: 1,
+      slot: () => slot,
+      send: () => {
+        sent.push(new DataView(slot.buffer).getUint32(48));
+        return 1;
+      },
+    },
+    () => Promise.resolve(),
+  );
+  assert.deepEqual(sent, [70000, 70001, 70002]);
 });
 
 Deno.test("generate() sends every packet once, in order, in bursts the sink allows", async () => {

@@ -8,8 +8,9 @@
 # Environment:
 #   BENCH_RUNS    space-separated KIND:COUNT:RATE[:MAX_PAYLOAD] (KIND ours or
 #                 reference; RATE 0 = as fast as the generator can;
-#                 MAX_PAYLOAD sets ss-max-payload on every node by hand),
-#                 run in this order
+#                 MAX_PAYLOAD: ours gets it as "ss max payload" (1452: ours
+#                 leaves Jool's default alone), the C joold's nodes get
+#                 ss-max-payload set by hand), run in this order
 #   BENCH_MEMORY  STEP:TOTAL:RATE (e.g. 10000:100000:6700): one more run with
 #                 ours, sampling both daemons' memory every STEP sessions up
 #                 to TOTAL; empty to skip
@@ -67,8 +68,9 @@ bench_sessions() {
   jool_in "$1" stats display --csv --no-headers | awk -F, '$1 == "JSTAT_SESSIONS" { n = $2 } END { print n + 0 }'
 }
 
-# bench_proc NODE: "user_seconds system_seconds rss_kib hwm_kib" of the
-# daemon in NODE (CPU of all its threads).
+# bench_proc NODE: "user_seconds system_seconds rss_kib hwm_kib anon_kib
+# file_kib" of the daemon in NODE (CPU of all its threads; resident memory:
+# all of it, its peak, what it allocated, and the mapped files' pages).
 bench_proc() {
   local pid
   pid=$(daemon_pid "$1")
@@ -76,7 +78,10 @@ bench_proc() {
     FILENAME ~ /stat$/ { sub(/^.*\) /, ""); split($0, f, " "); user = f[12] / tck; sys = f[13] / tck }
     FILENAME ~ /status$/ && $1 == "VmRSS:" { rss = $2 }
     FILENAME ~ /status$/ && $1 == "VmHWM:" { hwm = $2 }
-    END { printf "%.2f %.2f %d %d\n", user, sys, rss, hwm }' "/proc/$pid/stat" "/proc/$pid/status"
+    FILENAME ~ /status$/ && $1 == "RssAnon:" { anon = $2 }
+    FILENAME ~ /status$/ && $1 == "RssFile:" { file = $2 }
+    END { printf "%.2f %.2f %d %d %d %d\n", user, sys, rss, hwm, anon, file }' \
+    "/proc/$pid/stat" "/proc/$pid/status"
 }
 
 # bench_threads NODE: a JSON object of CPU seconds per thread name of the
@@ -96,9 +101,11 @@ bench_delta() {
   awk -v a="$2" -v b="$1" 'BEGIN { printf "%.2f", a - b }'
 }
 
-# bench_udp6_in NODE: IPv6 UDP datagrams NODE's stack delivered so far.
-bench_udp6_in() {
-  ip netns exec "$1" awk '$1 == "Udp6InDatagrams" { print $2 }' /proc/net/snmp6
+# bench_udp6 NODE: "delivered dropped" IPv6 UDP datagrams of NODE so far
+# (dropped: the receiving socket's buffer was full).
+bench_udp6() {
+  ip netns exec "$1" awk '$1 == "Udp6InDatagrams" { d = $2 } $1 == "Udp6RcvbufErrors" { e = $2 }
+    END { print d + 0, e + 0 }' /proc/net/snmp6
 }
 
 # bench_stats_json NODE NAME: our daemon's JSON stats (empty for the C joold).
@@ -107,15 +114,20 @@ bench_stats_json() {
   [ -s "$BENCH_DIR/$2.json" ] || echo null >"$BENCH_DIR/$2.json"
 }
 
-# bench_start KIND: daemons of KIND on every node, ready.
+# bench_start KIND [MAX_PAYLOAD]: daemons of KIND on every node, ready; ours
+# with "ss max payload": MAX_PAYLOAD if given.
 bench_start() {
-  local kind=$1 node net mod
+  local kind=$1 max_payload=${2:-} node net mod members
   for node in "${E2E_NODES[@]}"; do
     net=$E2E_OUT/config/$node.netsocket.json
     mod=$E2E_OUT/config/$node.modsocket.json
     netsocket_write "$node" 6 "$net"
     if [ "$kind" = ours ]; then
-      modsocket_write "$mod" default "${BENCH_OURS_ARGS:-}"
+      members=${BENCH_OURS_ARGS:-}
+      if [ -n "$max_payload" ]; then
+        members="${members:+$members, }\"ss max payload\": $max_payload"
+      fi
+      modsocket_write "$mod" default "$members"
       if [ -n "${BENCH_V8_FLAGS:-}" ]; then
         # shellcheck disable=SC2001 # one substitution per node
         daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
@@ -150,14 +162,14 @@ bench_deno() {
     "$E2E_DENO" run --allow-ffi --allow-read --no-config "$E2E_REPO/$script" "$@"
 }
 
-# bench_generate COUNT RATE FIRST_INDEX: sessions through j1; prints the
-# generator's JSON line. Source addresses and ports depend on FIRST_INDEX so
-# that the memory run's two phases create different sessions.
+# bench_generate COUNT RATE FIRST_INDEX: sessions FIRST_INDEX.. through j1
+# (each index its own source address and port: different indexes, different
+# sessions); prints the generator's JSON line.
 bench_generate() {
   local count=$1 rate=$2 first=$3
-  bench_deno c1 bench/load_generator.ts --count "$count" --rate "$rate" \
-    --source "2001:db8:1::$(printf '%x' $((0x1000 + first / 50000)))" \
-    --destination "64:ff9b::c000:202" --port 7777 --first-port 10000 --ports-per-address 50000
+  bench_deno c1 bench/load_generator.ts --count "$count" --rate "$rate" --first-index "$first" \
+    --source 2001:db8:1::1000 --destination 64:ff9b::c000:202 --port 7777 --first-port 10000 \
+    --ports-per-address 50000
 }
 
 # bench_settle: polls j2 until its count has not changed for BENCH_SETTLE
@@ -190,10 +202,16 @@ bench_run() {
   local kind=$1 count=$2 rate=$3 max_payload=${4:-} name=$1-$2-$3${4:+-$4}
   local warmup=${BENCH_WARMUP:-3000}
   local u1 s1 u2 s2 eu1 es1 eu2 es2 hwm1 hwm2 rss1 rss2 udp_before udp_after gen start
+  local drops_before drops_after threads1 threads2
   local base1 base2 j1 j2 settled node payload
   e2e_log "run $name: reset"
-  bench_reset_instances "$max_payload"
-  bench_start "$kind"
+  if [ "$kind" = reference ]; then
+    bench_reset_instances "$max_payload"
+    bench_start "$kind"
+  else
+    bench_reset_instances
+    bench_start "$kind" "$max_payload"
+  fi
   if [ "$warmup" -gt 0 ]; then
     bench_generate "$warmup" 2000 100000 >/dev/null || e2e_die "the warm-up failed"
     bench_settle >/dev/null
@@ -201,23 +219,25 @@ bench_run() {
   base1=$(bench_sessions j1)
   base2=$(bench_sessions j2)
   payload=$(jool_in j1 global display | awk '$1 == "ss-max-payload:" { print $2 }')
-  read -r u1 s1 _ _ <<<"$(bench_proc j1)"
-  read -r u2 s2 _ _ <<<"$(bench_proc j2)"
-  udp_before=$(bench_udp6_in j2)
+  read -r u1 s1 _ <<<"$(bench_proc j1)"
+  read -r u2 s2 _ <<<"$(bench_proc j2)"
+  threads1=$(bench_threads j1)
+  threads2=$(bench_threads j2)
+  read -r udp_before drops_before <<<"$(bench_udp6 j2)"
   start=$(date +%s.%N)
   e2e_log "run $name: generating (after $base1 warm-up sessions, $base2 on j2)"
   gen=$(bench_generate "$count" "$rate" 0) || e2e_die "the load generator failed: $gen"
   read -r j2 settled <<<"$(bench_settle)"
   j1=$(bench_sessions j1)
-  udp_after=$(bench_udp6_in j2)
-  read -r eu1 es1 rss1 hwm1 <<<"$(bench_proc j1)"
-  read -r eu2 es2 rss2 hwm2 <<<"$(bench_proc j2)"
+  read -r udp_after drops_after <<<"$(bench_udp6 j2)"
+  read -r eu1 es1 rss1 hwm1 _ <<<"$(bench_proc j1)"
+  read -r eu2 es2 rss2 hwm2 _ <<<"$(bench_proc j2)"
   bench_stats_json j1 "$name.j1"
   bench_stats_json j2 "$name.j2"
   jool_in j1 stats display --csv >"$BENCH_DIR/$name.j1.jool-stats.csv"
   e2e_log "run $name: j1 +$((j1 - base1)), j2 +$((j2 - base2)) sessions; generator $gen"
   cat >>"$BENCH_DIR/runs.jsonl" <<JSON
-{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
+{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
 JSON
   daemons_stop
   for node in "${E2E_NODES[@]}"; do
@@ -229,7 +249,7 @@ JSON
 # TOTAL; both daemons' memory is sampled after each step has settled.
 bench_memory() {
   local step=$1 total=$2 rate=$3 done=0 count j1 j2 settled rss1 hwm1 rss2 hwm2 gen
-  local u1 s1 u2 s2
+  local u1 s1 u2 s2 anon1 file1 anon2 file2
   e2e_log "memory run: reset"
   bench_reset_instances
   bench_start ours
@@ -239,13 +259,14 @@ bench_memory() {
     done=$((done + count))
     read -r j2 settled <<<"$(bench_settle)"
     j1=$(bench_sessions j1)
-    read -r u1 s1 rss1 hwm1 <<<"$(bench_proc j1)"
-    read -r u2 s2 rss2 hwm2 <<<"$(bench_proc j2)"
+    read -r u1 s1 rss1 hwm1 anon1 file1 <<<"$(bench_proc j1)"
+    read -r u2 s2 rss2 hwm2 anon2 file2 <<<"$(bench_proc j2)"
     bench_stats_json j1 "memory-$done.j1"
     bench_stats_json j2 "memory-$done.j2"
+    cp "/proc/$(daemon_pid j1)/smaps" "$BENCH_DIR/memory-$done.j1.smaps"
     e2e_log "memory run: $done sent, j1 $j1, j2 $j2; RSS j1 ${rss1} KiB, j2 ${rss2} KiB"
     cat >>"$BENCH_DIR/memory.jsonl" <<JSON
-{"created":$done,"j1Sessions":$j1,"j2Sessions":$j2,"generator":$gen,"j1":{"userSeconds":$u1,"systemSeconds":$s1,"rssKiB":$rss1,"hwmKiB":$hwm1,"stats":$(cat "$BENCH_DIR/memory-$done.j1.json")},"j2":{"userSeconds":$u2,"systemSeconds":$s2,"rssKiB":$rss2,"hwmKiB":$hwm2,"stats":$(cat "$BENCH_DIR/memory-$done.j2.json")}}
+{"created":$done,"j1Sessions":$j1,"j2Sessions":$j2,"generator":$gen,"j1":{"userSeconds":$u1,"systemSeconds":$s1,"rssKiB":$rss1,"hwmKiB":$hwm1,"anonKiB":$anon1,"fileKiB":$file1,"stats":$(cat "$BENCH_DIR/memory-$done.j1.json")},"j2":{"userSeconds":$u2,"systemSeconds":$s2,"rssKiB":$rss2,"hwmKiB":$hwm2,"anonKiB":$anon2,"fileKiB":$file2,"stats":$(cat "$BENCH_DIR/memory-$done.j2.json")}}
 JSON
   done
   jool_in j1 stats display --csv >"$BENCH_DIR/memory.j1.jool-stats.csv"
@@ -256,6 +277,12 @@ mkdir -p "$BENCH_DIR"
 : >"$BENCH_DIR/runs.jsonl"
 : >"$BENCH_DIR/memory.jsonl"
 topo_setup 2
+# The C joold syslogs every batch at debug level (6 lines per batch). The
+# topology's syslogd writes them to the results share, which under TCG costs
+# the whole VM more than the daemons do; log to the guest's memory instead
+# (every level kept, as Debian's rsyslog would).
+kill "$(pidof syslogd)" 2>/dev/null
+busybox syslogd -O /tmp/syslog.log
 {
   echo "kernel $(uname -r), Jool $(cat /sys/module/jool/version), $(nproc) CPUs"
   grep -m1 'model name' /proc/cpuinfo
@@ -271,4 +298,5 @@ if [ -n "${BENCH_MEMORY:-}" ]; then
   IFS=: read -r step total rate <<<"$BENCH_MEMORY"
   bench_memory "$step" "$total" "${rate:-6700}"
 fi
+grep -c 'joold' /tmp/syslog.log >"$BENCH_DIR/syslog-lines.txt" 2>/dev/null
 e2e_finish

@@ -23,10 +23,21 @@ import { parseArgs } from "node:util";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
-/** The issue's baseline (30k sessions at ~6,700/s), twice that rate, and a gentle burst. */
+/**
+ * The issue's baseline (30k sessions at ~6,700/s) and twice that rate, each
+ * twice, alternating daemons; the issue's gentle burst (5k at ~3,600/s);
+ * and ours with Jool's default ss-max-payload (1452) and with a 32 KiB
+ * kernel buffer (16384), to show what bounds the result.
+ */
 export const DEFAULT_RUNS = [
   "reference:5000:3600",
   "ours:5000:3600",
+  "reference:30000:6700",
+  "ours:30000:6700",
+  "reference:30000:13400",
+  "ours:30000:13400",
+  "ours:30000:6700:1452",
+  "ours:30000:13400:16384",
   "reference:30000:6700",
   "ours:30000:6700",
   "reference:30000:13400",
@@ -41,6 +52,12 @@ export interface NodeRecord {
   systemSeconds: number;
   rssKiB: number;
   hwmKiB: number;
+  /** Memory samples only: resident anonymous memory (what the daemon allocated). */
+  anonKiB?: number;
+  /** Memory samples only: resident pages of mapped files (the executable's code). */
+  fileKiB?: number;
+  /** CPU seconds per thread name, before the burst and after it settled. */
+  threadsBefore?: Record<string, number>;
   threads?: Record<string, number>;
   // deno-lint-ignore no-explicit-any
   stats: any;
@@ -60,6 +77,8 @@ export interface RunRecord {
   j1Created: number;
   j2Synced: number;
   datagrams: number;
+  /** Datagrams j2's stack dropped because the daemon's socket buffer was full. */
+  j2SocketDrops?: number;
   j1: NodeRecord;
   j2: NodeRecord;
 }
@@ -108,6 +127,7 @@ export function runsTable(runs: RunRecord[]): string {
     "synced j2",
     "synced %",
     "j2 settled s",
+    "j2 socket drops",
     "CPU j1 s",
     "CPU j2 s",
     "j1 CPU ms/10k",
@@ -127,6 +147,7 @@ export function runsTable(runs: RunRecord[]): string {
       String(r.j2Synced),
       fixed((100 * r.j2Synced) / Math.max(1, r.j1Created), 1),
       fixed(r.settledEpoch - r.startEpoch, 1),
+      String(r.j2SocketDrops ?? "-"),
       fixed(cpu(r.j1), 2),
       fixed(cpu(r.j2), 2),
       per10k(cpu(r.j1), r.j2Synced),
@@ -174,19 +195,49 @@ export function oursTable(runs: RunRecord[]): string {
   return markdownTable(header, rows);
 }
 
+/** Where ours spent its CPU during each burst, per thread: the JS thread, V8's helpers, Deno's pool. */
+export function threadsTable(runs: RunRecord[]): string {
+  const header = ["target rate", "daemon", "node", "JS thread s", "V8 workers s", "Deno pool s"];
+  const rows: string[][] = [];
+  for (const r of runs) {
+    if (r.kind !== "ours") continue;
+    for (const node of ["j1", "j2"] as const) {
+      const delta = (name: string) =>
+        (r[node].threads?.[name] ?? 0) - (r[node].threadsBefore?.[name] ?? 0);
+      rows.push([
+        `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
+        "ours",
+        node,
+        fixed(delta("deno"), 2),
+        fixed(delta("V8 DefaultWorke"), 2),
+        fixed(delta("tokio-runtime-w"), 2),
+      ]);
+    }
+  }
+  return markdownTable(header, rows);
+}
+
 /** 4.1.9's session entry (the nested encoding) is 140 bytes. */
 const SESSION_BYTES_4_1_9 = 140;
 
-/** Ours' memory as the sessions it relayed grow: one row per sample. */
+/**
+ * Ours' memory as the sessions it relayed grow: one row per sample. RSS is
+ * split into anonymous memory (what the daemon allocated: heap, buffers)
+ * and mapped files' pages (mostly the Deno executable's code, paged in as
+ * new code paths run; shared and reclaimable).
+ */
 export function memoryTable(samples: MemoryRecord[]): string {
   const header = [
     "sessions sent",
-    "on j1",
     "relayed by j1",
     "on j2",
     "RSS j1 MiB",
     "vs first",
+    "anon j1 MiB",
+    "vs first",
     "RSS j2 MiB",
+    "vs first",
+    "anon j2 MiB",
     "vs first",
   ];
   const change = (now: number, first: number) =>
@@ -194,15 +245,18 @@ export function memoryTable(samples: MemoryRecord[]): string {
   const first = samples[0];
   const rows = samples.map((sample) => [
     String(sample.created),
-    String(sample.j1Sessions),
     String(
       Math.round((sample.j1.stats?.counters?.kernelSentBytes ?? 0) / SESSION_BYTES_4_1_9),
     ),
     String(sample.j2Sessions),
     fixed(sample.j1.rssKiB / 1024, 1),
     change(sample.j1.rssKiB, first.j1.rssKiB),
+    fixed((sample.j1.anonKiB ?? NaN) / 1024, 1),
+    change(sample.j1.anonKiB ?? 0, first.j1.anonKiB ?? 0),
     fixed(sample.j2.rssKiB / 1024, 1),
     change(sample.j2.rssKiB, first.j2.rssKiB),
+    fixed((sample.j2.anonKiB ?? NaN) / 1024, 1),
+    change(sample.j2.anonKiB ?? 0, first.j2.anonKiB ?? 0),
   ]);
   return markdownTable(header, rows);
 }
@@ -308,6 +362,8 @@ async function main(): Promise<number> {
     runsTable(runs),
     "",
     oursTable(runs),
+    "",
+    threadsTable(runs),
     ...(memory.length > 0 ? ["", memoryTable(memory)] : []),
   ].join("\n");
   console.log(report);
