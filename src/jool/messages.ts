@@ -37,6 +37,7 @@ import {
   globalAttributeSize,
   InstanceHelloStatus,
   InstanceStatusAttribute,
+  JNLAL_ENTRY,
   JOOL_FAMILY_VERSION,
   JoolHeaderFlag,
   JoolOperation,
@@ -309,6 +310,86 @@ export function decodeGlobalsPage(message: GenericMessage): GlobalsPage {
   }
   if (ad.error !== null) throw ad.error;
   return { values, last, more: (header.flags & JoolHeaderFlag.M) !== 0 };
+}
+
+/**
+ * SESSION_FOREACH: asks for one page of the instance's sessions of one
+ * protocol. `after` is the last entry of the previous page, as the kernel
+ * sent it (a JNLAL_ENTRY attribute, header included); the kernel resumes
+ * right after the session with that entry's src4 and dst4. It goes back
+ * as the OFFSET attribute, marked nested: Linux 5.2+ parses it strictly.
+ *
+ * @throws {RangeError} If the instance name is not valid or `after` is
+ * not an attribute.
+ */
+export function encodeSessionForeach(
+  options: JoolRequestOptions,
+  protocol: number,
+  after: Uint8Array | null = null,
+): Uint8Array {
+  const attributes = new AttributeEncoder();
+  attributes.uint8(RootAttribute.PROTO, protocol);
+  if (after !== null) {
+    const length = after.byteLength < NLA_HDRLEN
+      ? 0
+      : viewOf(after).getUint16(0, NATIVE_LITTLE_ENDIAN);
+    if (length < NLA_HDRLEN || length > after.byteLength) {
+      throw new RangeError("Cannot encode SESSION_FOREACH: the offset is not a whole attribute");
+    }
+    attributes.bytes(RootAttribute.OFFSET | NLA_F_NESTED, after.subarray(NLA_HDRLEN, length));
+  }
+  const encoded = attributes.encode();
+  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
+  putPrefix(bytes, JoolOperation.SESSION_FOREACH, options, 0);
+  bytes.set(encoded, PREFIX_LENGTH);
+  return bytes;
+}
+
+/** One answer to SESSION_FOREACH. */
+export interface SessionsPage {
+  /**
+   * The entries, each a JNLAL_ENTRY attribute, back to back: the same run
+   * of attributes as a session batch's payload. A view into the datagram.
+   */
+  entries: Uint8Array;
+  /** How many entries. */
+  count: number;
+  /** The last entry (a view), to ask for the next page; null if none. */
+  last: Uint8Array | null;
+  /** True if the kernel has more sessions for another request. */
+  more: boolean;
+}
+
+/**
+ * Reads an answer to SESSION_FOREACH (check {@link decodeJoolError}
+ * first). The kernel puts the entries right after the Jool header, one
+ * JNLAL_ENTRY attribute each, and sets the M flag when the page is full.
+ *
+ * @throws {JoolDecodeError} If the header does not decode or an attribute
+ * is not an entry.
+ * @throws {AttributeDecodeError} If the attributes do not decode.
+ */
+export function decodeSessionsPage(message: GenericMessage): SessionsPage {
+  const { header, attributes } = decodeJoolMessage(message);
+  const ad = new AttributeDecoder(attributes);
+  let count = 0;
+  let lastStart = -1;
+  let end = 0;
+  const view = viewOf(attributes);
+  while (ad.next()) {
+    if (ad.type !== JNLAL_ENTRY) {
+      throw new JoolDecodeError(`session page holds attribute ${ad.type}, not a session entry`);
+    }
+    lastStart = end;
+    end += nlaAlign(view.getUint16(end, NATIVE_LITTLE_ENDIAN));
+    count++;
+  }
+  if (ad.error !== null) throw ad.error;
+  const entries = attributes.subarray(0, Math.min(end, attributes.byteLength));
+  const last = lastStart < 0
+    ? null
+    : attributes.subarray(lastStart, lastStart + view.getUint16(lastStart, NATIVE_LITTLE_ENDIAN));
+  return { entries, count, last, more: (header.flags & JoolHeaderFlag.M) !== 0 };
 }
 
 /** A Jool message: its header and the attributes after it. */

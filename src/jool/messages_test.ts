@@ -10,12 +10,14 @@ import {
   decodeJoolError,
   decodeJoolMessage,
   decodeSessionBatch,
+  decodeSessionsPage,
   encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,
   encodeJooldAck,
   encodeJooldAdd,
   encodeJooldAdvertise,
+  encodeSessionForeach,
   JooldEncoder,
   type JoolRequestOptions,
 } from "./messages.ts";
@@ -580,6 +582,67 @@ Deno.test("decodeGlobalsPage() reads the globals of a GLOBAL_FOREACH answer", ()
   });
   assert.throws(
     () => decodeGlobalsPage(genericMessage({ attributes: [0x09, 0x00, 0x1f, 0x00] })),
+    AttributeDecodeError,
+  );
+});
+
+// Two short session entries as SESSION_FOREACH answers carry them (real
+// ones hold four addresses and four numbers; the codec does not look inside).
+// deno-fmt-ignore
+const PAGE_ENTRIES = [
+  0x0c, 0x00, 0x01, 0x80, // nla_len 12, JNLAL_ENTRY | NLA_F_NESTED
+  0x05, 0x00, 0x05, 0x00, //   nla_len 5, PROTO
+  0x01, 0x00, 0x00, 0x00, //     u8 1 (UDP), padding
+  0x0c, 0x00, 0x01, 0x80, // nla_len 12, JNLAL_ENTRY | NLA_F_NESTED
+  0x08, 0x00, 0x08, 0x00, //   nla_len 8, EXPIRATION
+  0xe8, 0x03, 0x00, 0x00, //     u32 1000
+];
+
+Deno.test("encodeSessionForeach() asks for a protocol's sessions, or for those after one", () => {
+  // deno-fmt-ignore
+  const first = [
+    ...requestPrefix(56, 0x19), // cmd 25 SESSION_FOREACH
+    0x05, 0x00, 0x0b, 0x00, // nla_len 5, PROTO
+    0x01, 0x00, 0x00, 0x00, //   u8 1 (UDP), padding
+  ];
+  assert.deepEqual(encodeSessionForeach(OPTIONS, 1), Uint8Array.from(first));
+  // deno-fmt-ignore
+  const after = [
+    ...requestPrefix(68, 0x19),
+    0x05, 0x00, 0x0b, 0x00, // nla_len 5, PROTO
+    0x01, 0x00, 0x00, 0x00, //   u8 1 (UDP), padding
+    0x0c, 0x00, 0x08, 0x80, // nla_len 12, OFFSET | NLA_F_NESTED: the entry, retyped
+    0x08, 0x00, 0x08, 0x00, //   nla_len 8, EXPIRATION
+    0xe8, 0x03, 0x00, 0x00, //     u32 1000
+  ];
+  const last = Uint8Array.from(PAGE_ENTRIES.slice(12));
+  assert.deepEqual(encodeSessionForeach(OPTIONS, 1, last), Uint8Array.from(after));
+  assert.throws(
+    () => encodeSessionForeach(OPTIONS, 1, Uint8Array.of(0x20, 0, 1, 0x80)),
+    /the offset is not a whole attribute/,
+  );
+});
+
+Deno.test("decodeSessionsPage() reads the entries of a SESSION_FOREACH answer", () => {
+  const page = decodeSessionsPage(genericMessage({ flags: 8, attributes: PAGE_ENTRIES }));
+  assert.deepEqual(page.entries, Uint8Array.from(PAGE_ENTRIES));
+  assert.equal(page.count, 2);
+  assert.deepEqual(page.last, Uint8Array.from(PAGE_ENTRIES.slice(12)));
+  assert.equal(page.more, true); // flags M: ask again after the last entry
+  const empty = decodeSessionsPage(genericMessage({}));
+  assert.deepEqual([empty.count, empty.last, empty.more, empty.entries.byteLength], [
+    0,
+    null,
+    false,
+    0,
+  ]);
+  assert.throws(
+    () => decodeSessionsPage(genericMessage({ attributes: [0x05, 0x00, 0x0b, 0x00, 1, 0, 0, 0] })),
+    (error) =>
+      error instanceof JoolDecodeError && /attribute 11, not a session entry/.test(error.message),
+  );
+  assert.throws(
+    () => decodeSessionsPage(genericMessage({ attributes: [0x20, 0x00, 0x01, 0x80] })),
     AttributeDecodeError,
   );
 });

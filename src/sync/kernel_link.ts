@@ -19,13 +19,16 @@ import {
   decodeInstanceStatus,
   decodeJoolError,
   decodeSessionBatch,
+  decodeSessionsPage,
   encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,
   encodeJooldAdd,
   encodeJooldAdvertise,
+  encodeSessionForeach,
   type GlobalValue,
   JooldEncoder,
+  type SessionsPage,
 } from "../jool/messages.ts";
 import { sameInstance } from "../jool/header.ts";
 import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
@@ -303,6 +306,35 @@ export class KernelLink {
       "Advertising the session table",
       (sequence) => encodeJooldAdvertise(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK)),
     );
+  }
+
+  /**
+   * One page of the instance's sessions of `protocol` (SESSION_FOREACH),
+   * starting after the entry `after` (the previous page's last). The
+   * entries are copied: they outlive the socket's buffer. Throws
+   * {@link KernelRefusalError} with the kernel's message.
+   */
+  async sessionPage(protocol: number, after: Uint8Array | null): Promise<SessionsPage> {
+    const replies = await this.#request(
+      "Reading the session table",
+      (sequence) =>
+        encodeSessionForeach(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), protocol, after),
+    );
+    for (const reply of replies) {
+      if (reply.header.type !== this.#familyId) continue;
+      const page = decodeSessionsPage(decodeGenericMessage(reply));
+      const entries = page.entries.slice();
+      const lastOffset = page.last === null ? -1 : page.last.byteOffset - page.entries.byteOffset;
+      return {
+        entries,
+        count: page.count,
+        last: page.last === null
+          ? null
+          : entries.subarray(lastOffset, lastOffset + page.last.byteLength),
+        more: page.more,
+      };
+    }
+    throw new Error("Reading the session table failed: the kernel sent no sessions page");
   }
 
   /** Sends a request and turns a Jool error reply into KernelRefusalError. */

@@ -18,7 +18,8 @@ import {
   GENL_ID_CTRL,
 } from "../netlink/nlctrl.ts";
 import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
-import { GlobalAttribute, JoolOperation, RootAttribute } from "../jool/protocol.ts";
+import { GlobalAttribute, JoolOperation, L4Protocol, RootAttribute } from "../jool/protocol.ts";
+import { encodeSessions } from "../jool/session.ts";
 import { LevelLogger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import { JoolModuleMissingError, KernelLink, KernelRefusalError } from "./kernel_link.ts";
@@ -247,4 +248,40 @@ Deno.test("a refused add names its peer while it is among the last 1024", async 
     "error: The kernel refused sessions from peer 76: We're out of sync. (error 17)",
     "error: The kernel refused a request: We're out of sync. (error 17)",
   ]);
+});
+
+Deno.test("sessionPage() asks SESSION_FOREACH page by page and copies the entries", async () => {
+  const sessions = Array.from({ length: 3 }, (_, i) => ({
+    proto: "UDP" as const,
+    src6: { address: "2001:db8::5", port: 1000 + i },
+    dst6: { address: "64:ff9b::cb00:7109", port: 53 },
+    src4: { address: "192.0.2.1", port: 2000 + i },
+    dst4: { address: "203.0.113.9", port: 53 },
+    state: 0,
+    timer: 0,
+    expirationMs: 60_000,
+  }));
+  const entries = encodeSessions(sessions, "nested-4.1.0");
+  const { kernel, link } = await setUp((request) => {
+    const message = decodeGenericMessage(request);
+    if (message.generic.command !== JoolOperation.SESSION_FOREACH) return [errorReply(request)];
+    // Page 1: the first two entries and M; page 2 (an OFFSET after PROTO): the last one.
+    const first = message.data.byteLength === 28 + 8; // Jool header, PROTO;
+    const page = first ? entries.subarray(0, 280) : entries.subarray(280);
+    return [
+      joolMessage(request.header.sequence, "default", page, first ? 8 : 0),
+      errorReply(request),
+    ];
+  });
+  const first = await link.sessionPage(L4Protocol.UDP, null);
+  assert.deepEqual([first.count, first.more], [2, true]);
+  assert.deepEqual(first.last, entries.subarray(140, 280));
+  const second = await link.sessionPage(L4Protocol.UDP, first.last);
+  assert.deepEqual([second.count, second.more], [1, false]);
+  assert.deepEqual(second.entries, entries.subarray(280));
+  const requests = kernel.requests.filter((request) => request.header.type === JOOL_ID);
+  const offset = decodeGenericMessage(requests[1]).data.subarray(28 + 8);
+  assert.deepEqual(offset.subarray(4), entries.subarray(144, 280), "OFFSET carries the last entry");
+  assert.deepEqual([offset[2], offset[3]], [RootAttribute.OFFSET, 0x80]);
+  assert.equal(first.entries.buffer.byteLength, first.entries.byteLength, "a copy of its own");
 });
