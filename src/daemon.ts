@@ -29,6 +29,7 @@ import { errorText, KernelLink, KernelRefusalError } from "./sync/kernel_link.ts
 import { MulticastSocket, type PeerDatagram } from "./sync/multicast_socket.ts";
 import { describePeer } from "./sync/peer_address.ts";
 import { ResyncCoordinator } from "./sync/resync.ts";
+import { dumpSessionTable } from "./sync/table_dump.ts";
 import { VERSION } from "./version.ts";
 
 /** What the daemon runs with. */
@@ -61,6 +62,15 @@ const OVERRUN_ADVERTISE_INTERVAL_MS = 5_000;
 /** From this Jool version on, ss-max-payload does nothing (ss-max-sessions-per-packet rules). */
 const MAX_PAYLOAD_IGNORED_FROM = joolVersion(4, 1, 11);
 
+/**
+ * Before this Jool version, JOOLD_ADVERTISE succeeds but sends nothing: the
+ * daemon reads the table itself (see src/sync/table_dump.ts).
+ */
+const KERNEL_ADVERTISES_FROM = joolVersion(4, 1, 11);
+
+/** Between two pages of a table dump: spreads a large table's datagrams out. */
+const DUMP_PAGE_PAUSE_MS = 1;
+
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
   readonly #deps: DaemonDeps;
@@ -73,6 +83,10 @@ export class Daemon {
   readonly #startedMs = Date.now();
   #lastSyncMs = 0;
   #lastOverrunAdvertiseMs = 0;
+  /** The local Jool module's version: from /sys at start, else from its batches. */
+  #kernelVersion: number | null = null;
+  /** The table dump under way, if any: one serves every request, it goes to the group. */
+  #dump: Promise<void> | null = null;
   #filter = new DatagramFilter(null);
   #kernel: KernelLink | null = null;
   #network: MulticastSocket | null = null;
@@ -114,6 +128,7 @@ export class Daemon {
 
   async #setUp(config: DaemonConfig): Promise<void> {
     const { logger, sockets, counters } = this.#deps;
+    this.#kernelVersion = config.kernelVersion;
     if (config.kernelVersion !== null) {
       this.#filter = new DatagramFilter(sessionEncodingFor(config.kernelVersion));
       logger.info(
@@ -287,17 +302,60 @@ export class Daemon {
     resync.requestFromPeers();
   }
 
-  /** Makes the local kernel advertise its sessions; logs failures. */
+  /**
+   * Sends our whole table to the peers; logs failures. Jool 4.1.11 and
+   * later do it themselves on JOOLD_ADVERTISE; for older ones the daemon
+   * reads the table and sends it as ordinary batches.
+   */
   async #advertise(reason: string): Promise<void> {
     const { logger, counters } = this.#deps;
     const kernel = this.#kernel;
     if (kernel === null || this.#stopped) return;
     counters.advertisements++;
     if (reason.startsWith("resync")) counters.resyncAnswers++;
+    const version = this.#kernelVersion;
+    if (version !== null && version < KERNEL_ADVERTISES_FROM) {
+      if (this.#dump !== null) {
+        logger.info(`Already sending the session table to the group; that serves ${reason} too`);
+        return this.#dump;
+      }
+      this.#dump = this.#dumpTable(kernel, version, reason).finally(() => {
+        this.#dump = null;
+      });
+      return this.#dump;
+    }
     try {
       await kernel.advertise();
       logger.info(`Advertised the session table (${reason})`);
     } catch (error) {
+      logger.error(`Cannot advertise the session table (${reason}): ${errorText(error)}`);
+    }
+  }
+
+  async #dumpTable(kernel: KernelLink, version: number, reason: string): Promise<void> {
+    const { logger, counters } = this.#deps;
+    try {
+      const result = await dumpSessionTable(
+        {
+          page: (protocol, after) => kernel.sessionPage(protocol, after),
+          send: (datagram) => {
+            const network = this.#network;
+            return network !== null && !this.#stopped && this.#sendToNetwork(network, datagram);
+          },
+          pause: () => new Promise((resolve) => setTimeout(resolve, DUMP_PAGE_PAUSE_MS)),
+        },
+        sessionEncodingFor(version),
+      );
+      counters.advertisedSessions += result.sessions;
+      if (result.datagrams > 0) this.#lastSyncMs = Date.now();
+      const failed = result.failed === 0 ? "" : `; ${result.failed} datagrams could not be sent`;
+      logger.info(
+        `Advertised the session table (${reason}): ${result.sessions} sessions in ` +
+          `${result.datagrams} datagrams, read from the table because Jool ` +
+          `${formatVersion(version)} ignores JOOLD_ADVERTISE${failed}`,
+      );
+    } catch (error) {
+      if (this.#stopped) return;
       logger.error(`Cannot advertise the session table (${reason}): ${errorText(error)}`);
     }
   }
@@ -315,6 +373,7 @@ export class Daemon {
     const network = this.#network;
     if (network === null) return;
     if (this.#filter.encoding === null) {
+      this.#kernelVersion ??= kernelVersion;
       this.#filter.learn(sessionEncodingFor(kernelVersion));
       logger.info(`Peers' sessions must be in the ${this.#filter.encoding} encoding`);
     }

@@ -40,8 +40,13 @@ export class SyncCounters {
   resyncRequests = 0;
   /** Peers' resync requests we answered by advertising. */
   resyncAnswers = 0;
-  /** JOOLD_ADVERTISE requests made to our kernel (resync answers, overruns). */
+  /** Advertisements of our table (resync answers, overruns). */
   advertisements = 0;
+  /**
+   * Sessions sent to the group from our own reading of the table (Jool
+   * 4.1.10 and earlier, whose JOOLD_ADVERTISE sends nothing).
+   */
+  advertisedSessions = 0;
   /** Control-port datagrams that were not resync messages. */
   controlDropped = 0;
 }
