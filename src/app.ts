@@ -16,7 +16,7 @@ import {
   type NetsocketConfig,
 } from "./config/netsocket.ts";
 import { Daemon } from "./daemon.ts";
-import { parseVersion } from "./jool/header.ts";
+import { readJoolModuleVersion } from "./jool/module_version.ts";
 import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
 import { errorText } from "./sync/kernel_link.ts";
@@ -101,7 +101,7 @@ async function runWithLibc(
   }
 
   print(describeConfiguration(netsocket, modsocket, statsPort));
-  const kernelVersion = await readJoolVersion(logger);
+  const kernelVersion = await readJoolModuleVersion(logger);
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);
@@ -198,21 +198,4 @@ export function describeConfiguration(
     `  stats port:        ${statsPort === null ? "none" : statsPort}`,
     "",
   ].join("\n");
-}
-
-/** Where Linux shows a loaded module's version. */
-const JOOL_VERSION_FILE = "/sys/module/jool/version";
-
-/**
- * The Jool module's version, which decides how peers' sessions must be
- * encoded; null if it cannot be read (then it is learnt from the first
- * kernel batch).
- */
-async function readJoolVersion(logger: Logger): Promise<number | null> {
-  try {
-    return parseVersion(await Deno.readTextFile(JOOL_VERSION_FILE));
-  } catch (error) {
-    logger.debug(`Cannot read ${JOOL_VERSION_FILE}: ${errorText(error)}`);
-    return null;
-  }
 }

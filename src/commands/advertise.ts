@@ -12,6 +12,8 @@ import type { ModsocketResult } from "../config/modsocket.ts";
 import type { Logger } from "../log.ts";
 import { errorText, KernelRefusalError } from "../sync/kernel_link.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
+import { formatVersion, joolVersion } from "../jool/header.ts";
+import { readJoolModuleVersion } from "../jool/module_version.ts";
 import { RequestLink, withSystem } from "./system.ts";
 
 /** The command's arguments. */
@@ -34,7 +36,12 @@ export interface AdvertiseProbes {
   loadModsocket(file: string, defaulted: boolean): Promise<ModsocketResult>;
   /** Resolves the Jool family; throws JoolModuleMissingError if it is absent. */
   openKernel(instance: string): Promise<KernelAdvertiser>;
+  /** The loaded module's version, or null if unknown. */
+  moduleVersion(): Promise<number | null>;
 }
+
+/** Before this Jool version, JOOLD_ADVERTISE succeeds but sends nothing. */
+const KERNEL_ADVERTISES_FROM = joolVersion(4, 1, 11);
 
 /**
  * Asks the instance to advertise. Prints what happened and returns 0, or
@@ -83,6 +90,18 @@ export async function advertise(
   } finally {
     kernel.close();
   }
+  const version = await probes.moduleVersion();
+  if (version !== null && version < KERNEL_ADVERTISES_FROM) {
+    // The request succeeded, so the exit status stays 0; but the operator
+    // must know that nothing went out.
+    logger.warning(
+      `Jool ${formatVersion(version)} accepts JOOLD_ADVERTISE but sends nothing (fixed in Jool ` +
+        "4.1.11): no session was advertised. A joold of this project sends its table itself " +
+        "when a peer asks: restart the joold of the node that lacks sessions and it asks " +
+        "for them at start.",
+    );
+    return 0;
+  }
   print(
     `Instance '${instance}' is advertising its session table: the kernel multicasts every ` +
       "session to the joold group, and a joold running for this instance sends them to its peers.",
@@ -102,6 +121,7 @@ export async function runAdvertiseCommand(
       {
         loadModsocket: loadModsocketConfigOrDefault,
         openKernel: (instance) => RequestLink.open(tools, instance),
+        moduleVersion: () => readJoolModuleVersion(logger),
       },
       logger,
       print,

@@ -8,12 +8,15 @@ import { ConfigError } from "../config/errors.ts";
 import { parseModsocketConfig } from "../config/modsocket.ts";
 import { LevelLogger } from "../log.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
+import { joolVersion } from "../jool/header.ts";
 import { advertise, type AdvertiseOptions } from "./advertise.ts";
 
 interface Machine {
   modsocket?: string | null;
   moduleLoaded?: boolean;
   advertiseError?: Error;
+  /** The module's version; default 4.1.14 (null: unknown). */
+  version?: number | null;
 }
 
 interface Run {
@@ -63,6 +66,8 @@ async function runOn(machine: Machine, options: AdvertiseOptions): Promise<Run> 
           },
         });
       },
+      moduleVersion: () =>
+        Promise.resolve(machine.version === undefined ? joolVersion(4, 1, 14) : machine.version),
     },
     logger,
     (text) => run.stdout.push(text),
@@ -84,6 +89,20 @@ Deno.test("advertise: success prints what happens and exits 0", async () => {
     "to the joold group, and a joold running for this instance sends them to its peers.",
   ]);
   assert.deepEqual(run.log, ['warning: mod.json: unknown key "tll" ignored']);
+});
+
+Deno.test("advertise: on Jool 4.1.10 and earlier it warns that nothing was sent", async () => {
+  const run = await runOn({ version: joolVersion(4, 1, 9) }, GIVEN);
+  assert.equal(run.code, 0);
+  assert.equal(run.closed, 1);
+  assert.deepEqual(run.stdout, []);
+  assert.equal(run.log.length, 1);
+  assert.match(
+    run.log[0],
+    /^warning: Jool 4\.1\.9\.0 accepts JOOLD_ADVERTISE but sends nothing \(fixed in Jool 4\.1\.11\): no session was advertised\./,
+  );
+  const unknown = await runOn({ version: null }, GIVEN);
+  assert.equal(unknown.stdout.length, 1, "an unknown version is assumed to advertise");
 });
 
 Deno.test("advertise: each failure is one error line and exit 1", async () => {
