@@ -3,7 +3,7 @@
 #   1. installs the pinned Deno if missing (scripts/deno.sh) and, when root
 #      on Linux, the Debian packages the VM tests need (scripts/vm/install_deps.sh);
 #   2. deno fmt --check, deno lint, deno check;
-#   3. every test: unit (src/, ffi/), host integration (tests/integration, root:
+#   3. every test: unit (src/, ffi/, bench/), host integration (tests/integration, root:
 #      real netlink and network namespaces), end-to-end in a VM with the real
 #      Jool module (tests/e2e). Tests that cannot run here say why in one line.
 # Extra arguments go to `deno test` (e.g. --filter ours-ipv6).
@@ -26,7 +26,7 @@ echo "== deno check"; "$deno" check main.ts src/ ffi/ tests/ scripts/ bench/ || 
 
 echo "== deno test"
 log=$(mktemp)
-"$deno" test --allow-all src/ ffi/ tests/ "$@" 2>&1 | tee "$log"
+"$deno" test --allow-all src/ ffi/ bench/ tests/ "$@" 2>&1 | tee "$log"
 test_status=${PIPESTATUS[0]}
 [ "$test_status" = 0 ] || status=1
 # One plain closing line for CI, from deno's own summary.
