@@ -233,7 +233,8 @@ async function checkSessionSync(
       add("FAIL", "session sync", kernelProblem(error));
       return;
     }
-    const said = `the kernel says: ${error.kernelMessage}`;
+    // Quoted: the kernel's sentence ends in a period, and more follows.
+    const said = `the kernel says "${error.kernelMessage}"`;
     if (modsocket.enableSs) {
       add(
         "warn",

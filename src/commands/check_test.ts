@@ -157,7 +157,7 @@ Deno.test("check: each failure kind gives its own line, skips what depends on it
       },
       expect({
         1: `ok    modsocket: modsocket.json: instance 'default', "enable ss": false`,
-        5: `FAIL  session sync: the kernel says: ${SS_DISABLED}; enable it with ` +
+        5: `FAIL  session sync: the kernel says "${SS_DISABLED}"; enable it with ` +
           '`jool global update ss-enabled true`, or set "enable ss": true in modsocket.json ' +
           "to let the daemon do it",
       }, "1 problem found"),
@@ -249,7 +249,7 @@ Deno.test("check: what is worth knowing but no problem exits 0", async () => {
       { probeError: new KernelRefusalError("Checking the Jool instance", 22, SS_DISABLED) },
       OPTIONS,
       expect({
-        5: `warn  session sync: the kernel says: ${SS_DISABLED}; the daemon turns ss-enabled on ` +
+        5: `warn  session sync: the kernel says "${SS_DISABLED}"; the daemon turns ss-enabled on ` +
           'when it starts ("enable ss" is true)',
       }, "no problems found"),
     ],
@@ -316,7 +316,7 @@ Deno.test("check: a non-default instance is named, and selected in the SS hint",
   });
   assert.equal(
     run.lines[5],
-    `FAIL  session sync: the kernel says: ${SS_DISABLED}; enable it with ` +
+    `FAIL  session sync: the kernel says "${SS_DISABLED}"; enable it with ` +
       "`jool -i 'nat64 b' global update ss-enabled true`, or set \"enable ss\": true in " +
       "modsocket.json to let the daemon do it",
   );

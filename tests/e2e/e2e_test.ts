@@ -875,7 +875,7 @@ const CHECK_CASES: { name: string; exit: string; lines: RegExp[] }[] = [
     exit: "1",
     lines: [
       /^ok {4}instance 'default': exists/m,
-      /^FAIL {2}session sync: the kernel says: Session sync is disabled on this instance\.; enable it with `jool global update ss-enabled true`/m,
+      /^FAIL {2}session sync: the kernel says "Session sync is disabled on this instance\."; enable it with `jool global update ss-enabled true`/m,
       /^1 problem found$/m,
     ],
   },
@@ -883,7 +883,7 @@ const CHECK_CASES: { name: string; exit: string; lines: RegExp[] }[] = [
     name: "ss-off-enable",
     exit: "0",
     lines: [
-      /^warn {2}session sync: the kernel says: Session sync is disabled on this instance\.; the daemon turns ss-enabled on when it starts/m,
+      /^warn {2}session sync: the kernel says "Session sync is disabled on this instance\."; the daemon turns ss-enabled on when it starts/m,
       /^no problems found$/m,
     ],
   },
