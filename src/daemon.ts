@@ -98,6 +98,7 @@ export class Daemon {
   #lastOrigin = "";
   /** ss-max-payload as found at start, if we raised it: put back at exit. */
   #foundMaxPayload: number | null = null;
+  #dropReportTimer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
 
   private constructor(deps: DaemonDeps, reactor: Reactor) {
@@ -147,6 +148,7 @@ export class Daemon {
     const network = MulticastSocket.open(sockets, config.netsocket);
     this.#network = network;
     this.#reactor.watch(network.fd, { readable: true }, () => this.#drainNetwork());
+    this.#dropReportTimer = setInterval(() => this.#reportSuppressedDrops(), DROP_LOG_INTERVAL_MS);
     logger.info(
       `Network socket ready: group ${config.netsocket.address} port ${config.netsocket.port}`,
     );
@@ -468,6 +470,16 @@ export class Daemon {
     }
   }
 
+  /** The drops that the rate limit kept out of the log, per peer, once its interval is over. */
+  #reportSuppressedDrops(): void {
+    for (const [origin, count] of this.#dropLog.takeSuppressed(Date.now())) {
+      this.#deps.logger.warning(
+        `Dropped ${count} more datagram${count === 1 ? "" : "s"} from ${origin} ` +
+          `in the last ${DROP_LOG_INTERVAL_MS / 1000} s (per-peer counts: the JSON stats)`,
+      );
+    }
+  }
+
   /** Resolves when the daemon has stopped. */
   get done(): Promise<void> {
     return this.#running;
@@ -478,6 +490,7 @@ export class Daemon {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
     this.#resync?.close();
+    if (this.#dropReportTimer !== null) clearInterval(this.#dropReportTimer);
     this.#restoreMaxPayload();
     this.#reactor.stop();
     try {

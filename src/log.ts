@@ -132,4 +132,26 @@ export class RateLimiter {
     this.#keys.set(key, { nextMs: nowMs + this.#intervalMs, suppressed: 0 });
     return suppressed;
   }
+
+  /**
+   * The keys whose interval is over with events suppressed in it, and how
+   * many: call it periodically so that a burst's count is reported even if
+   * no event follows it. Each key returned starts a new interval (a steady
+   * stream gives one report per interval); keys with nothing to report are
+   * forgotten.
+   */
+  takeSuppressed(nowMs: number): [key: string, suppressed: number][] {
+    const due: [string, number][] = [];
+    for (const [key, entry] of this.#keys) {
+      if (nowMs < entry.nextMs) continue;
+      if (entry.suppressed === 0) {
+        this.#keys.delete(key);
+        continue;
+      }
+      due.push([key, entry.suppressed]);
+      entry.suppressed = 0;
+      entry.nextMs = nowMs + this.#intervalMs;
+    }
+    return due;
+  }
 }
