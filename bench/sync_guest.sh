@@ -15,6 +15,10 @@
 #                 ours, sampling both daemons' memory every STEP sessions up
 #                 to TOTAL; empty to skip
 #   BENCH_SETTLE  seconds j2 must stay unchanged to count as settled (3)
+#   BENCH_DENO_LOCAL  1 (default): run Deno from a copy in the guest's memory
+#                 rather than over the 9p share; 0: from the share
+#   BENCH_BURST   packets the generator may send per sendmmsg(2) when it has
+#                 fallen behind (1: one system call per packet)
 #   BENCH_OURS_ARGS  extra modsocket members for ours (JSON, e.g.
 #                 '"ss max payload": false'), to measure without a tuning
 #   BENCH_V8_FLAGS   V8 flags for ours, %n standing for the node, e.g.
@@ -169,7 +173,7 @@ bench_generate() {
   local count=$1 rate=$2 first=$3
   bench_deno c1 bench/load_generator.ts --count "$count" --rate "$rate" --first-index "$first" \
     --source 2001:db8:1::1000 --destination 64:ff9b::c000:202 --port 7777 --first-port 10000 \
-    --ports-per-address 50000
+    --ports-per-address 50000 --burst "${BENCH_BURST:-1}"
 }
 
 # bench_settle: polls j2 until its count has not changed for BENCH_SETTLE
@@ -283,6 +287,12 @@ topo_setup 2
 # (every level kept, as Debian's rsyslog would).
 kill "$(pidof syslogd)" 2>/dev/null
 busybox syslogd -O /tmp/syslog.log
+# Run Deno from the guest's own memory, as an installed joold runs from a
+# local disk: over the 9p share every code page the daemon first executes
+# is a separate read, which makes its resident code creep up for longer.
+if [ "${BENCH_DENO_LOCAL:-1}" = 1 ]; then
+  cp "$E2E_DENO" /tmp/deno && E2E_DENO=/tmp/deno || e2e_die "cannot copy Deno into the guest"
+fi
 {
   echo "kernel $(uname -r), Jool $(cat /sys/module/jool/version), $(nproc) CPUs"
   grep -m1 'model name' /proc/cpuinfo
