@@ -349,6 +349,7 @@ export class Daemon {
         sessionEncodingFor(version),
       );
       counters.advertisedSessions += result.sessions;
+      counters.advertisedDatagrams += result.datagrams;
       if (result.datagrams > 0) this.#lastSyncMs = Date.now();
       const failed = result.failed === 0 ? "" : `; ${result.failed} datagrams could not be sent`;
       logger.info(

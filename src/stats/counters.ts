@@ -47,6 +47,8 @@ export class SyncCounters {
    * 4.1.10 and earlier, whose JOOLD_ADVERTISE sends nothing).
    */
   advertisedSessions = 0;
+  /** The datagrams that carried them (included in netSentPackets). */
+  advertisedDatagrams = 0;
   /** Control-port datagrams that were not resync messages. */
   controlDropped = 0;
 }
