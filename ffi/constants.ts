@@ -14,6 +14,8 @@ export const AF_NETLINK = 16;
 
 /** Datagram socket type. */
 export const SOCK_DGRAM = 2;
+/** Stream socket (TCP). */
+export const SOCK_STREAM = 1;
 /** Raw socket type, the one netlink uses. */
 export const SOCK_RAW = 3;
 /** `SOCK_NONBLOCK` = O_NONBLOCK (04000 octal). */
@@ -79,6 +81,8 @@ export const NETLINK_EXT_ACK = 11;
 
 /** recv/send flags. */
 export const MSG_DONTWAIT = 0x40;
+/** send(2) flag: no SIGPIPE when the peer of a stream has gone. */
+export const MSG_NOSIGNAL = 0x4000;
 /** Report the real length of a truncated datagram. */
 export const MSG_TRUNC = 0x20;
 

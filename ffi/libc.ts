@@ -38,6 +38,24 @@ export const LIBC_SYMBOLS = {
     result: "i32",
   },
   close: { parameters: ["i32" /* int fd */], result: "i32" },
+  /** int listen(int sockfd, int backlog); */
+  listen: {
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int backlog
+    ],
+    result: "i32",
+  },
+  /** int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags); */
+  accept4: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr (may be NULL)
+      "buffer", // socklen_t *addrlen (may be NULL)
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   setsockopt: {
     parameters: [
       "i32", // int sockfd

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./constants.ts";
+import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./constants.ts";
 import { Errno, SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
 import { cInt, readCInt, SOCKADDR_STORAGE_SIZE } from "./sockaddr.ts";
@@ -95,7 +95,7 @@ export class Sockets {
       fd,
       data,
       BigInt(data.byteLength),
-      MSG_DONTWAIT,
+      MSG_DONTWAIT | MSG_NOSIGNAL,
       destination,
       destination === null ? 0 : destination.byteLength,
     );
@@ -138,6 +138,26 @@ export class Sockets {
     this.#received.length = Math.min(fullLength, buffer.byteLength);
     this.#received.addressLength = address === null ? 0 : readCInt(this.#lengthCell);
     return this.#received;
+  }
+
+  /** listen(2). */
+  listen(fd: number, backlog: number, label: string): void {
+    if (this.#libc.symbols.listen(fd, backlog) !== 0) this.#fail(`listen(${label})`);
+  }
+
+  /**
+   * accept4(2) without waiting: a new connection's descriptor (non-blocking,
+   * close-on-exec), or `null` when none is pending (EAGAIN).
+   */
+  accept(fd: number, label: string): number | null {
+    const connection = this.#libc.symbols.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (connection < 0) {
+      const errno = this.#libc.errno();
+      // A connection reset before we took it is gone; there may be others.
+      if (errno === Errno.EAGAIN || errno === Errno.ECONNABORTED) return null;
+      this.#fail(`accept4(${label})`);
+    }
+    return connection;
   }
 
   /** close(2). Errors are reported but the descriptor is gone either way. */
