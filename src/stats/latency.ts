@@ -26,6 +26,7 @@ export class LatencyHistogram {
   readonly #buckets = new Float64Array(BUCKETS);
   #count = 0;
   #max = 0;
+  #sumUs = 0;
 
   /** Records one sample, in milliseconds (as `performance.now()` differences). */
   recordMs(milliseconds: number): void {
@@ -33,7 +34,33 @@ export class LatencyHistogram {
     const bucket = micros < 2 ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(micros)));
     this.#buckets[bucket]++;
     this.#count++;
+    this.#sumUs += micros;
     if (micros > this.#max) this.#max = micros;
+  }
+
+  /** Samples recorded. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The samples' total, in microseconds. */
+  get sumUs(): number {
+    return this.#sumUs;
+  }
+
+  /**
+   * Cumulative counts: for every bucket, its upper bound in microseconds
+   * and how many samples fall below it (the last bucket also holds every
+   * larger sample).
+   */
+  cumulativeBuckets(): { upperUs: number; count: number }[] {
+    const out: { upperUs: number; count: number }[] = [];
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.#buckets[i];
+      out.push({ upperUs: 2 ** (i + 1), count: seen });
+    }
+    return out;
   }
 
   /** The upper bound (µs) below which `fraction` of the samples fall. */

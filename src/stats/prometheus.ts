@@ -1,0 +1,114 @@
+/**
+ * The counters in the Prometheus text exposition format (version 0.0.4),
+ * for the optional metrics port. Names follow Prometheus conventions: a
+ * `joold_` prefix, base units (seconds, bytes), `_total` on counters.
+ *
+ * @module
+ */
+
+import type { SyncCounters } from "./counters.ts";
+import type { LatencyHistogram } from "./latency.ts";
+import type { StatsSources } from "./report.ts";
+
+/** The Content-Type of {@link formatPrometheus}'s text. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** Each counter's metric name and help text. */
+const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
+  ["kernelSentPackets", "kernel_batches_total", "Session batches received from the kernel."],
+  ["kernelSentBytes", "kernel_batch_bytes_total", "Bytes of sessions in those batches."],
+  ["netReceivedPackets", "network_received_datagrams_total", "Datagrams received from peers."],
+  ["netReceivedBytes", "network_received_bytes_total", "Bytes of datagrams received from peers."],
+  ["netSentPackets", "network_sent_datagrams_total", "Datagrams sent to the multicast group."],
+  ["netSentBytes", "network_sent_bytes_total", "Bytes of datagrams sent to the multicast group."],
+  ["kernelForeignBatches", "kernel_foreign_batches_total", "Batches of other instances, ignored."],
+  ["kernelMalformed", "kernel_malformed_messages_total", "Kernel messages that did not decode."],
+  ["kernelErrors", "kernel_errors_total", "Requests the kernel refused."],
+  ["kernelOverruns", "kernel_overruns_total", "Netlink receive buffer overflows (ENOBUFS)."],
+  ["kernelAcks", "kernel_acks_total", "JOOLD_ACKs sent to the kernel."],
+  ["kernelAdds", "kernel_adds_total", "Peer datagrams handed to the kernel (JOOLD_ADD)."],
+  ["netSendFailures", "network_send_failures_total", "Datagrams that could not be sent."],
+  ["netDropped", "network_dropped_datagrams_total", "Peer datagrams dropped as invalid."],
+  ["resyncRequests", "resync_requests_total", "Resync requests this daemon sent."],
+  ["resyncAnswers", "resync_answers_total", "Peers' resync requests this daemon answered."],
+  ["advertisements", "advertisements_total", "Advertisements of the session table."],
+  ["advertisedSessions", "advertised_sessions_total", "Sessions sent from table dumps."],
+  ["advertisedDatagrams", "advertised_datagrams_total", "Datagrams of those sessions."],
+  ["controlDropped", "control_dropped_datagrams_total", "Invalid control-port datagrams."],
+];
+
+/** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */
+const MAX_BUCKET_US = 2 ** 24;
+
+/** Escapes a label value (backslash, double quote, newline). */
+function labelValue(text: string): string {
+  return text.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+}
+
+function histogram(lines: string[], name: string, help: string, histogram: LatencyHistogram) {
+  lines.push(`# HELP joold_${name} ${help}`, `# TYPE joold_${name} histogram`);
+  for (const { upperUs, count } of histogram.cumulativeBuckets()) {
+    if (upperUs > MAX_BUCKET_US) break;
+    lines.push(`joold_${name}_bucket{le="${upperUs / 1e6}"} ${count}`);
+  }
+  lines.push(
+    `joold_${name}_bucket{le="+Inf"} ${histogram.count}`,
+    `joold_${name}_sum ${histogram.sumUs / 1e6}`,
+    `joold_${name}_count ${histogram.count}`,
+  );
+}
+
+/** All the counters, histograms and per-peer series, as Prometheus text. */
+export function formatPrometheus(sources: StatsSources): string {
+  const lines: string[] = [];
+  const instance = labelValue(sources.instance);
+  lines.push(
+    "# HELP joold_build_info The daemon's version and Jool instance.",
+    "# TYPE joold_build_info gauge",
+    `joold_build_info{version="${labelValue(sources.version)}",instance="${instance}"} 1`,
+    "# HELP joold_start_time_seconds When the daemon started, in seconds since the epoch.",
+    "# TYPE joold_start_time_seconds gauge",
+    `joold_start_time_seconds ${sources.startedMs / 1000}`,
+    "# HELP joold_last_sync_timestamp_seconds Last batch relayed or added (0: never).",
+    "# TYPE joold_last_sync_timestamp_seconds gauge",
+    `joold_last_sync_timestamp_seconds ${sources.lastSyncMs() / 1000}`,
+  );
+  for (const [key, name, help] of COUNTERS) {
+    lines.push(
+      `# HELP joold_${name} ${help}`,
+      `# TYPE joold_${name} counter`,
+      `joold_${name} ${sources.counters[key]}`,
+    );
+  }
+  histogram(
+    lines,
+    "ack_latency_seconds",
+    "Kernel batch received to ACK sent.",
+    sources.ackLatency,
+  );
+  histogram(
+    lines,
+    "relay_latency_seconds",
+    "Kernel batch received to sent to the group.",
+    sources.relayLatency,
+  );
+  const peers = Object.entries(sources.peers.snapshot());
+  const perPeer: [string, string, string, (p: (typeof peers)[number][1]) => number][] = [
+    ["peer_datagrams_total", "counter", "Datagrams received from the peer.", (p) => p.datagrams],
+    ["peer_bytes_total", "counter", "Bytes received from the peer.", (p) => p.bytes],
+    ["peer_dropped_datagrams_total", "counter", "Its datagrams dropped.", (p) => p.dropped],
+    [
+      "peer_last_seen_timestamp_seconds",
+      "gauge",
+      "Its last datagram, in seconds since the epoch.",
+      (p) => p.lastSeenMs / 1000,
+    ],
+  ];
+  for (const [name, type, help, value] of perPeer) {
+    lines.push(`# HELP joold_${name} ${help}`, `# TYPE joold_${name} ${type}`);
+    for (const [peer, counters] of peers) {
+      lines.push(`joold_${name}{peer="${labelValue(peer)}"} ${value(counters)}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
