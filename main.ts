@@ -39,6 +39,8 @@ Options:
                      daemon, warning for the commands)
   --syslog           log to syslog (facility daemon, ident joold) instead of
                      stderr
+  --metrics-port N   the daemon also serves Prometheus metrics over HTTP on
+                     TCP port N (GET /metrics), IPv4 and IPv6
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 `;
@@ -63,6 +65,7 @@ async function main(args: string[]): Promise<number> {
       options: {
         "log-level": { type: "string" },
         syslog: { type: "boolean" },
+        "metrics-port": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -125,7 +128,13 @@ async function main(args: string[]): Promise<number> {
       return await runAdvertiseCommand({ modsocketFile, modsocketDefaulted }, logger, print);
     }
     return await runDaemon(
-      { netsocketFile, modsocketFile, statsPort: operands[2] ?? null, modsocketDefaulted },
+      {
+        netsocketFile,
+        modsocketFile,
+        statsPort: operands[2] ?? null,
+        metricsPort: values["metrics-port"] ?? null,
+        modsocketDefaulted,
+      },
       logger,
       print,
     );

@@ -28,6 +28,8 @@ export interface RunOptions {
   modsocketFile: string;
   /** The PORT argument as given (number or service name), or null. */
   statsPort: string | null;
+  /** `--metrics-port` as given (a TCP port number), or null for none. */
+  metricsPort?: string | null;
   /**
    * True if MODSOCKET was not given: then a missing default file means the
    * man page's defaults (instance "default") rather than an error.
@@ -80,6 +82,7 @@ async function runWithLibc(
   let netsocket: NetsocketConfig;
   let modsocket: ModsocketConfig;
   let statsPort: number | null;
+  let metricsPort: number | null;
   try {
     const net = await loadNetsocketConfig(options.netsocketFile, environment);
     const mod = await loadModsocketConfigOrDefault(
@@ -92,6 +95,7 @@ async function runWithLibc(
     statsPort = options.statsPort === null
       ? null
       : parseStatsPort(options.statsPort, environment.resolveService.bind(environment));
+    metricsPort = options.metricsPort == null ? null : parseMetricsPort(options.metricsPort);
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
@@ -100,14 +104,14 @@ async function runWithLibc(
     throw error;
   }
 
-  print(describeConfiguration(netsocket, modsocket, statsPort));
+  print(describeConfiguration(netsocket, modsocket, statsPort, metricsPort));
   const kernelVersion = await readJoolModuleVersion(logger);
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ netsocket, modsocket, statsPort, kernelVersion }, {
+    daemon = await Daemon.start({ netsocket, modsocket, statsPort, metricsPort, kernelVersion }, {
       libc,
       sockets,
       logger,
@@ -162,6 +166,21 @@ export function parseStatsPort(
   return port;
 }
 
+/**
+ * Parses `--metrics-port`: a TCP port number.
+ *
+ * @throws {ConfigError} If it is not a port from 1 to 65535.
+ */
+export function parseMetricsPort(text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (port >= 1 && port <= 65535) return port;
+  throw new ConfigError(
+    "command line",
+    "--metrics-port",
+    `must be a TCP port from 1 to 65535, got '${text}'`,
+  );
+}
+
 function describeInterface(choice: InterfaceChoice | null, fallback: string): string {
   if (choice === null) return fallback;
   return choice.kind === "address"
@@ -174,6 +193,7 @@ export function describeConfiguration(
   netsocket: NetsocketConfig,
   modsocket: ModsocketConfig,
   statsPort: number | null,
+  metricsPort: number | null = null,
 ): string {
   const outFallback = netsocket.inInterface === null
     ? "chosen by the kernel"
@@ -196,6 +216,9 @@ export function describeConfiguration(
         : `${modsocket.ssMaxPayload} bytes (Jool 4.1.10 and earlier; put back at exit)`
     }`,
     `  stats port:        ${statsPort === null ? "none" : statsPort}`,
+    `  metrics port:      ${
+      metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`
+    }`,
     "",
   ].join("\n");
 }

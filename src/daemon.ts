@@ -22,6 +22,8 @@ import { LatencyHistogram } from "./stats/latency.ts";
 import { PeerTable } from "./stats/peers.ts";
 import { statsAnswer, type StatsSources } from "./stats/report.ts";
 import { StatsServer } from "./stats/stats_server.ts";
+import { MetricsServer } from "./stats/metrics_server.ts";
+import { formatPrometheus } from "./stats/prometheus.ts";
 import { SPLIT_ABOVE_BYTES, splitBatch } from "./sync/batch_split.ts";
 import { decodeControlMessage, encodeControlMessage } from "./sync/control_message.ts";
 import { DatagramFilter } from "./sync/datagram_filter.ts";
@@ -38,6 +40,8 @@ export interface DaemonConfig {
   modsocket: ModsocketConfig;
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
+  /** TCP port of the Prometheus endpoint, or null (or absent) for none. */
+  metricsPort?: number | null;
   /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
   kernelVersion: number | null;
 }
@@ -93,6 +97,7 @@ export class Daemon {
   #control: MulticastSocket | null = null;
   #resync: ResyncCoordinator | null = null;
   #stats: StatsServer | null = null;
+  #metrics: MetricsServer | null = null;
   /** The sender of the last peer datagram (MulticastSocket reuses it) and its name. */
   #lastPeer: IpSocketAddress | null | undefined = undefined;
   #lastOrigin = "";
@@ -158,17 +163,17 @@ export class Daemon {
       onOverrun: () => this.#readvertiseAfterOverrun(),
     });
 
+    const sources: StatsSources = {
+      counters,
+      peers: this.#peers,
+      ackLatency: this.#ackLatency,
+      relayLatency: this.#relayLatency,
+      startedMs: this.#startedMs,
+      lastSyncMs: () => this.#lastSyncMs,
+      instance: config.modsocket.instance,
+      version: VERSION,
+    };
     if (config.statsPort !== null) {
-      const sources: StatsSources = {
-        counters,
-        peers: this.#peers,
-        ackLatency: this.#ackLatency,
-        relayLatency: this.#relayLatency,
-        startedMs: this.#startedMs,
-        lastSyncMs: () => this.#lastSyncMs,
-        instance: config.modsocket.instance,
-        version: VERSION,
-      };
       const stats = StatsServer.open(
         sockets,
         config.statsPort,
@@ -177,6 +182,17 @@ export class Daemon {
       this.#stats = stats;
       this.#reactor.watch(stats.fd, { readable: true }, () => stats.serve());
       logger.info(`Stats server listening on UDP port ${config.statsPort} (IPv4 and IPv6)`);
+    }
+    if (config.metricsPort != null) {
+      this.#metrics = MetricsServer.open(
+        sockets,
+        this.#reactor,
+        config.metricsPort,
+        () => formatPrometheus(sources),
+      );
+      logger.info(
+        `Prometheus metrics at http://[::]:${config.metricsPort}/metrics (TCP, IPv4 and IPv6)`,
+      );
     }
 
     if (config.netsocket.controlPort !== null) {
@@ -515,7 +531,8 @@ export class Daemon {
   }
 
   #closeAll(): void {
-    for (const closable of [this.#stats, this.#control, this.#network, this.#kernel]) {
+    const closables = [this.#metrics, this.#stats, this.#control, this.#network, this.#kernel];
+    for (const closable of closables) {
       try {
         closable?.close();
       } catch (error) {

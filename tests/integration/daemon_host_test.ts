@@ -79,6 +79,19 @@ Deno.test("a bad stats port is refused before anything starts", async () => {
   });
 });
 
+Deno.test("a bad metrics port is refused before anything starts", async () => {
+  await withConfigs(GOOD_NETSOCKET, {}, async (dir) => {
+    for (const bad of ["0", "http", "65536"]) {
+      const outcome = await joold(["--metrics-port", bad, "netsocket.json", "modsocket.json"], dir);
+      assert.equal(outcome.code, 78, bad);
+      assert.equal(
+        outcome.stderr,
+        `<3>error: command line: "--metrics-port": must be a TCP port from 1 to 65535, got '${bad}'\n`,
+      );
+    }
+  });
+});
+
 Deno.test("command line: --help, --version, unknown option, too many arguments", async () => {
   const help = await joold(["--help"]);
   assert.equal(help.code, 0);
