@@ -9,7 +9,7 @@ set -euo pipefail
 
 readonly packages=(
   linux-image-amd64 linux-headers-amd64 jool-dkms jool-tools qemu-system-x86
-  busybox-static cpio zstd netcat-openbsd
+  busybox-static cpio zstd netcat-openbsd curl
 )
 readonly apt_options=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 

@@ -507,6 +507,27 @@ async function checkStats(outcome: Outcome): Promise<void> {
   assert.equal(j1.get("NET_SENT_PKTS"), j2.get("NET_RCVD_PKTS"), summary);
   assert.equal(j1.get("NET_SENT_BYTES"), j2.get("NET_RCVD_BYTES"), summary);
   await checkJsonStats(outcome, answers);
+  await checkPrometheus(outcome, j1);
+}
+
+/** j1's metrics port: the same counters as its stats port, over IPv4 and IPv6. */
+async function checkPrometheus(outcome: Outcome, j1: Map<string, number>): Promise<void> {
+  const names: [string, string][] = [
+    ["KERNEL_SENT_PKTS", "joold_kernel_batches_total"],
+    ["KERNEL_SENT_BYTES", "joold_kernel_batch_bytes_total"],
+    ["NET_SENT_PKTS", "joold_network_sent_datagrams_total"],
+    ["NET_SENT_BYTES", "joold_network_sent_bytes_total"],
+  ];
+  for (const family of ["ipv4", "ipv6"]) {
+    const path = `${outcome.out}/stats/j1.metrics.${family}`;
+    const text = (await readText(path)) ?? "";
+    assert.match(text, /^# HELP joold_build_info /, `No metrics from j1 over ${family}: ${text}`);
+    for (const [csv, metric] of names) {
+      const line = text.split("\n").find((l) => l.startsWith(`${metric} `));
+      assert.equal(line, `${metric} ${j1.get(csv)}`, `${family}: ${metric} vs ${csv}`);
+    }
+    assert.match(text, /^joold_ack_latency_seconds_count [1-9]\d*$/m, family);
+  }
 }
 
 async function readJsonStats(outcome: Outcome, name: string): Promise<JsonStats> {

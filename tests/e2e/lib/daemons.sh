@@ -50,6 +50,7 @@ daemon_launch() {
 }
 
 # start_ours NODE NETSOCKET MODSOCKET [PORT]: this project's joold in NODE.
+# (E2E_OURS_OPTIONS: extra options for our joold, word-split, e.g. "--metrics-port 9464".)
 start_ours() {
   local node=$1 netsocket=$2 modsocket=$3
   shift 3
@@ -60,7 +61,8 @@ start_ours() {
   [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
   [ -f "$E2E_BUNDLE" ] || e2e_die "no bundle at $E2E_BUNDLE: build it on the host before booting"
   daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" "$netsocket" "$modsocket" "$@"
+    "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" ${E2E_OURS_OPTIONS:-} \
+    "$netsocket" "$modsocket" "$@"
 }
 
 # run_ours_command NODE NAME ARG...: runs this project's joold with ARG... (an
