@@ -487,12 +487,16 @@ export class Daemon {
     }
   }
 
-  /** The drops that the rate limit kept out of the log, per peer, once its interval is over. */
-  #reportSuppressedDrops(): void {
-    for (const [origin, count] of this.#dropLog.takeSuppressed(Date.now())) {
+  /**
+   * The drops that the rate limit kept out of the log, per peer, once its
+   * interval is over (or all of them, at exit).
+   */
+  #reportSuppressedDrops(atExit = false): void {
+    for (const [origin, count] of this.#dropLog.takeSuppressed(Date.now(), atExit)) {
       this.#deps.logger.warning(
         `Dropped ${count} more datagram${count === 1 ? "" : "s"} from ${origin} ` +
-          `in the last ${DROP_LOG_INTERVAL_MS / 1000} s (per-peer counts: the JSON stats)`,
+          (atExit ? "since the last report" : `in the last ${DROP_LOG_INTERVAL_MS / 1000} s`) +
+          " (per-peer counts: the JSON stats)",
       );
     }
   }
@@ -508,6 +512,7 @@ export class Daemon {
     this.#stopped = true;
     this.#resync?.close();
     if (this.#dropReportTimer !== null) clearInterval(this.#dropReportTimer);
+    this.#reportSuppressedDrops(true);
     this.#restoreMaxPayload();
     this.#reactor.stop();
     try {

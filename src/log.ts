@@ -138,12 +138,12 @@ export class RateLimiter {
    * many: call it periodically so that a burst's count is reported even if
    * no event follows it. Each key returned starts a new interval (a steady
    * stream gives one report per interval); keys with nothing to report are
-   * forgotten.
+   * forgotten. `all` reports every key at once, due or not (at exit).
    */
-  takeSuppressed(nowMs: number): [key: string, suppressed: number][] {
+  takeSuppressed(nowMs: number, all = false): [key: string, suppressed: number][] {
     const due: [string, number][] = [];
     for (const [key, entry] of this.#keys) {
-      if (nowMs < entry.nextMs) continue;
+      if (nowMs < entry.nextMs && !(all && entry.suppressed > 0)) continue;
       if (entry.suppressed === 0) {
         this.#keys.delete(key);
         continue;

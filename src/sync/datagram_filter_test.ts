@@ -76,4 +76,7 @@ Deno.test("the rate limiter reports what it suppressed once each interval is ove
   assert.deepEqual(limiter.takeSuppressed(3000), [], "keys with nothing to say are forgotten");
   assert.equal(limiter.allow("a", 3000), 0);
   assert.equal(limiter.allow("b", 3000), 0);
+  limiter.allow("b", 3001);
+  assert.deepEqual(limiter.takeSuppressed(3002), []);
+  assert.deepEqual(limiter.takeSuppressed(3002, true), [["b", 1]], "at exit: everything");
 });

@@ -866,6 +866,20 @@ async function checkGarbage(outcome: Outcome): Promise<void> {
   for (const line of drops) {
     assert.match(line, /^<4>warning: Dropped a datagram from \[2001:db8:ff08::9\]:6464: \S/);
   }
+  // The log accounts for every drop: the lines, the "and N more" on them,
+  // and the summaries ("Dropped N more datagrams", at the latest at exit).
+  const j2After = await readJsonStats(outcome, "j2.after");
+  let logged = drops.length;
+  for (const line of j2.stderr.split("\n")) {
+    const more = /and (\d+) more since the last report/.exec(line) ??
+      /^<4>warning: Dropped (\d+) more datagrams? from \[2001:db8:ff08::9\]:6464 /.exec(line);
+    if (more !== null) logged += Number(more[1]);
+  }
+  assert.equal(
+    logged,
+    j2After.peers[GARBAGE_PEER]?.dropped,
+    `j2's log accounts for ${logged} drops:\n${j2.stderr}`,
+  );
   // Sessions of both rounds of traffic (before and after the garbage) are on both nodes.
   await checkSync(outcome);
 }
