@@ -136,7 +136,7 @@ bench_start() {
         # shellcheck disable=SC2001 # one substitution per node
         daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
           "$E2E_DENO" run --allow-all --no-config \
-          "--v8-flags=$(sed "s|%n|$node|g" <<<"$BENCH_V8_FLAGS")" \
+          "--v8-flags=$E2E_OURS_V8_FLAGS,$(sed "s|%n|$node|g" <<<"$BENCH_V8_FLAGS")" \
           "$E2E_BUNDLE" "$net" "$mod" "$STATS_PORT"
       else
         start_ours "$node" "$net" "$mod" "$STATS_PORT"

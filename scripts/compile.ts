@@ -19,6 +19,16 @@ export const DEFAULT_TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-lin
 /** Permissions baked into the executable. */
 export const RUNTIME_PERMISSIONS = ["--allow-ffi", "--allow-read"];
 
+/**
+ * V8 flags baked into the executable. V8's memory reducer runs full
+ * collections when the allocation rate drops, to shrink the heap of idle
+ * programs; joold's heap is a few MiB, and in the benchmark's emulated VM
+ * such a collection paused the daemon for 70-80 ms, longer than Jool
+ * 4.1.9's session queue lasts at 6,700 sessions/s (97 of 100,000 sessions
+ * lost; none without it; see BENCHMARKS.md).
+ */
+export const RUNTIME_V8_FLAGS = ["--v8-flags=--no-memory-reducer"];
+
 function outputName(target: string): string {
   return `dist/joold-${target.split("-")[0]}-linux`;
 }
@@ -26,7 +36,16 @@ function outputName(target: string): string {
 async function compile(target: string): Promise<boolean> {
   const output = outputName(target);
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["compile", ...RUNTIME_PERMISSIONS, "--target", target, "--output", output, "main.ts"],
+    args: [
+      "compile",
+      ...RUNTIME_PERMISSIONS,
+      ...RUNTIME_V8_FLAGS,
+      "--target",
+      target,
+      "--output",
+      output,
+      "main.ts",
+    ],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

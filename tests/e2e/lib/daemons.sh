@@ -28,6 +28,8 @@ e2e_find_deno() {
   done
 }
 E2E_DENO=${JOOLD_E2E_DENO:-$(e2e_find_deno)}
+# The V8 flags the compiled joold embeds (scripts/compile.ts RUNTIME_V8_FLAGS).
+E2E_OURS_V8_FLAGS=--no-memory-reducer
 E2E_BUNDLE=${JOOLD_E2E_BUNDLE:-$E2E_REPO/dist/joold.js}
 E2E_REFERENCE=${JOOLD_E2E_REFERENCE:-/usr/bin/joold}
 
@@ -61,7 +63,8 @@ start_ours() {
   [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
   [ -f "$E2E_BUNDLE" ] || e2e_die "no bundle at $E2E_BUNDLE: build it on the host before booting"
   daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" ${E2E_OURS_OPTIONS:-} \
+    "$E2E_DENO" run --allow-all --no-config "--v8-flags=$E2E_OURS_V8_FLAGS" "$E2E_BUNDLE" \
+    ${E2E_OURS_OPTIONS:-} \
     "$netsocket" "$modsocket" "$@"
 }
 
