@@ -15,18 +15,10 @@ import {
   JooldEncoder,
 } from "../src/jool/messages.ts";
 import { RootAttribute } from "../src/jool/protocol.ts";
-import { encodeSessions, type Session, validateSessions } from "../src/jool/session.ts";
+import { encodeSessions, validateSessions } from "../src/jool/session.ts";
+import { sampleUdpSession } from "../src/jool/session_samples.ts";
 
-const session = (i: number): Session => ({
-  proto: "UDP",
-  src6: { address: "2001:db8::2", port: 40000 + i },
-  dst6: { address: "64:ff9b::c000:202", port: 7777 },
-  src4: { address: "192.0.2.1", port: 61001 + i },
-  dst4: { address: "192.0.2.2", port: 7777 },
-  state: 0,
-  timer: 0,
-  expirationMs: 300000,
-});
+const session = sampleUdpSession;
 const sessions = Array.from({ length: 10 }, (_, i) => session(i)); // 1452-byte ss-max-payload
 const nested = encodeSessions(sessions, "nested-4.1.0");
 const raw36 = encodeSessions(Array.from({ length: 36 }, (_, i) => session(i)), "raw36-4.1.13");

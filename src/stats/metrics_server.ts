@@ -10,19 +10,11 @@
  * @module
  */
 
-import {
-  AF_INET,
-  AF_INET6,
-  IPPROTO_IPV6,
-  IPV6_V6ONLY,
-  SO_REUSEADDR,
-  SOCK_STREAM,
-  SOL_SOCKET,
-} from "../../ffi/constants.ts";
-import { Errno, SyscallError } from "../../ffi/errors.ts";
+import { SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET } from "../../ffi/constants.ts";
+import { SyscallError } from "../../ffi/errors.ts";
 import type { Interest, ReadinessHandler } from "../../ffi/reactor.ts";
-import { sockaddrIn, sockaddrIn6 } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
+import { openDualStack } from "../net/dual_stack.ts";
 
 /** What the server registers its sockets with (the daemon's reactor). */
 export interface ReadinessRegistry {
@@ -147,20 +139,8 @@ export class MetricsServer {
     port: number,
     render: () => string,
   ): MetricsServer {
-    let fd: number;
-    let address: Uint8Array;
+    const { fd, address } = openDualStack(sockets, SOCK_STREAM, port, "metrics");
     try {
-      fd = sockets.open(AF_INET6, SOCK_STREAM, 0, "AF_INET6 metrics");
-      address = sockaddrIn6(new Uint8Array(16), port);
-    } catch (error) {
-      if (!(error instanceof SyscallError && error.errno === Errno.EAFNOSUPPORT)) throw error;
-      fd = sockets.open(AF_INET, SOCK_STREAM, 0, "AF_INET metrics");
-      address = sockaddrIn(new Uint8Array(4), port);
-    }
-    try {
-      if (address.byteLength === 28) {
-        sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY");
-      }
       // A restarted daemon must not wait for the old connections' TIME_WAIT.
       sockets.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       sockets.bind(fd, address, `metrics port ${port}`);

@@ -6,9 +6,10 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, IPPROTO_IPV6, IPV6_V6ONLY, SOCK_DGRAM } from "../../ffi/constants.ts";
-import { Errno, SyscallError } from "../../ffi/errors.ts";
-import { SOCKADDR_STORAGE_SIZE, sockaddrIn, sockaddrIn6 } from "../../ffi/sockaddr.ts";
+import { SOCK_DGRAM } from "../../ffi/constants.ts";
+import { SyscallError } from "../../ffi/errors.ts";
+import { SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import { openDualStack } from "../net/dual_stack.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 
 /** Builds the answer to one request datagram. */
@@ -34,21 +35,9 @@ export class StatsServer {
 
   /** Opens the socket on `port` of every local address. */
   static open(sockets: Sockets, port: number, respond: StatsResponder): StatsServer {
-    let fd: number;
-    let address: Uint8Array;
-    try {
-      fd = sockets.open(AF_INET6, SOCK_DGRAM, 0, "AF_INET6 stats");
-      address = sockaddrIn6(new Uint8Array(16), port);
-    } catch (error) {
-      if (!(error instanceof SyscallError && error.errno === Errno.EAFNOSUPPORT)) throw error;
-      fd = sockets.open(AF_INET, SOCK_DGRAM, 0, "AF_INET stats");
-      address = sockaddrIn(new Uint8Array(4), port);
-    }
+    const { fd, address } = openDualStack(sockets, SOCK_DGRAM, port, "stats");
     const server = new StatsServer(sockets, fd, respond);
     try {
-      if (address.byteLength === 28) {
-        sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY");
-      }
       sockets.bind(fd, address, `stats port ${port}`);
     } catch (error) {
       server.close();

@@ -20,6 +20,7 @@ import {
 import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
 import { GlobalAttribute, JoolOperation, L4Protocol, RootAttribute } from "../jool/protocol.ts";
 import { encodeSessions } from "../jool/session.ts";
+import { sampleUdpSession } from "../jool/session_samples.ts";
 import { LevelLogger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import { JoolModuleMissingError, KernelLink, KernelRefusalError } from "./kernel_link.ts";
@@ -251,16 +252,7 @@ Deno.test("a refused add names its peer while it is among the last 1024", async 
 });
 
 Deno.test("sessionPage() asks SESSION_FOREACH page by page and copies the entries", async () => {
-  const sessions = Array.from({ length: 3 }, (_, i) => ({
-    proto: "UDP" as const,
-    src6: { address: "2001:db8::5", port: 1000 + i },
-    dst6: { address: "64:ff9b::cb00:7109", port: 53 },
-    src4: { address: "192.0.2.1", port: 2000 + i },
-    dst4: { address: "203.0.113.9", port: 53 },
-    state: 0,
-    timer: 0,
-    expirationMs: 60_000,
-  }));
+  const sessions = Array.from({ length: 3 }, (_, i) => sampleUdpSession(i));
   const entries = encodeSessions(sessions, "nested-4.1.0");
   const { kernel, link } = await setUp((request) => {
     const message = decodeGenericMessage(request);

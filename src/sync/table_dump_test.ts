@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 import type { SessionsPage } from "../jool/messages.ts";
 import { L4Protocol } from "../jool/protocol.ts";
 import { decodeSessions, encodeSessions, type Session } from "../jool/session.ts";
+import { sampleUdpSession } from "../jool/session_samples.ts";
 import { dumpSessionTable, type TableDumpPorts } from "./table_dump.ts";
 
-function udpSession(index: number): Session {
-  return {
-    proto: "UDP",
-    src6: { address: "2001:db8::5", port: 10000 + index },
-    dst6: { address: "64:ff9b::cb00:7109", port: 53 },
-    src4: { address: "192.0.2.1", port: 20000 + index },
-    dst4: { address: "203.0.113.9", port: 53 },
-    state: 0,
-    timer: 0,
-    expirationMs: 300_000,
-  };
-}
+const udpSession = sampleUdpSession;
 
 /** 4.1.9's answers: `perPage` entries at most (57 fit its 8 KiB replies), M while more remain. */
 class FakeTable {
