@@ -229,10 +229,10 @@ export function threadsTable(runs: RunRecord[]): string {
 const SESSION_BYTES_4_1_9 = 140;
 
 /**
- * Ours' memory as the sessions it relayed grow: one row per sample. RSS is
- * split into anonymous memory (what the daemon allocated: heap, buffers)
- * and mapped files' pages (mostly the Deno executable's code, paged in as
- * new code paths run; shared and reclaimable).
+ * Ours' memory as the sessions it relayed grow: one row per sample. RSS
+ * (from smaps_rollup: exact) is split into anonymous memory (what the
+ * daemon allocated: heap, buffers) and the rest (mostly the Deno
+ * executable's code, paged in as new code paths run; shared, reclaimable).
  */
 export function memoryTable(samples: MemoryRecord[]): string {
   const header = [
