@@ -62,6 +62,7 @@ start_ours() {
   fi
   [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
   [ -f "$E2E_BUNDLE" ] || e2e_die "no bundle at $E2E_BUNDLE: build it on the host before booting"
+  # shellcheck disable=SC2086 # E2E_OURS_OPTIONS is a list of words
   daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
     "$E2E_DENO" run --allow-all --no-config "--v8-flags=$E2E_OURS_V8_FLAGS" "$E2E_BUNDLE" \
     ${E2E_OURS_OPTIONS:-} \
