@@ -4,8 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ConfigError } from "../config/errors.ts";
-import { parseModsocketConfig } from "../config/modsocket.ts";
+import { fakeModsocketLoader } from "../config/fake_environment.ts";
 import { LevelLogger } from "../log.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
 import { joolVersion } from "../jool/header.ts";
@@ -34,25 +33,9 @@ async function runOn(machine: Machine, options: AdvertiseOptions): Promise<Run> 
   run.code = await advertise(
     options,
     {
-      loadModsocket: (file, defaulted) =>
-        Promise.resolve().then(() => {
-          const text = machine.modsocket === undefined
-            ? '{ "instance": "default" }'
-            : machine.modsocket;
-          if (text !== null) return parseModsocketConfig(text, file);
-          if (defaulted) {
-            return {
-              config: {
-                file: "(none)",
-                instance: "default",
-                enableSs: true,
-                ssMaxPayload: 32768,
-              },
-              warnings: [],
-            };
-          }
-          throw new ConfigError(file, null, "cannot read the file: No such file or directory");
-        }),
+      loadModsocket: fakeModsocketLoader(
+        machine.modsocket === undefined ? '{ "instance": "default" }' : machine.modsocket,
+      ),
       openKernel: (instance) => {
         if (machine.moduleLoaded === false) return Promise.reject(new JoolModuleMissingError());
         run.opened.push(instance);

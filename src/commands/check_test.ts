@@ -6,12 +6,10 @@
 import assert from "node:assert/strict";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { SyscallError } from "../../ffi/errors.ts";
-import { ConfigError } from "../config/errors.ts";
-import { parseModsocketConfig } from "../config/modsocket.ts";
 import { parseNetsocketConfig } from "../config/netsocket.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
 import { check, type CheckOptions, type CheckProbes, formatCheckItem } from "./check.ts";
-import { fakeEnvironment } from "../config/fake_environment.ts";
+import { fakeEnvironment, fakeModsocketLoader } from "../config/fake_environment.ts";
 
 const NETSOCKET = JSON.stringify({
   "multicast address": "ff08::db8:64:64",
@@ -57,27 +55,9 @@ async function runOn(machine: Machine, options = OPTIONS): Promise<Run> {
   const probes: CheckProbes = {
     loadNetsocket: (file) =>
       Promise.resolve().then(() => parseNetsocketConfig(machine.netsocket ?? NETSOCKET, file, env)),
-    loadModsocket: (file, defaulted) =>
-      Promise.resolve().then(() => {
-        const text = machine.modsocket === undefined
-          ? '{ "instance": "default" }'
-          : machine.modsocket;
-        if (text === null && defaulted) {
-          return {
-            config: {
-              file: "(none)",
-              instance: "default",
-              enableSs: true,
-              ssMaxPayload: 32768,
-            },
-            warnings: [],
-          };
-        }
-        if (text === null) {
-          throw new ConfigError(file, null, "cannot read the file: No such file or directory");
-        }
-        return parseModsocketConfig(text, file);
-      }),
+    loadModsocket: fakeModsocketLoader(
+      machine.modsocket === undefined ? '{ "instance": "default" }' : machine.modsocket,
+    ),
     netAdmin: () => Promise.resolve(machine.netAdmin === undefined ? true : machine.netAdmin),
     openKernel: () => {
       if (machine.moduleLoaded === false) return Promise.reject(new JoolModuleMissingError());

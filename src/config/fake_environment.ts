@@ -4,7 +4,9 @@
  * @module
  */
 
+import { ConfigError } from "./errors.ts";
 import type { InterfaceAddressEntry, NetworkEnvironment } from "./environment.ts";
+import { defaultModsocketConfig, type ModsocketResult, parseModsocketConfig } from "./modsocket.ts";
 
 /**
  * eth0 (index 2) holds 192.0.2.1 and 2001:db8:ff08::4, eth1 (index 3) only
@@ -36,4 +38,19 @@ export function fakeEnvironment(): NetworkEnvironment {
     interfaceAddresses: () => addresses,
     resolveService: (name) => services.get(name) ?? null,
   };
+}
+
+/**
+ * A MODSOCKET loader (as `loadModsocketConfigOrDefault`) over a file whose
+ * text is `text`, or that does not exist (`null`).
+ */
+export function fakeModsocketLoader(
+  text: string | null,
+): (file: string, defaulted: boolean) => Promise<ModsocketResult> {
+  return (file, defaulted) =>
+    Promise.resolve().then(() => {
+      if (text !== null) return parseModsocketConfig(text, file);
+      if (defaulted) return defaultModsocketConfig();
+      throw new ConfigError(file, null, "cannot read the file: No such file or directory");
+    });
 }

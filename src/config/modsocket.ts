@@ -179,18 +179,21 @@ export async function loadModsocketConfigOrDefault(
   file: string,
   defaulted: boolean,
 ): Promise<ModsocketResult> {
-  if (defaulted && !(await fileExists(file))) {
-    return {
-      config: {
-        file: "(none)",
-        instance: DEFAULT_INSTANCE,
-        enableSs: true,
-        ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
-      },
-      warnings: [],
-    };
-  }
+  if (defaulted && !(await fileExists(file))) return defaultModsocketConfig();
   return await loadModsocketConfig(file);
+}
+
+/** The man page's defaults, used when no MODSOCKET file was named nor exists. */
+export function defaultModsocketConfig(): ModsocketResult {
+  return {
+    config: {
+      file: "(none)",
+      instance: DEFAULT_INSTANCE,
+      enableSs: true,
+      ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
+    },
+    warnings: [],
+  };
 }
 
 async function fileExists(path: string): Promise<boolean> {
