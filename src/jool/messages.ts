@@ -94,6 +94,19 @@ function putPrefix(
   });
 }
 
+/** A request: the prefix, then `attributes`. */
+function withAttributes(
+  command: number,
+  options: JoolRequestOptions,
+  attributes: AttributeEncoder,
+): Uint8Array {
+  const encoded = attributes.encode();
+  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
+  putPrefix(bytes, command, options, 0);
+  bytes.set(encoded, PREFIX_LENGTH);
+  return bytes;
+}
+
 function headerOnly(command: number, options: JoolRequestOptions): Uint8Array {
   const bytes = new Uint8Array(PREFIX_LENGTH);
   putPrefix(bytes, command, options, 0);
@@ -253,11 +266,7 @@ export function encodeGlobalUpdate(options: JoolRequestOptions, global: GlobalVa
     if (size === 1) globals.uint8(global.type, value);
     else globals.uint32(global.type, value);
   });
-  const encoded = attributes.encode();
-  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
-  putPrefix(bytes, JoolOperation.GLOBAL_UPDATE, options, 0);
-  bytes.set(encoded, PREFIX_LENGTH);
-  return bytes;
+  return withAttributes(JoolOperation.GLOBAL_UPDATE, options, attributes);
 }
 
 /**
@@ -276,11 +285,7 @@ export function encodeGlobalForeach(options: JoolRequestOptions, after = 0): Uin
   if (after === 0) return headerOnly(JoolOperation.GLOBAL_FOREACH, options);
   const attributes = new AttributeEncoder();
   attributes.uint8(RootAttribute.OFFSET_U8, after);
-  const encoded = attributes.encode();
-  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
-  putPrefix(bytes, JoolOperation.GLOBAL_FOREACH, options, 0);
-  bytes.set(encoded, PREFIX_LENGTH);
-  return bytes;
+  return withAttributes(JoolOperation.GLOBAL_FOREACH, options, attributes);
 }
 
 /** One answer to GLOBAL_FOREACH. */
@@ -338,11 +343,7 @@ export function encodeSessionForeach(
     }
     attributes.bytes(RootAttribute.OFFSET | NLA_F_NESTED, after.subarray(NLA_HDRLEN, length));
   }
-  const encoded = attributes.encode();
-  const bytes = new Uint8Array(PREFIX_LENGTH + encoded.byteLength);
-  putPrefix(bytes, JoolOperation.SESSION_FOREACH, options, 0);
-  bytes.set(encoded, PREFIX_LENGTH);
-  return bytes;
+  return withAttributes(JoolOperation.SESSION_FOREACH, options, attributes);
 }
 
 /** One answer to SESSION_FOREACH. */
