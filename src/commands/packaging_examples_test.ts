@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { loadModsocketConfig } from "../config/modsocket.ts";
-import { loadNetsocketConfig } from "../config/netsocket.ts";
+import { loadModsocketConfig, MODSOCKET_KEYS } from "../config/modsocket.ts";
+import { loadNetsocketConfig, NETSOCKET_KEYS } from "../config/netsocket.ts";
 import { fakeEnvironment } from "../config/fake_environment.ts";
 
 function packaged(path: string): string {
@@ -70,16 +70,7 @@ Deno.test("packaging: the units run the installed joold on /etc/joold", async ()
 
 Deno.test("packaging: the man page documents every configuration key", async () => {
   const page = await Deno.readTextFile(packaged("joold.8"));
-  const keys = [
-    "multicast address",
-    "multicast port",
-    "in interface",
-    "out interface",
-    "ttl",
-    "control port",
-    "instance",
-    "enable ss",
-  ];
+  const keys = [...NETSOCKET_KEYS, ...MODSOCKET_KEYS];
   for (const key of keys) {
     assert.ok(page.includes(`.B "${key}"`) || page.includes(`.BR "${key}"`), key);
   }

@@ -85,6 +85,9 @@ const FIELDS = {
   },
 } as const;
 
+/** The keys of the file. */
+export const MODSOCKET_KEYS: readonly string[] = Object.keys(FIELDS);
+
 /**
  * Checks the text of a modsocket file.
  *
@@ -94,7 +97,7 @@ const FIELDS = {
  * `mod.json: "instance": must be a string, got a number`.
  */
 export function parseModsocketConfig(text: string, file: string): ModsocketResult {
-  const { found, warnings } = selectKeys(parseConfigObject(text, file), file, Object.keys(FIELDS));
+  const { found, warnings } = selectKeys(parseConfigObject(text, file), file, MODSOCKET_KEYS);
   const config: ModsocketConfig = {
     file,
     instance: DEFAULT_INSTANCE,

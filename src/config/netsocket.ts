@@ -29,7 +29,7 @@ import {
 } from "./json_file.ts";
 
 /** The keys of the file, in the order they are checked. */
-const KEYS = [
+export const NETSOCKET_KEYS: readonly string[] = [
   "multicast address",
   "multicast port",
   "in interface",
@@ -117,7 +117,7 @@ export function parseNetsocketConfig(
   file: string,
   env: NetworkEnvironment,
 ): NetsocketResult {
-  const { found, warnings } = selectKeys(parseConfigObject(text, file), file, KEYS);
+  const { found, warnings } = selectKeys(parseConfigObject(text, file), file, NETSOCKET_KEYS);
 
   const addressMember = found.get("multicast address");
   if (addressMember === undefined) throw new ConfigError(file, "multicast address", "is required");
