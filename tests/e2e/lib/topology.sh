@@ -86,11 +86,7 @@ topo_add_node() {
   ns_add "$j"
   ns_add "$c"
   ns_add "$s"
-  ip link add sync0 netns "$j" type veth peer name "port$n" netns sync
-  ip -n sync link set "port$n" master br0 up
-  ip -n "$j" addr add "2001:db8:ff08::$n/96" dev sync0 nodad
-  ip -n "$j" addr add "198.51.100.$n/24" dev sync0
-  ip -n "$j" link set sync0 up
+  topo_sync_link "$j" "$n"
 
   ip link add eth0 netns "$c" type veth peer name to-client netns "$j"
   ip -n "$c" addr add "2001:db8:$n::2/64" dev eth0 nodad
@@ -138,8 +134,14 @@ jool_global() {
 # no daemon), "sync0" with 2001:db8:ff08::N/96 and 198.51.100.N/24; N must
 # not be a node's.
 topo_add_sync_host() {
+  ns_add "$1"
+  topo_sync_link "$1" "$2"
+}
+
+# topo_sync_link NAMESPACE N: NAMESPACE's "sync0" on the sync bridge, with
+# 2001:db8:ff08::N/96 and 198.51.100.N/24.
+topo_sync_link() {
   local name=$1 n=$2
-  ns_add "$name"
   ip link add sync0 netns "$name" type veth peer name "port$n" netns sync
   ip -n sync link set "port$n" master br0 up
   ip -n "$name" addr add "2001:db8:ff08::$n/96" dev sync0 nodad
