@@ -8,6 +8,14 @@
  * @module
  */
 
+/** epoll_wait's parameters, shared by its two entries below. */
+const EPOLL_WAIT_PARAMETERS = [
+  "i32", // int epfd
+  "buffer", // struct epoll_event *events
+  "i32", // int maxevents
+  "i32", // int timeout (ms)
+] as const;
+
 /**
  * Symbols taken from glibc. Each parameter is commented with its C type.
  *
@@ -134,27 +142,14 @@ export const LIBC_SYMBOLS = {
    * On the main thread: it blocks the event loop for up to `timeout` ms, so
    * only the reactor calls it, with short time-outs, while events keep coming.
    */
-  epoll_wait: {
-    parameters: [
-      "i32", // int epfd
-      "buffer", // struct epoll_event *events
-      "i32", // int maxevents
-      "i32", // int timeout (ms)
-    ],
-    result: "i32",
-  },
+  epoll_wait: { parameters: EPOLL_WAIT_PARAMETERS, result: "i32" },
   /**
    * epoll_wait(2) again, on Deno's worker pool, for waits of any length. Its
    * errno is unreadable from the main thread; callers treat -1 as "look again".
    */
   epoll_wait_blocking: {
     name: "epoll_wait",
-    parameters: [
-      "i32", // int epfd
-      "buffer", // struct epoll_event *events
-      "i32", // int maxevents
-      "i32", // int timeout (ms)
-    ],
+    parameters: EPOLL_WAIT_PARAMETERS,
     result: "i32",
     nonblocking: true,
   },
