@@ -21,7 +21,7 @@ const EPOLL_WAIT_PARAMETERS = [
  *
  * All calls are synchronous except `epoll_wait_blocking`: errno is
  * thread-local and Deno runs `nonblocking` calls on a worker thread, so errno
- * is only trustworthy after a synchronous call (see docs/deno-ffi notes).
+ * is only trustworthy after a synchronous call.
  */
 export const LIBC_SYMBOLS = {
   /** int *__errno_location(void); */

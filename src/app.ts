@@ -16,7 +16,7 @@ import {
   type NetsocketConfig,
 } from "./config/netsocket.ts";
 import { Daemon } from "./daemon.ts";
-import { readJoolModuleVersion } from "./jool/module_version.ts";
+import { readJoolModuleVersion } from "./jool_module_version.ts";
 import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
 import { errorText } from "./sync/kernel_link.ts";

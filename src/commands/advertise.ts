@@ -13,7 +13,7 @@ import type { Logger } from "../log.ts";
 import { errorText, KernelRefusalError } from "../sync/kernel_link.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { formatVersion, joolVersion } from "../jool/header.ts";
-import { readJoolModuleVersion } from "../jool/module_version.ts";
+import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { RequestLink, withSystem } from "./system.ts";
 
 /** The command's arguments. */

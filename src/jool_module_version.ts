@@ -1,11 +1,12 @@
 /**
- * The loaded Jool module's version, as Linux shows it.
+ * The loaded Jool module's version, as Linux shows it (file I/O: kept out of
+ * the pure codecs of src/jool/).
  *
  * @module
  */
 
-import type { Logger } from "../log.ts";
-import { parseVersion } from "./header.ts";
+import type { Logger } from "./log.ts";
+import { parseVersion } from "./jool/header.ts";
 
 /** Where Linux shows a loaded module's version. */
 export const JOOL_VERSION_FILE = "/sys/module/jool/version";
