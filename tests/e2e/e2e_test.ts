@@ -385,11 +385,6 @@ interface Scenario {
   ours: boolean;
   nodes: number;
   check: (outcome: Outcome) => Promise<void>;
-  /**
-   * A known gap in the daemon that makes the scenario fail today: it is then
-   * run only when named in JOOLD_E2E_SCENARIO, and the reason is printed.
-   */
-  knownGap?: string;
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -1155,16 +1150,9 @@ if (unknown.length > 0) {
 }
 
 for (const scenario of SCENARIOS) {
-  const gapSkipped = scenario.knownGap !== undefined && !only.includes(scenario.name);
-  if (gapSkipped && skipReason === undefined) {
-    console.log(
-      `${scenario.name} ignored unless named in JOOLD_E2E_SCENARIO: ${scenario.knownGap}`,
-    );
-  }
   Deno.test({
     name: scenario.name,
-    ignore: skipReason !== undefined || gapSkipped ||
-      (only.length > 0 && !only.includes(scenario.name)),
+    ignore: skipReason !== undefined || (only.length > 0 && !only.includes(scenario.name)),
     fn: () => runScenario(scenario),
   });
 }
