@@ -13,7 +13,8 @@ import type { Sockets } from "../ffi/sockets.ts";
 import type { ModsocketConfig } from "./config/modsocket.ts";
 import type { NetsocketConfig } from "./config/netsocket.ts";
 import { ssEnableCommand } from "./jool/cli_hint.ts";
-import { formatVersion, joolVersion } from "./jool/header.ts";
+import { formatVersion } from "./jool/header.ts";
+import { kernelAdvertises, kernelUsesMaxPayload } from "./jool/kernel_behaviour.ts";
 import { GlobalAttribute } from "./jool/protocol.ts";
 import { sessionEncodingFor } from "./jool/session.ts";
 import { type Logger, RateLimiter } from "./log.ts";
@@ -62,15 +63,6 @@ const DROP_LOG_INTERVAL_MS = 10_000;
 
 /** Local re-advertisements after overruns: at most one per this interval. */
 const OVERRUN_ADVERTISE_INTERVAL_MS = 5_000;
-
-/** From this Jool version on, ss-max-payload does nothing (ss-max-sessions-per-packet rules). */
-const MAX_PAYLOAD_IGNORED_FROM = joolVersion(4, 1, 11);
-
-/**
- * Before this Jool version, JOOLD_ADVERTISE succeeds but sends nothing: the
- * daemon reads the table itself (see src/sync/table_dump.ts).
- */
-const KERNEL_ADVERTISES_FROM = joolVersion(4, 1, 11);
 
 /** Between two pages of a table dump: spreads a large table's datagrams out. */
 const DUMP_PAGE_PAUSE_MS = 1;
@@ -256,7 +248,7 @@ export class Daemon {
     const { logger } = this.#deps;
     const wanted = config.modsocket.ssMaxPayload;
     if (wanted === null) return;
-    if (config.kernelVersion !== null && config.kernelVersion >= MAX_PAYLOAD_IGNORED_FROM) {
+    if (config.kernelVersion !== null && !kernelUsesMaxPayload(config.kernelVersion)) {
       logger.debug(`Jool ${formatVersion(config.kernelVersion)} ignores ss-max-payload`);
       return;
     }
@@ -332,7 +324,7 @@ export class Daemon {
     counters.advertisements++;
     if (reason.startsWith("resync")) counters.resyncAnswers++;
     const version = this.#kernelVersion;
-    if (version !== null && version < KERNEL_ADVERTISES_FROM) {
+    if (version !== null && !kernelAdvertises(version)) {
       if (this.#dump !== null) {
         logger.info(`Already sending the session table to the group; that serves ${reason} too`);
         return this.#dump;

@@ -12,7 +12,8 @@ import type { ModsocketResult } from "../config/modsocket.ts";
 import type { Logger } from "../log.ts";
 import { errorText, KernelRefusalError } from "../sync/kernel_link.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
-import { formatVersion, joolVersion } from "../jool/header.ts";
+import { formatVersion } from "../jool/header.ts";
+import { kernelAdvertises } from "../jool/kernel_behaviour.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { RequestLink, withSystem } from "./system.ts";
 
@@ -39,9 +40,6 @@ export interface AdvertiseProbes {
   /** The loaded module's version, or null if unknown. */
   moduleVersion(): Promise<number | null>;
 }
-
-/** Before this Jool version, JOOLD_ADVERTISE succeeds but sends nothing. */
-const KERNEL_ADVERTISES_FROM = joolVersion(4, 1, 11);
 
 /**
  * Asks the instance to advertise. Prints what happened and returns 0, or
@@ -91,7 +89,7 @@ export async function advertise(
     kernel.close();
   }
   const version = await probes.moduleVersion();
-  if (version !== null && version < KERNEL_ADVERTISES_FROM) {
+  if (version !== null && !kernelAdvertises(version)) {
     // The request succeeded, so the exit status stays 0; but the operator
     // must know that nothing went out.
     logger.warning(
