@@ -15,7 +15,7 @@ import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { formatVersion } from "../jool/header.ts";
 import { kernelAdvertises } from "../jool/kernel_behaviour.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
-import { RequestLink, withSystem } from "./system.ts";
+import { openRequestLink, withSystem } from "./system.ts";
 
 /** The command's arguments. */
 export interface AdvertiseOptions {
@@ -118,7 +118,7 @@ export async function runAdvertiseCommand(
       options,
       {
         loadModsocket: loadModsocketConfigOrDefault,
-        openKernel: (instance) => RequestLink.open(tools, instance),
+        openKernel: (instance) => openRequestLink(tools, instance),
         moduleVersion: () => readJoolModuleVersion(logger),
       },
       logger,

@@ -39,7 +39,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { Logger } from "../log.ts";
 import { errorText, JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
-import { hasNetAdmin, RequestLink, withSystem } from "./system.ts";
+import { hasNetAdmin, openRequestLink, withSystem } from "./system.ts";
 
 /** How an item fared. Only `FAIL` is a problem. */
 export type Verdict = "ok" | "warn" | "FAIL" | "skip";
@@ -332,7 +332,7 @@ export async function runCheckCommand(
       loadNetsocket: (file) => loadNetsocketConfig(file, tools.environment),
       loadModsocket: loadModsocketConfigOrDefault,
       netAdmin: hasNetAdmin,
-      openKernel: (instance) => RequestLink.open(tools, instance),
+      openKernel: (instance) => openRequestLink(tools, instance),
       openMulticast: (config, port) =>
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),
     }, print));

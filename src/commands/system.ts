@@ -11,7 +11,6 @@ import { Reactor } from "../../ffi/reactor.ts";
 import { Sockets } from "../../ffi/sockets.ts";
 import { type NetworkEnvironment, systemEnvironment } from "../config/environment.ts";
 import type { Logger } from "../log.ts";
-import { GenericNetlinkSocket } from "../netlink/socket.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import { errorText, KernelLink } from "../sync/kernel_link.ts";
 
@@ -58,79 +57,18 @@ export async function withSystem<T>(
 }
 
 /**
- * A kernel link for requests only. Unlike {@link KernelLink.open} it does
- * not join the `joold` group: a command running next to the daemon must
- * not receive (and ACK) the daemon's session batches.
+ * A kernel link for requests only, on the running reactor: it does not
+ * join the `joold` group, so a command running next to the daemon never
+ * takes (and ACKs) the daemon's session batches. Throws
+ * JoolModuleMissingError if the family is absent, SyscallError if the
+ * socket cannot be opened.
  */
-export class RequestLink {
-  readonly #link: KernelLink;
-  readonly #close: () => void;
-  #closed = false;
-
-  private constructor(link: KernelLink, close: () => void) {
-    this.#link = link;
-    this.#close = close;
-  }
-
-  /**
-   * Opens a netlink socket on the running reactor and resolves the Jool
-   * family. Throws JoolModuleMissingError if it is absent, SyscallError if
-   * the socket cannot be opened.
-   */
-  static async open(tools: SystemTools, instance: string): Promise<RequestLink> {
-    const socket = GenericNetlinkSocket.open(tools.sockets);
-    const link = new KernelLink(
-      { logger: tools.logger, counters: new SyncCounters() },
-      socket,
-      instance,
-    );
-    let watching = false;
-    const requests = new RequestLink(link, () => {
-      link.close();
-      if (watching) tools.reactor.unwatch(socket.fd);
-      socket.close();
-    });
-    try {
-      tools.reactor.watch(socket.fd, { readable: true }, () => {
-        for (let datagram = socket.receive(); datagram !== null; datagram = socket.receive()) {
-          link.receive(datagram);
-        }
-      });
-      watching = true;
-      await link.resolve();
-    } catch (error) {
-      requests.close();
-      throw error;
-    }
-    return requests;
-  }
-
-  /** The Jool family's id. */
-  get familyId(): number {
-    return this.#link.familyId;
-  }
-
-  /** See {@link KernelLink.instanceExists}. */
-  instanceExists(): Promise<boolean> {
-    return this.#link.instanceExists();
-  }
-
-  /** See {@link KernelLink.probe}. */
-  probe(): Promise<void> {
-    return this.#link.probe();
-  }
-
-  /** See {@link KernelLink.advertise}. */
-  advertise(): Promise<void> {
-    return this.#link.advertise();
-  }
-
-  /** Closes the link and its socket. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#close();
-  }
+export function openRequestLink(tools: SystemTools, instance: string): Promise<KernelLink> {
+  return KernelLink.open(
+    { ...tools, counters: new SyncCounters() },
+    instance,
+    { joinGroup: false },
+  );
 }
 
 /** Capability number of CAP_NET_ADMIN (linux/capability.h). */

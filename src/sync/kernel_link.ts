@@ -145,11 +145,17 @@ export class KernelLink {
   /**
    * Opens a netlink socket, registers it with the reactor (which must be
    * running for the look-ups to complete), resolves the Jool family and
-   * joins its `joold` group.
+   * joins its `joold` group, unless `joinGroup` is false: a command that
+   * runs next to the daemon makes requests only, and must not receive (and
+   * ACK) the daemon's session batches.
    *
    * Throws {@link JoolModuleMissingError} if the family is absent.
    */
-  static async open(deps: KernelSocketDeps, instance: string): Promise<KernelLink> {
+  static async open(
+    deps: KernelSocketDeps,
+    instance: string,
+    { joinGroup = true }: { joinGroup?: boolean } = {},
+  ): Promise<KernelLink> {
     const socket = GenericNetlinkSocket.open(deps.sockets);
     const link = new KernelLink(deps, socket, instance);
     link.#onClose = () => {
@@ -160,7 +166,8 @@ export class KernelLink {
       deps.reactor.watch(socket.fd, { readable: true }, () => drainSocket(socket, link));
       const size = socket.setReceiveBuffer(RECEIVE_BUFFER_BYTES);
       deps.logger.debug(`Netlink receive buffer: ${size} bytes`);
-      socket.joinGroup(await link.resolve());
+      const group = await link.resolve();
+      if (joinGroup) socket.joinGroup(group);
       return link;
     } catch (error) {
       link.close();

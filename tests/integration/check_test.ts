@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { RequestLink, withSystem } from "../../src/commands/system.ts";
+import { openRequestLink, withSystem } from "../../src/commands/system.ts";
 import { silentLogger } from "../../src/log.ts";
 import { JoolModuleMissingError } from "../../src/sync/kernel_link.ts";
 import { joold, joolLoaded } from "./joold_process.ts";
@@ -131,12 +131,12 @@ function openDescriptors(): number {
 }
 
 Deno.test({
-  name: "RequestLink on the host's Generic Netlink: module missing, nothing left open",
+  name: "openRequestLink on the host's Generic Netlink: module missing, nothing left open",
   ignore: !hostWithoutJool,
   fn: async () => {
     const before = openDescriptors();
     await withSystem(silentLogger, async (tools) => {
-      await assert.rejects(RequestLink.open(tools, "default"), JoolModuleMissingError);
+      await assert.rejects(openRequestLink(tools, "default"), JoolModuleMissingError);
     });
     assert.equal(openDescriptors(), before);
   },
