@@ -28,7 +28,12 @@ import { formatPrometheus } from "./stats/prometheus.ts";
 import { SPLIT_ABOVE_BYTES, splitBatch } from "./sync/batch_split.ts";
 import { decodeControlMessage, encodeControlMessage } from "./sync/control_message.ts";
 import { DatagramFilter } from "./sync/datagram_filter.ts";
-import { errorText, KernelLink, KernelRefusalError } from "./sync/kernel_link.ts";
+import {
+  errorText,
+  isSyncDisabledRefusal,
+  KernelLink,
+  KernelRefusalError,
+} from "./sync/kernel_link.ts";
 import { MulticastSocket, type PeerDatagram } from "./sync/multicast_socket.ts";
 import { describePeer } from "./sync/peer_address.ts";
 import { ResyncCoordinator } from "./sync/resync.ts";
@@ -204,7 +209,7 @@ export class Daemon {
         await kernel.probe();
         return null;
       } catch (error) {
-        if (error instanceof KernelRefusalError && /disabled/i.test(error.kernelMessage)) {
+        if (isSyncDisabledRefusal(error)) {
           return error;
         }
         throw error;

@@ -10,7 +10,7 @@ import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ModsocketResult } from "../config/modsocket.ts";
 import type { Logger } from "../log.ts";
-import { errorText, KernelRefusalError } from "../sync/kernel_link.ts";
+import { errorText, isSyncDisabledRefusal } from "../sync/kernel_link.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { formatVersion } from "../jool/header.ts";
 import { kernelAdvertises } from "../jool/kernel_behaviour.ts";
@@ -79,7 +79,7 @@ export async function advertise(
     await kernel.advertise();
   } catch (error) {
     let line = errorText(error);
-    if (error instanceof KernelRefusalError && /disabled/i.test(error.kernelMessage)) {
+    if (isSyncDisabledRefusal(error)) {
       line += `; enable it with \`${ssEnableCommand(instance)}\`` +
         (enableSs ? " or start joold, which turns it on" : "");
     }

@@ -37,7 +37,12 @@ import {
 } from "../config/netsocket.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { Logger } from "../log.ts";
-import { errorText, JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
+import {
+  errorText,
+  isSyncDisabledRefusal,
+  JoolModuleMissingError,
+  KernelRefusalError,
+} from "../sync/kernel_link.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { hasNetAdmin, openRequestLink, withSystem } from "./system.ts";
 
@@ -229,7 +234,7 @@ async function checkSessionSync(
     await kernel.probe();
     add("ok", "session sync", "ss-enabled is on: the instance accepts sessions");
   } catch (error) {
-    if (!(error instanceof KernelRefusalError) || !/disabled/i.test(error.kernelMessage)) {
+    if (!isSyncDisabledRefusal(error)) {
       add("FAIL", "session sync", kernelProblem(error));
       return;
     }

@@ -63,6 +63,15 @@ export class KernelRefusalError extends Error {
   }
 }
 
+/**
+ * Whether `error` is the kernel refusing because session sync is off on
+ * the instance ("Session sync is disabled on this instance.", EINVAL: the
+ * message is the only way to tell it from other refusals).
+ */
+export function isSyncDisabledRefusal(error: unknown): error is KernelRefusalError {
+  return error instanceof KernelRefusalError && /disabled/i.test(error.kernelMessage);
+}
+
 /** What the link reports upwards. */
 export interface KernelLinkHandlers {
   /**

@@ -23,7 +23,12 @@ import { encodeSessions } from "../jool/session.ts";
 import { sampleUdpSession } from "../jool/session_samples.ts";
 import { LevelLogger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
-import { JoolModuleMissingError, KernelLink, KernelRefusalError } from "./kernel_link.ts";
+import {
+  isSyncDisabledRefusal,
+  JoolModuleMissingError,
+  KernelLink,
+  KernelRefusalError,
+} from "./kernel_link.ts";
 
 const JOOL_ID = 30;
 const KERNEL_VERSION = joolVersion(4, 1, 9, 0);
@@ -276,4 +281,15 @@ Deno.test("sessionPage() asks SESSION_FOREACH page by page and copies the entrie
   assert.deepEqual(offset.subarray(4), entries.subarray(144, 280), "OFFSET carries the last entry");
   assert.deepEqual([offset[2], offset[3]], [RootAttribute.OFFSET, 0x80]);
   assert.equal(first.entries.buffer.byteLength, first.entries.byteLength, "a copy of its own");
+});
+
+Deno.test("isSyncDisabledRefusal() tells SS off from other refusals", () => {
+  const operation = "Checking the Jool instance";
+  const off = new KernelRefusalError(operation, 22, "Session sync is disabled on this instance.");
+  assert.equal(isSyncDisabledRefusal(off), true);
+  assert.equal(
+    isSyncDisabledRefusal(new KernelRefusalError(operation, 2, "No such instance.")),
+    false,
+  );
+  assert.equal(isSyncDisabledRefusal(new Error("Session sync is disabled")), false);
 });
