@@ -395,6 +395,8 @@ export class Daemon {
     }
     let sent = false;
     if (payload.byteLength <= SPLIT_ABOVE_BYTES) {
+      // What splitBatch() would return as one part, without its array: the
+      // common case, on the hot path.
       sent = this.#sendToNetwork(network, payload);
     } else {
       // A raised ss-max-payload: peers get datagrams of whole sessions that fit the MTU.

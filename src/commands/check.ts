@@ -28,6 +28,7 @@ import {
   DEFAULT_INSTANCE,
   type ModsocketConfig,
   type ModsocketResult,
+  NO_MODSOCKET_FILE,
 } from "../config/modsocket.ts";
 import {
   type InterfaceChoice,
@@ -289,7 +290,7 @@ export function describeNetsocket(config: NetsocketConfig): string {
 }
 
 function describeModsocket(config: ModsocketConfig, requestedFile: string): string {
-  const where = config.file === "(none)"
+  const where = config.file === NO_MODSOCKET_FILE
     ? `no ${requestedFile}, so the default`
     : `${config.file}:`;
   const ss = config.enableSs ? "" : ', "enable ss": false';

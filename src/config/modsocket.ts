@@ -186,11 +186,14 @@ export async function loadModsocketConfigOrDefault(
   return await loadModsocketConfig(file);
 }
 
+/** `ModsocketConfig.file` of the defaults: no file was read. */
+export const NO_MODSOCKET_FILE = "(none)";
+
 /** The man page's defaults, used when no MODSOCKET file was named nor exists. */
 export function defaultModsocketConfig(): ModsocketResult {
   return {
     config: {
-      file: "(none)",
+      file: NO_MODSOCKET_FILE,
       instance: DEFAULT_INSTANCE,
       enableSs: true,
       ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
