@@ -6,7 +6,15 @@
  * @module
  */
 
-import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./constants.ts";
+import {
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+} from "./constants.ts";
 import { Errno, SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
 import { cInt, readCInt, SOCKADDR_STORAGE_SIZE } from "./sockaddr.ts";
@@ -63,6 +71,22 @@ export class Sockets {
   /** setsockopt(2) with an int value. */
   setIntOption(fd: number, level: number, name: number, value: number, label: string): void {
     this.setOption(fd, level, name, cInt(value), label);
+  }
+
+  /**
+   * Asks for a receive buffer of `bytes`: SO_RCVBUFFORCE, which passes
+   * net.core.rmem_max but needs CAP_NET_ADMIN, else SO_RCVBUF (capped by
+   * rmem_max). Returns the size the kernel granted (it doubles what it is
+   * asked, for its bookkeeping).
+   */
+  setReceiveBuffer(fd: number, bytes: number, label: string): number {
+    try {
+      this.setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes, `SO_RCVBUFFORCE(${label})`);
+    } catch (error) {
+      if (!(error instanceof SyscallError)) throw error;
+      this.setIntOption(fd, SOL_SOCKET, SO_RCVBUF, bytes, `SO_RCVBUF(${label})`);
+    }
+    return this.getIntOption(fd, SOL_SOCKET, SO_RCVBUF, `SO_RCVBUF(${label})`);
   }
 
   /** getsockopt(2) of an int option. */

@@ -12,11 +12,8 @@ import {
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_EXT_ACK,
   NETLINK_GENERIC,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
   SOCK_RAW,
   SOL_NETLINK,
-  SOL_SOCKET,
 } from "../../ffi/constants.ts";
 import { SyscallError } from "../../ffi/errors.ts";
 import { sockaddrNl } from "../../ffi/sockaddr.ts";
@@ -81,13 +78,7 @@ export class GenericNetlinkSocket implements NetlinkTransport {
    * Returns the size the kernel reports.
    */
   setReceiveBuffer(bytes: number): number {
-    try {
-      this.#sockets.setIntOption(this.fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE");
-    } catch (error) {
-      if (!(error instanceof SyscallError)) throw error;
-      this.#sockets.setIntOption(this.fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
-    }
-    return this.#sockets.getIntOption(this.fd, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF");
+    return this.#sockets.setReceiveBuffer(this.fd, bytes, "netlink");
   }
 
   /** Joins a multicast group by id (from nlctrl). */

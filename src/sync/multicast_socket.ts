@@ -28,8 +28,6 @@ import {
   IPV6_MULTICAST_IF,
   IPV6_MULTICAST_LOOP,
   MSG_TRUNC,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
   SO_REUSEADDR,
   SOCK_DGRAM,
   SOL_SOCKET,
@@ -43,7 +41,6 @@ import {
   sockaddrIn,
   sockaddrIn6,
 } from "../../ffi/sockaddr.ts";
-import { SyscallError } from "../../ffi/errors.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { InterfaceChoice, NetsocketConfig } from "../config/netsocket.ts";
 
@@ -114,7 +111,7 @@ export class MulticastSocket {
       // SO_REUSEADDR must precede bind() so a restarted daemon can rebind.
       sockets.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       sockets.bind(fd, destination, `${config.address} port ${config.port}`);
-      setReceiveBuffer(sockets, fd, RECEIVE_BUFFER_BYTES);
+      sockets.setReceiveBuffer(fd, RECEIVE_BUFFER_BYTES, "multicast");
       if (ipv4) configureIPv4(sockets, fd, config);
       else configureIPv6(sockets, fd, config);
     } catch (error) {
@@ -162,19 +159,6 @@ export class MulticastSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#sockets.close(this.fd, "multicast");
-  }
-}
-
-/**
- * SO_RCVBUFFORCE (CAP_NET_ADMIN) ignores net.core.rmem_max; without the
- * capability SO_RCVBUF gets what rmem_max allows.
- */
-function setReceiveBuffer(sockets: Sockets, fd: number, bytes: number): void {
-  try {
-    sockets.setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE");
-  } catch (error) {
-    if (!(error instanceof SyscallError)) throw error;
-    sockets.setIntOption(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
   }
 }
 
