@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { RUNTIME_V8_FLAGS } from "../../scripts/compile.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -32,6 +33,24 @@ Deno.test("compile without a usable denort: one line per target, non-zero exit",
   assert.match(
     lines[0],
     /^Cannot build dist\/joold-(x86_64|aarch64)-linux: denort is not available \(.+\); DENORT_BIN=\/nonexistent\/denort did not work for this target$/,
+  );
+});
+
+Deno.test("the V8 flags of the executable are those of `deno task start`, the README and the e2e daemons", () => {
+  const [compiled] = RUNTIME_V8_FLAGS;
+  assert.match(compiled, /^--v8-flags=\S+$/);
+  const read = (path: string) => Deno.readTextFileSync(`${ROOT}/${path}`);
+  const start: string = JSON.parse(read("deno.json")).tasks.start;
+  assert.ok(start.split(" ").includes(compiled), `deno.json's start task: ${start}`);
+  assert.ok(
+    read("README.md").includes(` ${compiled} main.ts`),
+    "README's run-from-a-checkout line",
+  );
+  assert.ok(
+    read("tests/e2e/lib/daemons.sh").includes(
+      `E2E_OURS_V8_FLAGS=${compiled.slice("--v8-flags=".length)}\n`,
+    ),
+    "tests/e2e/lib/daemons.sh E2E_OURS_V8_FLAGS",
   );
 });
 

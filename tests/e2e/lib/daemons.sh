@@ -29,7 +29,7 @@ e2e_find_deno() {
 }
 E2E_DENO=${JOOLD_E2E_DENO:-$(e2e_find_deno)}
 # The V8 flags the compiled joold embeds (scripts/compile.ts RUNTIME_V8_FLAGS).
-E2E_OURS_V8_FLAGS=--no-memory-reducer
+E2E_OURS_V8_FLAGS=--no-memory-reducer,--max-opt=2
 E2E_BUNDLE=${JOOLD_E2E_BUNDLE:-$E2E_REPO/dist/joold.js}
 E2E_REFERENCE=${JOOLD_E2E_REFERENCE:-/usr/bin/joold}
 
