@@ -1,7 +1,7 @@
 /**
  * Micro-benchmarks of the per-batch hot path: what runs between the kernel's
  * batch arriving and the ACK / the relay, and per datagram from a peer.
- * Run: `scripts/deno.sh bench bench/`.
+ * Run: `scripts/deno.sh task bench` (with the daemon's V8 flags).
  */
 
 import { AttributeEncoder } from "../src/netlink/attribute.ts";

@@ -36,12 +36,17 @@ Deno.test("compile without a usable denort: one line per target, non-zero exit",
   );
 });
 
-Deno.test("the V8 flags of the executable are those of `deno task start`, the README and the e2e daemons", () => {
+Deno.test("the V8 flags of the executable are those of `deno task start`/`bench`, the README and the e2e daemons", () => {
   const [compiled] = RUNTIME_V8_FLAGS;
   assert.match(compiled, /^--v8-flags=\S+$/);
   const read = (path: string) => Deno.readTextFileSync(`${ROOT}/${path}`);
-  const start: string = JSON.parse(read("deno.json")).tasks.start;
-  assert.ok(start.split(" ").includes(compiled), `deno.json's start task: ${start}`);
+  const tasks: Record<string, string> = JSON.parse(read("deno.json")).tasks;
+  for (const task of ["start", "bench"]) {
+    assert.ok(
+      tasks[task].split(" ").includes(compiled),
+      `deno.json's ${task} task: ${tasks[task]}`,
+    );
+  }
   assert.ok(
     read("README.md").includes(` ${compiled} main.ts`),
     "README's run-from-a-checkout line",
