@@ -237,6 +237,7 @@ const SESSION_BYTES_4_1_9 = 140;
 export function memoryTable(samples: MemoryRecord[]): string {
   const header = [
     "sessions sent",
+    "on j1",
     "relayed by j1",
     "on j2",
     "RSS j1 MiB",
@@ -253,6 +254,7 @@ export function memoryTable(samples: MemoryRecord[]): string {
   const first = samples[0];
   const rows = samples.map((sample) => [
     String(sample.created),
+    String(sample.j1Sessions),
     String(
       Math.round((sample.j1.stats?.counters?.kernelSentBytes ?? 0) / SESSION_BYTES_4_1_9),
     ),
