@@ -29,6 +29,11 @@ export interface HttpResponse {
   reason: string;
   contentType: string;
   body: string;
+  /**
+   * An answer to HEAD: the headers GET would get, Content-Length included
+   * (RFC 9110, section 9.3.2), and no body.
+   */
+  headOnly?: boolean;
 }
 
 /** Connections open at once at most; a new one closes the oldest. */
@@ -61,16 +66,21 @@ export function answerRequest(bytes: Uint8Array, render: () => string): HttpResp
   const match = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(requestLine);
   if (match === null) return plain(400, "Bad Request", "Not an HTTP/1.x request.\n");
   const [, method, target] = match;
-  const path = target.split("?")[0];
   if (method !== "GET" && method !== "HEAD") {
     return plain(405, "Method Not Allowed", "Only GET and HEAD.\n");
   }
+  const response = route(target.split("?")[0], render);
+  if (method === "HEAD") response.headOnly = true;
+  return response;
+}
+
+function route(path: string, render: () => string): HttpResponse {
   if (path === "/metrics") {
     return {
       status: 200,
       reason: "OK",
       contentType: "text/plain; version=0.0.4; charset=utf-8",
-      body: method === "HEAD" ? "" : render(),
+      body: render(),
     };
   }
   if (path === "/") return plain(200, "OK", "joold: metrics at /metrics\n");
@@ -81,7 +91,10 @@ function plain(status: number, reason: string, body: string): HttpResponse {
   return { status, reason, contentType: "text/plain; charset=utf-8", body };
 }
 
-/** The response's bytes: status line, headers (the connection closes after it), body. */
+/**
+ * The response's bytes: status line, headers (the connection closes after
+ * it), and the body unless the response answers HEAD.
+ */
 export function encodeResponse(response: HttpResponse): Uint8Array {
   const body = encoder.encode(response.body);
   const head = `HTTP/1.1 ${response.status} ${response.reason}\r\n` +
@@ -89,6 +102,7 @@ export function encodeResponse(response: HttpResponse): Uint8Array {
     `Content-Length: ${body.byteLength}\r\n` +
     "Connection: close\r\n\r\n";
   const headBytes = encoder.encode(head);
+  if (response.headOnly) return headBytes;
   const bytes = new Uint8Array(headBytes.byteLength + body.byteLength);
   bytes.set(headBytes);
   bytes.set(body, headBytes.byteLength);

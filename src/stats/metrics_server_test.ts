@@ -23,7 +23,18 @@ Deno.test("answerRequest(): routes and status codes", () => {
     assert.equal(response?.status ?? null, status, name);
   }
   assert.equal(answerRequest(bytes("GET /metrics HTTP/1.1\r\n\r\n"), render)?.body, render());
-  assert.equal(answerRequest(bytes("HEAD /metrics HTTP/1.1\r\n\r\n"), render)?.body, "");
+  const head = answerRequest(bytes("HEAD /metrics HTTP/1.1\r\n\r\n"), render);
+  assert.equal(head?.headOnly, true);
+  assert.equal(answerRequest(bytes("GET /metrics HTTP/1.1\r\n\r\n"), render)?.headOnly, undefined);
+});
+
+Deno.test("encodeResponse(): HEAD gets GET's headers, Content-Length included, and no body", () => {
+  const get = answerRequest(bytes("GET /metrics HTTP/1.1\r\n\r\n"), render)!;
+  const head = answerRequest(bytes("HEAD /metrics HTTP/1.1\r\n\r\n"), render)!;
+  const getText = new TextDecoder().decode(encodeResponse(get));
+  const headText = new TextDecoder().decode(encodeResponse(head));
+  assert.equal(getText, headText + render());
+  assert.match(headText, /\r\nContent-Length: 29\r\n.*\r\n\r\n$/s);
 });
 
 Deno.test("encodeResponse(): status line, length in bytes, connection close", () => {

@@ -24,7 +24,7 @@ function hasIPv6Loopback(): boolean {
 }
 
 Deno.test({
-  name: "metrics port: GET /metrics over IPv4 and IPv6, 404 elsewhere, idle clients bounded",
+  name: "metrics port: GET /metrics over IPv4 and IPv6, HEAD, 404 elsewhere, idle clients bounded",
   ignore: !linux,
   sanitizeResources: false, // fetch keeps its connection pool
   async fn() {
@@ -43,6 +43,10 @@ Deno.test({
         assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
         assert.equal(await response.text(), METRICS, host);
       }
+      const head = await fetch(`http://127.0.0.1:${port}/metrics`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-length"), String(METRICS.length));
+      assert.equal(await head.text(), "");
       const missing = await fetch(`http://127.0.0.1:${port}/nothing`);
       assert.equal(missing.status, 404);
       await missing.body?.cancel();
