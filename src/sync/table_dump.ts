@@ -48,9 +48,11 @@ const MAX_PAGES = 200_000;
 
 /**
  * Reads every session of the instance and sends them in datagrams of whole
- * sessions of at most `datagramBytes` bytes. Entries that are not valid in
- * `encoding` stop the dump with an error: the kernel is not speaking the
- * version we think, and peers must not get what they cannot read.
+ * sessions of at most `datagramBytes` bytes, packed across pages (a page's
+ * last, partly filled datagram waits for the next page's sessions). Entries
+ * that are not valid in `encoding` stop the dump with an error: the kernel
+ * is not speaking the version we think, and peers must not get what they
+ * cannot read.
  *
  * @throws {Error} If a page does not hold valid sessions, or from `page`.
  */
@@ -60,6 +62,12 @@ export async function dumpSessionTable(
   datagramBytes = SPLIT_DATAGRAM_BYTES,
 ): Promise<TableDumpResult> {
   const result: TableDumpResult = { sessions: 0, datagrams: 0, failed: 0 };
+  const send = (datagram: Uint8Array) => {
+    if (ports.send(datagram)) result.datagrams++;
+    else result.failed++;
+  };
+  /** Whole sessions not sent yet: fewer than fill a datagram. */
+  let unsent = new Uint8Array(0);
   for (const protocol of PROTOCOLS) {
     let after: Uint8Array | null = null;
     for (let pages = 0; pages < MAX_PAGES; pages++) {
@@ -71,10 +79,10 @@ export async function dumpSessionTable(
             `The kernel's session table is not in the ${encoding} encoding: ${problem}`,
           );
         }
-        for (const datagram of splitBatch(page.entries, 0, datagramBytes)) {
-          if (ports.send(datagram)) result.datagrams++;
-          else result.failed++;
-        }
+        const datagrams = splitBatch(concat(unsent, page.entries), 0, datagramBytes);
+        // The last one is sent with the next page's sessions, or at the end.
+        for (let i = 0; i < datagrams.length - 1; i++) send(datagrams[i]);
+        unsent = datagrams[datagrams.length - 1].slice();
         result.sessions += page.count;
       }
       if (!page.more || page.last === null) break;
@@ -82,5 +90,14 @@ export async function dumpSessionTable(
       await ports.pause();
     }
   }
+  if (unsent.byteLength > 0) send(unsent);
   return result;
+}
+
+function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
+  if (first.byteLength === 0) return second;
+  const both = new Uint8Array(first.byteLength + second.byteLength);
+  both.set(first);
+  both.set(second, first.byteLength);
+  return both;
 }

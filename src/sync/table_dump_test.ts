@@ -55,13 +55,15 @@ function ports(table: FakeTable, sent: Uint8Array[], accept = () => true): Table
   } as TableDumpPorts;
 }
 
-Deno.test("dumpSessionTable() sends every session once, in datagrams of whole sessions", async () => {
+Deno.test("dumpSessionTable() sends every session once, in full datagrams of whole sessions", async () => {
   const udp = Array.from({ length: 1000 }, (_, i) => udpSession(i));
   const table = new FakeTable(new Map([[L4Protocol.UDP, udp]]), 57);
   const sent: Uint8Array[] = [];
   const result = await dumpSessionTable(ports(table, sent), "nested-4.1.0");
-  assert.deepEqual(result, { sessions: 1000, datagrams: sent.length, failed: 0 });
-  for (const datagram of sent) assert.ok(datagram.byteLength <= 1452, `${datagram.byteLength}`);
+  // Ten 140-byte sessions fill a 1452-byte datagram; pages of 57 are packed across.
+  assert.deepEqual(result, { sessions: 1000, datagrams: 100, failed: 0 });
+  assert.equal(sent.length, 100);
+  for (const datagram of sent) assert.equal(datagram.byteLength, 1400);
   const received = sent.flatMap((datagram) => decodeSessions(datagram, "nested-4.1.0").sessions);
   assert.deepEqual(received.map((s) => s.src4.port), udp.map((s) => s.src4.port));
   // TCP (empty), 18 pages of UDP, each after the previous page's last entry, ICMP (empty).
@@ -72,17 +74,19 @@ Deno.test("dumpSessionTable() sends every session once, in datagrams of whole se
 });
 
 Deno.test("dumpSessionTable() counts datagrams it could not send and goes on", async () => {
+  const tcp = Array.from({ length: 15 }, (_, i) => ({ ...udpSession(i), proto: "TCP" as const }));
+  const icmp = [{ ...udpSession(20), proto: "ICMP" as const }];
   const table = new FakeTable(
-    new Map([[L4Protocol.TCP, [{ ...udpSession(1), proto: "TCP" as const }]], [
-      L4Protocol.ICMP,
-      [{ ...udpSession(2), proto: "ICMP" as const }],
-    ]]),
+    new Map<number, Session[]>([[L4Protocol.TCP, tcp], [L4Protocol.ICMP, icmp]]),
     57,
   );
   const sent: Uint8Array[] = [];
   let calls = 0;
   const result = await dumpSessionTable(ports(table, sent, () => calls++ > 0), "nested-4.1.0");
-  assert.deepEqual(result, { sessions: 2, datagrams: 1, failed: 1 });
+  assert.deepEqual(result, { sessions: 16, datagrams: 1, failed: 1 });
+  // The second datagram packs the last TCP sessions with the ICMP one.
+  const second = decodeSessions(sent[1], "nested-4.1.0").sessions;
+  assert.deepEqual(second.map((s) => s.proto), ["TCP", "TCP", "TCP", "TCP", "TCP", "ICMP"]);
 });
 
 Deno.test("dumpSessionTable() refuses entries that are not in the expected encoding", async () => {
