@@ -68,29 +68,33 @@ export async function dumpSessionTable(
   };
   /** Whole sessions not sent yet: fewer than fill a datagram. */
   let unsent = new Uint8Array(0);
-  for (const protocol of PROTOCOLS) {
-    let after: Uint8Array | null = null;
-    for (let pages = 0; pages < MAX_PAGES; pages++) {
-      const page: SessionsPage = await ports.page(protocol, after);
-      if (page.count > 0) {
-        const problem = validateSessions(page.entries, encoding);
-        if (problem !== null) {
-          throw new Error(
-            `The kernel's session table is not in the ${encoding} encoding: ${problem}`,
-          );
+  try {
+    for (const protocol of PROTOCOLS) {
+      let after: Uint8Array | null = null;
+      for (let pages = 0; pages < MAX_PAGES; pages++) {
+        const page: SessionsPage = await ports.page(protocol, after);
+        if (page.count > 0) {
+          const problem = validateSessions(page.entries, encoding);
+          if (problem !== null) {
+            throw new Error(
+              `The kernel's session table is not in the ${encoding} encoding: ${problem}`,
+            );
+          }
+          const datagrams = splitBatch(concat(unsent, page.entries), 0, datagramBytes);
+          // The last one is sent with the next page's sessions, or at the end.
+          for (let i = 0; i < datagrams.length - 1; i++) send(datagrams[i]);
+          unsent = datagrams[datagrams.length - 1].slice();
+          result.sessions += page.count;
         }
-        const datagrams = splitBatch(concat(unsent, page.entries), 0, datagramBytes);
-        // The last one is sent with the next page's sessions, or at the end.
-        for (let i = 0; i < datagrams.length - 1; i++) send(datagrams[i]);
-        unsent = datagrams[datagrams.length - 1].slice();
-        result.sessions += page.count;
+        if (!page.more || page.last === null) break;
+        after = page.last;
+        await ports.pause();
       }
-      if (!page.more || page.last === null) break;
-      after = page.last;
-      await ports.pause();
     }
+  } finally {
+    // Also when a later page fails: these sessions were read and are valid.
+    if (unsent.byteLength > 0) send(unsent);
   }
-  if (unsent.byteLength > 0) send(unsent);
   return result;
 }
 

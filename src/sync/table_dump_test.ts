@@ -89,6 +89,22 @@ Deno.test("dumpSessionTable() counts datagrams it could not send and goes on", a
   assert.deepEqual(second.map((s) => s.proto), ["TCP", "TCP", "TCP", "TCP", "TCP", "ICMP"]);
 });
 
+Deno.test("dumpSessionTable() still sends the sessions it holds when a later page fails", async () => {
+  const udp = Array.from({ length: 57 }, (_, i) => udpSession(i));
+  const table = new FakeTable(new Map([[L4Protocol.UDP, udp]]), 57);
+  const sent: Uint8Array[] = [];
+  const failing: TableDumpPorts = {
+    ...ports(table, sent),
+    page: (protocol, after) =>
+      protocol === L4Protocol.ICMP
+        ? Promise.reject(new Error("Netlink: the kernel answered EINVAL"))
+        : table.page(protocol, after),
+  };
+  await assert.rejects(() => dumpSessionTable(failing, "nested-4.1.0"), /EINVAL/);
+  const received = sent.flatMap((datagram) => decodeSessions(datagram, "nested-4.1.0").sessions);
+  assert.equal(received.length, 57);
+});
+
 Deno.test("dumpSessionTable() refuses entries that are not in the expected encoding", async () => {
   const table = new FakeTable(new Map([[L4Protocol.UDP, [udpSession(0)]]]), 57);
   await assert.rejects(
