@@ -15,6 +15,7 @@ import { SyscallError } from "../../ffi/errors.ts";
 import type { Interest, ReadinessHandler } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { openDualStack } from "../net/dual_stack.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
 /** What the server registers its sockets with (the daemon's reactor). */
 export interface ReadinessRegistry {
@@ -79,7 +80,7 @@ function route(path: string, render: () => string): HttpResponse {
     return {
       status: 200,
       reason: "OK",
-      contentType: "text/plain; version=0.0.4; charset=utf-8",
+      contentType: PROMETHEUS_CONTENT_TYPE,
       body: render(),
     };
   }
