@@ -25,7 +25,7 @@ import { statsAnswer, type StatsSources } from "./stats/report.ts";
 import { StatsServer } from "./stats/stats_server.ts";
 import { MetricsServer } from "./stats/metrics_server.ts";
 import { formatPrometheus } from "./stats/prometheus.ts";
-import { SPLIT_ABOVE_BYTES, splitBatch } from "./sync/batch_split.ts";
+import { splitBatch } from "./sync/batch_split.ts";
 import { decodeControlMessage, encodeControlMessage } from "./sync/control_message.ts";
 import { DatagramFilter } from "./sync/datagram_filter.ts";
 import {
@@ -393,15 +393,10 @@ export class Daemon {
       this.#filter.learn(sessionEncodingFor(kernelVersion));
       logger.info(`Peers' sessions must be in the ${this.#filter.encoding} encoding`);
     }
+    // With a raised ss-max-payload, peers get datagrams of whole sessions
+    // that fit the MTU; an ordinary batch is one part, as it came.
     let sent = false;
-    if (payload.byteLength <= SPLIT_ABOVE_BYTES) {
-      // What splitBatch() would return as one part, without its array: the
-      // common case, on the hot path.
-      sent = this.#sendToNetwork(network, payload);
-    } else {
-      // A raised ss-max-payload: peers get datagrams of whole sessions that fit the MTU.
-      for (const part of splitBatch(payload)) sent = this.#sendToNetwork(network, part) || sent;
-    }
+    for (const part of splitBatch(payload)) sent = this.#sendToNetwork(network, part) || sent;
     if (sent) {
       this.#relayLatency.recordMs(performance.now() - receivedAt);
       this.#lastSyncMs = Date.now();
