@@ -98,12 +98,7 @@ export const MODSOCKET_KEYS: readonly string[] = Object.keys(FIELDS);
  */
 export function parseModsocketConfig(text: string, file: string): ModsocketResult {
   const { found, warnings } = selectKeys(parseConfigObject(text, file), file, MODSOCKET_KEYS);
-  const config: ModsocketConfig = {
-    file,
-    instance: DEFAULT_INSTANCE,
-    enableSs: true,
-    ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
-  };
+  const config: ModsocketConfig = { ...defaultModsocketConfig().config, file };
   for (const [key, apply] of Object.entries(FIELDS)) {
     const member = found.get(key);
     if (member !== undefined) apply(member, file, config);
