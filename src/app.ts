@@ -29,7 +29,7 @@ export interface RunOptions {
   /** The PORT argument as given (number or service name), or null. */
   statsPort: string | null;
   /** `--metrics-port` as given (a TCP port number), or null for none. */
-  metricsPort?: string | null;
+  metricsPort: string | null;
   /**
    * True if MODSOCKET was not given: then a missing default file means the
    * man page's defaults (instance "default") rather than an error.
@@ -95,7 +95,7 @@ async function runWithLibc(
     statsPort = options.statsPort === null
       ? null
       : parseStatsPort(options.statsPort, environment.resolveService.bind(environment));
-    metricsPort = options.metricsPort == null ? null : parseMetricsPort(options.metricsPort);
+    metricsPort = options.metricsPort === null ? null : parseMetricsPort(options.metricsPort);
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
@@ -193,7 +193,7 @@ export function describeConfiguration(
   netsocket: NetsocketConfig,
   modsocket: ModsocketConfig,
   statsPort: number | null,
-  metricsPort: number | null = null,
+  metricsPort: number | null,
 ): string {
   const outFallback = netsocket.inInterface === null
     ? "chosen by the kernel"

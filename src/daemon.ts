@@ -46,8 +46,8 @@ export interface DaemonConfig {
   modsocket: ModsocketConfig;
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
-  /** TCP port of the Prometheus endpoint, or null (or absent) for none. */
-  metricsPort?: number | null;
+  /** TCP port of the Prometheus endpoint, or null for none. */
+  metricsPort: number | null;
   /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
   kernelVersion: number | null;
 }
@@ -180,7 +180,7 @@ export class Daemon {
       this.#reactor.watch(stats.fd, { readable: true }, () => stats.serve());
       logger.info(`Stats server listening on UDP port ${config.statsPort} (IPv4 and IPv6)`);
     }
-    if (config.metricsPort != null) {
+    if (config.metricsPort !== null) {
       this.#metrics = MetricsServer.open(
         sockets,
         this.#reactor,
