@@ -141,15 +141,10 @@ bench_start() {
         members="${members:+$members, }\"ss max payload\": $max_payload"
       fi
       modsocket_write "$mod" default "$members"
-      if [ -n "${BENCH_V8_FLAGS:-}" ]; then
-        # shellcheck disable=SC2001 # one substitution per node
-        daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-          "$E2E_DENO" run --allow-all --no-config \
-          "--v8-flags=$E2E_OURS_V8_FLAGS,$(sed "s|%n|$node|g" <<<"$BENCH_V8_FLAGS")" \
-          "$E2E_BUNDLE" "$net" "$mod" "$STATS_PORT"
-      else
+      # The bench's V8 flags come after the daemon's own (a later flag wins).
+      # shellcheck disable=SC2001 # one substitution per node
+      E2E_OURS_V8_FLAGS="$E2E_OURS_V8_FLAGS${BENCH_V8_FLAGS:+,$(sed "s|%n|$node|g" <<<"$BENCH_V8_FLAGS")}" \
         start_ours "$node" "$net" "$mod" "$STATS_PORT"
-      fi
     else
       modsocket_write "$mod"
       start_reference "$node" "$net" "$mod"
