@@ -72,9 +72,6 @@ bench_sessions() {
   jool_in "$1" stats display --csv --no-headers | awk -F, '$1 == "JSTAT_SESSIONS" { n = $2 } END { print n + 0 }'
 }
 
-# bench_proc NODE: "user_seconds system_seconds rss_kib hwm_kib anon_kib
-# file_kib" of the daemon in NODE (CPU of all its threads; resident memory:
-# all of it, its peak, what it allocated, and the mapped files' pages).
 # bench_rollup NODE: "rss_kib anon_kib" of the daemon in NODE from
 # /proc/PID/smaps_rollup, which walks the page tables. VmRSS in
 # /proc/PID/status is cheaper but, on Linux 6.1, each thread caches up to 64
@@ -84,6 +81,9 @@ bench_rollup() {
     END { printf "%d %d\n", rss, anon }' "/proc/$(daemon_pid "$1")/smaps_rollup"
 }
 
+# bench_proc NODE: "user_seconds system_seconds rss_kib hwm_kib anon_kib
+# file_kib" of the daemon in NODE (CPU of all its threads; resident memory:
+# all of it, its peak, what it allocated, and the mapped files' pages).
 bench_proc() {
   local pid
   pid=$(daemon_pid "$1")
