@@ -16,7 +16,7 @@ import {
 } from "../src/jool/messages.ts";
 import { RootAttribute } from "../src/jool/protocol.ts";
 import { encodeSessions, validateSessions } from "../src/jool/session.ts";
-import { sampleUdpSession } from "../src/jool/session_samples.ts";
+import { sampleUdpSession } from "../tests/support/session_samples.ts";
 
 const session = sampleUdpSession;
 const sessions = Array.from({ length: 10 }, (_, i) => session(i)); // 1452-byte ss-max-payload

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeModsocketLoader } from "../config/fake_environment.ts";
+import { fakeModsocketLoader } from "../../tests/support/fake_environment.ts";
 import { LevelLogger } from "../log.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
 import { joolVersion } from "../jool/header.ts";

@@ -9,7 +9,7 @@ import { SyscallError } from "../../ffi/errors.ts";
 import { parseNetsocketConfig } from "../config/netsocket.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
 import { check, type CheckOptions, type CheckProbes, formatCheckItem } from "./check.ts";
-import { fakeEnvironment, fakeModsocketLoader } from "../config/fake_environment.ts";
+import { fakeEnvironment, fakeModsocketLoader } from "../../tests/support/fake_environment.ts";
 
 const NETSOCKET = JSON.stringify({
   "multicast address": "ff08::db8:64:64",

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadModsocketConfig, MODSOCKET_KEYS } from "../config/modsocket.ts";
 import { loadNetsocketConfig, NETSOCKET_KEYS } from "../config/netsocket.ts";
-import { fakeEnvironment } from "../config/fake_environment.ts";
+import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
 
 function packaged(path: string): string {
   return fileURLToPath(new URL(`../../packaging/${path}`, import.meta.url));

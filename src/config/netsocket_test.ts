@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fakeEnvironment } from "./fake_environment.ts";
+import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
 import { ConfigError } from "./errors.ts";
 import { loadNetsocketConfig, type NetsocketConfig, parseNetsocketConfig } from "./netsocket.ts";
 

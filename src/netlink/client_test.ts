@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { AttributeEncoder } from "./attribute.ts";
 import { NetlinkClient, NetlinkError, NetlinkTimeoutError } from "./client.ts";
-import { errorReply, FakeKernel } from "./fake_kernel.ts";
+import { errorReply, FakeKernel } from "../../tests/support/fake_kernel.ts";
 import { resolveFamily } from "./family.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "./genetlink.ts";
 import { encodeMessage, type Message, NLM_F_MULTI, NLMSG_DONE } from "./message.ts";

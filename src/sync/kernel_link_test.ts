@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { AttributeEncoder } from "../netlink/attribute.ts";
-import { errorReply, FakeKernel } from "../netlink/fake_kernel.ts";
+import { errorReply, FakeKernel } from "../../tests/support/fake_kernel.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../netlink/genetlink.ts";
 import type { Message } from "../netlink/message.ts";
 import {
@@ -20,7 +20,7 @@ import {
 import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
 import { GlobalAttribute, JoolOperation, L4Protocol, RootAttribute } from "../jool/protocol.ts";
 import { encodeSessions } from "../jool/session.ts";
-import { sampleUdpSession } from "../jool/session_samples.ts";
+import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { LevelLogger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { SessionsPage } from "../jool/messages.ts";
 import { L4Protocol } from "../jool/protocol.ts";
 import { decodeSessions, encodeSessions, type Session } from "../jool/session.ts";
-import { sampleUdpSession } from "../jool/session_samples.ts";
+import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { dumpSessionTable, type TableDumpPorts } from "./table_dump.ts";
 
 const udpSession = sampleUdpSession;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Session } from "./session.ts";
+import type { Session } from "../../src/jool/session.ts";
 
 /**
  * The `index`-th UDP session of one IPv6 client through pool4 address

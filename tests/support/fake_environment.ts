@@ -4,9 +4,13 @@
  * @module
  */
 
-import { ConfigError } from "./errors.ts";
-import type { InterfaceAddressEntry, NetworkEnvironment } from "./environment.ts";
-import { defaultModsocketConfig, type ModsocketResult, parseModsocketConfig } from "./modsocket.ts";
+import { ConfigError } from "../../src/config/errors.ts";
+import type { InterfaceAddressEntry, NetworkEnvironment } from "../../src/config/environment.ts";
+import {
+  defaultModsocketConfig,
+  type ModsocketResult,
+  parseModsocketConfig,
+} from "../../src/config/modsocket.ts";
 
 /**
  * eth0 (index 2) holds 192.0.2.1 and 2001:db8:ff08::4, eth1 (index 3) only

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { AttributeEncoder } from "./attribute.ts";
-import type { NetlinkTransport } from "./client.ts";
+import { AttributeEncoder } from "../../src/netlink/attribute.ts";
+import type { NetlinkTransport } from "../../src/netlink/client.ts";
 import {
   decodeMessages,
   encodeMessage,
@@ -18,7 +18,7 @@ import {
   NLMSG_HDRLEN,
   NLMSGERR_ATTR_MSG,
   putMessageHeader,
-} from "./message.ts";
+} from "../../src/netlink/message.ts";
 
 /** Builds the reply datagrams to one request (none to stay silent). */
 export type FakeKernelHandler = (request: Message) => Uint8Array[];
