@@ -1,46 +1,12 @@
 import assert from "node:assert/strict";
-import { AttributeEncoder } from "./attribute.ts";
 import { NetlinkClient, NetlinkError, NetlinkTimeoutError } from "./client.ts";
 import { errorReply, FakeKernel } from "../../tests/support/fake_kernel.ts";
+import { serveFamily } from "../../tests/support/fake_nlctrl.ts";
 import { resolveFamily } from "./family.ts";
-import { decodeGenericMessage, encodeGenericMessage } from "./genetlink.ts";
 import { encodeMessage, type Message, NLM_F_MULTI, NLMSG_DONE } from "./message.ts";
-import {
-  CTRL_ATTR_FAMILY_ID,
-  CTRL_ATTR_FAMILY_NAME,
-  CTRL_ATTR_MCAST_GROUPS,
-  CTRL_ATTR_MCAST_GRP_ID,
-  CTRL_ATTR_MCAST_GRP_NAME,
-  CTRL_ATTR_VERSION,
-  CTRL_CMD_GETFAMILY,
-  CTRL_CMD_NEWFAMILY,
-  GENL_ID_CTRL,
-} from "./nlctrl.ts";
 
 /** A fake nlctrl that knows one family, "Jool" (id 30, group "joold" 5). */
-function fakeController(request: Message): Uint8Array[] {
-  const generic = decodeGenericMessage(request);
-  assert.equal(request.header.type, GENL_ID_CTRL);
-  assert.equal(generic.generic.command, CTRL_CMD_GETFAMILY);
-  const name = new TextDecoder().decode(generic.data.subarray(4, generic.data.indexOf(0, 4)));
-  if (name !== "Jool") return [errorReply(request, 2)];
-  const attributes = new AttributeEncoder();
-  attributes.uint16(CTRL_ATTR_FAMILY_ID, 30);
-  attributes.string(CTRL_ATTR_FAMILY_NAME, "Jool");
-  attributes.uint32(CTRL_ATTR_VERSION, 2);
-  attributes.nested(CTRL_ATTR_MCAST_GROUPS, (groups) => {
-    groups.nested(1, (group) => {
-      group.string(CTRL_ATTR_MCAST_GRP_NAME, "joold");
-      group.uint32(CTRL_ATTR_MCAST_GRP_ID, 5);
-    });
-  }, false);
-  const reply = encodeGenericMessage(
-    { familyId: GENL_ID_CTRL, flags: 0, sequence: request.header.sequence, portId: 99 },
-    { command: CTRL_CMD_NEWFAMILY, version: 2 },
-    attributes.encode(),
-  );
-  return [reply, errorReply(request)];
-}
+const fakeController = serveFamily({ id: 30, name: "Jool", version: 2, groups: { joold: 5 } });
 
 function connect(handler: (request: Message) => Uint8Array[], timeoutMs?: number) {
   const kernel = new FakeKernel(handler);

@@ -6,17 +6,9 @@
 import assert from "node:assert/strict";
 import { AttributeEncoder } from "../netlink/attribute.ts";
 import { errorReply, FakeKernel } from "../../tests/support/fake_kernel.ts";
+import { serveFamily } from "../../tests/support/fake_nlctrl.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../netlink/genetlink.ts";
 import type { Message } from "../netlink/message.ts";
-import {
-  CTRL_ATTR_FAMILY_ID,
-  CTRL_ATTR_FAMILY_NAME,
-  CTRL_ATTR_MCAST_GROUPS,
-  CTRL_ATTR_MCAST_GRP_ID,
-  CTRL_ATTR_MCAST_GRP_NAME,
-  CTRL_CMD_NEWFAMILY,
-  GENL_ID_CTRL,
-} from "../netlink/nlctrl.ts";
 import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
 import { GlobalAttribute, JoolOperation, L4Protocol, RootAttribute } from "../jool/protocol.ts";
 import { encodeSessions } from "../jool/session.ts";
@@ -32,25 +24,6 @@ import {
 
 const JOOL_ID = 30;
 const KERNEL_VERSION = joolVersion(4, 1, 9, 0);
-
-function familyReply(request: Message): Uint8Array[] {
-  const attributes = new AttributeEncoder();
-  attributes.uint16(CTRL_ATTR_FAMILY_ID, JOOL_ID);
-  attributes.string(CTRL_ATTR_FAMILY_NAME, "Jool");
-  attributes.nested(CTRL_ATTR_MCAST_GROUPS, (groups) =>
-    groups.nested(1, (group) => {
-      group.string(CTRL_ATTR_MCAST_GRP_NAME, "joold");
-      group.uint32(CTRL_ATTR_MCAST_GRP_ID, 7);
-    }));
-  return [
-    encodeGenericMessage(
-      { familyId: GENL_ID_CTRL, flags: 0, sequence: request.header.sequence },
-      { command: CTRL_CMD_NEWFAMILY, version: 2 },
-      attributes.encode(),
-    ),
-    errorReply(request),
-  ];
-}
 
 /** A Jool message from the kernel: header flags, instance, attributes. */
 function joolMessage(
@@ -90,8 +63,8 @@ interface Setup {
 
 /** A link whose fake kernel answers nlctrl and then `jool` requests. */
 async function setUp(jool: (request: Message) => Uint8Array[] = () => []): Promise<Setup> {
-  const kernel = new FakeKernel((request) =>
-    request.header.type === GENL_ID_CTRL ? familyReply(request) : jool(request)
+  const kernel = new FakeKernel(
+    serveFamily({ id: JOOL_ID, name: "Jool", version: 2, groups: { joold: 7 } }, jool),
   );
   const logs: string[] = [];
   const counters = new SyncCounters();
