@@ -29,7 +29,7 @@
 
 import { parseArgs } from "node:util";
 import { AF_INET6, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_SOCKET } from "../ffi/constants.ts";
-import { DatagramBatch } from "../ffi/datagram_batch.ts";
+import { DatagramBatch } from "./datagram_batch.ts";
 import { Libc } from "../ffi/libc.ts";
 import { sockaddrIn6 } from "../ffi/sockaddr.ts";
 import { Sockets } from "../ffi/sockets.ts";

@@ -1,15 +1,18 @@
 /**
  * Many datagrams to one destination in one `sendmmsg(2)` call. The daemon
  * does not use it; the benchmark's load generator does, because under an
- * emulated CPU one system call per packet costs more than the packet.
+ * emulated CPU one system call per packet costs more than the packet. It
+ * lives beside its only user rather than in ffi/, which holds what the
+ * daemon runs on; it still reaches libc only through ffi/'s {@link Libc}.
  *
  * @module
  */
 
-import { MSG_DONTWAIT } from "./constants.ts";
-import { Errno, SyscallError } from "./errors.ts";
-import type { Libc } from "./libc.ts";
-import { SOCKADDR_STORAGE_SIZE } from "./sockaddr.ts";
+import { MSG_DONTWAIT } from "../ffi/constants.ts";
+import { Errno, SyscallError } from "../ffi/errors.ts";
+import type { Libc } from "../ffi/libc.ts";
+import { SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../src/netlink/native_endian.ts";
 
 /**
  * struct msghdr on LP64 Linux: msg_name@0, msg_namelen@8, msg_iov@16,
@@ -19,7 +22,6 @@ import { SOCKADDR_STORAGE_SIZE } from "./sockaddr.ts";
 const MMSGHDR_SIZE = 64;
 /** struct iovec { void *iov_base; size_t iov_len; } */
 const IOVEC_SIZE = 16;
-const nativeLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * A buffer whose address stays put: V8 keeps typed arrays of up to 64 bytes
@@ -73,13 +75,13 @@ export class DatagramBatch {
     const destinationAddress = address(this.#destination);
     for (let i = 0; i < slots; i++) {
       const iovec = i * IOVEC_SIZE;
-      this.#iovecView.setBigUint64(iovec, dataAddress + BigInt(i * slotSize), nativeLittleEndian);
-      this.#iovecView.setBigUint64(iovec + 8, BigInt(slotSize), nativeLittleEndian);
+      this.#iovecView.setBigUint64(iovec, dataAddress + BigInt(i * slotSize), NATIVE_LITTLE_ENDIAN);
+      this.#iovecView.setBigUint64(iovec + 8, BigInt(slotSize), NATIVE_LITTLE_ENDIAN);
       const header = i * MMSGHDR_SIZE;
-      headers.setBigUint64(header, destinationAddress, nativeLittleEndian);
-      headers.setUint32(header + 8, this.#destinationLength, nativeLittleEndian);
-      headers.setBigUint64(header + 16, iovecAddress + BigInt(iovec), nativeLittleEndian);
-      headers.setBigUint64(header + 24, 1n, nativeLittleEndian);
+      headers.setBigUint64(header, destinationAddress, NATIVE_LITTLE_ENDIAN);
+      headers.setUint32(header + 8, this.#destinationLength, NATIVE_LITTLE_ENDIAN);
+      headers.setBigUint64(header + 16, iovecAddress + BigInt(iovec), NATIVE_LITTLE_ENDIAN);
+      headers.setBigUint64(header + 24, 1n, NATIVE_LITTLE_ENDIAN);
     }
   }
 
@@ -94,7 +96,7 @@ export class DatagramBatch {
     if (length < 0 || length > this.slotSize) {
       throw new RangeError(`A slot holds at most ${this.slotSize} bytes: got ${length}`);
     }
-    this.#iovecView.setBigUint64(index * IOVEC_SIZE + 8, BigInt(length), nativeLittleEndian);
+    this.#iovecView.setBigUint64(index * IOVEC_SIZE + 8, BigInt(length), NATIVE_LITTLE_ENDIAN);
   }
 
   /**

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { AF_INET, SOCK_DGRAM } from "./constants.ts";
+import { AF_INET, SOCK_DGRAM } from "../ffi/constants.ts";
+import { Libc } from "../ffi/libc.ts";
+import { parseIpSockaddr, sockaddrIn } from "../ffi/sockaddr.ts";
+import { Sockets } from "../ffi/sockets.ts";
 import { DatagramBatch } from "./datagram_batch.ts";
-import { Libc } from "./libc.ts";
-import { parseIpSockaddr, sockaddrIn } from "./sockaddr.ts";
-import { Sockets } from "./sockets.ts";
 
 const LOOPBACK = Uint8Array.of(127, 0, 0, 1);
 
