@@ -31,6 +31,7 @@ import {
 } from "./constants.ts";
 import { SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../src/netlink/native_endian.ts";
 
 /**
  * struct epoll_event { uint32_t events; epoll_data_t data; }
@@ -41,7 +42,6 @@ import type { Libc } from "./libc.ts";
 const EVENT_PACKED = Deno.build.arch === "x86_64";
 const EVENT_SIZE = EVENT_PACKED ? 12 : 16;
 const EVENT_DATA_OFFSET = EVENT_PACKED ? 4 : 8;
-const nativeLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The most events one epoll_wait returns. */
 const MAX_EVENTS = 64;
@@ -86,8 +86,8 @@ function encodeEvent(interest: Interest, fd: number): Uint8Array {
   const bytes = new Uint8Array(EVENT_SIZE);
   const view = new DataView(bytes.buffer);
   const events = (interest.readable ? EPOLLIN : 0) | (interest.writable ? EPOLLOUT : 0);
-  view.setUint32(0, events, nativeLittleEndian);
-  view.setUint32(EVENT_DATA_OFFSET, fd, nativeLittleEndian);
+  view.setUint32(0, events, NATIVE_LITTLE_ENDIAN);
+  view.setUint32(EVENT_DATA_OFFSET, fd, NATIVE_LITTLE_ENDIAN);
   return bytes;
 }
 
@@ -222,8 +222,8 @@ export class Reactor {
   #dispatch(count: number): void {
     for (let i = 0; i < count; i++) {
       const base = i * EVENT_SIZE;
-      const events = this.#eventsView.getUint32(base, nativeLittleEndian);
-      const fd = this.#eventsView.getUint32(base + EVENT_DATA_OFFSET, nativeLittleEndian);
+      const events = this.#eventsView.getUint32(base, NATIVE_LITTLE_ENDIAN);
+      const fd = this.#eventsView.getUint32(base + EVENT_DATA_OFFSET, NATIVE_LITTLE_ENDIAN);
       if (fd === this.#wakeFd) {
         this.#libc.symbols.read(this.#wakeFd, this.#drain, 8n);
         continue;

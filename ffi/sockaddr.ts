@@ -6,8 +6,7 @@
  */
 
 import { AF_INET, AF_INET6, AF_NETLINK } from "./constants.ts";
-
-const nativeLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+import { NATIVE_LITTLE_ENDIAN } from "../src/netlink/native_endian.ts";
 
 /** Size of `struct sockaddr_storage`, big enough for any address. */
 export const SOCKADDR_STORAGE_SIZE = 128;
@@ -19,9 +18,9 @@ export const SOCKADDR_STORAGE_SIZE = 128;
 export function sockaddrNl(portId = 0, groups = 0): Uint8Array {
   const bytes = new Uint8Array(12);
   const view = new DataView(bytes.buffer);
-  view.setUint16(0, AF_NETLINK, nativeLittleEndian);
-  view.setUint32(4, portId, nativeLittleEndian);
-  view.setUint32(8, groups, nativeLittleEndian);
+  view.setUint16(0, AF_NETLINK, NATIVE_LITTLE_ENDIAN);
+  view.setUint32(4, portId, NATIVE_LITTLE_ENDIAN);
+  view.setUint32(8, groups, NATIVE_LITTLE_ENDIAN);
   return bytes;
 }
 
@@ -33,7 +32,7 @@ export function sockaddrIn(address: Uint8Array, port: number): Uint8Array {
   if (address.length !== 4) throw new RangeError("sockaddr_in needs a 4-byte address");
   const bytes = new Uint8Array(16);
   const view = new DataView(bytes.buffer);
-  view.setUint16(0, AF_INET, nativeLittleEndian);
+  view.setUint16(0, AF_INET, NATIVE_LITTLE_ENDIAN);
   view.setUint16(2, port, false);
   bytes.set(address, 4);
   return bytes;
@@ -48,10 +47,10 @@ export function sockaddrIn6(address: Uint8Array, port: number, scopeId = 0): Uin
   if (address.length !== 16) throw new RangeError("sockaddr_in6 needs a 16-byte address");
   const bytes = new Uint8Array(28);
   const view = new DataView(bytes.buffer);
-  view.setUint16(0, AF_INET6, nativeLittleEndian);
+  view.setUint16(0, AF_INET6, NATIVE_LITTLE_ENDIAN);
   view.setUint16(2, port, false);
   bytes.set(address, 8);
-  view.setUint32(24, scopeId, nativeLittleEndian);
+  view.setUint32(24, scopeId, NATIVE_LITTLE_ENDIAN);
   return bytes;
 }
 
@@ -67,14 +66,14 @@ export function ipMreq(group: Uint8Array, localAddress: Uint8Array): Uint8Array 
 export function ipv6Mreq(group: Uint8Array, interfaceIndex: number): Uint8Array {
   const bytes = new Uint8Array(20);
   bytes.set(group, 0);
-  new DataView(bytes.buffer).setUint32(16, interfaceIndex, nativeLittleEndian);
+  new DataView(bytes.buffer).setUint32(16, interfaceIndex, NATIVE_LITTLE_ENDIAN);
   return bytes;
 }
 
 /** A native-endian C int, as setsockopt takes it. */
 export function cInt(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setInt32(0, value, nativeLittleEndian);
+  new DataView(bytes.buffer).setInt32(0, value, NATIVE_LITTLE_ENDIAN);
   return bytes;
 }
 
@@ -82,7 +81,7 @@ export function cInt(value: number): Uint8Array {
 export function readCInt(bytes: Uint8Array, offset = 0): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(
     offset,
-    nativeLittleEndian,
+    NATIVE_LITTLE_ENDIAN,
   );
 }
 
@@ -101,7 +100,7 @@ export interface IpSocketAddress {
 export function parseIpSockaddr(bytes: Uint8Array, length: number): IpSocketAddress | null {
   if (length < 2) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const family = view.getUint16(0, nativeLittleEndian);
+  const family = view.getUint16(0, NATIVE_LITTLE_ENDIAN);
   if (family === AF_INET && length >= 16) {
     return {
       family,
@@ -115,7 +114,7 @@ export function parseIpSockaddr(bytes: Uint8Array, length: number): IpSocketAddr
       family,
       address: bytes.slice(8, 24),
       port: view.getUint16(2, false),
-      scopeId: view.getUint32(24, nativeLittleEndian),
+      scopeId: view.getUint32(24, NATIVE_LITTLE_ENDIAN),
     };
   }
   return null;

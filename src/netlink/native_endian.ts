@@ -1,5 +1,8 @@
 /**
- * Netlink headers and attributes are in the host's byte order.
+ * Netlink headers and attributes are in the host's byte order, as are the
+ * C structs ffi/ fills: the one test of that order, for both. It stays a
+ * dependency-free leaf so that ffi/ can import it without reaching into
+ * the rest of src/.
  *
  * @module
  */
