@@ -4,7 +4,6 @@
  * @module
  */
 
-import { Errno } from "../../ffi/errors.ts";
 import { type NetlinkClient, NetlinkError } from "./client.ts";
 import { decodeGenericMessage } from "./genetlink.ts";
 import {
@@ -13,6 +12,13 @@ import {
   encodeGetFamilyRequest,
   type FamilyInfo,
 } from "./nlctrl.ts";
+
+/**
+ * What nlctrl answers for a family it does not know. Kernel errno values
+ * are ABI (asm-generic/errno-base.h), so the codec names the one it reads
+ * here instead of importing libc's table from ffi/.
+ */
+const ENOENT = 2;
 
 /**
  * Asks nlctrl for the family called `name`. Resolves null when the kernel
@@ -29,7 +35,7 @@ export async function resolveFamily(
       (sequence) => encodeGetFamilyRequest(name, sequence),
     );
   } catch (error) {
-    if (error instanceof NetlinkError && error.errno === Errno.ENOENT) return null;
+    if (error instanceof NetlinkError && error.errno === ENOENT) return null;
     throw error;
   }
   for (const reply of replies) {
