@@ -13,7 +13,7 @@ import { NetlinkClient, NetlinkError, type NetlinkTransport } from "../netlink/c
 import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
-import { GenericNetlinkSocket } from "../netlink/socket.ts";
+import { GenericNetlinkSocket } from "./netlink_socket.ts";
 import {
   decodeGlobalsPage,
   decodeInstanceStatus,

@@ -9,7 +9,7 @@ import { Reactor } from "../../ffi/reactor.ts";
 import { Sockets } from "../../ffi/sockets.ts";
 import { NetlinkClient } from "../../src/netlink/client.ts";
 import { resolveFamily } from "../../src/netlink/family.ts";
-import { GenericNetlinkSocket } from "../../src/netlink/socket.ts";
+import { GenericNetlinkSocket } from "../../src/sync/netlink_socket.ts";
 
 async function withClient(use: (client: NetlinkClient) => Promise<void>): Promise<void> {
   const libc = Libc.open();

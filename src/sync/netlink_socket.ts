@@ -1,7 +1,8 @@
 /**
  * A Generic Netlink socket on the FFI layer: the only netlink code that
- * touches the OS. Non-blocking; the owner drains it when the reactor says
- * it is readable.
+ * touches the OS, kept beside the daemon's other sockets so that
+ * src/netlink/ holds pure codecs. Non-blocking; the owner drains it when
+ * the reactor says it is readable.
  *
  * @module
  */
@@ -18,7 +19,7 @@ import {
 import { SyscallError } from "../../ffi/errors.ts";
 import { sockaddrNl } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
-import type { NetlinkTransport } from "./client.ts";
+import type { NetlinkTransport } from "../netlink/client.ts";
 
 /**
  * Largest datagram read at once. Jool's batches are a few KiB; the kernel
