@@ -14,6 +14,7 @@ import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
 import { GenericNetlinkSocket } from "./netlink_socket.ts";
+import { drain, RECEIVE_BUFFER_BYTES } from "./drain.ts";
 import {
   decodeGlobalsPage,
   decodeInstanceStatus,
@@ -99,9 +100,6 @@ export interface KernelSocketDeps extends KernelLinkDeps {
   reactor: Reactor;
 }
 
-/** Datagrams read from the netlink socket per wake-up before yielding. */
-const MAX_DATAGRAMS_PER_WAKE = 256;
-
 /** Recent fire-and-forget adds remembered to name the peer in errors. */
 const REMEMBERED_ADDS = 1024;
 
@@ -109,9 +107,6 @@ const REMEMBERED_ADDS = 1024;
 const MAX_GLOBAL_PAGES = 8;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
-
-/** Netlink receive buffer: room for bursts of batches while we are busy. */
-const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The kernel side of the daemon for one Jool instance. The protocol logic
@@ -480,20 +475,21 @@ export class KernelLink {
 }
 
 function drainSocket(socket: GenericNetlinkSocket, link: KernelLink): void {
-  for (let i = 0; i < MAX_DATAGRAMS_PER_WAKE; i++) {
+  drain(() => {
     let datagram: Uint8Array | null;
     try {
       datagram = socket.receive();
     } catch (error) {
       if (error instanceof SyscallError && error.code === "ENOBUFS") {
         link.overrun();
-        continue;
+        return true;
       }
       throw error;
     }
-    if (datagram === null) return;
+    if (datagram === null) return false;
     link.receive(datagram);
-  }
+    return true;
+  });
 }
 
 /** The message of an Error, or the value as text. */

@@ -43,6 +43,7 @@ import {
 } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { InterfaceChoice, NetsocketConfig } from "../config/netsocket.ts";
+import { RECEIVE_BUFFER_BYTES } from "./drain.ts";
 
 /**
  * Largest datagram accepted from a peer. The C daemon reads into 2048
@@ -62,15 +63,6 @@ export interface PeerDatagram {
 }
 
 const ANY4 = new Uint8Array(4);
-
-/**
- * Receive buffer asked for: a peer with a raised ss-max-payload sends a
- * batch as dozens of datagrams at once (up to 47 for 64 KiB), and the
- * default buffer (about 200 KiB, some 90 such datagrams) overflows if the
- * daemon is busy for a few milliseconds. Memory is only used while
- * datagrams wait.
- */
-export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** A UDP socket on the sync multicast group. */
 export class MulticastSocket {
