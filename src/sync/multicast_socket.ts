@@ -64,6 +64,17 @@ export interface PeerDatagram {
 
 const ANY4 = new Uint8Array(4);
 
+/**
+ * What {@link MulticastSocket.open} uses of a netsocket configuration: the
+ * group and its port, where to join and send, the TTL. A
+ * {@link NetsocketConfig} is one, and so is a copy with another port (the
+ * resync control port).
+ */
+export type MulticastSocketOptions = Pick<
+  NetsocketConfig,
+  "family" | "address" | "group" | "port" | "inInterface" | "outInterface" | "ttl"
+>;
+
 /** A UDP socket on the sync multicast group. */
 export class MulticastSocket {
   readonly fd: number;
@@ -87,11 +98,11 @@ export class MulticastSocket {
    * Opens, binds and joins. Throws SyscallError naming the failing option;
    * the socket is closed on failure.
    */
-  static open(sockets: Sockets, config: NetsocketConfig): MulticastSocket {
-    const ipv4 = config.family === "ipv4";
+  static open(sockets: Sockets, options: MulticastSocketOptions): MulticastSocket {
+    const ipv4 = options.family === "ipv4";
     const destination = ipv4
-      ? sockaddrIn(config.group, config.port)
-      : sockaddrIn6(config.group, config.port);
+      ? sockaddrIn(options.group, options.port)
+      : sockaddrIn6(options.group, options.port);
     const fd = sockets.open(
       ipv4 ? AF_INET : AF_INET6,
       SOCK_DGRAM,
@@ -102,10 +113,10 @@ export class MulticastSocket {
     try {
       // SO_REUSEADDR must precede bind() so a restarted daemon can rebind.
       sockets.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-      sockets.bind(fd, destination, `${config.address} port ${config.port}`);
+      sockets.bind(fd, destination, `${options.address} port ${options.port}`);
       sockets.setReceiveBuffer(fd, RECEIVE_BUFFER_BYTES, "multicast");
-      if (ipv4) configureIPv4(sockets, fd, config);
-      else configureIPv6(sockets, fd, config);
+      if (ipv4) configureIPv4(sockets, fd, options);
+      else configureIPv6(sockets, fd, options);
     } catch (error) {
       socket.close();
       throw error;
@@ -154,37 +165,37 @@ export class MulticastSocket {
   }
 }
 
-function configureIPv4(sockets: Sockets, fd: number, config: NetsocketConfig): void {
-  const inAddress = addressOf(config.inInterface) ?? ANY4;
+function configureIPv4(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
+  const inAddress = addressOf(options.inInterface) ?? ANY4;
   sockets.setOption(
     fd,
     IPPROTO_IP,
     IP_ADD_MEMBERSHIP,
-    ipMreq(config.group, inAddress),
+    ipMreq(options.group, inAddress),
     "IP_ADD_MEMBERSHIP",
   );
   sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
   sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
-  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_TTL, config.ttl, "IP_MULTICAST_TTL");
-  const outAddress = addressOf(config.outInterface ?? config.inInterface);
+  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_TTL, options.ttl, "IP_MULTICAST_TTL");
+  const outAddress = addressOf(options.outInterface ?? options.inInterface);
   if (outAddress !== null) {
     sockets.setOption(fd, IPPROTO_IP, IP_MULTICAST_IF, outAddress, "IP_MULTICAST_IF");
   }
 }
 
-function configureIPv6(sockets: Sockets, fd: number, config: NetsocketConfig): void {
-  const inIndex = indexOf(config.inInterface) ?? 0;
+function configureIPv6(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
+  const inIndex = indexOf(options.inInterface) ?? 0;
   sockets.setOption(
     fd,
     IPPROTO_IPV6,
     IPV6_ADD_MEMBERSHIP,
-    ipv6Mreq(config.group, inIndex),
+    ipv6Mreq(options.group, inIndex),
     "IPV6_ADD_MEMBERSHIP",
   );
   sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
   sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
-  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, config.ttl, "IPV6_MULTICAST_HOPS");
-  const outIndex = indexOf(config.outInterface ?? config.inInterface);
+  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, options.ttl, "IPV6_MULTICAST_HOPS");
+  const outIndex = indexOf(options.outInterface ?? options.inInterface);
   if (outIndex !== null) {
     sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, outIndex, "IPV6_MULTICAST_IF");
   }
