@@ -23,6 +23,10 @@ export const SOCK_NONBLOCK = 0o4000;
 /** `SOCK_CLOEXEC` = O_CLOEXEC (02000000 octal). */
 export const SOCK_CLOEXEC = 0o2000000;
 
+/** open(2) flags: read only (0), and close on exec (02000000 octal). */
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+
 /** `NETLINK_GENERIC` protocol of AF_NETLINK (linux/netlink.h). */
 export const NETLINK_GENERIC = 16;
 

@@ -46,6 +46,17 @@ export const LIBC_SYMBOLS = {
     result: "i32",
   },
   close: { parameters: ["i32" /* int fd */], result: "i32" },
+  /**
+   * int open(const char *pathname, int flags, ...); only ever called
+   * without O_CREAT, so the variadic mode is never passed.
+   */
+  open: {
+    parameters: [
+      "buffer", // const char *pathname
+      "i32", // int flags
+    ],
+    result: "i32",
+  },
   /** int listen(int sockfd, int backlog); */
   listen: {
     parameters: [

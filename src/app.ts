@@ -105,7 +105,7 @@ async function runWithLibc(
   }
 
   print(describeConfiguration(netsocket, modsocket, statsPort, metricsPort));
-  const kernelVersion = await readJoolModuleVersion(logger);
+  const kernelVersion = readJoolModuleVersion(libc, logger);
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Libc } from "../ffi/libc.ts";
+import { readSystemFile } from "../ffi/system_files.ts";
 import type { Logger } from "./log.ts";
 import { parseVersion } from "./jool/header.ts";
 
@@ -14,14 +16,16 @@ export const JOOL_VERSION_FILE = "/sys/module/jool/version";
 /**
  * The Jool module's version (it decides how peers' sessions are encoded
  * and whether JOOLD_ADVERTISE works); null if it cannot be read, with a
- * debug line saying why.
+ * debug line saying why. Read through libc: Deno refuses /sys to the
+ * shipped binary's `--allow-read` (see ffi/system_files.ts).
  */
-export async function readJoolModuleVersion(
+export function readJoolModuleVersion(
+  libc: Libc,
   logger: Logger,
   file = JOOL_VERSION_FILE,
-): Promise<number | null> {
+): number | null {
   try {
-    return parseVersion(await Deno.readTextFile(file));
+    return parseVersion(readSystemFile(libc, file));
   } catch (error) {
     logger.debug(`Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
     return null;

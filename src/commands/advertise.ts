@@ -119,7 +119,7 @@ export async function runAdvertiseCommand(
       {
         loadModsocket: loadModsocketConfigOrDefault,
         openKernel: (instance) => openRequestLink(tools, instance),
-        moduleVersion: () => readJoolModuleVersion(logger),
+        moduleVersion: () => Promise.resolve(readJoolModuleVersion(tools.libc, logger)),
       },
       logger,
       print,

@@ -337,7 +337,7 @@ export async function runCheckCommand(
     check(options, {
       loadNetsocket: (file) => loadNetsocketConfig(file, tools.environment),
       loadModsocket: loadModsocketConfigOrDefault,
-      netAdmin: hasNetAdmin,
+      netAdmin: () => Promise.resolve(hasNetAdmin(tools.libc)),
       openKernel: (instance) => openRequestLink(tools, instance),
       openMulticast: (config, port) =>
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),

@@ -9,6 +9,7 @@
 import { Libc } from "../../ffi/libc.ts";
 import { Reactor } from "../../ffi/reactor.ts";
 import { Sockets } from "../../ffi/sockets.ts";
+import { readSystemFile } from "../../ffi/system_files.ts";
 import { type NetworkEnvironment, systemEnvironment } from "../config/environment.ts";
 import type { Logger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
@@ -83,11 +84,15 @@ export function parseEffectiveCapabilities(status: string): bigint | null {
   return match === null ? null : BigInt(`0x${match[1]}`);
 }
 
-/** Whether this process has CAP_NET_ADMIN in effect; null if it cannot tell. */
-export async function hasNetAdmin(): Promise<boolean | null> {
+/**
+ * Whether this process has CAP_NET_ADMIN in effect; null if it cannot tell.
+ * Read through libc: Deno refuses /proc to the shipped binary's
+ * `--allow-read` (see ffi/system_files.ts).
+ */
+export function hasNetAdmin(libc: Libc): boolean | null {
   let status: string;
   try {
-    status = await Deno.readTextFile("/proc/self/status");
+    status = readSystemFile(libc, "/proc/self/status");
   } catch {
     return null;
   }

@@ -1,0 +1,51 @@
+/**
+ * Reading the kernel's small text files (/sys, /proc) through libc.
+ *
+ * Deno 2.9 refuses every path under /sys and /proc unless the program runs
+ * with all permissions, even with `--allow-read=/sys/module`. The shipped
+ * binary has `--allow-ffi --allow-read` only (scripts/runtime_flags.ts), so
+ * the few kernel files the daemon and `joold check` need are read with
+ * open(2)/read(2) here instead: the same files, the same kernel checks.
+ *
+ * @module
+ */
+
+import { O_CLOEXEC, O_RDONLY } from "./constants.ts";
+import { Errno, SyscallError } from "./errors.ts";
+import type { Libc } from "./libc.ts";
+
+/** Kernel text files are a page or two; anything longer is cut here. */
+const DEFAULT_MAX_BYTES = 64 * 1024;
+
+/**
+ * The text of a small kernel file such as `/sys/module/jool/version` or
+ * `/proc/self/status`, read to its end or to `maxBytes`.
+ *
+ * @throws {SyscallError} If it cannot be opened or read (ENOENT: no such file).
+ */
+export function readSystemFile(libc: Libc, path: string, maxBytes = DEFAULT_MAX_BYTES): string {
+  const fd = libc.symbols.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(`open(${path})`, errno, libc.strerror(errno));
+  }
+  try {
+    const buffer = new Uint8Array(maxBytes);
+    let length = 0;
+    while (length < maxBytes) {
+      const count = Number(
+        libc.symbols.read(fd, buffer.subarray(length), BigInt(maxBytes - length)),
+      );
+      if (count === 0) break;
+      if (count < 0) {
+        const errno = libc.errno();
+        if (errno === Errno.EINTR) continue;
+        throw new SyscallError(`read(${path})`, errno, libc.strerror(errno));
+      }
+      length += count;
+    }
+    return new TextDecoder().decode(buffer.subarray(0, length));
+  } finally {
+    libc.symbols.close(fd);
+  }
+}
