@@ -7,35 +7,15 @@
  * DENORT_BIN is set, it must be a denort for the (single) target built.
  * If denort cannot be had, this says so in one line and exits non-zero.
  *
- * The binary gets only the permissions it needs: FFI (libc, for every
- * socket) and reading its configuration files.
+ * The binary gets only the permissions and V8 flags of
+ * scripts/runtime_flags.ts.
  */
 
 import { parseArgs } from "node:util";
+import { RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "./runtime_flags.ts";
 
 /** Targets built when none is given. */
 export const DEFAULT_TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
-
-/** Permissions baked into the executable. */
-export const RUNTIME_PERMISSIONS = ["--allow-ffi", "--allow-read"];
-
-/**
- * V8 flags baked into the executable (see BENCHMARKS.md for the numbers).
- *
- * `--no-memory-reducer`: V8's memory reducer runs full collections when the
- * allocation rate drops, to shrink the heap of idle programs; joold's heap
- * is a few MiB, and in the benchmark's emulated VM such a collection paused
- * the daemon for 70-80 ms, longer than Jool 4.1.9's session queue lasts at
- * 6,700 sessions/s (97 of 100,000 sessions lost; none without it).
- *
- * `--max-opt=2`: stop at V8's mid-tier compiler (Maglev), never run the
- * optimizing one (TurboFan). joold's time goes to system calls, not to
- * JavaScript: without TurboFan its CPU per session was the same within the
- * noise, its RSS 2-3 MiB lower, and flat (+0.9% from 10k to 100k sessions
- * relayed, against +5.8% when TurboFan's code was paged in at its first use,
- * tens of thousands of sessions into a run).
- */
-export const RUNTIME_V8_FLAGS = ["--v8-flags=--no-memory-reducer,--max-opt=2"];
 
 function outputName(target: string): string {
   return `dist/joold-${target.split("-")[0]}-linux`;
