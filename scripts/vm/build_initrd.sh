@@ -5,9 +5,13 @@
 # scripts/vm/run_vm.sh left in the writable out share.
 #
 # Usage: scripts/vm/build_initrd.sh [CACHE_DIR]
-#   CACHE_DIR defaults to $JOOLD_VM_DIR, else /var/tmp/joold-vm; it receives
-#   vmlinuz, initrd.gz and a stamp. Rebuilt only when the kernel version, its
-#   Jool modules or this script change. Prints CACHE_DIR.
+#   CACHE_DIR defaults to $JOOLD_VM_DIR, else /var/tmp/joold-vm.
+# Environment:
+#   JOOLD_VM_JOOL  the Jool version the VM runs: 4.1.9 (default, Debian 12's),
+#                  4.1.13 or 4.1.15 (scripts/vm/jool_version.sh prepares it)
+# CACHE_DIR/vm-VERSION receives vmlinuz, initrd.gz and a stamp; rebuilt only
+# when the kernel version, its Jool modules or this script change. Prints
+# that folder.
 set -euo pipefail
 
 readonly modules=(jool 9p 9pnet_virtio virtio_pci veth bridge)
@@ -17,7 +21,11 @@ die() {
   exit 1
 }
 
-cache=${1:-${JOOLD_VM_DIR:-/var/tmp/joold-vm}}
+cache_root=${1:-${JOOLD_VM_DIR:-/var/tmp/joold-vm}}
+jool=${JOOLD_VM_JOOL:-4.1.9}
+jool_dir=$(bash "$(dirname "${BASH_SOURCE[0]}")/jool_version.sh" "$jool" "$cache_root") ||
+  die "Jool $jool is not available for the VM"
+cache=$cache_root/vm-$jool
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
@@ -28,8 +36,13 @@ kernel=$(find /lib/modules -mindepth 1 -maxdepth 1 -name '*-amd64' -printf '%f\n
 [ -f "/boot/vmlinuz-$kernel" ] || die "kernel image missing: /boot/vmlinuz-$kernel"
 
 # modprobe lists a module's dependencies first, and repeats shared ones.
+# Jool's own two come from the chosen version's folder, in their place.
 module_paths=$(for m in "${modules[@]}"; do modprobe --show-depends -S "$kernel" "$m"; done |
-  awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
+  awk -v jool="$jool_dir/modules" '
+    $1 != "insmod" || seen[$2]++ { next }
+    $2 ~ /\/jool_common\.ko/ { $2 = jool "/jool_common.ko" }
+    $2 ~ /\/jool\.ko/ { $2 = jool "/jool.ko" }
+    { print $2 }' | xargs -r readlink -f)
 grep -q '/jool\.ko' <<<"$module_paths" ||
   die "no Jool module for $kernel: run scripts/vm/install_deps.sh"
 

@@ -7,6 +7,8 @@
 #
 # Usage: scripts/vm/run_vm.sh OUT_DIR COMMAND [ARG...]
 # Environment:
+#   JOOLD_VM_JOOL     the Jool version in the VM: 4.1.9 (default), 4.1.13 or
+#                     4.1.15; its jool and joold come first on the guest's PATH
 #   JOOLD_VM_DIR      VM cache (default /var/tmp/joold-vm; built on demand)
 #   JOOLD_VM_TIMEOUT  seconds before the VM is killed (default 300)
 #   JOOLD_VM_MEMORY   guest memory in MiB (default 2048)
@@ -31,7 +33,10 @@ shift
 # The checkout (scripts/vm/..), shared on its own so that it is visible in
 # the guest even where the host root share is shadowed (a clone under /tmp).
 repo=$(cd "$here/../.." && pwd)
-vm_dir=$(bash "$here/build_initrd.sh" "${JOOLD_VM_DIR:-/var/tmp/joold-vm}")
+cache=${JOOLD_VM_DIR:-/var/tmp/joold-vm}
+jool=${JOOLD_VM_JOOL:-4.1.9}
+vm_dir=$(JOOLD_VM_JOOL=$jool bash "$here/build_initrd.sh" "$cache")
+jool_dir=$(bash "$here/jool_version.sh" "$jool" "$cache")
 timeout_s=${JOOLD_VM_TIMEOUT:-300}
 cpus=${JOOLD_VM_CPUS:-$(($(nproc) > 4 ? 4 : $(nproc)))}
 log=${JOOLD_VM_LOG:-$out/vm/console.log}
@@ -40,8 +45,8 @@ log=${JOOLD_VM_LOG:-$out/vm/console.log}
 # too short (2 KiB) for anything but the share's path.
 {
   echo '#!/bin/bash'
-  printf 'export PATH=%q HOME=/tmp TERM=dumb LANG=C.UTF-8 JOOLD_E2E_OUT=%q\n' \
-    /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$out"
+  printf 'export PATH=%q HOME=/tmp TERM=dumb LANG=C.UTF-8 JOOLD_E2E_OUT=%q JOOLD_VM_JOOL=%q\n' \
+    "$jool_dir/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$out" "$jool"
   printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
   printf 'exec'
   printf ' %q' "$@"
