@@ -143,7 +143,7 @@ bench_start() {
       modsocket_write "$mod" default "$members"
       # The bench's V8 flags come after the daemon's own (a later flag wins).
       # shellcheck disable=SC2001 # one substitution per node
-      E2E_OURS_V8_FLAGS="$E2E_OURS_V8_FLAGS${BENCH_V8_FLAGS:+,$(sed "s|%n|$node|g" <<<"$BENCH_V8_FLAGS")}" \
+      E2E_OURS_EXTRA_V8_FLAGS="$(sed "s|%n|$node|g" <<<"${BENCH_V8_FLAGS:-}")" \
         start_ours "$node" "$net" "$mod" "$STATS_PORT"
     else
       modsocket_write "$mod"

@@ -25,12 +25,15 @@ if ! log=$(bash scripts/deno.sh bundle --platform=deno -o dist/joold.js main.ts 
   echo "$log" >&2
   exit 1
 fi
+# The daemons run with the executable's own permissions and V8 flags.
+flags=$(bash scripts/deno.sh run --no-config scripts/runtime_flags.ts)
 
 echo "== booting the VM (Debian kernel with Jool under QEMU)"
 rm -rf "$out"
 mkdir -p "$out"
 set +e
-JOOLD_VM_TEE=1 bash scripts/vm/run_vm.sh "$out" bash "$root/tests/e2e/scenarios/ours_stats.sh" |
+JOOLD_VM_TEE=1 bash scripts/vm/run_vm.sh "$out" env JOOLD_E2E_OURS_FLAGS="$flags" \
+  bash "$root/tests/e2e/scenarios/ours_stats.sh" |
   grep --line-buffered -o 'e2e \[.*'
 status=${PIPESTATUS[0]}
 set -e

@@ -1,27 +1,37 @@
 /**
- * End-to-end tests against the real Jool 4.1.9 kernel module.
+ * End-to-end tests against the real Jool kernel module: every scenario on
+ * every Jool version users run (4.1.9, Debian 12; 4.1.13, Debian 13; 4.1.15,
+ * Debian unstable), each version with its own C joold as the reference peer.
  *
  * Each scenario boots a QEMU VM (scripts/vm/run_vm.sh) running Debian's kernel
- * with Jool, builds several NAT64 nodes in network namespaces
+ * with one Jool version, builds several NAT64 nodes in network namespaces
  * (tests/e2e/lib/topology.sh), starts session-sync daemons on them (this
  * project's joold, bundled from main.ts, or Jool's C joold), makes TCP, UDP
  * and ICMP traffic through them and dumps every node's session tables into an
  * out directory; the checks here then read that directory.
  *
  * Needs Linux and root; installs the Debian packages on first use
- * (scripts/vm/install_deps.sh). `JOOLD_E2E_SCENARIO=name[,name...]` runs only
- * the named scenarios; `JOOLD_E2E_OUT_DIR` moves the results (default
- * /var/tmp/joold-e2e/NAME); `JOOLD_E2E_OURS=reference` puts the C joold where
- * ours would run, to check the harness itself.
+ * (scripts/vm/install_deps.sh) and the other Jool versions
+ * (scripts/vm/jool_version.sh). `JOOLD_E2E_SCENARIO=name[,name...]` runs only
+ * the named scenarios, `JOOLD_E2E_JOOL=4.1.15[,4.1.9...]` only on those Jool
+ * versions; `JOOLD_E2E_OUT_DIR` moves the results (default
+ * /var/tmp/joold-e2e/VERSION/NAME); `JOOLD_E2E_OURS=reference` puts the C
+ * joold where ours would run, to check the harness itself. Our daemon runs
+ * with exactly the executable's permissions and V8 flags
+ * (scripts/runtime_flags.ts).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { joolVersion, parseVersion } from "../../src/jool/header.ts";
+import { RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
 
 const REPO = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const OUT_ROOT = Deno.env.get("JOOLD_E2E_OUT_DIR") ?? "/var/tmp/joold-e2e";
+/** The Jool versions users run (../shared/docs/jool-versions.md), oldest first. */
+const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"] as const;
+type JoolVersion = (typeof JOOL_VERSIONS)[number];
 const PROTOCOLS = ["tcp", "udp", "icmp"] as const;
 const STATS_NAMES = [
   "KERNEL_SENT_PKTS",
@@ -1064,10 +1074,21 @@ async function ensureBundle(): Promise<void> {
   ]);
 }
 
-/** Installs what is missing, builds the VM (cached) and, if needed, the bundle; all idempotent. */
-async function prepare(scenario: Scenario, oursIsReference: boolean): Promise<void> {
+/**
+ * Installs what is missing, builds that Jool version and the VM (cached)
+ * and, if needed, the bundle; all idempotent.
+ */
+async function prepare(
+  scenario: Scenario,
+  jool: JoolVersion,
+  oursIsReference: boolean,
+): Promise<void> {
   await runOrThrow("scripts/vm/install_deps.sh", "bash", [`${REPO}/scripts/vm/install_deps.sh`]);
-  await runOrThrow("scripts/vm/build_initrd.sh", "bash", [`${REPO}/scripts/vm/build_initrd.sh`]);
+  await runOrThrow("scripts/vm/build_initrd.sh", "env", [
+    `JOOLD_VM_JOOL=${jool}`,
+    "bash",
+    `${REPO}/scripts/vm/build_initrd.sh`,
+  ]);
   if (scenario.ours && !oursIsReference) await ensureBundle();
 }
 
@@ -1094,17 +1115,21 @@ async function diagnostics(outcome: Outcome): Promise<string> {
   return parts.join("\n");
 }
 
-async function runScenario(scenario: Scenario): Promise<void> {
+async function runScenario(scenario: Scenario, jool: JoolVersion): Promise<void> {
   const oursIsReference = Deno.env.get("JOOLD_E2E_OURS") === "reference";
-  await prepare(scenario, oursIsReference);
-  const out = `${OUT_ROOT}/${scenario.name}`;
+  await prepare(scenario, jool, oursIsReference);
+  const out = `${OUT_ROOT}/${jool}/${scenario.name}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
-  const passed = Object.entries(Deno.env.toObject())
-    .filter(([name]) => name.startsWith("JOOLD_E2E_"))
+  const passed = Object.entries({
+    ...Deno.env.toObject(),
+    JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
+  }).filter(([name]) => name.startsWith("JOOLD_E2E_"))
     .map(([name, value]) => `${name}=${value}`);
   const script = `tests/e2e/scenarios/${scenario.name.replaceAll("-", "_")}.sh`;
-  const vm = await run("bash", [
+  const vm = await run("env", [
+    `JOOLD_VM_JOOL=${jool}`,
+    "bash",
     `${REPO}/scripts/vm/run_vm.sh`,
     out,
     "env",
@@ -1149,12 +1174,24 @@ if (unknown.length > 0) {
   );
 }
 
-for (const scenario of SCENARIOS) {
-  Deno.test({
-    name: scenario.name,
-    ignore: skipReason !== undefined || (only.length > 0 && !only.includes(scenario.name)),
-    fn: () => runScenario(scenario),
-  });
+const joolOnly = (Deno.env.get("JOOLD_E2E_JOOL") ?? "").split(",").map((v) => v.trim())
+  .filter((v) => v !== "");
+const unknownJool = joolOnly.filter((v) => !(JOOL_VERSIONS as readonly string[]).includes(v));
+if (unknownJool.length > 0) {
+  throw new Error(
+    `Unknown JOOLD_E2E_JOOL: ${unknownJool.join(", ")} (known: ${JOOL_VERSIONS.join(", ")})`,
+  );
+}
+
+for (const jool of JOOL_VERSIONS) {
+  for (const scenario of SCENARIOS) {
+    Deno.test({
+      name: `${scenario.name} (Jool ${jool})`,
+      ignore: skipReason !== undefined || (only.length > 0 && !only.includes(scenario.name)) ||
+        (joolOnly.length > 0 && !joolOnly.includes(jool)),
+      fn: () => runScenario(scenario, jool),
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------

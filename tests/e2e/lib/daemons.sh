@@ -9,7 +9,9 @@
 #   start_reference NODE NETSOCKET MODSOCKET [PORT]  Jool's C joold
 #
 # Ours runs as the bundle the host built before booting (dist/joold.js), with
-# the project's pinned Deno binary; the guest has no network and its /tmp is
+# the project's pinned Deno binary and exactly the permissions and V8 flags
+# the compiled executable embeds (scripts/runtime_flags.ts: the host passes
+# them as JOOLD_E2E_OURS_FLAGS); the guest has no network and its /tmp is
 # empty, so DENO_DIR must be a fresh writable directory.
 # JOOLD_E2E_OURS=reference makes start_ours start the C joold instead: a check
 # of the harness itself, for when ours is broken or absent.
@@ -28,10 +30,22 @@ e2e_find_deno() {
   done
 }
 E2E_DENO=${JOOLD_E2E_DENO:-$(e2e_find_deno)}
-# The V8 flags the compiled joold embeds (scripts/compile.ts RUNTIME_V8_FLAGS).
-E2E_OURS_V8_FLAGS=--no-memory-reducer,--max-opt=2
 E2E_BUNDLE=${JOOLD_E2E_BUNDLE:-$E2E_REPO/dist/joold.js}
-E2E_REFERENCE=${JOOLD_E2E_REFERENCE:-/usr/bin/joold}
+# The VM's Jool version's C joold (scripts/vm/run_vm.sh puts it first on PATH).
+E2E_REFERENCE=${JOOLD_E2E_REFERENCE:-$(command -v joold)}
+
+# e2e_ours_flags: sets the array E2E_FLAGS to the shipped permissions and V8
+# flags (from the host, else asked of scripts/runtime_flags.ts: ~2 s under
+# TCG). No process substitution: the guest's /dev has no /dev/fd.
+e2e_ours_flags() {
+  if [ -z "${JOOLD_E2E_OURS_FLAGS:-}" ]; then
+    JOOLD_E2E_OURS_FLAGS=$(DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+      "$E2E_DENO" run --no-config "$E2E_REPO/scripts/runtime_flags.ts") ||
+      e2e_die "cannot read the runtime flags from scripts/runtime_flags.ts"
+    export JOOLD_E2E_OURS_FLAGS
+  fi
+  read -r -a E2E_FLAGS <<<"$JOOLD_E2E_OURS_FLAGS"
+}
 
 # daemon_launch NODE COMMAND [ARG...]: runs COMMAND in namespace NODE in the
 # background and records its pid, output and, when it ends, its exit status.
@@ -52,7 +66,8 @@ daemon_launch() {
 }
 
 # start_ours NODE NETSOCKET MODSOCKET [PORT]: this project's joold in NODE.
-# (E2E_OURS_OPTIONS: extra options for our joold, word-split, e.g. "--metrics-port 9464".)
+# (E2E_OURS_OPTIONS: extra options for our joold, word-split, e.g. "--metrics-port 9464";
+# E2E_OURS_EXTRA_V8_FLAGS: V8 flags after the shipped ones, for the benchmark's diagnostics.)
 start_ours() {
   local node=$1 netsocket=$2 modsocket=$3
   shift 3
@@ -62,9 +77,16 @@ start_ours() {
   fi
   [ -x "$E2E_DENO" ] || e2e_die "no Deno binary: run scripts/deno.sh on the host first"
   [ -f "$E2E_BUNDLE" ] || e2e_die "no bundle at $E2E_BUNDLE: build it on the host before booting"
+  local i
+  e2e_ours_flags
+  if [ -n "${E2E_OURS_EXTRA_V8_FLAGS:-}" ]; then
+    for i in "${!E2E_FLAGS[@]}"; do
+      [[ ${E2E_FLAGS[i]} == --v8-flags=* ]] && E2E_FLAGS[i]+=",$E2E_OURS_EXTRA_V8_FLAGS"
+    done
+  fi
   # shellcheck disable=SC2086 # E2E_OURS_OPTIONS is a list of words
   daemon_launch "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "--v8-flags=$E2E_OURS_V8_FLAGS" "$E2E_BUNDLE" \
+    "$E2E_DENO" run "${E2E_FLAGS[@]}" --no-config "$E2E_BUNDLE" \
     ${E2E_OURS_OPTIONS:-} \
     "$netsocket" "$modsocket" "$@"
 }
@@ -81,8 +103,9 @@ run_ours_command() {
   mkdir -p "$dir"
   printf '%q ' joold "$@" >"$dir/$name.cmd"
   echo >>"$dir/$name.cmd"
+  e2e_ours_flags
   ip netns exec "$node" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "$E2E_BUNDLE" "$@" \
+    "$E2E_DENO" run "${E2E_FLAGS[@]}" --no-config "$E2E_BUNDLE" "$@" \
     >"$dir/$name.stdout" 2>"$dir/$name.stderr"
   status=$?
   echo "$status" >"$dir/$name.exit"
@@ -92,7 +115,9 @@ run_ours_command() {
 # run_deno_tool NAMESPACE SCRIPT ARG...: runs one of the project's Deno
 # scripts (path relative to the repository, e.g. tests/e2e/lib/udp_flows.ts)
 # in NAMESPACE and waits for it. Such scripts import only relative modules,
-# so they run offline without the project's configuration.
+# so they run offline without the project's configuration. They are test
+# tools (traffic, forged datagrams), not joold: --allow-all spares each one
+# its own permission list.
 run_deno_tool() {
   local namespace=$1 script=$2
   shift 2
