@@ -12,13 +12,13 @@
  */
 
 import {
-  AttributeDecoder,
   AttributeEncoder,
   NLA_F_NESTED,
   NLA_HDRLEN,
   NLA_TYPE_MASK,
   nlaAlign,
 } from "../netlink/attribute.ts";
+import { AttributeDecoder } from "../netlink/attribute_decoder.ts";
 import { type GenericMessage, GENL_HDRLEN } from "../netlink/genetlink.ts";
 import { NLM_F_REQUEST, NLMSG_HDRLEN, putMessageHeader } from "../netlink/message.ts";
 import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AttributeDecodeError } from "../netlink/attribute.ts";
+import { AttributeDecodeError } from "../netlink/attribute_decoder.ts";
 import { decodeGenericMessage, type GenericMessage } from "../netlink/genetlink.ts";
 import { decodeMessages, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts";
 import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { AttributeDecoder, AttributeEncoder } from "./attribute.ts";
+import { AttributeEncoder } from "./attribute.ts";
+import { AttributeDecoder } from "./attribute_decoder.ts";
 import { encodeGenericMessage, type GenericMessage } from "./genetlink.ts";
 import { NLM_F_ACK, NLM_F_REQUEST } from "./message.ts";
 

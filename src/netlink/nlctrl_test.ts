@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AttributeDecodeError } from "./attribute.ts";
+import { AttributeDecodeError } from "./attribute_decoder.ts";
 import { decodeGenericMessage } from "./genetlink.ts";
 import { decodeMessages } from "./message.ts";
 import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";

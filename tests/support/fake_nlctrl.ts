@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { Errno } from "../../ffi/errors.ts";
-import { AttributeDecoder, AttributeEncoder } from "../../src/netlink/attribute.ts";
+import { AttributeEncoder } from "../../src/netlink/attribute.ts";
+import { AttributeDecoder } from "../../src/netlink/attribute_decoder.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../../src/netlink/genetlink.ts";
 import {
   CTRL_ATTR_FAMILY_ID,
