@@ -215,6 +215,11 @@ export function describeConfiguration(
         ? "left alone"
         : `${modsocket.ssMaxPayload} bytes (Jool 4.1.10 and earlier; put back at exit)`
     }`,
+    `  ss capacity:       ${
+      modsocket.ssCapacity === null
+        ? "left alone"
+        : `${modsocket.ssCapacity} sessions (Jool 4.1.11 and later; put back at exit)`
+    }`,
     `  stats port:        ${statsPort === null ? "none" : statsPort}`,
     `  metrics port:      ${
       metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`

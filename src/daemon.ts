@@ -14,7 +14,7 @@ import type { ModsocketConfig } from "./config/modsocket.ts";
 import type { NetsocketConfig } from "./config/netsocket.ts";
 import { ssEnableCommand } from "./jool/cli_hint.ts";
 import { formatVersion } from "./jool/header.ts";
-import { kernelAdvertises, kernelUsesMaxPayload } from "./jool/kernel_behaviour.ts";
+import { kernelAdvertises } from "./jool/kernel_behaviour.ts";
 import { GlobalAttribute } from "./jool/protocol.ts";
 import { sessionEncodingFor } from "./jool/session.ts";
 import { type Logger, RateLimiter } from "./log.ts";
@@ -38,6 +38,7 @@ import { MulticastSocket, type PeerDatagram } from "./sync/multicast_socket.ts";
 import { describePeer } from "./sync/peer_address.ts";
 import { ResyncCoordinator } from "./sync/resync.ts";
 import { dumpSessionTable } from "./sync/table_dump.ts";
+import { instanceTunings } from "./sync/instance_tuning.ts";
 import { VERSION } from "./version.ts";
 
 /** What the daemon runs with. */
@@ -98,8 +99,8 @@ export class Daemon {
   /** The sender of the last peer datagram (MulticastSocket reuses it) and its name. */
   #lastPeer: IpSocketAddress | null | undefined = undefined;
   #lastOrigin = "";
-  /** ss-max-payload as found at start, if we raised it: put back at exit. */
-  #foundMaxPayload: number | null = null;
+  /** The globals we raised, with the values found at start: put back at exit. */
+  readonly #raised: { type: number; name: string; found: number }[] = [];
   #dropReportTimer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
 
@@ -145,7 +146,7 @@ export class Daemon {
     );
     this.#kernel = kernel;
     await this.#ensureSyncEnabled(kernel, config.modsocket);
-    await this.#raiseMaxPayload(kernel, config);
+    await this.#tuneInstance(kernel, config);
 
     const network = MulticastSocket.open(sockets, config.netsocket);
     this.#network = network;
@@ -241,42 +242,35 @@ export class Daemon {
   }
 
   /**
-   * Jool 4.1.10 and earlier, while they wait for our ACK, queue new sessions
-   * in one batch of at most ss-max-payload bytes and drop those that do not
-   * fit: a burst loses whatever exceeds 11 sessions (the default, 1452
-   * bytes) per ACK round trip. A larger batch absorbs the bursts; the relay
-   * splits it into ordinary datagrams. Raised only, never lowered, and put
-   * back at exit (see {@link stop}). Failures are logged, not fatal: sync
-   * works without it.
+   * Raises the globals that size the kernel's queue of sessions awaiting our
+   * ACK (src/sync/instance_tuning.ts says which, on which Jool): raised
+   * only, never lowered, and put back at exit (see {@link stop}). Failures
+   * are logged, not fatal: sync works without them.
    */
-  async #raiseMaxPayload(kernel: KernelLink, config: DaemonConfig): Promise<void> {
+  async #tuneInstance(kernel: KernelLink, config: DaemonConfig): Promise<void> {
     const { logger } = this.#deps;
-    const wanted = config.modsocket.ssMaxPayload;
-    if (wanted === null) return;
-    if (config.kernelVersion !== null && !kernelUsesMaxPayload(config.kernelVersion)) {
-      logger.debug(`Jool ${formatVersion(config.kernelVersion)} ignores ss-max-payload`);
-      return;
-    }
-    const type = GlobalAttribute.JOOLD_MAX_PAYLOAD;
-    try {
-      const found = await kernel.readGlobalU32(type);
-      if (found === null) {
-        logger.warning("The kernel does not report ss-max-payload; leaving it alone");
-        return;
+    for (const tuning of instanceTunings(config.modsocket, config.kernelVersion)) {
+      const { type, name, unit, wanted } = tuning;
+      try {
+        const found = await kernel.readGlobalU32(type);
+        if (found === null) {
+          logger.warning(`The kernel does not report ${name}; leaving it alone`);
+          continue;
+        }
+        if (found >= wanted) {
+          logger.info(`${name} is ${found} ${unit} already`);
+          continue;
+        }
+        await kernel.updateGlobal({ type, value: wanted }, name);
+        this.#raised.push({ type, name, found });
+        logger.info(
+          `Raised ${name} from ${found} to ${wanted} ${unit}, so that ${tuning.reason}; it goes ` +
+            `back to ${found} at exit (set "${tuning.key}": false in ${config.modsocket.file} ` +
+            "to prevent this)",
+        );
+      } catch (error) {
+        logger.warning(`Cannot raise ${name} (sync works without it): ${errorText(error)}`);
       }
-      if (found >= wanted) {
-        logger.info(`ss-max-payload is ${found} bytes already`);
-        return;
-      }
-      await kernel.updateGlobal({ type, value: wanted }, "ss-max-payload");
-      this.#foundMaxPayload = found;
-      logger.info(
-        `Raised ss-max-payload from ${found} to ${wanted} bytes, so that bursts of sessions ` +
-          `wait in the kernel instead of being dropped; it goes back to ${found} at exit ` +
-          `(set "ss max payload": false in ${config.modsocket.file} to prevent this)`,
-      );
-    } catch (error) {
-      logger.warning(`Cannot raise ss-max-payload (sync works without it): ${errorText(error)}`);
     }
   }
 
@@ -507,7 +501,7 @@ export class Daemon {
     this.#resync?.close();
     if (this.#dropReportTimer !== null) clearInterval(this.#dropReportTimer);
     this.#reportSuppressedDrops(true);
-    this.#restoreMaxPayload();
+    this.#restoreTunedGlobals();
     this.#reactor.stop();
     try {
       await this.#running;
@@ -516,16 +510,17 @@ export class Daemon {
     }
   }
 
-  /** Puts back the ss-max-payload found at start, if we raised it. */
-  #restoreMaxPayload(): void {
-    const found = this.#foundMaxPayload;
-    if (found === null || this.#kernel === null) return;
-    this.#foundMaxPayload = null;
-    try {
-      this.#kernel.setGlobalNow({ type: GlobalAttribute.JOOLD_MAX_PAYLOAD, value: found });
-      this.#deps.logger.info(`Put ss-max-payload back to ${found} bytes`);
-    } catch (error) {
-      this.#deps.logger.warning(`Cannot put ss-max-payload back to ${found}: ${errorText(error)}`);
+  /** Puts back the globals found at start, where we raised them. */
+  #restoreTunedGlobals(): void {
+    const kernel = this.#kernel;
+    if (kernel === null) return;
+    for (const { type, name, found } of this.#raised.splice(0)) {
+      try {
+        kernel.setGlobalNow({ type, value: found });
+        this.#deps.logger.info(`Put ${name} back to ${found}`);
+      } catch (error) {
+        this.#deps.logger.warning(`Cannot put ${name} back to ${found}: ${errorText(error)}`);
+      }
     }
   }
 

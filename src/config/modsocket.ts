@@ -4,7 +4,7 @@
  *
  * @example
  * ```jsonc
- * { "instance": "default", "enable ss": true, "ss max payload": 32768 }
+ * { "instance": "default", "enable ss": true, "ss max payload": 32768, "ss capacity": 16384 }
  * ```
  *
  * @module
@@ -47,6 +47,22 @@ export const MIN_SS_MAX_PAYLOAD = 1452;
 export const MAX_SS_MAX_PAYLOAD = 64000;
 
 /**
+ * What the daemon raises `ss-capacity` to unless told otherwise. Jool
+ * 4.1.11 and later queue up to ss-capacity sessions (default 512) while
+ * they wait for the daemon's ACK, and drop the rest (JSTAT_JOOLD_SSS_ENOSPC):
+ * a burst faster than 36 sessions per ACK round trip fills 512 in a fraction
+ * of a second. The queue costs the kernel about 100 bytes per waiting
+ * session, only while sessions wait (BENCHMARKS.md measures the effect).
+ */
+export const DEFAULT_SS_CAPACITY = 16384;
+
+/** Jool's own default `ss-capacity`: below it the queue would shrink. */
+export const MIN_SS_CAPACITY = 512;
+
+/** A bound on the kernel memory a full queue may take (about 100 MiB). */
+export const MAX_SS_CAPACITY = 1_048_576;
+
+/**
  * A checked modsocket file. New keys become new fields, each with a
  * default, so that existing files stay valid.
  */
@@ -63,6 +79,12 @@ export interface ModsocketConfig {
    * (the key is false) to leave it alone.
    */
   ssMaxPayload: number | null;
+  /**
+   * `"ss capacity"`: the sessions the daemon raises the instance's
+   * `ss-capacity` to while it runs (Jool 4.1.11 and later), or null (the key
+   * is false) to leave it alone.
+   */
+  ssCapacity: number | null;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -81,7 +103,20 @@ const FIELDS = {
     config.enableSs = parseBoolean(member, file);
   },
   "ss max payload": (member: JsonMember, file: string, config: ModsocketConfig) => {
-    config.ssMaxPayload = parseMaxPayload(member, file);
+    config.ssMaxPayload = parseRaisedGlobal(member, file, {
+      min: MIN_SS_MAX_PAYLOAD,
+      max: MAX_SS_MAX_PAYLOAD,
+      unit: "a number of bytes",
+      global: "ss-max-payload",
+    });
+  },
+  "ss capacity": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    config.ssCapacity = parseRaisedGlobal(member, file, {
+      min: MIN_SS_CAPACITY,
+      max: MAX_SS_CAPACITY,
+      unit: "a number of sessions",
+      global: "ss-capacity",
+    });
   },
 } as const;
 
@@ -139,12 +174,27 @@ function parseInstance(member: JsonMember, file: string): string {
   return value;
 }
 
-function parseMaxPayload(member: JsonMember, file: string): number | null {
+/** The accepted values of a key naming what the daemon raises a global to. */
+interface RaisedGlobalRange {
+  min: number;
+  max: number;
+  /** What the number counts, e.g. "a number of bytes". */
+  unit: string;
+  /** The global's name in `jool global`, e.g. "ss-capacity". */
+  global: string;
+}
+
+/** An integer in the range, or false (null: leave the global alone). */
+function parseRaisedGlobal(
+  member: JsonMember,
+  file: string,
+  range: RaisedGlobalRange,
+): number | null {
   const value = member.value;
   if (value === false) return null;
   if (
-    typeof value === "number" && Number.isInteger(value) && value >= MIN_SS_MAX_PAYLOAD &&
-    value <= MAX_SS_MAX_PAYLOAD
+    typeof value === "number" && Number.isInteger(value) && value >= range.min &&
+    value <= range.max
   ) {
     return value;
   }
@@ -152,8 +202,8 @@ function parseMaxPayload(member: JsonMember, file: string): number | null {
   throw new ConfigError(
     file,
     member.key,
-    `must be a number of bytes from ${MIN_SS_MAX_PAYLOAD} to ${MAX_SS_MAX_PAYLOAD}, or false ` +
-      `to leave the instance's ss-max-payload alone; got ${got}`,
+    `must be ${range.unit} from ${range.min} to ${range.max}, or false ` +
+      `to leave the instance's ${range.global} alone; got ${got}`,
   );
 }
 
@@ -192,6 +242,7 @@ export function defaultModsocketConfig(): ModsocketResult {
       instance: DEFAULT_INSTANCE,
       enableSs: true,
       ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
+      ssCapacity: DEFAULT_SS_CAPACITY,
     },
     warnings: [],
   };

@@ -60,6 +60,26 @@ Deno.test("parseModsocketConfig rejects bad files with one precise line", () => 
       'mod.json: "ss max payload": must be a number of bytes from 1452 to 64000, or false to ' +
       "leave the instance's ss-max-payload alone; got a boolean",
     ],
+    [
+      '{ "ss capacity": 511 }',
+      'mod.json: "ss capacity": must be a number of sessions from 512 to 1048576, or false to ' +
+      "leave the instance's ss-capacity alone; got 511",
+    ],
+    [
+      '{ "ss capacity": 1048577 }',
+      'mod.json: "ss capacity": must be a number of sessions from 512 to 1048576, or false to ' +
+      "leave the instance's ss-capacity alone; got 1048577",
+    ],
+    [
+      '{ "ss capacity": 4096.5 }',
+      'mod.json: "ss capacity": must be a number of sessions from 512 to 1048576, or false to ' +
+      "leave the instance's ss-capacity alone; got 4096.5",
+    ],
+    [
+      '{ "ss capacity": "4096" }',
+      'mod.json: "ss capacity": must be a number of sessions from 512 to 1048576, or false to ' +
+      "leave the instance's ss-capacity alone; got a string",
+    ],
   ];
   const wrong: string[] = [];
   for (const [text, expected] of table) {
@@ -77,7 +97,13 @@ Deno.test("parseModsocketConfig rejects bad files with one precise line", () => 
 
 Deno.test("parseModsocketConfig reads the man page's example", () => {
   assert.deepEqual(parseModsocketConfig('{ "instance": "default" }', "modsocket.json"), {
-    config: { file: "modsocket.json", instance: "default", enableSs: true, ssMaxPayload: 32768 },
+    config: {
+      file: "modsocket.json",
+      instance: "default",
+      enableSs: true,
+      ssMaxPayload: 32768,
+      ssCapacity: 16384,
+    },
     warnings: [],
   });
 });
@@ -88,6 +114,7 @@ Deno.test("parseModsocketConfig fills defaults", () => {
     instance: "default",
     enableSs: true,
     ssMaxPayload: 32768,
+    ssCapacity: 16384,
   });
 });
 
@@ -98,7 +125,13 @@ Deno.test("parseModsocketConfig reads every key, in any case, with comments", ()
     "enable SS": false, /* the operator enables it */
   }`;
   assert.deepEqual(parseModsocketConfig(text, "m.json"), {
-    config: { file: "m.json", instance: "nat64-site-a.15", enableSs: false, ssMaxPayload: 32768 },
+    config: {
+      file: "m.json",
+      instance: "nat64-site-a.15",
+      enableSs: false,
+      ssMaxPayload: 32768,
+      ssCapacity: 16384,
+    },
     warnings: [],
   });
 });
@@ -116,6 +149,19 @@ Deno.test("parseModsocketConfig reads ss max payload: bytes, or false to leave i
   }
 });
 
+Deno.test("parseModsocketConfig reads ss capacity: sessions, or false to leave it alone", () => {
+  const table: [string, number | null][] = [
+    ["{}", 16384],
+    ['{ "ss capacity": 512 }', 512],
+    ['{ "ss capacity": 1048576 }', 1048576],
+    ['{ "SS Capacity": 65536 }', 65536],
+    ['{ "ss capacity": false }', null],
+  ];
+  for (const [text, expected] of table) {
+    assert.equal(parseModsocketConfig(text, "m.json").config.ssCapacity, expected, text);
+  }
+});
+
 Deno.test("parseModsocketConfig accepts any printable ASCII instance name", () => {
   for (const instance of ["a", " ", "~!@#$%^&*()_+{}", "Default", "x y"]) {
     const text = JSON.stringify({ instance });
@@ -126,7 +172,13 @@ Deno.test("parseModsocketConfig accepts any printable ASCII instance name", () =
 Deno.test("parseModsocketConfig warns about unknown keys and ignores them", () => {
   const text = '{ "instanse": "x", "iname": "y", "enable-ss": false, "instance": "z" }';
   assert.deepEqual(parseModsocketConfig(text, "mod.json"), {
-    config: { file: "mod.json", instance: "z", enableSs: true, ssMaxPayload: 32768 },
+    config: {
+      file: "mod.json",
+      instance: "z",
+      enableSs: true,
+      ssMaxPayload: 32768,
+      ssCapacity: 16384,
+    },
     warnings: [
       'mod.json: unknown key "instanse" ignored (did you mean "instance"?)',
       'mod.json: unknown key "iname" ignored',
@@ -141,7 +193,13 @@ Deno.test("loadModsocketConfig reads the file and names it as given", async () =
     const path = `${directory}/mod.json`;
     await Deno.writeTextFile(path, '\ufeff{ "instance": "site-b" }\n');
     assert.deepEqual(await loadModsocketConfig(path), {
-      config: { file: path, instance: "site-b", enableSs: true, ssMaxPayload: 32768 },
+      config: {
+        file: path,
+        instance: "site-b",
+        enableSs: true,
+        ssMaxPayload: 32768,
+        ssCapacity: 16384,
+      },
       warnings: [],
     });
     await assert.rejects(
@@ -162,7 +220,13 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
   try {
     const absent = `${dir}/modsocket.json`;
     assert.deepEqual(await loadModsocketConfigOrDefault(absent, true), {
-      config: { file: "(none)", instance: "default", enableSs: true, ssMaxPayload: 32768 },
+      config: {
+        file: "(none)",
+        instance: "default",
+        enableSs: true,
+        ssMaxPayload: 32768,
+        ssCapacity: 16384,
+      },
       warnings: [],
     });
     await assert.rejects(
@@ -175,6 +239,7 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
       instance: "alpha",
       enableSs: false,
       ssMaxPayload: 32768,
+      ssCapacity: 16384,
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
