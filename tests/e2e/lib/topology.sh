@@ -327,6 +327,44 @@ stats_query() {
 # stats_json NODE PORT NAME: asks NODE's daemon (our joold) for its JSON
 # counters, over IPv6 loopback, into $E2E_OUT/stats/NAME.json. Returns as
 # soon as the answer (one datagram) is in.
+# resync_watch NODE EXPECTED WATCH_S OUT: once NODE's daemon (just started) is
+# ready, both of its sync sockets bound (it sends its REQUEST right then),
+# counts NODE's UDP sessions every 0.2 s until it holds EXPECTED or WATCH_S
+# seconds have passed. Leaves OUT/NODE.timeline ("SECONDS_SINCE_READY
+# UDP_SESSIONS" lines) and OUT/result (ready/complete times, counts).
+resync_watch() {
+  local node=$1 expected=$2 watch_s=$3 out=$4 deadline ready count elapsed complete=never
+  local control_port=$((E2E_SYNC_PORT + 1))
+  deadline=$((SECONDS + 30))
+  until udp_port_bound "$node" "$E2E_SYNC_PORT" && udp_port_bound "$node" "$control_port"; do
+    daemon_exited "$node" && e2e_die "the daemon in $node ended early"
+    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the daemon in $node did not start"
+    sleep 0.05
+  done
+  ready=$(cut -d' ' -f1 /proc/uptime)
+  e2e_log "$node's daemon is ready"
+  : >"$out/$node.timeline"
+  while :; do
+    count=$(session_count "$node" udp)
+    elapsed=$(awk -v a="$(cut -d' ' -f1 /proc/uptime)" -v b="$ready" 'BEGIN { printf "%.2f", a - b }')
+    echo "$elapsed $count" >>"$out/$node.timeline"
+    if [ "$count" -ge "$expected" ]; then
+      complete=$elapsed
+      break
+    fi
+    awk -v e="$elapsed" -v w="$watch_s" 'BEGIN { exit !(e >= w) }' && break
+    sleep 0.2
+  done
+  e2e_log "$node has $count of $expected UDP sessions, ${elapsed}s after its daemon was ready"
+  {
+    echo "ready_uptime=$ready"
+    echo "complete_after=$complete"
+    echo "expected=$expected"
+    echo "final_count=$count"
+    echo "watched_for=$elapsed"
+  } >"$out/result"
+}
+
 stats_json() {
   echo json | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2" >"$E2E_OUT/stats/$3.json"
 }

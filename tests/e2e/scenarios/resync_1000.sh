@@ -32,40 +32,8 @@ e2e_log "j1 has $(session_count j1 udp) UDP sessions"
 sleep 1
 stats_json j1 "$stats_port" j1.before
 
-now() { cut -d' ' -f1 /proc/uptime; }
 node_start_daemon j2 ours 6 "$stats_port"
-control_port=$((E2E_SYNC_PORT + 1))
-deadline=$((SECONDS + 30))
-# Ready: both of its sync sockets are bound; it sends its REQUEST right then.
-until udp_port_bound j2 "$E2E_SYNC_PORT" && udp_port_bound j2 "$control_port"; do
-  daemon_exited j2 && e2e_die "the daemon in j2 ended early"
-  [ "$SECONDS" -lt "$deadline" ] || e2e_die "the daemon in j2 did not start"
-  sleep 0.05
-done
-ready=$(now)
-e2e_log "j2's daemon is ready"
-expected=$(session_count j1 udp)
-complete=never
-: >"$out/j2.timeline"
-while :; do
-  count=$(session_count j2 udp)
-  elapsed=$(awk -v a="$(now)" -v b="$ready" 'BEGIN { printf "%.2f", a - b }')
-  echo "$elapsed $count" >>"$out/j2.timeline"
-  if [ "$count" -ge "$expected" ]; then
-    complete=$elapsed
-    break
-  fi
-  awk -v e="$elapsed" -v w="$watch_s" 'BEGIN { exit !(e >= w) }' && break
-  sleep 0.2
-done
-e2e_log "j2 has $count of j1's $expected UDP sessions, ${elapsed}s after its daemon was ready"
-{
-  echo "ready_uptime=$ready"
-  echo "complete_after=$complete"
-  echo "expected=$expected"
-  echo "final_count=$count"
-  echo "watched_for=$elapsed"
-} >"$out/result"
+resync_watch j2 "$(session_count j1 udp)" "$watch_s" "$out"
 sleep 1
 stats_json j1 "$stats_port" j1.after
 stats_json j2 "$stats_port" j2
