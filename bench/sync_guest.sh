@@ -21,10 +21,14 @@
 #                 fallen behind (1: one system call per packet)
 #   BENCH_OURS_ARGS  extra modsocket members for ours (JSON, e.g.
 #                 '"ss max payload": false'), to measure without a tuning
+#   BENCH_STARTUP N: before the runs, N times each: exec to ready of ours and
+#                 of the C joold on j1 (its sync port bound), and Deno's own
+#                 start-up with the shipped flags (an empty program) as the
+#                 floor; into startup.jsonl. 0 or empty to skip
 #   BENCH_V8_FLAGS   V8 flags for ours, %n standing for the node, e.g.
 #                 --prof,--no-logfile-per-isolate,--logfile=$OUT/bench/%n.v8.log
 #                 (then: node --prof-process FILE)
-# Results in $E2E_OUT/bench: runs.jsonl (one JSON object per run),
+# Results in $E2E_OUT/bench: runs.jsonl (one JSON object per run), startup.jsonl,
 # memory.jsonl (one per memory sample), and per run the daemons' stderr and
 # JSON stats and j1's Jool counters.
 
@@ -107,6 +111,49 @@ bench_threads() {
   done | awk -F'\t' -v tck="$CLK_TCK" '
     { split($2, t, " "); cpu[$1] += (t[1] + t[2]) / tck }
     END { sep = ""; printf "{"; for (n in cpu) { printf "%s\"%s\":%.2f", sep, n, cpu[n]; sep = "," } printf "}" }'
+}
+
+# bench_jstat NAME COUNTER: COUNTER of run NAME's Jool stats (j1), null if absent.
+bench_jstat() {
+  awk -F, -v c="$2" '$1 == c { n = $2 } END { print (n == "" ? "null" : n) }' \
+    "$BENCH_DIR/$1.j1.jool-stats.csv"
+}
+
+# bench_ready_ms NODE PORT: waits (10 ms steps, at most 60 s) until NODE binds
+# UDP PORT; prints the milliseconds since BENCH_T0_US.
+bench_ready_ms() {
+  local deadline=$((SECONDS + 60))
+  until udp_port_bound "$1" "$2"; do
+    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the daemon in $1 did not bind $2"
+    sleep 0.01
+  done
+  echo $(((${EPOCHREALTIME/./} - BENCH_T0_US) / 1000))
+}
+
+# bench_startup N: exec-to-ready of each daemon and Deno's floor, N times each.
+bench_startup() {
+  local i net=$E2E_OUT/config/j1.netsocket.json mod=$E2E_OUT/config/j1.modsocket.json ours ref floor
+  bench_reset_instances
+  netsocket_write j1 6 "$net"
+  modsocket_write "$mod"
+  echo 'Deno.exit(0);' >/tmp/empty.js
+  e2e_ours_flags
+  for ((i = 0; i < $1; i++)); do
+    BENCH_T0_US=${EPOCHREALTIME/./}
+    ip netns exec j1 env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+      "$E2E_DENO" run "${E2E_FLAGS[@]}" --no-config /tmp/empty.js
+    floor=$(((${EPOCHREALTIME/./} - BENCH_T0_US) / 1000))
+    BENCH_T0_US=${EPOCHREALTIME/./}
+    start_ours j1 "$net" "$mod"
+    ours=$(bench_ready_ms j1 "$E2E_SYNC_PORT")
+    daemons_stop
+    BENCH_T0_US=${EPOCHREALTIME/./}
+    start_reference j1 "$net" "$mod"
+    ref=$(bench_ready_ms j1 "$E2E_SYNC_PORT")
+    daemons_stop
+    e2e_log "start-up $i: ours ${ours} ms, C joold ${ref} ms, Deno floor ${floor} ms"
+    echo "{\"oursMs\":$ours,\"referenceMs\":$ref,\"denoFloorMs\":$floor}" >>"$BENCH_DIR/startup.jsonl"
+  done
 }
 
 # bench_delta BEFORE AFTER: AFTER - BEFORE with two decimals.
@@ -211,7 +258,7 @@ bench_run() {
   local warmup=${BENCH_WARMUP:-3000}
   local u1 s1 u2 s2 eu1 es1 eu2 es2 hwm1 hwm2 rss1 rss2 udp_before udp_after gen start
   local drops_before drops_after threads1 threads2
-  local base1 base2 j1 j2 settled node payload
+  local base1 base2 j1 j2 settled node payload capacity enospc missing_ack
   e2e_log "run $name: reset"
   if [ "$kind" = reference ]; then
     bench_reset_instances "$max_payload"
@@ -227,6 +274,7 @@ bench_run() {
   base1=$(bench_sessions j1)
   base2=$(bench_sessions j2)
   payload=$(jool_in j1 global display | awk '$1 == "ss-max-payload:" { print $2 }')
+  capacity=$(jool_in j1 global display | awk '$1 == "ss-capacity:" { print $2 }')
   read -r u1 s1 _ <<<"$(bench_proc j1)"
   read -r u2 s2 _ <<<"$(bench_proc j2)"
   threads1=$(bench_threads j1)
@@ -242,10 +290,13 @@ bench_run() {
   read -r eu2 es2 rss2 hwm2 _ <<<"$(bench_proc j2)"
   bench_stats_json j1 "$name.j1"
   bench_stats_json j2 "$name.j2"
-  jool_in j1 stats display --csv >"$BENCH_DIR/$name.j1.jool-stats.csv"
+  jool_in j1 stats display --all --csv >"$BENCH_DIR/$name.j1.jool-stats.csv"
+  # The kernel's own account of lost sessions (4.1.11+; 4.1.9 has no such counters).
+  enospc=$(bench_jstat "$name" JSTAT_JOOLD_SSS_ENOSPC)
+  missing_ack=$(bench_jstat "$name" JSTAT_JOOLD_MISSING_ACK)
   e2e_log "run $name: j1 +$((j1 - base1)), j2 +$((j2 - base2)) sessions; generator $gen"
   cat >>"$BENCH_DIR/runs.jsonl" <<JSON
-{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
+{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"capacity":${capacity:-null},"enospc":$enospc,"missingAck":$missing_ack,"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
 JSON
   daemons_stop
   for node in "${E2E_NODES[@]}"; do
@@ -289,6 +340,7 @@ JSON
 mkdir -p "$BENCH_DIR"
 : >"$BENCH_DIR/runs.jsonl"
 : >"$BENCH_DIR/memory.jsonl"
+: >"$BENCH_DIR/startup.jsonl"
 topo_setup 2
 # The C joold syslogs every batch at debug level (6 lines per batch). The
 # topology's syslogd writes them to the results share, which under TCG costs
@@ -309,6 +361,9 @@ fi
 } >"$BENCH_DIR/machine.txt"
 # Warm the generator (Deno's cache, neighbour discovery) outside any run.
 bench_generate 10 0 0 >/dev/null
+if [ "${BENCH_STARTUP:-0}" -gt 0 ]; then
+  bench_startup "$BENCH_STARTUP"
+fi
 for spec in ${BENCH_RUNS:-ours:30000:6700 reference:30000:6700}; do
   IFS=: read -r kind count rate max_payload <<<"$spec"
   bench_run "$kind" "$count" "$rate" "$max_payload"

@@ -1,15 +1,17 @@
 /**
  * `deno task bench:sync`: how many sessions of a burst reach the other node,
- * with this project's joold and with Jool's C joold, in one VM run (the real
- * Jool 4.1.9 module under QEMU; see bench/sync_guest.sh for what happens in
- * the guest). Prints one table and leaves everything in the out directory.
+ * with this project's joold and with Jool's C joold of the same version, in
+ * one VM run (a real Jool module under QEMU, the version --jool names; see
+ * bench/sync_guest.sh for what happens in the guest). Prints one table and leaves everything in the out directory.
  *
  * Options (all optional):
+ *   --jool VERSION                               Jool in the VM: 4.1.9, 4.1.13 or 4.1.15 (default)
  *   --runs "KIND:COUNT:RATE[:MAX_PAYLOAD] ..."   what to measure, in order
+ *   --startup N                                  exec-to-ready samples per daemon (5; 0: none)
  *   --memory STEP:TOTAL:RATE | none              the memory run of ours
  *   --warmup N                                   sessions relayed before each run
  *   --burst N                                    packets per sendmmsg when the generator is behind
- *   --out DIR                                    results (default /var/tmp/joold-bench)
+ *   --out DIR                                    results (default /var/tmp/joold-bench; then /VERSION)
  *   --ours-modsocket '"key": value'              extra modsocket members for ours
  *   --v8-flags FLAGS                             V8 flags for ours (%n: node)
  *
@@ -21,29 +23,22 @@
  */
 
 import { parseArgs } from "node:util";
+import { RUNTIME_FLAGS } from "./runtime_flags.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
 /**
- * The issue's baseline (30k sessions at ~6,700/s) and twice that rate, each
- * twice, alternating daemons; the issue's gentle burst (5k at ~3,600/s);
- * and ours with Jool's default ss-max-payload (1452) and with a 32 KiB
- * kernel buffer (16384), to show what bounds the result.
+ * Five unthrottled 30k-session bursts (RATE 0: as fast as the generator
+ * can send) per daemon, alternating: the issue's comparison on each Jool
+ * version. Older measurements (rates 3,600-13,400/s, ss-max-payload
+ * variants) are in BENCHMARKS.md with the --runs that made them.
  */
-export const DEFAULT_RUNS = [
-  "reference:5000:3600",
-  "ours:5000:3600",
-  "reference:30000:6700",
-  "ours:30000:6700",
-  "reference:30000:13400",
-  "ours:30000:13400",
-  "ours:30000:6700:1452",
-  "ours:30000:13400:16384",
-  "reference:30000:6700",
-  "ours:30000:6700",
-  "reference:30000:13400",
-  "ours:30000:13400",
-];
+export const DEFAULT_RUNS = Array.from(
+  { length: 5 },
+  () => ["reference:30000:0", "ours:30000:0"],
+).flat();
+/** The Jool versions the VM can run (scripts/vm/jool_version.sh). */
+export const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
 /**
  * Under the emulated CPU one system call per packet caps the generator near
  * 6,500 packets/s; when it falls behind it may catch up with up to this many
@@ -51,8 +46,14 @@ export const DEFAULT_RUNS = [
  * their rate.
  */
 export const DEFAULT_BURST = "8";
-/** Ours relays 10k sessions at a time up to 100k, at 6,700/s; memory is sampled after each. */
-export const DEFAULT_MEMORY = "10000:100000:6700";
+/**
+ * The memory run (ours relays 10k sessions at a time up to 100k, at
+ * 6,700/s; memory is sampled after each): off unless asked for, with
+ * `--memory 10000:100000:6700`; about 3 minutes more.
+ */
+export const DEFAULT_MEMORY = "none";
+/** Start-up measurements per daemon, before the runs. */
+export const DEFAULT_STARTUP = "5";
 
 /** One daemon's share of a run, as the guest recorded it. */
 export interface NodeRecord {
@@ -78,6 +79,12 @@ export interface RunRecord {
   rate: number;
   /** j1's ss-max-payload during the run, as `jool global display` showed it. */
   maxPayload: number | null;
+  /** j1's ss-capacity during the run. */
+  capacity?: number | null;
+  /** j1's JSTAT_JOOLD_SSS_ENOSPC after the run: sessions its kernel dropped (4.1.11+). */
+  enospc?: number | null;
+  /** j1's JSTAT_JOOLD_MISSING_ACK after the run (4.1.11+). */
+  missingAck?: number | null;
   warmup: number;
   generator: { sent: number; seconds: number; rate: number; maxBehind: number };
   startEpoch: number;
@@ -130,12 +137,15 @@ export function runsTable(runs: RunRecord[]): string {
     "target rate",
     "daemon",
     "ss-max-payload",
+    "ss-capacity",
     "sent/s",
     "created j1",
     "synced j2",
     "synced %",
     "j2 settled s",
     "j2 socket drops",
+    "j1 ENOSPC",
+    "j1 MISSING_ACK",
     "CPU j1 s",
     "CPU j2 s",
     "j1 CPU ms/10k",
@@ -150,12 +160,15 @@ export function runsTable(runs: RunRecord[]): string {
       `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
       r.kind === "ours" ? "ours" : "C joold",
       r.maxPayload === null ? "?" : String(r.maxPayload),
+      String(r.capacity ?? "?"),
       fixed(r.generator.rate, 0),
       String(r.j1Created),
       String(r.j2Synced),
       fixed((100 * r.j2Synced) / Math.max(1, r.j1Created), 1),
       fixed(r.settledEpoch - r.startEpoch, 1),
       String(r.j2SocketDrops ?? "-"),
+      String(r.enospc ?? "-"),
+      String(r.missingAck ?? "-"),
       fixed(cpu(r.j1), 2),
       fixed(cpu(r.j2), 2),
       per10k(cpu(r.j1), r.j2Synced),
@@ -168,7 +181,7 @@ export function runsTable(runs: RunRecord[]): string {
 }
 
 /** Ours only: what its JSON stats say about each run. */
-export function oursTable(runs: RunRecord[]): string {
+export function oursTable(runs: RunRecord[], sessionBytes: number): string {
   const header = [
     "target rate",
     "daemon",
@@ -192,7 +205,7 @@ export function oursTable(runs: RunRecord[]): string {
       "ours",
       "j1",
       String(c.kernelSentPackets),
-      fixed(c.kernelSentBytes / SESSION_BYTES_4_1_9 / Math.max(1, c.kernelSentPackets), 1),
+      fixed(c.kernelSentBytes / sessionBytes / Math.max(1, c.kernelSentPackets), 1),
       String(c.netSentPackets),
       String(s.ackLatency.p50Us),
       String(s.ackLatency.p99Us),
@@ -225,8 +238,40 @@ export function threadsTable(runs: RunRecord[]): string {
   return markdownTable(header, rows);
 }
 
-/** 4.1.9's session entry (the nested encoding) is 140 bytes. */
-const SESSION_BYTES_4_1_9 = 140;
+/**
+ * The bytes of one session in a kernel batch on Jool `version` (e.g.
+ * "4.1.15"): 140 in the nested encoding (≤ 4.1.11), 52 raw (4.1.12), 40 raw
+ * (≥ 4.1.13), attribute headers included.
+ */
+export function sessionBytes(version: string): number {
+  const revision = Number(version.split(".")[2] ?? "0");
+  return revision <= 11 ? 140 : revision === 12 ? 52 : 40;
+}
+
+/** One start-up measurement (a line of startup.jsonl). */
+export interface StartupRecord {
+  oursMs: number;
+  referenceMs: number;
+  denoFloorMs: number;
+}
+
+/** Exec to ready (sync port bound), median and range, of each daemon and Deno's floor. */
+export function startupTable(samples: StartupRecord[]): string {
+  const summary = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    return [String(median), `${sorted[0]}-${sorted[sorted.length - 1]}`];
+  };
+  return markdownTable(["exec to ready", "samples", "median ms", "range ms"], [
+    ["ours", String(samples.length), ...summary(samples.map((s) => s.oursMs))],
+    ["C joold", String(samples.length), ...summary(samples.map((s) => s.referenceMs))],
+    [
+      "Deno floor (empty program, same flags)",
+      String(samples.length),
+      ...summary(samples.map((s) => s.denoFloorMs)),
+    ],
+  ]);
+}
 
 /**
  * Ours' memory as the sessions it relayed grow: one row per sample. RSS
@@ -234,7 +279,7 @@ const SESSION_BYTES_4_1_9 = 140;
  * daemon allocated: heap, buffers) and the rest (mostly the Deno
  * executable's code, paged in as new code paths run; shared, reclaimable).
  */
-export function memoryTable(samples: MemoryRecord[]): string {
+export function memoryTable(samples: MemoryRecord[], sessionBytes: number): string {
   const header = [
     "sessions sent",
     "on j1",
@@ -256,7 +301,7 @@ export function memoryTable(samples: MemoryRecord[]): string {
     String(sample.created),
     String(sample.j1Sessions),
     String(
-      Math.round((sample.j1.stats?.counters?.kernelSentBytes ?? 0) / SESSION_BYTES_4_1_9),
+      Math.round((sample.j1.stats?.counters?.kernelSentBytes ?? 0) / sessionBytes),
     ),
     String(sample.j2Sessions),
     fixed(sample.j1.rssKiB / 1024, 1),
@@ -314,6 +359,8 @@ async function main(): Promise<number> {
       runs: { type: "string", default: DEFAULT_RUNS.join(" ") },
       memory: { type: "string", default: DEFAULT_MEMORY },
       warmup: { type: "string", default: "3000" },
+      jool: { type: "string", default: "4.1.15" },
+      startup: { type: "string", default: DEFAULT_STARTUP },
       burst: { type: "string", default: DEFAULT_BURST },
       out: { type: "string", default: Deno.env.get("JOOLD_BENCH_OUT") ?? "/var/tmp/joold-bench" },
       "ours-modsocket": { type: "string", default: "" },
@@ -324,12 +371,21 @@ async function main(): Promise<number> {
     console.error("bench:sync: needs Linux and root (it boots a VM and may install packages)");
     return 1;
   }
-  const out = values.out;
+  const jool = values.jool;
+  if (!JOOL_VERSIONS.includes(jool)) {
+    console.error(`bench:sync: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
+    return 2;
+  }
+  const out = `${values.out}/${jool}`;
   // Not under /tmp: the guest sees this machine's files, except its /tmp.
   const bundle = `${out}/joold.js`;
   console.log("== dependencies, VM and bundle");
   await step("scripts/vm/install_deps.sh", "bash", [`${REPO}/scripts/vm/install_deps.sh`]);
-  await step("scripts/vm/build_initrd.sh", "bash", [`${REPO}/scripts/vm/build_initrd.sh`]);
+  await step("scripts/vm/build_initrd.sh", "env", [
+    `JOOLD_VM_JOOL=${jool}`,
+    "bash",
+    `${REPO}/scripts/vm/build_initrd.sh`,
+  ]);
   await Deno.remove(`${out}/bench`, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
   await step("deno bundle", Deno.execPath(), [
@@ -342,6 +398,8 @@ async function main(): Promise<number> {
 
   const env: Record<string, string> = {
     JOOLD_E2E_BUNDLE: bundle,
+    JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
+    BENCH_STARTUP: values.startup,
     BENCH_RUNS: values.runs,
     BENCH_MEMORY: values.memory === "none" ? "" : values.memory,
     BENCH_WARMUP: values.warmup,
@@ -349,7 +407,7 @@ async function main(): Promise<number> {
     BENCH_OURS_ARGS: values["ours-modsocket"],
     BENCH_V8_FLAGS: values["v8-flags"],
   };
-  console.log(`== booting the VM: ${values.runs}; memory ${values.memory}`);
+  console.log(`== booting the VM (Jool ${jool}): ${values.runs}; memory ${values.memory}`);
   const started = performance.now();
   const vm = await run(
     "bash",
@@ -361,22 +419,25 @@ async function main(): Promise<number> {
       "bash",
       `${REPO}/bench/sync_guest.sh`,
     ],
-    { JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "840" },
+    { JOOLD_VM_JOOL: jool, JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "1200" },
   );
   const minutes = (performance.now() - started) / 60000;
   const runs = parseLines<RunRecord>(await readText(`${out}/bench/runs.jsonl`));
   const memory = parseLines<MemoryRecord>(await readText(`${out}/bench/memory.jsonl`));
   const machine = (await readText(`${out}/bench/machine.txt`)).trim();
+  const startup = parseLines<StartupRecord>(await readText(`${out}/bench/startup.jsonl`));
+  const bytes = sessionBytes(jool);
   const report = [
     `Machine (guest): ${machine.replaceAll("\n", "; ")}`,
     `VM run: ${fixed(minutes, 1)} min; results in ${out}/bench`,
     "",
     runsTable(runs),
     "",
-    oursTable(runs),
+    oursTable(runs, bytes),
     "",
     threadsTable(runs),
-    ...(memory.length > 0 ? ["", memoryTable(memory)] : []),
+    ...(startup.length > 0 ? ["", startupTable(startup)] : []),
+    ...(memory.length > 0 ? ["", memoryTable(memory, bytes)] : []),
   ].join("\n");
   console.log(report);
   await Deno.writeTextFile(`${out}/bench/report.md`, `${report}\n`);
