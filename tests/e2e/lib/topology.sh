@@ -365,6 +365,20 @@ resync_watch() {
   } >"$out/result"
 }
 
+# stats_wait_quiet NODE PORT TIMEOUT: waits until two answers of NODE's stats
+# server 1 s apart are the same (nothing more to relay), at most TIMEOUT s.
+stats_wait_quiet() {
+  local before after deadline=$((SECONDS + $3))
+  after=$(echo | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2")
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 1
+    before=$after
+    after=$(echo | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2")
+    [ "$before" = "$after" ] && return 0
+  done
+  e2e_log "the stats of $1 did not settle within $3 s"
+}
+
 stats_json() {
   echo json | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2" >"$E2E_OUT/stats/$3.json"
 }

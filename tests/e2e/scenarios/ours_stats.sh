@@ -16,8 +16,9 @@ done
 traffic_all j1
 sessions_wait_sync 15
 # The sessions are there, but later batches (TCP state changes) may still be
-# on their way; counters must be read once everything has landed.
-sleep 1
+# on their way; counters must be read once everything has landed. From Jool
+# 4.1.11 on, a batch of fewer than 36 sessions waits for ss-flush-deadline (2 s).
+stats_wait_quiet j1 "$stats_port" 10
 for node in j1 j2; do
   stats_query "$node" "$stats_port"
   stats_json "$node" "$stats_port" "$node"
