@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_V8_FLAGS } from "../../scripts/compile.ts";
+import { RUNTIME_FLAGS, RUNTIME_V8_FLAGS } from "../../scripts/runtime_flags.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -36,27 +36,52 @@ Deno.test("compile without a usable denort: one line per target, non-zero exit",
   );
 });
 
-Deno.test("the V8 flags of the executable are those of `deno task start`/`bench`, the README and the e2e daemons", () => {
-  const [compiled] = RUNTIME_V8_FLAGS;
-  assert.match(compiled, /^--v8-flags=\S+$/);
+Deno.test("the executable's permissions and V8 flags are those of `deno task start`/`bench` and the README", () => {
   const read = (path: string) => Deno.readTextFileSync(`${ROOT}/${path}`);
   const tasks: Record<string, string> = JSON.parse(read("deno.json")).tasks;
-  for (const task of ["start", "bench"]) {
-    assert.ok(
-      tasks[task].split(" ").includes(compiled),
-      `deno.json's ${task} task: ${tasks[task]}`,
-    );
-  }
+  const words = tasks.start.split(" ");
+  assert.deepEqual(
+    words.filter((word) => word.startsWith("--")),
+    [...RUNTIME_FLAGS],
+    `deno.json's start task: ${tasks.start}`,
+  );
+  const [v8] = RUNTIME_V8_FLAGS;
+  assert.ok(tasks.bench.split(" ").includes(v8), `deno.json's bench task: ${tasks.bench}`);
   assert.ok(
-    read("README.md").includes(` ${compiled} main.ts`),
+    read("README.md").includes(` run ${RUNTIME_FLAGS.join(" ")} main.ts`),
     "README's run-from-a-checkout line",
   );
-  assert.ok(
-    read("tests/e2e/lib/daemons.sh").includes(
-      `E2E_OURS_V8_FLAGS=${compiled.slice("--v8-flags=".length)}\n`,
-    ),
-    "tests/e2e/lib/daemons.sh E2E_OURS_V8_FLAGS",
-  );
+});
+
+/** Files that start joold (or its commands) for tests, benchmarks and the demo. */
+const LAUNCHERS = [
+  "tests/e2e/lib/daemons.sh",
+  "tests/e2e/e2e_test.ts",
+  "tests/integration/joold_process.ts",
+  "scripts/bench_sync.ts",
+  "bench/sync_guest.sh",
+  "scripts/demo.sh",
+];
+
+Deno.test("nothing starts joold with other flags than the executable's", () => {
+  const read = (path: string) => Deno.readTextFileSync(`${ROOT}/${path}`);
+  const wide: string[] = [];
+  for (const file of LAUNCHERS) {
+    read(file).split("\n").forEach((line, index) => {
+      // A line that names the daemon (the bundle or main.ts) and widens its rights.
+      if (/joold\.js|E2E_BUNDLE|\bMAIN\b|main\.ts/.test(line) && /--allow-all|\s-A\s/.test(line)) {
+        wide.push(`${file}:${index + 1}: ${line.trim()}`);
+      }
+    });
+  }
+  assert.deepEqual(wide, [], `joold started with --allow-all:\n${wide.join("\n")}`);
+  // The daemon's launchers take the flags from scripts/runtime_flags.ts, not a copy.
+  assert.match(read("tests/e2e/lib/daemons.sh"), /"\$E2E_DENO" run "\$\{E2E_FLAGS\[@\]\}"/);
+  assert.doesNotMatch(read("tests/e2e/lib/daemons.sh"), /max-opt|memory-reducer/);
+  assert.match(read("tests/e2e/e2e_test.ts"), /JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS\.join/);
+  assert.match(read("scripts/bench_sync.ts"), /JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS\.join/);
+  assert.match(read("scripts/demo.sh"), /scripts\/runtime_flags\.ts/);
+  assert.match(read("tests/integration/joold_process.ts"), /\.\.\.RUNTIME_FLAGS, MAIN/);
 });
 
 const denort = Deno.env.get("DENORT_BIN");

@@ -3,6 +3,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
 
 /** The daemon's entry point. */
 export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
@@ -24,10 +25,13 @@ export interface Outcome {
   stderr: string;
 }
 
-/** Runs `joold ARGS...` (main.ts under this Deno) in `cwd` and collects its output. */
+/**
+ * Runs `joold ARGS...` (main.ts under this Deno, with exactly the
+ * executable's permissions and V8 flags) in `cwd` and collects its output.
+ */
 export async function joold(args: string[], cwd?: string): Promise<Outcome> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
+    args: ["run", ...RUNTIME_FLAGS, MAIN, ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",

@@ -28,6 +28,7 @@ interface PeerResult {
 }
 
 function startPeer(namespace: string, file: string, tag: string, sendCount: number, stats = false) {
+  // A test peer on the multicast socket code, not joold: it needs no narrower set.
   const args = ["netns", "exec", namespace, Deno.execPath(), "run", "--allow-all", PEER, file, tag];
   args.push(String(sendCount), String(START_DELAY_MS), String(LISTEN_MS));
   if (stats) args.push(String(STATS_PORT));
@@ -49,6 +50,7 @@ async function queryStats(namespace: string, address: string): Promise<string> {
       namespace,
       Deno.execPath(),
       "run",
+      // A stats query tool, not joold.
       "--allow-all",
       QUERY,
       address,

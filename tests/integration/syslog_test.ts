@@ -56,6 +56,7 @@ async function joold(dir: string, args: string[]): Promise<Outcome> {
       "sh",
       Deno.execPath(),
       "run",
+      // The fake system logger, not joold (which it starts as shipped): it binds /dev/log.
       "--allow-all",
       "--unstable-net",
       LISTENER,

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { SyscallError } from "./errors.ts";
+import { Libc } from "./libc.ts";
+import { readSystemFile } from "./system_files.ts";
+
+Deno.test("readSystemFile(): /proc/self/status through libc, whole", () => {
+  const libc = Libc.open();
+  try {
+    const status = readSystemFile(libc, "/proc/self/status");
+    assert.match(status, /^Name:\t/);
+    assert.match(status, /^CapEff:\t[0-9a-f]{16}$/m);
+    assert.match(status, /\n$/, "read to its end");
+  } finally {
+    libc.close();
+  }
+});
+
+Deno.test("readSystemFile(): stops at maxBytes; a missing file is ENOENT naming it", () => {
+  const libc = Libc.open();
+  try {
+    assert.equal(readSystemFile(libc, "/proc/self/status", 5), "Name:");
+    assert.throws(
+      () => readSystemFile(libc, "/sys/module/no-such-module/version"),
+      (error: unknown) =>
+        error instanceof SyscallError && error.code === "ENOENT" &&
+        error.message.startsWith("open(/sys/module/no-such-module/version) failed: ENOENT"),
+    );
+  } finally {
+    libc.close();
+  }
+});
