@@ -6,8 +6,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { EXIT_FAILURE, runDaemon } from "./src/app.ts";
+import { parseCommandLine } from "./src/command_line.ts";
 import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
 import { isLogLevel, LevelLogger, type LineSink, stderrSink } from "./src/log.ts";
@@ -59,16 +59,12 @@ function usageError(message: string): number {
 async function main(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "log-level": { type: "string" },
-        syslog: { type: "boolean" },
-        "metrics-port": { type: "string" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
+    parsed = parseCommandLine(args, {
+      "log-level": { type: "string" },
+      syslog: { type: "boolean" },
+      "metrics-port": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
     });
   } catch (error) {
     return usageError(error instanceof Error ? error.message : String(error));
