@@ -11,112 +11,116 @@ import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
 
 const decoder = new TextDecoder();
 
+/** The cursor's own view of its fields, which the public one makes read-only. */
+type CursorState = {
+  -readonly [K in "offset" | "length" | "type" | "end" | "malformed"]: AttributeCursor[K];
+};
+
+/** `cursor`, seen through the type that may write its fields. */
+function writable(cursor: AttributeCursor): CursorState {
+  return cursor;
+}
+
 /**
  * Walks the attributes in `bytes[start, end)`, reading headers in place:
  *
  * ```ts
  * const cursor = new AttributeCursor(bytes);
  * while (cursor.next()) {
- *   if (cursor.type === CODE && cursor.payloadLength === 2) code = cursor.uint16();
+ *   if (cursor.type === CODE) code = cursor.payload();
  * }
  * if (cursor.malformed) return `bad attribute at offset ${cursor.offset}`;
  * ```
  *
  * It stops at the first header that does not fit and says where, leaving
- * the wording to the caller. Nothing is allocated per attribute, and
- * {@link within} walks a nested run with a cursor made once, because the
- * session checks run on every datagram. Offsets are into `bytes`.
+ * the wording to the caller. The session checks run it on every datagram,
+ * hence its shape: nothing is allocated per attribute ({@link within}
+ * walks a nested run with a cursor made once), and what they read per
+ * attribute (offset, length, type) is in plain fields, because V8's Maglev
+ * tier (the daemon runs with `--max-opt=2`) does not inline getters; the
+ * getters are for colder code. Offsets are into `bytes`.
  */
 export class AttributeCursor {
+  /** Where the current attribute starts; once the walk has stopped, where it stopped. */
+  readonly offset: number = 0;
+  /**
+   * The current attribute's nla_len (header and payload, no padding). At a
+   * malformed stop, the length found there: 0 if not even a header fitted.
+   */
+  readonly length: number = 0;
+  /** The current attribute's type, flags masked off. */
+  readonly type: number = 0;
+  /** Where the run ends. */
+  readonly end: number = 0;
+  /** True if the walk stopped at a header that does not fit. */
+  readonly malformed: boolean = false;
   #bytes: Uint8Array;
-  #view: DataView;
-  #end = 0;
-  #next = 0;
-  #offset = 0;
-  #length = 0;
   #rawType = 0;
-  #malformed = false;
 
   constructor(bytes: Uint8Array, start = 0, end: number = bytes.byteLength) {
     this.#bytes = bytes;
-    this.#view = viewOf(bytes);
     this.reset(start, end);
   }
 
   /** Starts over on `bytes[start, end)` of the same buffer. */
   reset(start: number, end: number): this {
-    this.#end = end;
-    this.#next = start;
-    this.#offset = start;
-    this.#length = 0;
+    const state = writable(this);
+    state.offset = start;
+    state.length = 0;
+    state.type = 0;
+    state.end = end;
+    state.malformed = false;
     this.#rawType = 0;
-    this.#malformed = false;
     return this;
   }
 
   /** Starts over on the payload of `outer`'s current attribute. */
   within(outer: AttributeCursor): this {
     this.#bytes = outer.#bytes;
-    this.#view = outer.#view;
-    return this.reset(outer.payloadStart, outer.payloadEnd);
+    return this.reset(outer.offset + NLA_HDRLEN, outer.offset + outer.length);
   }
 
   /**
    * Moves to the next attribute. False at the end of the run, or at a
-   * header that does not fit ({@link malformed}; {@link offset} is then
-   * where it starts, {@link length} its nla_len, 0 if fewer than
-   * NLA_HDRLEN bytes were left).
+   * header that does not fit ({@link malformed}).
    */
   next(): boolean {
-    const offset = this.#next;
-    const remaining = this.#end - offset;
-    this.#offset = offset;
-    if (remaining <= 0) return false;
-    if (remaining < NLA_HDRLEN) {
-      this.#length = 0;
-      this.#malformed = true;
+    if (this.malformed) return false;
+    const state = writable(this);
+    const bytes = this.#bytes;
+    // Past the current attribute (nothing before the first): the last
+    // attribute of a run may lack its padding, hence the clamp.
+    const aligned = this.offset + nlaAlign(this.length);
+    const offset = aligned < this.end ? aligned : this.end;
+    const remaining = this.end - offset;
+    state.offset = offset;
+    if (remaining === 0) {
+      state.length = 0;
       return false;
     }
-    const length = this.#view.getUint16(offset, NATIVE_LITTLE_ENDIAN);
-    this.#length = length;
+    // The u16s are read inline: Maglev would not inline a helper called on
+    // fewer than 95% of the runs of this function, which runs per attribute.
+    const length = remaining < NLA_HDRLEN
+      ? 0
+      : NATIVE_LITTLE_ENDIAN
+      ? bytes[offset] | (bytes[offset + 1] << 8)
+      : (bytes[offset] << 8) | bytes[offset + 1];
+    state.length = length;
     if (length < NLA_HDRLEN || length > remaining) {
-      this.#malformed = true;
+      state.malformed = true;
       return false;
     }
-    this.#rawType = this.#view.getUint16(offset + 2, NATIVE_LITTLE_ENDIAN);
-    // The last attribute of a run may lack its padding.
-    this.#next = Math.min(offset + nlaAlign(length), this.#end);
+    const rawType = NATIVE_LITTLE_ENDIAN
+      ? bytes[offset + 2] | (bytes[offset + 3] << 8)
+      : (bytes[offset + 2] << 8) | bytes[offset + 3];
+    this.#rawType = rawType;
+    state.type = rawType & NLA_TYPE_MASK;
     return true;
-  }
-
-  /** True if the walk stopped at a header that does not fit. */
-  get malformed(): boolean {
-    return this.#malformed;
-  }
-
-  /** Where the current attribute starts (where the walk stopped, after it has). */
-  get offset(): number {
-    return this.#offset;
-  }
-
-  /** The current attribute's nla_len: header and payload, without padding. */
-  get length(): number {
-    return this.#length;
   }
 
   /** Bytes from {@link offset} to the end of the run. */
   get remaining(): number {
-    return this.#end - this.#offset;
-  }
-
-  /** Where the next attribute starts: the current one's end, padding included. */
-  get end(): number {
-    return this.#next;
-  }
-
-  /** The current attribute's type, flags masked off. */
-  get type(): number {
-    return this.#rawType & NLA_TYPE_MASK;
+    return this.end - this.offset;
   }
 
   /** True if the current attribute carries NLA_F_NESTED. */
@@ -124,47 +128,29 @@ export class AttributeCursor {
     return (this.#rawType & NLA_F_NESTED) !== 0;
   }
 
+  /** Where the next attribute starts: past the current one and its padding. */
+  get nextOffset(): number {
+    return Math.min(this.offset + nlaAlign(this.length), this.end);
+  }
+
   /** Where the current attribute's payload starts. */
   get payloadStart(): number {
-    return this.#offset + NLA_HDRLEN;
+    return this.offset + NLA_HDRLEN;
   }
 
   /** Where the current attribute's payload ends. */
   get payloadEnd(): number {
-    return this.#offset + this.#length;
+    return this.offset + this.length;
   }
 
   /** The current attribute's payload size. */
   get payloadLength(): number {
-    return this.#length - NLA_HDRLEN;
+    return this.length - NLA_HDRLEN;
   }
 
   /** The current payload (a view). */
   payload(): Uint8Array {
-    return this.#bytes.subarray(this.payloadStart, this.payloadEnd);
-  }
-
-  /** The payload's first byte; check {@link payloadLength} first. */
-  uint8(): number {
-    return this.#bytes[this.payloadStart];
-  }
-
-  /** The payload's first two bytes, host order; check {@link payloadLength} first. */
-  uint16(): number {
-    return this.#view.getUint16(this.payloadStart, NATIVE_LITTLE_ENDIAN);
-  }
-
-  /** The payload's first four bytes, host order; check {@link payloadLength} first. */
-  uint32(): number {
-    return this.#view.getUint32(this.payloadStart, NATIVE_LITTLE_ENDIAN);
-  }
-
-  /**
-   * A view over the whole buffer, for payloads with a fixed layout of their
-   * own (offsets into `bytes`, as {@link payloadStart}).
-   */
-  get view(): DataView {
-    return this.#view;
+    return this.#bytes.subarray(this.offset + NLA_HDRLEN, this.offset + this.length);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { NLA_F_NESTED, nlaAlign } from "./attribute.ts";
+import { NLA_F_NESTED } from "./attribute.ts";
 import { AttributeCursor, AttributeDecodeError, AttributeDecoder } from "./attribute_decoder.ts";
 import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
 
@@ -229,31 +229,35 @@ Deno.test("AttributeDecoder reads a view at an offset into a larger buffer", () 
   assert.equal(ad.bytes().byteOffset, 7);
 });
 
-Deno.test("AttributeCursor walks a run in place: types, flags, payload bounds, values", () => {
+Deno.test("AttributeCursor walks a run in place: types, flags, offsets, payloads", () => {
   // deno-fmt-ignore
   const bytes = Uint8Array.from([
     0xff, 0xff, // not part of the run
-    0x05, 0x00, 0x05, 0x00, 0xab, 0x00, 0x00, 0x00, // u8 type 5: 0xab
-    0x06, 0x00, 0x01, 0x80, 0x34, 0x12, 0x00, 0x00, // u16 type 1 | NLA_F_NESTED: 0x1234
-    0x08, 0x00, 0x03, 0x00, 0xef, 0xbe, 0xad, 0xde, // u32 type 3: 0xdeadbeef
+    0x05, 0x00, 0x05, 0x00, 0xab, 0x00, 0x00, 0x00, // type 5: 0xab
+    0x06, 0x00, 0x01, 0x80, 0x34, 0x12, 0x00, 0x00, // type 1 | NLA_F_NESTED: 0x34 0x12
+    0x08, 0x00, 0x03, 0x00, 0xef, 0xbe, 0xad, 0xde, // type 3: 0xef 0xbe 0xad 0xde
   ]);
   const cursor = new AttributeCursor(bytes, 2);
   const seen: unknown[] = [];
   while (cursor.next()) {
-    const value = cursor.payloadLength === 1
-      ? cursor.uint8()
-      : cursor.payloadLength === 2
-      ? cursor.uint16()
-      : cursor.uint32();
-    seen.push([cursor.offset, cursor.type, cursor.markedNested, cursor.payloadStart, value]);
+    seen.push([
+      cursor.offset,
+      cursor.length,
+      cursor.type,
+      cursor.markedNested,
+      cursor.payloadStart,
+      cursor.payloadEnd,
+      cursor.payloadLength,
+      cursor.nextOffset,
+      [...cursor.payload()],
+    ]);
   }
   assert.deepEqual(seen, [
-    [2, 5, false, 6, 0xab],
-    [10, 1, true, 14, 0x1234],
-    [18, 3, false, 22, 0xdeadbeef],
+    [2, 5, 5, false, 6, 7, 1, 10, [0xab]],
+    [10, 6, 1, true, 14, 16, 2, 18, [0x34, 0x12]],
+    [18, 8, 3, false, 22, 26, 4, 26, [0xef, 0xbe, 0xad, 0xde]],
   ]);
-  assert.equal(cursor.malformed, false);
-  assert.equal(cursor.remaining, 0);
+  assert.deepEqual([cursor.malformed, cursor.offset, cursor.remaining], [false, 26, 0]);
 });
 
 Deno.test("AttributeCursor stops where a header does not fit, and says why", () => {
@@ -286,8 +290,8 @@ Deno.test("AttributeCursor within() walks the current payload; reset() starts ov
   // deno-fmt-ignore
   const bytes = Uint8Array.from([
     0x0c, 0x00, 0x01, 0x80, // nested type 1, nla_len 12
-    0x05, 0x00, 0x02, 0x00, 0x0a, 0x00, 0x00, 0x00, //   u8 type 2: 10
-    0x05, 0x00, 0x03, 0x00, 0x0b, // u8 type 3: 11, the run's last, unpadded
+    0x05, 0x00, 0x02, 0x00, 0x0a, 0x00, 0x00, 0x00, //   type 2: 10
+    0x05, 0x00, 0x03, 0x00, 0x0b, // type 3: 11, the run's last, unpadded
   ]);
   const outer = new AttributeCursor(bytes);
   const inner = new AttributeCursor(new Uint8Array(0));
@@ -295,14 +299,13 @@ Deno.test("AttributeCursor within() walks the current payload; reset() starts ov
   while (outer.next()) {
     seen.push(outer.type);
     if (outer.markedNested) {
-      for (inner.within(outer); inner.next();) seen.push(inner.type, inner.uint8());
-      assert.equal(inner.remaining, 0);
+      for (inner.within(outer); inner.next();) seen.push(inner.type, ...inner.payload());
+      assert.deepEqual([inner.malformed, inner.offset, inner.remaining], [false, 12, 0]);
     }
-    assert.equal(outer.end, Math.min(outer.offset + nlaAlign(outer.length), bytes.byteLength));
   }
   assert.deepEqual(seen, [1, 2, 10, 3]);
-  assert.equal(outer.malformed, false);
+  assert.deepEqual([outer.malformed, outer.offset, outer.remaining], [false, 17, 0]);
   outer.reset(12, bytes.byteLength);
   assert.equal(outer.next(), true);
-  assert.deepEqual([outer.type, outer.uint8(), [...outer.payload()]], [3, 11, [11]]);
+  assert.deepEqual([outer.type, [...outer.payload()]], [3, [11]]);
 });

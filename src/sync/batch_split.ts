@@ -8,8 +8,7 @@
  * @module
  */
 
-import { NLA_HDRLEN, nlaAlign } from "../netlink/attribute.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { AttributeCursor } from "../netlink/attribute_decoder.ts";
 
 /**
  * Batches up to this size are sent as they are, as the C joold sends them:
@@ -39,25 +38,16 @@ export function splitBatch(
   limit = SPLIT_DATAGRAM_BYTES,
 ): Uint8Array[] {
   if (payload.byteLength <= above) return [payload];
-  const view = viewOf(payload);
   const parts: Uint8Array[] = [];
+  const entries = new AttributeCursor(payload);
   let start = 0;
-  let offset = 0;
-  while (offset < payload.byteLength) {
-    const remaining = payload.byteLength - offset;
-    const length = remaining < NLA_HDRLEN ? 0 : view.getUint16(offset, NATIVE_LITTLE_ENDIAN);
-    if (length < NLA_HDRLEN || length > remaining) {
-      if (offset > start) parts.push(payload.subarray(start, offset));
-      parts.push(payload.subarray(offset));
-      return parts;
+  while (entries.next()) {
+    if (entries.nextOffset - start > limit && entries.offset > start) {
+      parts.push(payload.subarray(start, entries.offset));
+      start = entries.offset;
     }
-    const end = Math.min(offset + nlaAlign(length), payload.byteLength);
-    if (end - start > limit && offset > start) {
-      parts.push(payload.subarray(start, offset));
-      start = offset;
-    }
-    offset = end;
   }
-  if (offset > start) parts.push(payload.subarray(start, offset));
+  if (entries.offset > start) parts.push(payload.subarray(start, entries.offset));
+  if (entries.malformed) parts.push(payload.subarray(entries.offset));
   return parts;
 }
