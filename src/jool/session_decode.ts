@@ -1,0 +1,328 @@
+/**
+ * Reading SESSION_ENTRIES payloads: the strict check every peer datagram and
+ * table dump goes through, and the decoder behind it. Both walk the entries
+ * with {@link AttributeCursor}s made once per payload (one per nesting
+ * level), so checking a valid payload allocates nothing per session.
+ *
+ * @module
+ */
+
+import { NLA_HDRLEN } from "../netlink/attribute.ts";
+import { AttributeCursor } from "../netlink/attribute_decoder.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { formatIPv4, formatIPv6 } from "../net/ip.ts";
+import {
+  JNLAL_ENTRY,
+  L4Protocol,
+  SessionAttribute,
+  TransportAddressAttribute,
+} from "./protocol.ts";
+import {
+  MAX_STATE,
+  MAX_TIMER,
+  PROTOCOLS,
+  RAW36_SIZE,
+  RAW48_SIZE,
+  type Session,
+  type SessionEncoding,
+  type TransportAddress,
+} from "./session_layout.ts";
+
+/** Session entries that are not valid in the expected encoding. */
+export class SessionDecodeError extends Error {
+  constructor(detail: string) {
+    super(`Malformed session entries: ${detail}`);
+    this.name = "SessionDecodeError";
+  }
+}
+
+const FIELD_NAMES = [
+  "",
+  "SRC6",
+  "DST6",
+  "SRC4",
+  "DST4",
+  "PROTO",
+  "STATE",
+  "TIMER",
+  "EXPIRATION",
+] as const;
+/** Bits 1 to 8: every SessionAttribute. */
+const ALL_FIELDS = 0x1fe;
+
+// The validators below build a string only to report a problem, so a valid
+// payload costs no allocation per session. They read the cursors' fields,
+// not their getters, which V8's Maglev tier would not inline.
+
+function checkPacked(packed: number): string | null {
+  if ((packed & 0xff80) !== 0) {
+    return `unused bits of the packed proto/state/timer are set (0x${packed.toString(16)})`;
+  }
+  const proto = (packed >>> 5) & 3;
+  if (proto > L4Protocol.ICMP) return `protocol ${proto} is not TCP, UDP or ICMP`;
+  const state = (packed >>> 2) & 7;
+  if (state > MAX_STATE) return `TCP state ${state} is out of range`;
+  const timer = packed & 3;
+  if (timer > MAX_TIMER) return `timer ${timer} is out of range`;
+  return null;
+}
+
+/** Checks the transport address `parts` walks (ADDR and PORT, once each). */
+function checkTransportAddress(
+  parts: AttributeCursor,
+  addressSize: number,
+  field: string,
+): string | null {
+  let seen = 0;
+  while (parts.next()) {
+    const type = parts.type;
+    const size = parts.length - NLA_HDRLEN;
+    if (type === TransportAddressAttribute.ADDR) {
+      if (size !== addressSize) return `${field} address has ${size} bytes, not ${addressSize}`;
+    } else if (type === TransportAddressAttribute.PORT) {
+      if (size !== 2) return `${field} port has ${size} bytes, not 2`;
+    } else {
+      return `${field} holds unknown attribute ${type}`;
+    }
+    if ((seen & (1 << type)) !== 0) return `${field} holds attribute ${type} twice`;
+    seen |= 1 << type;
+  }
+  if (parts.malformed) {
+    return parts.remaining < NLA_HDRLEN
+      ? `${field} has ${parts.remaining} trailing bytes`
+      : `${field} holds an attribute of length ${parts.length} in ${parts.remaining} bytes`;
+  }
+  if ((seen & (1 << TransportAddressAttribute.ADDR)) === 0) return `${field} lacks its address`;
+  if ((seen & (1 << TransportAddressAttribute.PORT)) === 0) return `${field} lacks its port`;
+  return null;
+}
+
+/**
+ * Checks the nested entry `fields` walks, in `payload`; `parts` walks its
+ * addresses.
+ */
+function checkNested(
+  payload: Uint8Array,
+  fields: AttributeCursor,
+  parts: AttributeCursor,
+): string | null {
+  let seen = 0;
+  while (fields.next()) {
+    const type = fields.type;
+    if (type < SessionAttribute.SRC6 || type > SessionAttribute.EXPIRATION) {
+      return `unknown field ${type}`;
+    }
+    if ((seen & (1 << type)) !== 0) return `field ${FIELD_NAMES[type]} appears twice`;
+    seen |= 1 << type;
+    const size = fields.length - NLA_HDRLEN;
+    let problem: string | null = null;
+    switch (type) {
+      case SessionAttribute.SRC6:
+      case SessionAttribute.DST6:
+        problem = checkTransportAddress(parts.within(fields), 16, FIELD_NAMES[type]);
+        break;
+      case SessionAttribute.SRC4:
+      case SessionAttribute.DST4:
+        problem = checkTransportAddress(parts.within(fields), 4, FIELD_NAMES[type]);
+        break;
+      case SessionAttribute.EXPIRATION:
+        if (size !== 4) problem = `EXPIRATION has ${size} bytes, not 4`;
+        break;
+      default: { // PROTO, STATE, TIMER: u8
+        const value = size === 1 ? payload[fields.offset + NLA_HDRLEN] : 0;
+        if (size !== 1) {
+          problem = `${FIELD_NAMES[type]} has ${size} bytes, not 1`;
+        } else if (type === SessionAttribute.PROTO && value > L4Protocol.ICMP) {
+          problem = `protocol ${value} is not TCP, UDP or ICMP`;
+        } else if (type === SessionAttribute.STATE && value > MAX_STATE) {
+          problem = `TCP state ${value} is out of range`;
+        } else if (type === SessionAttribute.TIMER && value > MAX_TIMER) {
+          problem = `timer ${value} is out of range`;
+        }
+      }
+    }
+    if (problem !== null) return problem;
+  }
+  if (fields.malformed) {
+    return fields.remaining < NLA_HDRLEN
+      ? `${fields.remaining} trailing bytes`
+      : `field of length ${fields.length} does not fit the remaining ${fields.remaining} bytes`;
+  }
+  if (seen !== ALL_FIELDS) {
+    for (let type = SessionAttribute.SRC6; type <= SessionAttribute.EXPIRATION; type++) {
+      if ((seen & (1 << type)) === 0) return `field ${FIELD_NAMES[type]} is missing`;
+    }
+  }
+  return null;
+}
+
+/** Checks the raw entry `entries` is at, in `payload`. */
+function checkRaw(
+  payload: Uint8Array,
+  entries: AttributeCursor,
+  encoding: SessionEncoding,
+): string | null {
+  const expected = encoding === "raw36-4.1.13" ? RAW36_SIZE : RAW48_SIZE;
+  const size = entries.length - NLA_HDRLEN;
+  if (size !== expected) return `entry has ${size} bytes, not ${expected}`;
+  // The packed proto/state/timer: the entry's last two bytes, big-endian.
+  const end = entries.offset + entries.length;
+  return checkPacked((payload[end - 2] << 8) | payload[end - 1]);
+}
+
+/**
+ * Checks a SESSION_ENTRIES payload strictly: only JNLAL_ENTRY attributes,
+ * each exactly one well-formed session of `encoding` (the exact size for raw
+ * entries; every field once and nothing else for nested ones), protocol TCP,
+ * UDP or ICMP, state and timer in range, unused bits clear, no bytes left
+ * over. Allocates nothing per session when the payload is valid.
+ *
+ * @returns The first problem found, or null if the payload is valid.
+ */
+export function validateSessions(payload: Uint8Array, encoding: SessionEncoding): string | null {
+  const entries = new AttributeCursor(payload);
+  const nested = encoding === "nested-4.1.0";
+  const fields = nested ? new AttributeCursor(payload, 0, 0) : null;
+  const parts = nested ? new AttributeCursor(payload, 0, 0) : null;
+  let index = 0;
+  for (; entries.next(); index++) {
+    const type = entries.type;
+    if (type !== JNLAL_ENTRY) return `session ${index}: attribute type ${type}, not JNLAL_ENTRY`;
+    const problem = fields !== null && parts !== null
+      ? checkNested(payload, fields.within(entries), parts)
+      : checkRaw(payload, entries, encoding);
+    if (problem !== null) return `session ${index}: ${problem}`;
+  }
+  if (!entries.malformed) return null;
+  return entries.remaining < NLA_HDRLEN
+    ? `${entries.remaining} trailing bytes at offset ${entries.offset}`
+    : `session ${index}: length ${entries.length} does not fit the remaining ${entries.remaining} bytes`;
+}
+
+function transport(address: string, port: number): TransportAddress {
+  return { address, port };
+}
+
+/** Reads the checked raw36 entry at `start` (`view` is over `bytes`). */
+function decodeRaw36(bytes: Uint8Array, view: DataView, start: number): Session {
+  const packed = view.getUint16(start + 34);
+  return {
+    proto: PROTOCOLS[(packed >>> 5) & 3],
+    src6: transport(formatIPv6(bytes.subarray(start, start + 16)), view.getUint16(start + 28)),
+    src4: transport(formatIPv4(bytes.subarray(start + 16, start + 20)), view.getUint16(start + 30)),
+    dst4: transport(formatIPv4(bytes.subarray(start + 20, start + 24)), view.getUint16(start + 32)),
+    state: (packed >>> 2) & 7,
+    timer: packed & 3,
+    expirationMs: view.getUint32(start + 24),
+  };
+}
+
+/** Reads the checked raw48 entry at `start` (`view` is over `bytes`). */
+function decodeRaw48(bytes: Uint8Array, view: DataView, start: number): Session {
+  const packed = view.getUint16(start + 46);
+  const proto = PROTOCOLS[(packed >>> 5) & 3];
+  const dst6Port = view.getUint16(start + 42);
+  const src4Port = view.getUint16(start + 44);
+  return {
+    proto,
+    src6: transport(formatIPv6(bytes.subarray(start, start + 16)), view.getUint16(start + 40)),
+    dst6: transport(formatIPv6(bytes.subarray(start + 16, start + 32)), dst6Port),
+    src4: transport(formatIPv4(bytes.subarray(start + 32, start + 36)), src4Port),
+    // What the 4.1.12 kernel derives (it assumes a /96 pool6).
+    dst4: transport(
+      formatIPv4(bytes.subarray(start + 28, start + 32)),
+      proto === "ICMP" ? src4Port : dst6Port,
+    ),
+    state: (packed >>> 2) & 7,
+    timer: packed & 3,
+    expirationMs: view.getUint32(start + 36),
+  };
+}
+
+/** Reads the checked nested transport address `parts` walks (`view` is over its bytes). */
+function decodeNestedAddress(view: DataView, parts: AttributeCursor): TransportAddress {
+  let address = "";
+  let port = 0;
+  while (parts.next()) {
+    if (parts.type === TransportAddressAttribute.ADDR) {
+      const data = parts.payload();
+      address = data.byteLength === 16 ? formatIPv6(data) : formatIPv4(data);
+    } else {
+      port = view.getUint16(parts.payloadStart, NATIVE_LITTLE_ENDIAN);
+    }
+  }
+  return { address, port };
+}
+
+/**
+ * Reads the checked nested entry `fields` walks (`view` is over its bytes);
+ * `parts` walks its addresses.
+ */
+function decodeNested(view: DataView, fields: AttributeCursor, parts: AttributeCursor): Session {
+  const addresses: TransportAddress[] = [];
+  let proto = 0;
+  let state = 0;
+  let timer = 0;
+  let expirationMs = 0;
+  while (fields.next()) {
+    switch (fields.type) {
+      case SessionAttribute.PROTO:
+        proto = view.getUint8(fields.payloadStart);
+        break;
+      case SessionAttribute.STATE:
+        state = view.getUint8(fields.payloadStart);
+        break;
+      case SessionAttribute.TIMER:
+        timer = view.getUint8(fields.payloadStart);
+        break;
+      case SessionAttribute.EXPIRATION:
+        expirationMs = view.getUint32(fields.payloadStart, NATIVE_LITTLE_ENDIAN);
+        break;
+      default:
+        addresses[fields.type] = decodeNestedAddress(view, parts.within(fields));
+    }
+  }
+  return {
+    proto: PROTOCOLS[proto],
+    src6: addresses[SessionAttribute.SRC6],
+    dst6: addresses[SessionAttribute.DST6],
+    src4: addresses[SessionAttribute.SRC4],
+    dst4: addresses[SessionAttribute.DST4],
+    state,
+    timer,
+    expirationMs,
+  };
+}
+
+/**
+ * Decodes a SESSION_ENTRIES payload, after the checks of
+ * {@link validateSessions}.
+ *
+ * @throws {SessionDecodeError} If the payload is not valid.
+ */
+export function decodeSessions(
+  payload: Uint8Array,
+  encoding: SessionEncoding,
+): { sessions: Session[] } {
+  const problem = validateSessions(payload, encoding);
+  if (problem !== null) throw new SessionDecodeError(problem);
+  const sessions: Session[] = [];
+  const view = viewOf(payload);
+  const entries = new AttributeCursor(payload);
+  const fields = new AttributeCursor(payload, 0, 0);
+  const parts = new AttributeCursor(payload, 0, 0);
+  while (entries.next()) {
+    switch (encoding) {
+      case "nested-4.1.0":
+        sessions.push(decodeNested(view, fields.within(entries), parts));
+        break;
+      case "raw48-4.1.12":
+        sessions.push(decodeRaw48(payload, view, entries.payloadStart));
+        break;
+      case "raw36-4.1.13":
+        sessions.push(decodeRaw36(payload, view, entries.payloadStart));
+        break;
+    }
+  }
+  return { sessions };
+}

@@ -1,0 +1,118 @@
+/**
+ * Session entries as they travel inside a SESSION_ENTRIES attribute (the
+ * kernel's batches, the UDP payload between daemons, JOOLD_ADD). Each entry
+ * is an attribute of type JNLAL_ENTRY; what is inside changed twice in 4.1.x
+ * (checked against Jool's kernel source at v4.1.9, v4.1.12 and v4.1.14):
+ *
+ * - `nested-4.1.0` (4.1.0 to 4.1.11): the entry is nested attributes in host
+ *   byte order: SRC6 1, DST6 2, SRC4 3, DST4 4 (each nested: ADDR 1 = 16 or 4
+ *   raw bytes, PORT 2 = u16), PROTO 5 (u8), STATE 6 (u8), TIMER 7 (u8),
+ *   EXPIRATION 8 (u32 ms). The kernel writes them in that order, and since
+ *   Linux 5.2 marks the entry and the four addresses NLA_F_NESTED (and wants
+ *   the mark when it parses them); 140 bytes an entry, its header included.
+ * - `raw48-4.1.12` (4.1.12): 48 raw bytes, big-endian: src6 addr, dst6 addr,
+ *   src4 addr, expiration (u32 ms), src6 port, dst6 port, src4 port, packed
+ *   proto/state/timer (u16). The kernel derives dst4 from dst6: its address
+ *   is dst6's last 4 bytes, its port is src4's for ICMP and dst6's otherwise.
+ * - `raw36-4.1.13` (4.1.13 and later): 36 raw bytes, big-endian: src6 addr,
+ *   src4 addr, dst4 addr, expiration (u32 ms), src6 port, src4 port, dst4
+ *   port, packed proto/state/timer (u16). dst6 is not sent: the receiving
+ *   kernel builds it from its pool6 prefix and dst4.
+ *
+ * The packed u16 is `proto << 5 | state << 2 | timer`.
+ *
+ * An empty SESSION_ENTRIES payload is valid: the kernel's joold_sync() walks
+ * zero entries and reports success (4.1.9 and 4.1.14 alike), so it holds no
+ * sessions. The kernel never multicasts an empty batch in 4.1.13+, but 4.1.9
+ * does when `ss-max-payload` is too small for even one session.
+ *
+ * @module
+ */
+
+import { NLA_HDRLEN, nlaAlign } from "../netlink/attribute.ts";
+import { SessionTimer, TcpState } from "./protocol.ts";
+
+/** How the session entries of a Jool version are encoded. */
+export type SessionEncoding = "nested-4.1.0" | "raw48-4.1.12" | "raw36-4.1.13";
+
+/** A session's protocol. */
+export type SessionProtocol = "TCP" | "UDP" | "ICMP";
+
+/** An address and a port (or ICMP identifier). */
+export interface TransportAddress {
+  /** Canonical text (RFC 5952 for IPv6, dotted quad for IPv4). */
+  address: string;
+  port: number;
+}
+
+/** One NAT64 session, as the peers exchange it. */
+export interface Session {
+  proto: SessionProtocol;
+  /** The IPv6 node's address and port. */
+  src6: TransportAddress;
+  /**
+   * The IPv6 side's view of the IPv4 node. Absent in `raw36-4.1.13`, which
+   * does not carry it; required to encode the two other encodings.
+   */
+  dst6?: TransportAddress;
+  /** The pool4 address and port the session was given. */
+  src4: TransportAddress;
+  /** The IPv4 node's address and port. */
+  dst4: TransportAddress;
+  /** {@link TcpState} (ESTABLISHED for UDP and ICMP). */
+  state: number;
+  /** {@link SessionTimer}. */
+  timer: number;
+  /** Milliseconds until the session expires, as the sender saw it. */
+  expirationMs: number;
+}
+
+/** The protocols, indexed by their number (L4Protocol). */
+export const PROTOCOLS: readonly SessionProtocol[] = ["TCP", "UDP", "ICMP"];
+/** The highest valid {@link TcpState}. */
+export const MAX_STATE: number = TcpState.TRANS;
+/** The highest valid {@link SessionTimer}. */
+export const MAX_TIMER: number = SessionTimer.SYN4;
+
+/** Payload bytes of a `raw48-4.1.12` entry. */
+export const RAW48_SIZE = 48;
+/** Payload bytes of a `raw36-4.1.13` entry. */
+export const RAW36_SIZE = 36;
+/** 4 + 16 address + 8 port. */
+const NESTED_ADDRESS6_SIZE = NLA_HDRLEN + (NLA_HDRLEN + 16) + nlaAlign(NLA_HDRLEN + 2);
+/** 4 + 8 address + 8 port. */
+const NESTED_ADDRESS4_SIZE = NLA_HDRLEN + (NLA_HDRLEN + 4) + nlaAlign(NLA_HDRLEN + 2);
+const NESTED_SIZE = 2 * NESTED_ADDRESS6_SIZE + 2 * NESTED_ADDRESS4_SIZE +
+  3 * nlaAlign(NLA_HDRLEN + 1) + (NLA_HDRLEN + 4);
+
+/**
+ * Which encoding a kernel of `version` (the Jool header's packed version)
+ * uses.
+ *
+ * @throws {RangeError} If the version is not 4.1.x.
+ */
+export function sessionEncodingFor(version: number): SessionEncoding {
+  const major = version >>> 24;
+  const minor = (version >>> 16) & 0xff;
+  const revision = (version >>> 8) & 0xff;
+  if (major !== 4 || minor !== 1) {
+    throw new RangeError(
+      `Unsupported Jool version: ${major}.${minor}.${revision}.${version & 0xff} (only 4.1.x)`,
+    );
+  }
+  if (revision <= 11) return "nested-4.1.0";
+  if (revision === 12) return "raw48-4.1.12";
+  return "raw36-4.1.13";
+}
+
+/** Bytes one session takes in `encoding`, its JNLAL_ENTRY header included. */
+export function sessionEntryLength(encoding: SessionEncoding): number {
+  switch (encoding) {
+    case "nested-4.1.0":
+      return NLA_HDRLEN + NESTED_SIZE;
+    case "raw48-4.1.12":
+      return NLA_HDRLEN + RAW48_SIZE;
+    case "raw36-4.1.13":
+      return NLA_HDRLEN + RAW36_SIZE;
+  }
+}
