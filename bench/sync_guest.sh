@@ -116,10 +116,10 @@ bench_threads() {
     END { sep = ""; printf "{"; for (n in cpu) { printf "%s\"%s\":%.2f", sep, n, cpu[n]; sep = "," } printf "}" }'
 }
 
-# bench_jstat NAME COUNTER: COUNTER of run NAME's Jool stats (j1), null if absent.
+# bench_jstat NAME NODE COUNTER: COUNTER of run NAME's Jool stats on NODE, null if absent.
 bench_jstat() {
-  awk -F, -v c="$2" '$1 == c { n = $2 } END { print (n == "" ? "null" : n) }' \
-    "$BENCH_DIR/$1.j1.jool-stats.csv"
+  awk -F, -v c="$3" '$1 == c { n = $2 } END { print (n == "" ? "null" : n) }' \
+    "$BENCH_DIR/$1.$2.jool-stats.csv"
 }
 
 # bench_ready_ms NODE PORT: waits (10 ms steps, at most 60 s) until NODE binds
@@ -257,11 +257,14 @@ bench_settle() {
 # JIT its steady state), then the measured burst; counts are what the burst
 # added.
 bench_run() {
-  local kind=$1 count=$2 rate=$3 max_payload=${4:-} name=$1-$2-$3${4:+-$4}
+  # Numbered: the same run may be repeated, and each keeps its own files.
+  BENCH_RUN_INDEX=$((${BENCH_RUN_INDEX:-0} + 1))
+  local kind=$1 count=$2 rate=$3 max_payload=${4:-}
+  local name=$BENCH_RUN_INDEX-$1-$2-$3${4:+-$4}
   local warmup=${BENCH_WARMUP:-3000}
   local u1 s1 u2 s2 eu1 es1 eu2 es2 hwm1 hwm2 rss1 rss2 udp_before udp_after gen start
   local drops_before drops_after threads1 threads2
-  local base1 base2 j1 j2 settled node payload capacity enospc missing_ack
+  local base1 base2 j1 j2 settled node payload capacity enospc missing_ack j1_sent j2_received
   e2e_log "run $name: reset"
   if [ "$kind" = reference ]; then
     bench_reset_instances "$max_payload"
@@ -294,12 +297,15 @@ bench_run() {
   bench_stats_json j1 "$name.j1"
   bench_stats_json j2 "$name.j2"
   jool_in j1 stats display --all --csv >"$BENCH_DIR/$name.j1.jool-stats.csv"
+  jool_in j2 stats display --all --csv >"$BENCH_DIR/$name.j2.jool-stats.csv"
   # The kernel's own account of lost sessions (4.1.11+; 4.1.9 has no such counters).
-  enospc=$(bench_jstat "$name" JSTAT_JOOLD_SSS_ENOSPC)
-  missing_ack=$(bench_jstat "$name" JSTAT_JOOLD_MISSING_ACK)
+  enospc=$(bench_jstat "$name" j1 JSTAT_JOOLD_SSS_ENOSPC)
+  missing_ack=$(bench_jstat "$name" j1 JSTAT_JOOLD_MISSING_ACK)
+  j1_sent=$(bench_jstat "$name" j1 JSTAT_JOOLD_SSS_SENT)
+  j2_received=$(bench_jstat "$name" j2 JSTAT_JOOLD_SSS_RCVD)
   e2e_log "run $name: j1 +$((j1 - base1)), j2 +$((j2 - base2)) sessions; generator $gen"
   cat >>"$BENCH_DIR/runs.jsonl" <<JSON
-{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"capacity":${capacity:-null},"enospc":$enospc,"missingAck":$missing_ack,"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
+{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"capacity":${capacity:-null},"enospc":$enospc,"missingAck":$missing_ack,"j1KernelSent":$j1_sent,"j2KernelReceived":$j2_received,"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
 JSON
   daemons_stop
   for node in "${E2E_NODES[@]}"; do

@@ -85,6 +85,10 @@ export interface RunRecord {
   enospc?: number | null;
   /** j1's JSTAT_JOOLD_MISSING_ACK after the run (4.1.11+). */
   missingAck?: number | null;
+  /** j1's JSTAT_JOOLD_SSS_SENT (4.1.11+): sessions its kernel multicast, warm-up included. */
+  j1KernelSent?: number | null;
+  /** j2's JSTAT_JOOLD_SSS_RCVD (4.1.11+): sessions its kernel was handed, warm-up included. */
+  j2KernelReceived?: number | null;
   warmup: number;
   generator: { sent: number; seconds: number; rate: number; maxBehind: number };
   startEpoch: number;
@@ -146,6 +150,8 @@ export function runsTable(runs: RunRecord[]): string {
     "j2 socket drops",
     "j1 ENOSPC",
     "j1 MISSING_ACK",
+    "j1 kernel sent",
+    "j2 kernel rcvd",
     "CPU j1 s",
     "CPU j2 s",
     "j1 CPU ms/10k",
@@ -169,6 +175,8 @@ export function runsTable(runs: RunRecord[]): string {
       String(r.j2SocketDrops ?? "-"),
       String(r.enospc ?? "-"),
       String(r.missingAck ?? "-"),
+      String(r.j1KernelSent ?? "-"),
+      String(r.j2KernelReceived ?? "-"),
       fixed(cpu(r.j1), 2),
       fixed(cpu(r.j2), 2),
       per10k(cpu(r.j1), r.j2Synced),
