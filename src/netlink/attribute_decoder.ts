@@ -34,8 +34,8 @@ function writable(cursor: AttributeCursor): CursorState {
  *
  * It stops at the first header that does not fit and says where, leaving
  * the wording to the caller. The session checks run it on every datagram,
- * hence its shape: nothing is allocated per attribute ({@link within}
- * walks a nested run with a cursor made once), and what they read per
+ * hence its shape: nothing is allocated per attribute ({@link over} and
+ * {@link within} reuse a cursor), and what they read per
  * attribute (offset, length, type) is in plain fields, because V8's Maglev
  * tier (the daemon runs with `--max-opt=2`) does not inline getters; the
  * getters are for colder code. Offsets are into `bytes`.
@@ -57,14 +57,15 @@ export class AttributeCursor {
   #bytes: Uint8Array;
   #rawType = 0;
 
-  constructor(bytes: Uint8Array, start = 0, end: number = bytes.byteLength) {
+  constructor(bytes: Uint8Array = new Uint8Array(0), start = 0, end: number = bytes.byteLength) {
     this.#bytes = bytes;
-    this.reset(start, end);
+    this.over(bytes, start, end);
   }
 
-  /** Starts over on `bytes[start, end)` of the same buffer. */
-  reset(start: number, end: number): this {
+  /** Starts over on `bytes[start, end)`. */
+  over(bytes: Uint8Array, start = 0, end: number = bytes.byteLength): this {
     const state = writable(this);
+    this.#bytes = bytes;
     state.offset = start;
     state.length = 0;
     state.type = 0;
@@ -76,8 +77,7 @@ export class AttributeCursor {
 
   /** Starts over on the payload of `outer`'s current attribute. */
   within(outer: AttributeCursor): this {
-    this.#bytes = outer.#bytes;
-    return this.reset(outer.offset + NLA_HDRLEN, outer.offset + outer.length);
+    return this.over(outer.#bytes, outer.offset + NLA_HDRLEN, outer.offset + outer.length);
   }
 
   /**
@@ -90,9 +90,10 @@ export class AttributeCursor {
     const bytes = this.#bytes;
     // Past the current attribute (nothing before the first): the last
     // attribute of a run may lack its padding, hence the clamp.
+    const end = this.end;
     const aligned = this.offset + nlaAlign(this.length);
-    const offset = aligned < this.end ? aligned : this.end;
-    const remaining = this.end - offset;
+    const offset = aligned < end ? aligned : end;
+    const remaining = end - offset;
     state.offset = offset;
     if (remaining === 0) {
       state.length = 0;

@@ -286,7 +286,7 @@ Deno.test("AttributeCursor stops where a header does not fit, and says why", () 
   }
 });
 
-Deno.test("AttributeCursor within() walks the current payload; reset() starts over", () => {
+Deno.test("AttributeCursor within() walks the current payload; over() starts over", () => {
   // deno-fmt-ignore
   const bytes = Uint8Array.from([
     0x0c, 0x00, 0x01, 0x80, // nested type 1, nla_len 12
@@ -294,7 +294,7 @@ Deno.test("AttributeCursor within() walks the current payload; reset() starts ov
     0x05, 0x00, 0x03, 0x00, 0x0b, // type 3: 11, the run's last, unpadded
   ]);
   const outer = new AttributeCursor(bytes);
-  const inner = new AttributeCursor(new Uint8Array(0));
+  const inner = new AttributeCursor();
   const seen: number[] = [];
   while (outer.next()) {
     seen.push(outer.type);
@@ -305,7 +305,7 @@ Deno.test("AttributeCursor within() walks the current payload; reset() starts ov
   }
   assert.deepEqual(seen, [1, 2, 10, 3]);
   assert.deepEqual([outer.malformed, outer.offset, outer.remaining], [false, 17, 0]);
-  outer.reset(12, bytes.byteLength);
+  outer.over(bytes, 12);
   assert.equal(outer.next(), true);
   assert.deepEqual([outer.type, [...outer.payload()]], [3, [11]]);
 });
