@@ -15,7 +15,7 @@ import {
   JooldEncoder,
 } from "../src/jool/messages.ts";
 import { RootAttribute } from "../src/jool/protocol.ts";
-import { encodeSessions, validateSessions } from "../src/jool/session.ts";
+import { encodeSessions, SessionValidator, validateSessions } from "../src/jool/session.ts";
 import { sampleUdpSession } from "../tests/support/session_samples.ts";
 
 const session = sampleUdpSession;
@@ -59,6 +59,16 @@ Deno.bench("validate a peer datagram: 10 nested sessions", { group: "peer" }, ()
 Deno.bench("validate a peer datagram: 36 raw36 sessions", { group: "peer" }, () => {
   if (validateSessions(raw36, "raw36-4.1.13") !== null) throw new Error("invalid");
 });
+
+const validator = new SessionValidator();
+
+Deno.bench(
+  "validate a peer datagram: 10 nested sessions, kept validator",
+  { group: "peer" },
+  () => {
+    if (validator.check(nested, "nested-4.1.0") !== null) throw new Error("invalid");
+  },
+);
 
 Deno.bench("encode JOOLD_ADD of a 1400-byte datagram", { group: "peer" }, () => {
   encodeJooldAdd(options, nested);

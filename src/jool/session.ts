@@ -16,5 +16,10 @@ export {
   type SessionProtocol,
   type TransportAddress,
 } from "./session_layout.ts";
-export { decodeSessions, SessionDecodeError, validateSessions } from "./session_decode.ts";
+export {
+  decodeSessions,
+  SessionDecodeError,
+  SessionValidator,
+  validateSessions,
+} from "./session_decode.ts";
 export { encodeSessions } from "./session_encode.ts";

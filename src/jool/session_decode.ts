@@ -171,32 +171,46 @@ function checkRaw(
 }
 
 /**
+ * Checks SESSION_ENTRIES payloads with cursors made once: what checks every
+ * peer datagram keeps, so that a valid one costs no allocation at all.
+ */
+export class SessionValidator {
+  readonly #entries = new AttributeCursor();
+  readonly #fields = new AttributeCursor();
+  readonly #parts = new AttributeCursor();
+
+  /** As {@link validateSessions}. */
+  check(payload: Uint8Array, encoding: SessionEncoding): string | null {
+    const entries = this.#entries.over(payload);
+    const nested = encoding === "nested-4.1.0";
+    let index = 0;
+    for (; entries.next(); index++) {
+      const type = entries.type;
+      if (type !== JNLAL_ENTRY) return `session ${index}: attribute type ${type}, not JNLAL_ENTRY`;
+      const problem = nested
+        ? checkNested(payload, this.#fields.within(entries), this.#parts)
+        : checkRaw(payload, entries, encoding);
+      if (problem !== null) return `session ${index}: ${problem}`;
+    }
+    if (!entries.malformed) return null;
+    return entries.remaining < NLA_HDRLEN
+      ? `${entries.remaining} trailing bytes at offset ${entries.offset}`
+      : `session ${index}: length ${entries.length} does not fit the remaining ${entries.remaining} bytes`;
+  }
+}
+
+/**
  * Checks a SESSION_ENTRIES payload strictly: only JNLAL_ENTRY attributes,
  * each exactly one well-formed session of `encoding` (the exact size for raw
  * entries; every field once and nothing else for nested ones), protocol TCP,
  * UDP or ICMP, state and timer in range, unused bits clear, no bytes left
- * over. Allocates nothing per session when the payload is valid.
+ * over. Allocates nothing per session when the payload is valid (and
+ * nothing at all through a kept {@link SessionValidator}).
  *
  * @returns The first problem found, or null if the payload is valid.
  */
 export function validateSessions(payload: Uint8Array, encoding: SessionEncoding): string | null {
-  const entries = new AttributeCursor(payload);
-  const nested = encoding === "nested-4.1.0";
-  const fields = nested ? new AttributeCursor(payload, 0, 0) : null;
-  const parts = nested ? new AttributeCursor(payload, 0, 0) : null;
-  let index = 0;
-  for (; entries.next(); index++) {
-    const type = entries.type;
-    if (type !== JNLAL_ENTRY) return `session ${index}: attribute type ${type}, not JNLAL_ENTRY`;
-    const problem = fields !== null && parts !== null
-      ? checkNested(payload, fields.within(entries), parts)
-      : checkRaw(payload, entries, encoding);
-    if (problem !== null) return `session ${index}: ${problem}`;
-  }
-  if (!entries.malformed) return null;
-  return entries.remaining < NLA_HDRLEN
-    ? `${entries.remaining} trailing bytes at offset ${entries.offset}`
-    : `session ${index}: length ${entries.length} does not fit the remaining ${entries.remaining} bytes`;
+  return new SessionValidator().check(payload, encoding);
 }
 
 function transport(address: string, port: number): TransportAddress {
@@ -309,8 +323,8 @@ export function decodeSessions(
   const sessions: Session[] = [];
   const view = viewOf(payload);
   const entries = new AttributeCursor(payload);
-  const fields = new AttributeCursor(payload, 0, 0);
-  const parts = new AttributeCursor(payload, 0, 0);
+  const fields = new AttributeCursor();
+  const parts = new AttributeCursor();
   while (entries.next()) {
     switch (encoding) {
       case "nested-4.1.0":

@@ -9,6 +9,7 @@ import {
   type SessionEncoding,
   sessionEncodingFor,
   sessionEntryLength,
+  SessionValidator,
   validateSessions,
 } from "./session.ts";
 
@@ -621,6 +622,28 @@ Deno.test("validateSessions() rejects malformed nested entries", () => {
       name,
     );
   }
+});
+
+Deno.test("a kept SessionValidator answers as validateSessions(), payload after payload", () => {
+  const all = [SRC6, DST6, SRC4, DST4, PROTO, STATE, TIMER];
+  const payloads = [
+    NESTED,
+    nestedEntry(...all),
+    RAW36,
+    RAW36.subarray(0, 70),
+    RAW48,
+    nestedEntry(...all, EXPIRATION, [0x01, 0x02]),
+    new Uint8Array(0),
+    NESTED,
+  ];
+  const validator = new SessionValidator();
+  for (const [index, payload] of payloads.entries()) {
+    for (const encoding of ENCODINGS) {
+      const expected = validateSessions(payload, encoding);
+      assert.equal(validator.check(payload, encoding), expected, `${index} ${encoding}`);
+    }
+  }
+  assert.equal(validator.check(NESTED, "nested-4.1.0"), null);
 });
 
 Deno.test("encodeSessions() refuses sessions it cannot encode", () => {

@@ -7,13 +7,15 @@
  * @module
  */
 
-import { type SessionEncoding, validateSessions } from "../jool/session.ts";
+import { type SessionEncoding, SessionValidator } from "../jool/session.ts";
 
 const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
 
 /** Decides whether a peer's datagram may go to the kernel. */
 export class DatagramFilter {
   #encoding: SessionEncoding | null;
+  // Kept: it checks every datagram from the peers.
+  readonly #validator = new SessionValidator();
 
   /** `encoding` null: not known yet; accept any of the three until it is. */
   constructor(encoding: SessionEncoding | null) {
@@ -33,10 +35,10 @@ export class DatagramFilter {
   /** Null if `payload` may go to the kernel, else what is wrong with it. */
   check(payload: Uint8Array): string | null {
     if (payload.byteLength === 0) return "empty datagram";
-    if (this.#encoding !== null) return validateSessions(payload, this.#encoding);
+    if (this.#encoding !== null) return this.#validator.check(payload, this.#encoding);
     let firstProblem: string | null = null;
     for (const encoding of ALL_ENCODINGS) {
-      const problem = validateSessions(payload, encoding);
+      const problem = this.#validator.check(payload, encoding);
       if (problem === null) return null;
       firstProblem ??= problem;
     }
