@@ -170,7 +170,7 @@ export function runsTable(runs: RunRecord[]): string {
       fixed(r.generator.rate, 0),
       String(r.j1Created),
       String(r.j2Synced),
-      fixed((100 * r.j2Synced) / Math.max(1, r.j1Created), 1),
+      fixed((100 * r.j2Synced) / Math.max(1, r.j1Created), 2),
       fixed(r.settledEpoch - r.startEpoch, 1),
       String(r.j2SocketDrops ?? "-"),
       String(r.enospc ?? "-"),
@@ -186,6 +186,16 @@ export function runsTable(runs: RunRecord[]): string {
     ];
   });
   return markdownTable(header, rows);
+}
+
+/** Per daemon: in how many runs every session created on j1 reached j2. */
+export function completeRunsLine(runs: RunRecord[]): string {
+  const line = (kind: RunRecord["kind"], label: string) => {
+    const mine = runs.filter((r) => r.kind === kind);
+    const complete = mine.filter((r) => r.j2Synced >= r.j1Created).length;
+    return `${label} synced 100% in ${complete} of ${mine.length} runs`;
+  };
+  return `${line("ours", "ours")}; ${line("reference", "the C joold")}.`;
 }
 
 /** Ours only: what its JSON stats say about each run. */
@@ -440,6 +450,8 @@ async function main(): Promise<number> {
     `VM run: ${fixed(minutes, 1)} min; results in ${out}/bench`,
     "",
     runsTable(runs),
+    "",
+    completeRunsLine(runs),
     "",
     oursTable(runs, bytes),
     "",
