@@ -8,12 +8,8 @@ import { AttributeEncoder } from "../src/netlink/attribute.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../src/netlink/genetlink.ts";
 import { decodeMessages } from "../src/netlink/message.ts";
 import { encodeJoolHeader, joolVersion } from "../src/jool/header.ts";
-import {
-  decodeSessionBatch,
-  encodeJooldAck,
-  encodeJooldAdd,
-  JooldEncoder,
-} from "../src/jool/messages.ts";
+import { decodeSessionBatch } from "../src/jool/kernel_messages.ts";
+import { encodeJooldAck, encodeJooldAdd, JooldEncoder } from "../src/jool/messages.ts";
 import { RootAttribute } from "../src/jool/protocol.ts";
 import { encodeSessions, SessionValidator, validateSessions } from "../src/jool/session.ts";
 import { sampleUdpSession } from "../tests/support/session_samples.ts";

@@ -1,6 +1,6 @@
 /**
- * Whole netlink datagrams of the Jool family that joold sends, and decoders
- * for what the kernel sends back. Pure code: no sockets.
+ * Whole netlink datagrams of the Jool family that joold sends (what the
+ * kernel sends back: kernel_messages.ts). Pure code: no sockets.
  *
  * Every request is nlmsghdr + genlmsghdr + Jool header (48 bytes), then its
  * attributes. The kernel answers JOOLD_ADD only on error and JOOLD_ACK
@@ -11,35 +11,15 @@
  * @module
  */
 
-import {
-  AttributeEncoder,
-  NLA_F_NESTED,
-  NLA_HDRLEN,
-  NLA_TYPE_MASK,
-  nlaAlign,
-} from "../netlink/attribute.ts";
-import { AttributeDecoder } from "../netlink/attribute_decoder.ts";
-import { type GenericMessage, GENL_HDRLEN } from "../netlink/genetlink.ts";
+import { AttributeEncoder, NLA_F_NESTED, NLA_HDRLEN, nlaAlign } from "../netlink/attribute.ts";
+import { AttributeCursor } from "../netlink/attribute_decoder.ts";
+import { GENL_HDRLEN } from "../netlink/genetlink.ts";
 import { NLM_F_REQUEST, NLMSG_HDRLEN, putMessageHeader } from "../netlink/message.ts";
 import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { JOOL_HEADER_LENGTH, JOOL_VERSION, putJoolHeader } from "./header.ts";
 import {
-  decodeJoolHeader,
-  formatVersion,
-  JOOL_HEADER_LENGTH,
-  JOOL_VERSION,
-  JoolDecodeError,
-  type JoolHeader,
-  putJoolHeader,
-  versionCompatible,
-} from "./header.ts";
-import {
-  ErrorAttribute,
   globalAttributeSize,
-  InstanceHelloStatus,
-  InstanceStatusAttribute,
-  JNLAL_ENTRY,
   JOOL_FAMILY_VERSION,
-  JoolHeaderFlag,
   JoolOperation,
   RootAttribute,
   TranslatorType,
@@ -136,7 +116,7 @@ export function encodeJooldAdvertise(options: JoolRequestOptions): Uint8Array {
 /**
  * INSTANCE_HELLO: does the instance exist? Answered with a Jool message
  * holding {@link InstanceStatusAttribute.STATUS} (see
- * {@link decodeInstanceStatus}).
+ * `decodeInstanceStatus`).
  *
  * @throws {RangeError} If the instance name is not valid.
  */
@@ -272,7 +252,7 @@ export function encodeGlobalUpdate(options: JoolRequestOptions, global: GlobalVa
 /**
  * GLOBAL_FOREACH: asks for the instance's globals. The kernel answers with
  * one Jool message whose attributes are the globals themselves (see
- * {@link decodeGlobalsPage}); if they did not all fit, its header has the
+ * `decodeGlobalsPage`); if they did not all fit, its header has the
  * M flag and the rest comes in answer to a request whose `after` is the
  * last global received.
  *
@@ -286,35 +266,6 @@ export function encodeGlobalForeach(options: JoolRequestOptions, after = 0): Uin
   const attributes = new AttributeEncoder();
   attributes.uint8(RootAttribute.OFFSET_U8, after);
   return withAttributes(JoolOperation.GLOBAL_FOREACH, options, attributes);
-}
-
-/** One answer to GLOBAL_FOREACH. */
-export interface GlobalsPage {
-  /** Each global's payload, by {@link GlobalAttribute} type (copies). */
-  values: Map<number, Uint8Array>;
-  /** The last global's type (0 if none): where the next page starts. */
-  last: number;
-  /** True if the kernel has more globals for another request. */
-  more: boolean;
-}
-
-/**
- * Reads an answer to GLOBAL_FOREACH (check {@link decodeJoolError} first).
- *
- * @throws {JoolDecodeError} If the header does not decode.
- * @throws {AttributeDecodeError} If the attributes do not decode.
- */
-export function decodeGlobalsPage(message: GenericMessage): GlobalsPage {
-  const { header, attributes } = decodeJoolMessage(message);
-  const values = new Map<number, Uint8Array>();
-  let last = 0;
-  const ad = new AttributeDecoder(attributes);
-  while (ad.next()) {
-    values.set(ad.type, ad.bytes().slice());
-    last = ad.type;
-  }
-  if (ad.error !== null) throw ad.error;
-  return { values, last, more: (header.flags & JoolHeaderFlag.M) !== 0 };
 }
 
 /**
@@ -335,187 +286,11 @@ export function encodeSessionForeach(
   const attributes = new AttributeEncoder();
   attributes.uint8(RootAttribute.PROTO, protocol);
   if (after !== null) {
-    const length = after.byteLength < NLA_HDRLEN
-      ? 0
-      : viewOf(after).getUint16(0, NATIVE_LITTLE_ENDIAN);
-    if (length < NLA_HDRLEN || length > after.byteLength) {
+    const entry = new AttributeCursor(after);
+    if (!entry.next()) {
       throw new RangeError("Cannot encode SESSION_FOREACH: the offset is not a whole attribute");
     }
-    attributes.bytes(RootAttribute.OFFSET | NLA_F_NESTED, after.subarray(NLA_HDRLEN, length));
+    attributes.bytes(RootAttribute.OFFSET | NLA_F_NESTED, entry.payload());
   }
   return withAttributes(JoolOperation.SESSION_FOREACH, options, attributes);
-}
-
-/** One answer to SESSION_FOREACH. */
-export interface SessionsPage {
-  /**
-   * The entries, each a JNLAL_ENTRY attribute, back to back: the same run
-   * of attributes as a session batch's payload. A view into the datagram.
-   */
-  entries: Uint8Array;
-  /** How many entries. */
-  count: number;
-  /** The last entry (a view), to ask for the next page; null if none. */
-  last: Uint8Array | null;
-  /** True if the kernel has more sessions for another request. */
-  more: boolean;
-}
-
-/**
- * Reads an answer to SESSION_FOREACH (check {@link decodeJoolError}
- * first). The kernel puts the entries right after the Jool header, one
- * JNLAL_ENTRY attribute each, and sets the M flag when the page is full.
- *
- * @throws {JoolDecodeError} If the header does not decode or an attribute
- * is not an entry.
- * @throws {AttributeDecodeError} If the attributes do not decode.
- */
-export function decodeSessionsPage(message: GenericMessage): SessionsPage {
-  const { header, attributes } = decodeJoolMessage(message);
-  const ad = new AttributeDecoder(attributes);
-  let count = 0;
-  let lastStart = -1;
-  let end = 0;
-  const view = viewOf(attributes);
-  while (ad.next()) {
-    if (ad.type !== JNLAL_ENTRY) {
-      throw new JoolDecodeError(`session page holds attribute ${ad.type}, not a session entry`);
-    }
-    lastStart = end;
-    end += nlaAlign(view.getUint16(end, NATIVE_LITTLE_ENDIAN));
-    count++;
-  }
-  if (ad.error !== null) throw ad.error;
-  const entries = attributes.subarray(0, Math.min(end, attributes.byteLength));
-  const last = lastStart < 0
-    ? null
-    : attributes.subarray(lastStart, lastStart + view.getUint16(lastStart, NATIVE_LITTLE_ENDIAN));
-  return { entries, count, last, more: (header.flags & JoolHeaderFlag.M) !== 0 };
-}
-
-/** A Jool message: its header and the attributes after it. */
-export interface JoolMessage {
-  header: JoolHeader;
-  /** The attributes after the Jool header; a view into the datagram. */
-  attributes: Uint8Array;
-}
-
-/**
- * Reads the Jool header of a Generic Netlink message of the Jool family.
- *
- * @throws {JoolDecodeError} If the message is too short for the header or
- * its magic is not "jool".
- */
-export function decodeJoolMessage(message: GenericMessage): JoolMessage {
-  return {
-    header: decodeJoolHeader(message.data),
-    attributes: message.data.subarray(JOOL_HEADER_LENGTH),
-  };
-}
-
-/** A batch of sessions the kernel multicast. */
-export interface SessionBatch {
-  /** The Jool header; `instance` is the sending instance, `version` the kernel's. */
-  header: JoolHeader;
-  /**
-   * The SESSION_ENTRIES attribute's payload: what goes to the peers, as is.
-   * A view into the datagram: copy it to keep it.
-   */
-  payload: Uint8Array;
-}
-
-/**
- * Decodes a session batch, checking what the C daemon checks: a Jool header
- * of version 4.1 for NAT64, no ERROR flag, and a first attribute of type
- * SESSION_ENTRIES (with or without NLA_F_NESTED; anything after it is
- * ignored). The instance name is left to the caller (see `sameInstance`):
- * every daemon of a namespace sees the batches of every instance.
- *
- * @throws {JoolDecodeError} If the message is not such a batch.
- */
-export function decodeSessionBatch(message: GenericMessage): SessionBatch {
-  const { header, attributes } = decodeJoolMessage(message);
-  if (!versionCompatible(header.version, JOOL_VERSION)) {
-    throw new JoolDecodeError(
-      `session batch of Jool ${formatVersion(header.version)}, not ${formatVersion(JOOL_VERSION)}`,
-    );
-  }
-  if ((header.xt & TranslatorType.NAT64) === 0) {
-    throw new JoolDecodeError(`session batch for translator type ${header.xt}, not NAT64`);
-  }
-  if ((header.flags & JoolHeaderFlag.ERROR) !== 0) {
-    throw new JoolDecodeError("expected a session batch, got an error report");
-  }
-  if (attributes.byteLength < NLA_HDRLEN) {
-    throw new JoolDecodeError("session batch lacks a session container");
-  }
-  const view = viewOf(attributes);
-  const length = view.getUint16(0, NATIVE_LITTLE_ENDIAN);
-  const type = view.getUint16(2, NATIVE_LITTLE_ENDIAN) & NLA_TYPE_MASK;
-  if (type !== RootAttribute.SESSION_ENTRIES) {
-    throw new JoolDecodeError(`session batch starts with attribute ${type}, not SESSION_ENTRIES`);
-  }
-  if (length < NLA_HDRLEN || length > attributes.byteLength) {
-    throw new JoolDecodeError(
-      `session container length ${length} does not fit the ${attributes.byteLength} bytes left`,
-    );
-  }
-  return { header, payload: attributes.subarray(NLA_HDRLEN, length) };
-}
-
-/** The kernel's error report. */
-export interface JoolError {
-  /** Positive errno (ErrorAttribute.CODE). */
-  code: number;
-  /** The kernel's explanation (ErrorAttribute.MSG); "" if it sent none. */
-  message: string;
-}
-
-/**
- * Reads the error report of a reply whose Jool header has the ERROR flag.
- *
- * @returns The error, or null if the reply is not an error report.
- * @throws {JoolDecodeError} If the header does not decode or the report
- * lacks its code.
- * @throws {AttributeDecodeError} If the attributes do not decode.
- */
-export function decodeJoolError(message: GenericMessage): JoolError | null {
-  const { header, attributes } = decodeJoolMessage(message);
-  if ((header.flags & JoolHeaderFlag.ERROR) === 0) return null;
-  let code: number | null = null;
-  let text = "";
-  const ad = new AttributeDecoder(attributes);
-  while (ad.next()) {
-    if (ad.type === ErrorAttribute.CODE) code = ad.uint16();
-    else if (ad.type === ErrorAttribute.MSG) text = ad.string();
-  }
-  if (ad.error !== null) throw ad.error;
-  if (code === null) {
-    throw new JoolDecodeError(
-      `error report lacks an error code${text === "" ? "" : `; its message: ${text}`}`,
-    );
-  }
-  return { code, message: text };
-}
-
-/**
- * Reads the answer to INSTANCE_HELLO (check {@link decodeJoolError} first).
- *
- * @returns True if the instance exists.
- * @throws {JoolDecodeError} If the status is missing or unknown.
- * @throws {AttributeDecodeError} If the attributes do not decode.
- */
-export function decodeInstanceStatus(message: GenericMessage): boolean {
-  const { attributes } = decodeJoolMessage(message);
-  let status: number | null = null;
-  const ad = new AttributeDecoder(attributes);
-  while (ad.next()) {
-    if (ad.type === InstanceStatusAttribute.STATUS) status = ad.uint8();
-  }
-  if (ad.error !== null) throw ad.error;
-  if (status === InstanceHelloStatus.ALIVE) return true;
-  if (status === InstanceHelloStatus.DEAD) return false;
-  throw new JoolDecodeError(
-    status === null ? "instance status is missing" : `instance status ${status} is unknown`,
-  );
 }

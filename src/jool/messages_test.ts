@@ -1,3 +1,8 @@
+/**
+ * The Jool family's messages both ways: the requests of messages.ts and
+ * what kernel_messages.ts reads back, often as round trips.
+ */
+
 import assert from "node:assert/strict";
 import { AttributeDecodeError } from "../netlink/attribute_decoder.ts";
 import { decodeGenericMessage, type GenericMessage } from "../netlink/genetlink.ts";
@@ -11,6 +16,8 @@ import {
   decodeJoolMessage,
   decodeSessionBatch,
   decodeSessionsPage,
+} from "./kernel_messages.ts";
+import {
   encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,

@@ -153,6 +153,11 @@ export class AttributeCursor {
   payload(): Uint8Array {
     return this.#bytes.subarray(this.offset + NLA_HDRLEN, this.offset + this.length);
   }
+
+  /** The current attribute, header included (a view). */
+  attribute(): Uint8Array {
+    return this.#bytes.subarray(this.offset, this.offset + this.length);
+  }
 }
 
 /** An attribute run that does not decode, or a value of the wrong size. */
@@ -258,6 +263,11 @@ export class AttributeDecoder {
   /** The raw payload (a view; copy it to keep it past the datagram). */
   bytes(): Uint8Array {
     return this.#payload;
+  }
+
+  /** The whole current attribute, header included (a view, as {@link bytes}). */
+  attribute(): Uint8Array {
+    return this.#cursor.attribute();
   }
 
   /**

@@ -308,4 +308,5 @@ Deno.test("AttributeCursor within() walks the current payload; over() starts ove
   outer.over(bytes, 12);
   assert.equal(outer.next(), true);
   assert.deepEqual([outer.type, [...outer.payload()]], [3, [11]]);
+  assert.deepEqual([...outer.attribute()], [0x05, 0x00, 0x03, 0x00, 0x0b]);
 });

@@ -16,11 +16,6 @@ import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/
 import { GenericNetlinkSocket } from "./netlink_socket.ts";
 import { drain, RECEIVE_BUFFER_BYTES } from "./drain.ts";
 import {
-  decodeGlobalsPage,
-  decodeInstanceStatus,
-  decodeJoolError,
-  decodeSessionBatch,
-  decodeSessionsPage,
   encodeGlobalForeach,
   encodeGlobalUpdate,
   encodeInstanceHello,
@@ -29,8 +24,15 @@ import {
   encodeSessionForeach,
   type GlobalValue,
   JooldEncoder,
-  type SessionsPage,
 } from "../jool/messages.ts";
+import {
+  decodeGlobalsPage,
+  decodeInstanceStatus,
+  decodeJoolError,
+  decodeSessionBatch,
+  decodeSessionsPage,
+  type SessionsPage,
+} from "../jool/kernel_messages.ts";
 import { sameInstance } from "../jool/header.ts";
 import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
 import type { Logger } from "../log.ts";

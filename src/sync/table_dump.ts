@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { SessionsPage } from "../jool/messages.ts";
+import type { SessionsPage } from "../jool/kernel_messages.ts";
 import { L4Protocol } from "../jool/protocol.ts";
 import { type SessionEncoding, validateSessions } from "../jool/session.ts";
 import { SPLIT_DATAGRAM_BYTES, splitBatch } from "./batch_split.ts";

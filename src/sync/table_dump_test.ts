@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SessionsPage } from "../jool/messages.ts";
+import type { SessionsPage } from "../jool/kernel_messages.ts";
 import { L4Protocol } from "../jool/protocol.ts";
 import { decodeSessions, encodeSessions, type Session } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
