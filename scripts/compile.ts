@@ -7,18 +7,47 @@
  * DENORT_BIN is set, it must be a denort for the (single) target built.
  * If denort cannot be had, this says so in one line and exits non-zero.
  *
+ * `deno compile` succeeds with any runtime, even a plain `deno` (whose copy
+ * then ignores the program), so each result is checked before it is called
+ * built: one for this machine must answer `--version` and `check --help` as
+ * joold does (scripts/verify_executable.ts); one for another architecture
+ * must at least be an ELF executable of that architecture. A result that
+ * fails is deleted, with one line saying why, and the exit status is
+ * non-zero.
+ *
  * The binary gets only the permissions and V8 flags of
  * scripts/runtime_flags.ts.
  */
 
 import { parseArgs } from "node:util";
 import { RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "./runtime_flags.ts";
+import { elfArchitecture, notJooldReason } from "./verify_executable.ts";
 
 /** Targets built when none is given. */
 export const DEFAULT_TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
 
 function outputName(target: string): string {
   return `dist/joold-${target.split("-")[0]}-linux`;
+}
+
+function denortHint(): string {
+  const denort = Deno.env.get("DENORT_BIN");
+  return denort === undefined
+    ? "set DENORT_BIN to a denort binary for this target"
+    : `DENORT_BIN=${denort} did not work for this target`;
+}
+
+/**
+ * Why the built file is not joold for `target`, or undefined if it is.
+ * Runs it when it is for this machine's architecture.
+ */
+async function rejection(output: string, target: string): Promise<string | undefined> {
+  const arch = target.split("-")[0];
+  const found = await elfArchitecture(output);
+  if (found !== arch) return `it is not an ${arch} ELF executable (${found ?? "not ELF"})`;
+  if (arch !== Deno.build.arch || Deno.build.os !== "linux") return undefined;
+  const reason = await notJooldReason(`./${output}`);
+  return reason === undefined ? undefined : `it is not joold: ${reason}`;
 }
 
 async function compile(target: string): Promise<boolean> {
@@ -40,20 +69,29 @@ async function compile(target: string): Promise<boolean> {
   });
   const result = await command.output();
   if (result.success) {
-    console.log(`Built ${output} (${target})`);
+    const reason = await rejection(output, target);
+    if (reason !== undefined) {
+      // Nothing that is not joold stays where a release would pick it up.
+      await Deno.remove(output).catch(() => {});
+      const denort = Deno.env.get("DENORT_BIN");
+      const hint = denort === undefined ? "" : `; DENORT_BIN=${denort} is not a denort`;
+      console.error(`Cannot build ${output}: ${reason}${hint}`);
+      return false;
+    }
+    const checked = target.startsWith(`${Deno.build.arch}-`)
+      ? "its --version and check --help answered as joold"
+      : `not run here: an ${target.split("-")[0]} ELF executable, built on ${Deno.build.arch}`;
+    console.log(`Built ${output} (${target}; ${checked})`);
     return true;
   }
   const text = new TextDecoder().decode(result.stderr);
   if (/denort|Setting up base binary|dl\.deno\.land/i.test(text)) {
-    const hint = Deno.env.get("DENORT_BIN") === undefined
-      ? "set DENORT_BIN to a denort binary for this target"
-      : `DENORT_BIN=${Deno.env.get("DENORT_BIN")} did not work for this target`;
     // Deno prints a numbered "Caused by" chain; the deepest cause says most.
     const causes = text.split("Stack backtrace")[0].split("\n").map((line) => line.trim()).filter((
       line,
     ) => /^\d+: /.test(line));
     const cause = causes.at(-1)?.replace(/^\d+: /, "") ?? "unknown error";
-    console.error(`Cannot build ${output}: denort is not available (${cause}); ${hint}`);
+    console.error(`Cannot build ${output}: denort is not available (${cause}); ${denortHint()}`);
   } else {
     console.error(`Cannot build ${output}: deno compile failed:\n${text}`);
   }

@@ -1,12 +1,15 @@
 /**
  * `deno task compile`: where denort cannot be had it says so in one line
- * and exits non-zero; where DENORT_BIN names a real denort (release
- * machines), the binary it builds runs.
+ * and exits non-zero; given a runtime that is not denort (a plain deno) it
+ * refuses the result in one line, deletes it and exits non-zero; where
+ * DENORT_BIN names a real denort (release machines), the binary it builds
+ * runs.
  */
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { RUNTIME_FLAGS, RUNTIME_V8_FLAGS } from "../../scripts/runtime_flags.ts";
+import { VERSION } from "../../src/version.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -34,6 +37,22 @@ Deno.test("compile without a usable denort: one line per target, non-zero exit",
     lines[0],
     /^Cannot build dist\/joold-(x86_64|aarch64)-linux: denort is not available \(.+\); DENORT_BIN=\/nonexistent\/denort did not work for this target$/,
   );
+});
+
+Deno.test("compile with a plain deno as DENORT_BIN: the result is checked, refused in one line and deleted", async () => {
+  // deno compile accepts any runtime; a copy of deno answers `--version` as deno.
+  const result = await compile({ DENORT_BIN: Deno.execPath() });
+  assert.notEqual(result.code, 0, result.stdout);
+  const lines = result.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  const output = `dist/joold-${Deno.build.arch}-linux`;
+  assert.equal(
+    lines[0],
+    `Cannot build ${output}: it is not joold: its --version printed "deno ${Deno.version.deno} ` +
+      `(stable, release, ${Deno.build.target})" (exit status 0), not "joold ${VERSION} (…)"; ` +
+      `DENORT_BIN=${Deno.execPath()} is not a denort`,
+  );
+  assert.throws(() => Deno.statSync(`${ROOT}/${output}`), Deno.errors.NotFound);
 });
 
 Deno.test("the executable's permissions and V8 flags are those of `deno task start`/`bench` and the README", () => {
