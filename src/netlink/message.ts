@@ -5,6 +5,7 @@
  * @module
  */
 
+import { AttributeCursor } from "./attribute_decoder.ts";
 import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
 
 /** #define NLMSG_ALIGNTO 4U */
@@ -172,20 +173,16 @@ export function decodeErrorPayload(message: Message): ErrorPayload {
   return { errno: error === 0 ? 0 : -error, request, extendedMessage };
 }
 
+/** NLMSGERR_ATTR_MSG's text; null if absent, or if a malformed TLV comes first. */
 function findExtendedMessage(tlvs: Uint8Array): string | null {
-  const view = viewOf(tlvs);
-  let offset = 0;
-  while (offset + 4 <= tlvs.byteLength) {
-    const length = view.getUint16(offset, NATIVE_LITTLE_ENDIAN);
-    const type = view.getUint16(offset + 2, NATIVE_LITTLE_ENDIAN) & 0x3fff;
-    if (length < 4 || offset + length > tlvs.byteLength) return null;
-    if (type === NLMSGERR_ATTR_MSG) {
-      let text = tlvs.subarray(offset + 4, offset + length);
+  const cursor = new AttributeCursor(tlvs);
+  while (cursor.next()) {
+    if (cursor.type === NLMSGERR_ATTR_MSG) {
+      let text = cursor.payload();
       const nul = text.indexOf(0);
       if (nul >= 0) text = text.subarray(0, nul);
       return new TextDecoder().decode(text);
     }
-    offset += nlmsgAlign(length);
   }
   return null;
 }
