@@ -20,6 +20,7 @@
 import { formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "../net/ip.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
+import { hasSpaceOrControl, parseInterface } from "./netsocket_interface.ts";
 import {
   type JsonMember,
   jsonTypeName,
@@ -136,21 +137,7 @@ export function parseNetsocketConfig(
 
   const interfaceOf = (key: string): InterfaceChoice | null => {
     const member = found.get(key);
-    if (member === undefined) return null;
-    const value = member.value;
-    if (typeof value !== "string") {
-      throw new ConfigError(file, member.key, `must be a string, got ${jsonTypeName(value)}`);
-    }
-    if (value === "") {
-      throw new ConfigError(
-        file,
-        member.key,
-        "must not be empty; leave the key out to let the kernel choose",
-      );
-    }
-    return family === "ipv4"
-      ? ipv4Interface(value, member.key, file, env)
-      : ipv6Interface(value, member.key, file, env);
+    return member === undefined ? null : parseInterface(member, family, file, env);
   };
   const inInterface = interfaceOf("in interface");
   const outInterface = interfaceOf("out interface");
@@ -293,90 +280,4 @@ function parseTtl(member: JsonMember, file: string): number {
     ? `; write ${value} without quotes`
     : "";
   throw new ConfigError(file, member.key, `must be an integer, got ${jsonTypeName(value)}${hint}`);
-}
-
-/**
- * Linux's dev_valid_name(): at most 15 bytes, no `/`, `:` or white space,
- * not `.` or `..`. Checked before if_nametoindex() so that nothing odd
- * (such as a NUL) reaches the C library.
- */
-function isValidInterfaceName(name: string): boolean {
-  return name !== "" && name !== "." && name !== ".." &&
-    new TextEncoder().encode(name).length <= 15 && !/[/:]/.test(name) && !hasSpaceOrControl(name);
-}
-
-/** White space, C0 controls (NUL included) or DEL. */
-function hasSpaceOrControl(text: string): boolean {
-  for (const character of text) {
-    const code = character.codePointAt(0)!;
-    if (code < 0x20 || code === 0x7f || /\s/.test(character)) return true;
-  }
-  return false;
-}
-
-/** `in interface` or `out interface` of an IPv4 group: an address some interface holds. */
-function ipv4Interface(
-  text: string,
-  key: string,
-  file: string,
-  env: NetworkEnvironment,
-): InterfaceChoice | null {
-  const fail = (problem: string): never => {
-    throw new ConfigError(file, key, problem);
-  };
-  const address = parseIPv4(text);
-  if (address !== null) {
-    if (address.every((byte) => byte === 0)) return null; // INADDR_ANY: the kernel chooses.
-    const owner = env.interfaceAddresses().find((entry) =>
-      entry.family === 2 && sameBytes(entry.address, address)
-    );
-    if (owner === undefined) {
-      return fail(`no interface in this network namespace has the address ${text}`);
-    }
-    return { kind: "address", text, address, name: owner.name };
-  }
-  const why = "the multicast address is IPv4, so this must be an IPv4 address of the interface";
-  if (parseIPv6(text) !== null) return fail(`${why}, got the IPv6 address ${JSON.stringify(text)}`);
-  if (isValidInterfaceName(text) && env.interfaceIndex(text) !== 0) {
-    const held = env.interfaceAddresses()
-      .filter((entry) => entry.family === 2 && entry.name === text)
-      .map((entry) => formatIPv4(entry.address));
-    return fail(
-      `${why}, not its name; ` +
-        (held.length === 0 ? `${text} has no IPv4 address` : `${text} has ${held.join(", ")}`),
-    );
-  }
-  return fail(`${why}, got ${JSON.stringify(text)}`);
-}
-
-/** `in interface` or `out interface` of an IPv6 group: the name of an interface. */
-function ipv6Interface(
-  text: string,
-  key: string,
-  file: string,
-  env: NetworkEnvironment,
-): InterfaceChoice {
-  const fail = (problem: string): never => {
-    throw new ConfigError(file, key, problem);
-  };
-  const address = parseIPv4(text) ?? parseIPv6(text);
-  if (address !== null) {
-    const owner = env.interfaceAddresses().find((entry) => sameBytes(entry.address, address));
-    return fail(
-      "the multicast address is IPv6, so this must be the name of an interface, not an address" +
-        (owner === undefined ? "" : `; ${text} belongs to ${JSON.stringify(owner.name)}`),
-    );
-  }
-  if (!isValidInterfaceName(text)) {
-    return fail(`must be an interface name, got ${JSON.stringify(text)}`);
-  }
-  const index = env.interfaceIndex(text);
-  if (index === 0) {
-    return fail(`no interface in this network namespace is called ${JSON.stringify(text)}`);
-  }
-  return { kind: "name", text, index };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
