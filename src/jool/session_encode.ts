@@ -85,34 +85,22 @@ function putNestedAddress(
 function putNested(out: Output, at: number, index: number, session: Session): void {
   const dst6 = requireDst6(index, session, "nested-4.1.0");
   const bits = packed(index, session);
-  let offset = putNestedAddress(
-    out,
-    at,
-    SessionAttribute.SRC6,
-    addressBytes(index, "src6", session.src6.address, 16),
-    checkInteger(index, "src6 port", session.src6.port, 0xffff),
-  );
-  offset = putNestedAddress(
-    out,
-    offset,
-    SessionAttribute.DST6,
-    addressBytes(index, "dst6", dst6.address, 16),
-    checkInteger(index, "dst6 port", dst6.port, 0xffff),
-  );
-  offset = putNestedAddress(
-    out,
-    offset,
-    SessionAttribute.SRC4,
-    addressBytes(index, "src4", session.src4.address, 4),
-    checkInteger(index, "src4 port", session.src4.port, 0xffff),
-  );
-  offset = putNestedAddress(
-    out,
-    offset,
-    SessionAttribute.DST4,
-    addressBytes(index, "dst4", session.dst4.address, 4),
-    checkInteger(index, "dst4 port", session.dst4.port, 0xffff),
-  );
+  const addresses: [number, string, TransportAddress, 4 | 16][] = [
+    [SessionAttribute.SRC6, "src6", session.src6, 16],
+    [SessionAttribute.DST6, "dst6", dst6, 16],
+    [SessionAttribute.SRC4, "src4", session.src4, 4],
+    [SessionAttribute.DST4, "dst4", session.dst4, 4],
+  ];
+  let offset = at;
+  for (const [type, name, { address, port }, size] of addresses) {
+    offset = putNestedAddress(
+      out,
+      offset,
+      type,
+      addressBytes(index, name, address, size),
+      checkInteger(index, `${name} port`, port, 0xffff),
+    );
+  }
   const u8s = [
     [SessionAttribute.PROTO, bits >>> 5],
     [SessionAttribute.STATE, (bits >>> 2) & 7],
