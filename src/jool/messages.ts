@@ -11,7 +11,13 @@
  * @module
  */
 
-import { AttributeEncoder, NLA_F_NESTED, NLA_HDRLEN, nlaAlign } from "../netlink/attribute.ts";
+import {
+  AttributeEncoder,
+  NLA_F_NESTED,
+  NLA_HDRLEN,
+  nlaAlign,
+  putAttributeHeader,
+} from "../netlink/attribute.ts";
 import { AttributeCursor } from "../netlink/attribute_decoder.ts";
 import { GENL_HDRLEN } from "../netlink/genetlink.ts";
 import { NLM_F_REQUEST, NLMSG_HDRLEN, putMessageHeader } from "../netlink/message.ts";
@@ -143,12 +149,11 @@ export function encodeJooldAdd(options: JoolRequestOptions, payload: Uint8Array)
   // Like libnl, count the attribute's padding in nlmsg_len.
   const bytes = new Uint8Array(PREFIX_LENGTH + nlaAlign(attributeLength));
   putPrefix(bytes, JoolOperation.JOOLD_ADD, options, 0);
-  const view = viewOf(bytes);
-  view.setUint16(PREFIX_LENGTH, attributeLength, NATIVE_LITTLE_ENDIAN);
-  view.setUint16(
-    PREFIX_LENGTH + 2,
+  putAttributeHeader(
+    viewOf(bytes),
+    PREFIX_LENGTH,
+    attributeLength,
     RootAttribute.SESSION_ENTRIES | NLA_F_NESTED,
-    NATIVE_LITTLE_ENDIAN,
   );
   bytes.set(payload, PREFIX_LENGTH + NLA_HDRLEN);
   return bytes;
@@ -174,10 +179,12 @@ export class JooldEncoder {
     this.#add = new Uint8Array(PREFIX_LENGTH + nlaAlign(NLA_HDRLEN + MAX_ATTRIBUTE_PAYLOAD));
     putPrefix(this.#add, JoolOperation.JOOLD_ADD, { ...options, sequence: 0 }, 0);
     this.#addView = viewOf(this.#add);
-    this.#addView.setUint16(
-      PREFIX_LENGTH + 2,
+    // nla_len changes with each payload: add() writes it.
+    putAttributeHeader(
+      this.#addView,
+      PREFIX_LENGTH,
+      0,
       RootAttribute.SESSION_ENTRIES | NLA_F_NESTED,
-      NATIVE_LITTLE_ENDIAN,
     );
   }
 
