@@ -14,7 +14,8 @@
 #   BENCH_MEMORY  STEP:TOTAL:RATE (e.g. 10000:100000:6700): one more run with
 #                 ours, sampling both daemons' memory every STEP sessions up
 #                 to TOTAL; empty to skip
-#   BENCH_SETTLE  seconds j2 must stay unchanged to count as settled (3)
+#   BENCH_SETTLE  seconds j2 must stay unchanged to count as settled when it
+#                 holds fewer sessions than j1 (6)
 #   BENCH_DENO_LOCAL  1 (default): run Deno from a copy in the guest's memory
 #                 rather than over the 9p share; 0: from the share
 #   BENCH_BURST   packets the generator may send per sendmmsg(2) when it has
@@ -230,10 +231,14 @@ bench_generate() {
     --ports-per-address 50000 --burst "${BENCH_BURST:-1}"
 }
 
-# bench_settle: polls j2 until its count has not changed for BENCH_SETTLE
-# seconds (or 120 s pass); prints "count last_growth_epoch".
+# bench_settle: polls j2 until it holds as many sessions as j1, or its count
+# has not changed for BENCH_SETTLE seconds (or 120 s pass); prints "count
+# last_growth_epoch". The window must outlast the kernel's own delays: from
+# Jool 4.1.11 the last batch of a burst (fewer than 36 sessions) waits for
+# ss-flush-deadline (2 s), checked by a timer every 2 s, so it can arrive 4 s
+# after the one before it; a 3 s window counted such sessions as lost.
 bench_settle() {
-  local settle=${BENCH_SETTLE:-3} last=-1 count changed now deadline
+  local settle=${BENCH_SETTLE:-6} last=-1 count changed now deadline
   changed=$(date +%s.%N)
   deadline=$((SECONDS + 120))
   while :; do
@@ -242,6 +247,7 @@ bench_settle() {
     if [ "$count" != "$last" ]; then
       last=$count
       changed=$now
+      [ "$count" -ge "$(bench_sessions j1)" ] && break
     elif awk -v a="$now" -v b="$changed" -v s="$settle" 'BEGIN { exit !(a - b >= s) }'; then
       break
     fi
