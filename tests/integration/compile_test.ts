@@ -55,7 +55,7 @@ Deno.test("compile with a plain deno as DENORT_BIN: the result is checked, refus
   assert.throws(() => Deno.statSync(`${ROOT}/${output}`), Deno.errors.NotFound);
 });
 
-Deno.test("the executable's permissions and V8 flags are those of `deno task start`/`bench` and the README", () => {
+Deno.test("the executable's permissions and V8 flags are those of `deno task start`/`bench` and the docs", () => {
   const read = (path: string) => Deno.readTextFileSync(`${ROOT}/${path}`);
   const tasks: Record<string, string> = JSON.parse(read("deno.json")).tasks;
   const words = tasks.start.split(" ");
@@ -67,8 +67,8 @@ Deno.test("the executable's permissions and V8 flags are those of `deno task sta
   const [v8] = RUNTIME_V8_FLAGS;
   assert.ok(tasks.bench.split(" ").includes(v8), `deno.json's bench task: ${tasks.bench}`);
   assert.ok(
-    read("README.md").includes(` run ${RUNTIME_FLAGS.join(" ")} main.ts`),
-    "README's run-from-a-checkout line",
+    read("docs/operation.md").includes(` run ${RUNTIME_FLAGS.join(" ")} main.ts`),
+    "docs/operation.md's run-from-a-checkout line",
   );
 });
 
