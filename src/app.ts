@@ -19,7 +19,7 @@ import { Daemon } from "./daemon.ts";
 import { readJoolModuleVersion } from "./jool_module_version.ts";
 import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
-import { errorText } from "./sync/kernel_link.ts";
+import { errorText } from "./error_text.ts";
 import { VERSION } from "./version.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */

@@ -28,12 +28,9 @@ import { formatPrometheus } from "./stats/prometheus.ts";
 import { splitBatch } from "./sync/batch_split.ts";
 import { decodeControlMessage, encodeControlMessage } from "./sync/control_message.ts";
 import { DatagramFilter } from "./sync/datagram_filter.ts";
-import {
-  errorText,
-  isSyncDisabledRefusal,
-  KernelLink,
-  KernelRefusalError,
-} from "./sync/kernel_link.ts";
+import { errorText } from "./error_text.ts";
+import { isSyncDisabledRefusal, KernelRefusalError } from "./sync/kernel_errors.ts";
+import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket, type PeerDatagram } from "./sync/multicast_socket.ts";
 import { describePeer } from "./sync/peer_address.ts";
 import { ResyncCoordinator } from "./sync/resync.ts";

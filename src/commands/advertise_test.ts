@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fakeModsocketLoader } from "../../tests/support/fake_environment.ts";
 import { LevelLogger } from "../log.ts";
-import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
+import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_errors.ts";
 import { joolVersion } from "../jool/header.ts";
 import { advertise, type AdvertiseOptions } from "./advertise.ts";
 

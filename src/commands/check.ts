@@ -38,12 +38,12 @@ import {
 } from "../config/netsocket.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { Logger } from "../log.ts";
+import { errorText } from "../error_text.ts";
 import {
-  errorText,
   isSyncDisabledRefusal,
   JoolModuleMissingError,
   KernelRefusalError,
-} from "../sync/kernel_link.ts";
+} from "../sync/kernel_errors.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { hasNetAdmin, openRequestLink, withSystem } from "./system.ts";
 

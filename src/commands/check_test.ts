@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { SyscallError } from "../../ffi/errors.ts";
 import { parseNetsocketConfig } from "../config/netsocket.ts";
-import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_link.ts";
+import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_errors.ts";
 import { check, type CheckOptions, type CheckProbes, formatCheckItem } from "./check.ts";
 import { fakeEnvironment, fakeModsocketLoader } from "../../tests/support/fake_environment.ts";
 

@@ -13,7 +13,8 @@ import { readSystemFile } from "../../ffi/system_files.ts";
 import { type NetworkEnvironment, systemEnvironment } from "../config/environment.ts";
 import type { Logger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
-import { errorText, KernelLink } from "../sync/kernel_link.ts";
+import { errorText } from "../error_text.ts";
+import { KernelLink } from "../sync/kernel_link.ts";
 
 /** What the commands run on; valid only inside {@link withSystem}. */
 export interface SystemTools {

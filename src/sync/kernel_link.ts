@@ -1,7 +1,8 @@
 /**
- * The daemon's side of the Jool Generic Netlink family: receives session
- * batches, ACKs them, hands peers' sessions to the kernel, and turns the
- * kernel's error replies into log lines.
+ * The daemon's side of the Jool Generic Netlink family for one instance:
+ * the requests (instance checks, globals, advertising, table pages), with
+ * the kernel's error reports turned into {@link KernelRefusalError}s, and,
+ * through joold_traffic.ts, the session batches and adds.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { SyscallError } from "../../ffi/errors.ts";
 import { NetlinkClient, NetlinkError, type NetlinkTransport } from "../netlink/client.ts";
 import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
-import { type Message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR } from "../netlink/message.ts";
+import { type Message, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts";
 import { GenericNetlinkSocket } from "./netlink_socket.ts";
 import { drain, RECEIVE_BUFFER_BYTES } from "./drain.ts";
 import {
@@ -23,78 +24,18 @@ import {
   encodeJooldAdvertise,
   encodeSessionForeach,
   type GlobalValue,
-  JooldEncoder,
 } from "../jool/messages.ts";
 import {
   decodeGlobalsPage,
   decodeInstanceStatus,
-  decodeJoolError,
-  decodeSessionBatch,
   decodeSessionsPage,
   type SessionsPage,
 } from "../jool/kernel_messages.ts";
-import { sameInstance } from "../jool/header.ts";
 import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
-import type { Logger } from "../log.ts";
-import type { SyncCounters } from "../stats/counters.ts";
-import type { LatencyHistogram } from "../stats/latency.ts";
+import { errorText } from "../error_text.ts";
 import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
-
-/** The Jool family is not registered: the module is not loaded. */
-export class JoolModuleMissingError extends Error {
-  constructor() {
-    super(
-      "The Jool kernel module is not loaded in this network namespace: " +
-        "Generic Netlink has no 'Jool' family (try `modprobe jool`)",
-    );
-    this.name = "JoolModuleMissingError";
-  }
-}
-
-/** The kernel answered a request with a Jool error message. */
-export class KernelRefusalError extends Error {
-  /** Positive errno from the kernel. */
-  readonly code: number;
-  /** The kernel's own explanation, verbatim. */
-  readonly kernelMessage: string;
-
-  constructor(operation: string, code: number, kernelMessage: string) {
-    super(`${operation} failed: the kernel said: ${kernelMessage} (error ${code})`);
-    this.name = "KernelRefusalError";
-    this.code = code;
-    this.kernelMessage = kernelMessage;
-  }
-}
-
-/**
- * Whether `error` is the kernel refusing because session sync is off on
- * the instance ("Session sync is disabled on this instance.", EINVAL: the
- * message is the only way to tell it from other refusals).
- */
-export function isSyncDisabledRefusal(error: unknown): error is KernelRefusalError {
-  return error instanceof KernelRefusalError && /disabled/i.test(error.kernelMessage);
-}
-
-/** What the link reports upwards. */
-export interface KernelLinkHandlers {
-  /**
-   * A batch of our instance's sessions: the SESSION_ENTRIES payload (a view
-   * valid only during the call), the kernel's Jool version, and
-   * `performance.now()` when the batch was taken in. The ACK has already
-   * been sent.
-   */
-  onBatch(payload: Uint8Array, kernelVersion: number, receivedAt: number): void;
-  /** The kernel dropped multicast to us (ENOBUFS): sessions were lost. */
-  onOverrun(): void;
-}
-
-/** What the link needs from its owner. */
-export interface KernelLinkDeps {
-  logger: Logger;
-  counters: SyncCounters;
-  /** Where batch-received-to-ACK-sent times go, if measured. */
-  ackLatency?: LatencyHistogram;
-}
+import { JoolModuleMissingError, refusalIn } from "./kernel_errors.ts";
+import { JooldTraffic, type KernelLinkDeps, type KernelLinkHandlers } from "./joold_traffic.ts";
 
 /** What a link on a real socket needs in addition. */
 export interface KernelSocketDeps extends KernelLinkDeps {
@@ -102,13 +43,8 @@ export interface KernelSocketDeps extends KernelLinkDeps {
   reactor: Reactor;
 }
 
-/** Recent fire-and-forget adds remembered to name the peer in errors. */
-const REMEMBERED_ADDS = 1024;
-
 /** GLOBAL_FOREACH answers read at most (4.1.x sends all globals in one). */
 const MAX_GLOBAL_PAGES = 8;
-
-const EMPTY: Uint8Array = new Uint8Array(0);
 
 /**
  * The kernel side of the daemon for one Jool instance. The protocol logic
@@ -120,17 +56,8 @@ export class KernelLink {
   readonly instance: string;
   readonly #client: NetlinkClient;
   readonly #deps: KernelLinkDeps;
+  readonly #traffic: JooldTraffic;
   #familyId = 0;
-  #handlers: KernelLinkHandlers | null = null;
-  /** Who sent the sessions of recent adds, by sequence number modulo their number. */
-  readonly #addSequences = new Uint32Array(REMEMBERED_ADDS);
-  readonly #addOrigins: (string | undefined)[] = new Array(REMEMBERED_ADDS);
-  #encoder: JooldEncoder | null = null;
-  #encoderFamily = -1;
-  /** The payload of the add being sent (read by #buildAdd). */
-  #addPayload: Uint8Array = EMPTY;
-  readonly #buildAck = (sequence: number) => this.#jooldEncoder().ack(sequence);
-  readonly #buildAdd = (sequence: number) => this.#jooldEncoder().add(sequence, this.#addPayload);
   #onClose: (() => void) | null = null;
   #closed = false;
 
@@ -138,9 +65,10 @@ export class KernelLink {
     this.#deps = deps;
     this.instance = instance;
     this.#client = new NetlinkClient(transport, {
-      onMulticast: (message) => this.#onMulticast(message),
-      onStrayReply: (message) => this.#onStrayReply(message),
+      onMulticast: (message) => this.#traffic.onMulticast(message),
+      onStrayReply: (message) => this.#traffic.onStrayReply(message),
     });
+    this.#traffic = new JooldTraffic(deps, this.#client, this);
   }
 
   /** The Jool family's id, as nlctrl resolved it (0 before). */
@@ -214,16 +142,17 @@ export class KernelLink {
 
   /** Starts delivering batches. Until then they are ACKed and dropped. */
   listen(handlers: KernelLinkHandlers): void {
-    this.#handlers = handlers;
+    this.#traffic.listen(handlers);
   }
 
-  /** The per-batch and per-datagram messages, encoded without allocating. */
-  #jooldEncoder(): JooldEncoder {
-    if (this.#encoder === null || this.#encoderFamily !== this.#familyId) {
-      this.#encoder = new JooldEncoder({ familyId: this.#familyId, instance: this.instance });
-      this.#encoderFamily = this.#familyId;
-    }
-    return this.#encoder;
+  /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
+  add(payload: Uint8Array, origin: string): void {
+    this.#traffic.add(payload, origin);
+  }
+
+  /** Reports that the kernel dropped multicast to us (ENOBUFS). */
+  overrun(): void {
+    this.#traffic.overrun();
   }
 
   #header(sequence: number, flags = NLM_F_REQUEST) {
@@ -357,114 +286,14 @@ export class KernelLink {
       replies = await this.#client.request(operation, build);
     } catch (error) {
       if (error instanceof NetlinkError) {
-        const refusal = this.#refusalIn(operation, error.replies);
+        const refusal = refusalIn(operation, error.replies, this.#familyId);
         if (refusal !== null) throw refusal;
       }
       throw error;
     }
-    const refusal = this.#refusalIn(operation, replies);
+    const refusal = refusalIn(operation, replies, this.#familyId);
     if (refusal !== null) throw refusal;
     return replies;
-  }
-
-  #refusalIn(operation: string, replies: Message[]): KernelRefusalError | null {
-    for (const reply of replies) {
-      if (reply.header.type !== this.familyId) continue;
-      const error = decodeJoolError(decodeGenericMessage(reply));
-      if (error !== null) return new KernelRefusalError(operation, error.code, error.message);
-    }
-    return null;
-  }
-
-  /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
-  add(payload: Uint8Array, origin: string): void {
-    this.#addPayload = payload;
-    let sequence: number;
-    try {
-      sequence = this.#client.send(this.#buildAdd);
-    } finally {
-      this.#addPayload = EMPTY;
-    }
-    this.#deps.counters.kernelAdds++;
-    // Successful adds get no reply: the slot of an old one is simply reused.
-    const slot = sequence % REMEMBERED_ADDS;
-    this.#addSequences[slot] = sequence;
-    this.#addOrigins[slot] = origin;
-  }
-
-  /** Who sent the sessions of the add with this sequence number, if remembered; forgets it. */
-  #takeAddOrigin(sequence: number): string | undefined {
-    const slot = sequence % REMEMBERED_ADDS;
-    if (this.#addSequences[slot] !== sequence) return undefined;
-    const origin = this.#addOrigins[slot];
-    this.#addOrigins[slot] = undefined;
-    this.#addSequences[slot] = 0;
-    return origin;
-  }
-
-  #ack(): void {
-    try {
-      this.#client.send(this.#buildAck);
-      this.#deps.counters.kernelAcks++;
-    } catch (error) {
-      this.#deps.logger.error(`Cannot ACK the kernel's batch: ${errorText(error)}`);
-    }
-  }
-
-  #onMulticast(message: Message): void {
-    const receivedAt = performance.now();
-    const { counters, logger } = this.#deps;
-    if (this.#familyId === 0 || message.header.type !== this.#familyId) return;
-    let batch;
-    try {
-      batch = decodeSessionBatch(decodeGenericMessage(message));
-    } catch (error) {
-      counters.kernelMalformed++;
-      logger.error(`Ignoring a malformed session batch from the kernel: ${errorText(error)}`);
-      this.#ack(); // keep the kernel's queue moving, as the reference does
-      return;
-    }
-    if (!sameInstance(batch.header.instance, this.instance)) {
-      counters.kernelForeignBatches++;
-      return;
-    }
-    // ACK first: the kernel holds new sessions back until it sees the ACK,
-    // so every microsecond here is a session at risk in a burst.
-    this.#ack();
-    this.#deps.ackLatency?.recordMs(performance.now() - receivedAt);
-    counters.kernelSentPackets++;
-    counters.kernelSentBytes += batch.payload.byteLength;
-    this.#handlers?.onBatch(batch.payload, batch.header.version, receivedAt);
-  }
-
-  #onStrayReply(message: Message): void {
-    const { counters, logger } = this.#deps;
-    const origin = this.#takeAddOrigin(message.header.sequence);
-    if (message.header.type === NLMSG_ERROR || message.header.type !== this.familyId) return;
-    let error;
-    try {
-      error = decodeJoolError(decodeGenericMessage(message));
-    } catch (decodeError) {
-      counters.kernelMalformed++;
-      logger.error(`Ignoring a malformed reply from the kernel: ${errorText(decodeError)}`);
-      return;
-    }
-    if (error === null) return;
-    counters.kernelErrors++;
-    const what = origin === undefined ? "a request" : `sessions from ${origin}`;
-    logger.error(`The kernel refused ${what}: ${error.message} (error ${error.code})`);
-  }
-
-  /** Reports that the kernel dropped multicast to us (ENOBUFS). */
-  overrun(): void {
-    this.#deps.counters.kernelOverruns++;
-    this.#deps.logger.error(
-      "The kernel dropped session batches: the netlink receive buffer overflowed (ENOBUFS)",
-    );
-    // A dropped batch was never ACKed; without this the kernel would hold
-    // its queue until ss-flush-deadline.
-    this.#ack();
-    this.#handlers?.onOverrun();
   }
 
   /** Fails pending requests and closes the socket, if any. Idempotent. */
@@ -492,9 +321,4 @@ function drainSocket(socket: GenericNetlinkSocket, link: KernelLink): void {
     link.receive(datagram);
     return true;
   });
-}
-
-/** The message of an Error, or the value as text. */
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -18,9 +18,9 @@ import { SyncCounters } from "../stats/counters.ts";
 import {
   isSyncDisabledRefusal,
   JoolModuleMissingError,
-  KernelLink,
   KernelRefusalError,
-} from "./kernel_link.ts";
+} from "./kernel_errors.ts";
+import { KernelLink } from "./kernel_link.ts";
 
 const JOOL_ID = 30;
 const KERNEL_VERSION = joolVersion(4, 1, 9, 0);

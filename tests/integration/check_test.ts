@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { openRequestLink, withSystem } from "../../src/commands/system.ts";
 import { silentLogger } from "../../src/log.ts";
-import { JoolModuleMissingError } from "../../src/sync/kernel_link.ts";
+import { JoolModuleMissingError } from "../../src/sync/kernel_errors.ts";
 import { joold, joolLoaded } from "./joold_process.ts";
 
 const hostWithoutJool = !joolLoaded() && Deno.build.os === "linux";

@@ -1,0 +1,186 @@
+/**
+ * The session traffic of a kernel link, apart from its requests: the
+ * batches the kernel multicasts (ACKed first, then handed on), peers'
+ * sessions handed to the kernel (JOOLD_ADD) with the kernel's refusals of
+ * them named by peer, and overruns. Every batch and every peer datagram
+ * passes here, so nothing on this path allocates.
+ *
+ * @module
+ */
+
+import type { NetlinkClient } from "../netlink/client.ts";
+import { decodeGenericMessage } from "../netlink/genetlink.ts";
+import { type Message, NLMSG_ERROR } from "../netlink/message.ts";
+import { sameInstance } from "../jool/header.ts";
+import { decodeJoolError, decodeSessionBatch } from "../jool/kernel_messages.ts";
+import { JooldEncoder } from "../jool/messages.ts";
+import { errorText } from "../error_text.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import type { LatencyHistogram } from "../stats/latency.ts";
+
+/** What the link reports upwards. */
+export interface KernelLinkHandlers {
+  /**
+   * A batch of our instance's sessions: the SESSION_ENTRIES payload (a view
+   * valid only during the call), the kernel's Jool version, and
+   * `performance.now()` when the batch was taken in. The ACK has already
+   * been sent.
+   */
+  onBatch(payload: Uint8Array, kernelVersion: number, receivedAt: number): void;
+  /** The kernel dropped multicast to us (ENOBUFS): sessions were lost. */
+  onOverrun(): void;
+}
+
+/** What the link needs from its owner. */
+export interface KernelLinkDeps {
+  logger: Logger;
+  counters: SyncCounters;
+  /** Where batch-received-to-ACK-sent times go, if measured. */
+  ackLatency?: LatencyHistogram;
+}
+
+/** Whom the traffic is for: the Jool family (0 until resolved) and the instance. */
+export interface JooldTarget {
+  readonly familyId: number;
+  readonly instance: string;
+}
+
+/** Recent fire-and-forget adds remembered to name the peer in errors. */
+const REMEMBERED_ADDS = 1024;
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/** The joold side of one kernel link; the link routes its client's messages here. */
+export class JooldTraffic {
+  readonly #deps: KernelLinkDeps;
+  readonly #client: Pick<NetlinkClient, "send">;
+  readonly #target: JooldTarget;
+  #handlers: KernelLinkHandlers | null = null;
+  /** Who sent the sessions of recent adds, by sequence number modulo their number. */
+  readonly #addSequences = new Uint32Array(REMEMBERED_ADDS);
+  readonly #addOrigins: (string | undefined)[] = new Array(REMEMBERED_ADDS);
+  #encoder: JooldEncoder | null = null;
+  #encoderFamily = -1;
+  /** The payload of the add being sent (read by #buildAdd). */
+  #addPayload: Uint8Array = EMPTY;
+  readonly #buildAck = (sequence: number) => this.#jooldEncoder().ack(sequence);
+  readonly #buildAdd = (sequence: number) => this.#jooldEncoder().add(sequence, this.#addPayload);
+
+  constructor(deps: KernelLinkDeps, client: Pick<NetlinkClient, "send">, target: JooldTarget) {
+    this.#deps = deps;
+    this.#client = client;
+    this.#target = target;
+  }
+
+  /** Starts delivering batches. Until then they are ACKed and dropped. */
+  listen(handlers: KernelLinkHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  /** The per-batch and per-datagram messages, encoded without allocating. */
+  #jooldEncoder(): JooldEncoder {
+    const { familyId, instance } = this.#target;
+    if (this.#encoder === null || this.#encoderFamily !== familyId) {
+      this.#encoder = new JooldEncoder({ familyId, instance });
+      this.#encoderFamily = familyId;
+    }
+    return this.#encoder;
+  }
+
+  /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
+  add(payload: Uint8Array, origin: string): void {
+    this.#addPayload = payload;
+    let sequence: number;
+    try {
+      sequence = this.#client.send(this.#buildAdd);
+    } finally {
+      this.#addPayload = EMPTY;
+    }
+    this.#deps.counters.kernelAdds++;
+    // Successful adds get no reply: the slot of an old one is simply reused.
+    const slot = sequence % REMEMBERED_ADDS;
+    this.#addSequences[slot] = sequence;
+    this.#addOrigins[slot] = origin;
+  }
+
+  /** Who sent the sessions of the add with this sequence number, if remembered; forgets it. */
+  #takeAddOrigin(sequence: number): string | undefined {
+    const slot = sequence % REMEMBERED_ADDS;
+    if (this.#addSequences[slot] !== sequence) return undefined;
+    const origin = this.#addOrigins[slot];
+    this.#addOrigins[slot] = undefined;
+    this.#addSequences[slot] = 0;
+    return origin;
+  }
+
+  #ack(): void {
+    try {
+      this.#client.send(this.#buildAck);
+      this.#deps.counters.kernelAcks++;
+    } catch (error) {
+      this.#deps.logger.error(`Cannot ACK the kernel's batch: ${errorText(error)}`);
+    }
+  }
+
+  /** A message with sequence 0: a batch of sessions, if it is of our family. */
+  onMulticast(message: Message): void {
+    const receivedAt = performance.now();
+    const { counters, logger } = this.#deps;
+    const familyId = this.#target.familyId;
+    if (familyId === 0 || message.header.type !== familyId) return;
+    let batch;
+    try {
+      batch = decodeSessionBatch(decodeGenericMessage(message));
+    } catch (error) {
+      counters.kernelMalformed++;
+      logger.error(`Ignoring a malformed session batch from the kernel: ${errorText(error)}`);
+      this.#ack(); // keep the kernel's queue moving, as the reference does
+      return;
+    }
+    if (!sameInstance(batch.header.instance, this.#target.instance)) {
+      counters.kernelForeignBatches++;
+      return;
+    }
+    // ACK first: the kernel holds new sessions back until it sees the ACK,
+    // so every microsecond here is a session at risk in a burst.
+    this.#ack();
+    this.#deps.ackLatency?.recordMs(performance.now() - receivedAt);
+    counters.kernelSentPackets++;
+    counters.kernelSentBytes += batch.payload.byteLength;
+    this.#handlers?.onBatch(batch.payload, batch.header.version, receivedAt);
+  }
+
+  /** A reply no request waits for: the kernel refusing an add, most likely. */
+  onStrayReply(message: Message): void {
+    const { counters, logger } = this.#deps;
+    const origin = this.#takeAddOrigin(message.header.sequence);
+    if (message.header.type === NLMSG_ERROR || message.header.type !== this.#target.familyId) {
+      return;
+    }
+    let error;
+    try {
+      error = decodeJoolError(decodeGenericMessage(message));
+    } catch (decodeError) {
+      counters.kernelMalformed++;
+      logger.error(`Ignoring a malformed reply from the kernel: ${errorText(decodeError)}`);
+      return;
+    }
+    if (error === null) return;
+    counters.kernelErrors++;
+    const what = origin === undefined ? "a request" : `sessions from ${origin}`;
+    logger.error(`The kernel refused ${what}: ${error.message} (error ${error.code})`);
+  }
+
+  /** Reports that the kernel dropped multicast to us (ENOBUFS). */
+  overrun(): void {
+    this.#deps.counters.kernelOverruns++;
+    this.#deps.logger.error(
+      "The kernel dropped session batches: the netlink receive buffer overflowed (ENOBUFS)",
+    );
+    // A dropped batch was never ACKed; without this the kernel would hold
+    // its queue until ss-flush-deadline.
+    this.#ack();
+    this.#handlers?.onOverrun();
+  }
+}
