@@ -1,0 +1,123 @@
+/**
+ * Sending our whole session table to the peers: in answer to a peer's
+ * resync request, and after the kernel dropped batches on their way to us
+ * (an overrun). Jool 4.1.11 and later do it themselves on JOOLD_ADVERTISE,
+ * through the ordinary relay; for older ones the daemon reads the table and
+ * sends it as ordinary batches (src/sync/table_dump.ts).
+ *
+ * @module
+ */
+
+import { errorText } from "../error_text.ts";
+import { formatVersion } from "../jool/header.ts";
+import { kernelAdvertises } from "../jool/kernel_behaviour.ts";
+import { sessionEncodingFor } from "../jool/session.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import type { KernelLink } from "../sync/kernel_link.ts";
+import { dumpSessionTable } from "../sync/table_dump.ts";
+import type { Clock } from "./clock.ts";
+import type { LocalJool } from "./local_jool.ts";
+import type { SyncMeasures } from "./measures.ts";
+import type { GroupSender } from "./peer_channel.ts";
+
+/** Local re-advertisements after overruns: at most one per this interval. */
+export const OVERRUN_ADVERTISE_INTERVAL_MS = 5_000;
+
+/** Between two pages of a table dump: spreads a large table's datagrams out. */
+const DUMP_PAGE_PAUSE_MS = 1;
+
+/** What the advertiser works with. */
+export interface AdvertiserDeps {
+  /** JOOLD_ADVERTISE, and the table's pages for a dump. */
+  kernel: Pick<KernelLink, "advertise" | "sessionPage">;
+  /** The group, for a dump. */
+  sender: GroupSender;
+  /** Its version says which way to advertise. */
+  jool: LocalJool;
+  /** The time of the last sync. */
+  measures: SyncMeasures;
+  counters: SyncCounters;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Advertises the table, one way or the other. */
+export class Advertiser {
+  readonly #deps: AdvertiserDeps;
+  #lastOverrunAdvertiseMs = 0;
+  /** The table dump under way, if any: one serves every request, it goes to the group. */
+  #dump: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(deps: AdvertiserDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Sends our whole table to the peers; logs failures. `reason` is for the
+   * log; one that starts with "resync" counts as a resync answer.
+   */
+  async advertise(reason: string): Promise<void> {
+    const { kernel, jool, logger, counters } = this.#deps;
+    if (this.#closed) return;
+    counters.advertisements++;
+    if (reason.startsWith("resync")) counters.resyncAnswers++;
+    const version = jool.version;
+    if (version !== null && !kernelAdvertises(version)) {
+      if (this.#dump !== null) {
+        logger.info(`Already sending the session table to the group; that serves ${reason} too`);
+        return this.#dump;
+      }
+      this.#dump = this.#dumpTable(version, reason).finally(() => {
+        this.#dump = null;
+      });
+      return this.#dump;
+    }
+    try {
+      await kernel.advertise();
+      logger.info(`Advertised the session table (${reason})`);
+    } catch (error) {
+      logger.error(`Cannot advertise the session table (${reason}): ${errorText(error)}`);
+    }
+  }
+
+  /** Batches our kernel dropped never reached the peers: send them everything. */
+  afterOverrun(): void {
+    const now = this.#deps.clock.now();
+    if (now - this.#lastOverrunAdvertiseMs < OVERRUN_ADVERTISE_INTERVAL_MS) return;
+    this.#lastOverrunAdvertiseMs = now;
+    this.advertise("netlink overrun lost batches").catch(() => {});
+  }
+
+  /** Advertises no more; a dump under way stops sending (at exit). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  async #dumpTable(version: number, reason: string): Promise<void> {
+    const { kernel, sender, measures, logger, counters, clock } = this.#deps;
+    try {
+      const result = await dumpSessionTable(
+        {
+          page: (protocol, after) => kernel.sessionPage(protocol, after),
+          send: (datagram) => !this.#closed && sender.send(datagram),
+          pause: () => new Promise((resolve) => clock.setTimer(resolve, DUMP_PAGE_PAUSE_MS)),
+        },
+        sessionEncodingFor(version),
+      );
+      counters.advertisedSessions += result.sessions;
+      counters.advertisedDatagrams += result.datagrams;
+      if (result.datagrams > 0) measures.lastSyncMs = clock.now();
+      const failed = result.failed === 0 ? "" : `; ${result.failed} datagrams could not be sent`;
+      logger.info(
+        `Advertised the session table (${reason}): ${result.sessions} sessions in ` +
+          `${result.datagrams} datagrams, read from the table because Jool ` +
+          `${formatVersion(version)} ignores JOOLD_ADVERTISE${failed}`,
+      );
+    } catch (error) {
+      if (this.#closed) return;
+      logger.error(`Cannot advertise the session table (${reason}): ${errorText(error)}`);
+    }
+  }
+}

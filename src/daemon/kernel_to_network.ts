@@ -1,0 +1,51 @@
+/**
+ * The relay from the kernel to the peers: each batch of our instance's
+ * sessions (already ACKed by the kernel link) goes to the group, split
+ * into datagrams of whole sessions if the kernel made it larger than the
+ * peers read (a raised ss-max-payload).
+ *
+ * @module
+ */
+
+import { splitBatch } from "../sync/batch_split.ts";
+import type { Clock } from "./clock.ts";
+import type { LocalJool } from "./local_jool.ts";
+import type { SyncMeasures } from "./measures.ts";
+import type { GroupSender } from "./peer_channel.ts";
+
+/** What the relay works with. */
+export interface KernelToNetworkDeps {
+  /** The group. */
+  sender: GroupSender;
+  /** Learns the module's version from the first batch if it was not known. */
+  jool: LocalJool;
+  /** Relay latency and the time of the last sync. */
+  measures: SyncMeasures;
+  clock: Clock;
+}
+
+/** Sends the kernel's batches to the peers. */
+export class KernelToNetwork {
+  readonly #deps: KernelToNetworkDeps;
+
+  constructor(deps: KernelToNetworkDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Relays one batch (see `KernelLinkHandlers.onBatch`): its payload, the
+   * kernel's version, and `performance.now()` when it came in.
+   */
+  relay(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
+    const { sender, jool, measures, clock } = this.#deps;
+    jool.learnFromBatch(kernelVersion);
+    // With a raised ss-max-payload, peers get datagrams of whole sessions
+    // that fit the MTU; an ordinary batch is one part, as it came.
+    let sent = false;
+    for (const part of splitBatch(payload)) sent = sender.send(part) || sent;
+    if (sent) {
+      measures.relayLatency.recordMs(clock.monotonic() - receivedAt);
+      measures.lastSyncMs = clock.now();
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The relay from the peers to the kernel: every datagram from the group is
+ * counted (in total and per peer), checked by the datagram filter, and
+ * handed to the kernel (JOOLD_ADD) or dropped and reported.
+ *
+ * @module
+ */
+
+import { SyscallError } from "../../ffi/errors.ts";
+import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import type { DatagramFilter } from "../sync/datagram_filter.ts";
+import { drain } from "../sync/drain.ts";
+import type { KernelLink } from "../sync/kernel_link.ts";
+import { describePeer } from "../sync/peer_address.ts";
+import type { Clock } from "./clock.ts";
+import type { DropReporter } from "./drop_report.ts";
+import type { SyncMeasures } from "./measures.ts";
+import type { PeerChannel } from "./peer_channel.ts";
+
+/** What the relay works with. */
+export interface NetworkToKernelDeps {
+  /** The group. */
+  channel: Pick<PeerChannel, "receive">;
+  kernel: Pick<KernelLink, "add">;
+  /** Whether a datagram may go to the kernel. */
+  filter: DatagramFilter;
+  drops: DropReporter;
+  /** Per-peer counts and the time of the last sync. */
+  measures: SyncMeasures;
+  counters: SyncCounters;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Hands the peers' sessions to the kernel. */
+export class NetworkToKernel {
+  readonly #deps: NetworkToKernelDeps;
+  /** The sender of the last datagram (the channel reuses it) and its name. */
+  #lastPeer: IpSocketAddress | null | undefined = undefined;
+  #lastOrigin = "";
+  /** The time of the current wake-up. */
+  #nowMs = 0;
+  readonly #relayOne = () => this.#relayNext();
+
+  constructor(deps: NetworkToKernelDeps) {
+    this.#deps = deps;
+  }
+
+  /** Relays what the channel holds, as much as one wake-up may (src/sync/drain.ts). */
+  drain(): void {
+    // One clock reading per wake-up: under an emulated CPU a reading costs
+    // as much as checking a datagram.
+    this.#nowMs = this.#deps.clock.now();
+    drain(this.#relayOne);
+  }
+
+  /** Relays or drops one datagram; false if there was none (or reading failed). */
+  #relayNext(): boolean {
+    const { channel, kernel, filter, drops, measures, counters, logger } = this.#deps;
+    const now = this.#nowMs;
+    let datagram;
+    try {
+      datagram = channel.receive();
+    } catch (error) {
+      if (!(error instanceof SyscallError)) throw error;
+      logger.error(`Error receiving from the network: ${error.message}`);
+      return false;
+    }
+    if (datagram === null) return false;
+    counters.netReceivedPackets++;
+    counters.netReceivedBytes += datagram.fullLength;
+    if (datagram.from !== this.#lastPeer) {
+      this.#lastPeer = datagram.from;
+      this.#lastOrigin = describePeer(datagram.from);
+    }
+    const origin = this.#lastOrigin;
+    const peer = measures.peers.get(origin);
+    peer.datagrams++;
+    peer.bytes += datagram.fullLength;
+    peer.lastSeenMs = now;
+    const problem = datagram.fullLength > datagram.data.byteLength
+      ? `too large (${datagram.fullLength} bytes)`
+      : filter.check(datagram.data);
+    if (problem !== null) {
+      counters.netDropped++;
+      peer.dropped++;
+      drops.dropped(origin, problem, now);
+      return true;
+    }
+    try {
+      kernel.add(datagram.data, origin);
+      measures.lastSyncMs = now;
+    } catch (error) {
+      if (!(error instanceof SyscallError)) throw error;
+      counters.kernelErrors++;
+      logger.error(`Cannot hand sessions from ${origin} to the kernel: ${error.message}`);
+    }
+    return true;
+  }
+}

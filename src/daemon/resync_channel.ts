@@ -1,0 +1,92 @@
+/**
+ * The resync exchange on the control port: the coordinator's messages
+ * (src/sync/resync.ts) to and from the group, its timers on the daemon's
+ * clock, its answers through the advertiser.
+ *
+ * @module
+ */
+
+import { errorText } from "../error_text.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import { decodeControlMessage, encodeControlMessage } from "../sync/control_message.ts";
+import { drain } from "../sync/drain.ts";
+import { describePeer } from "../sync/peer_address.ts";
+import { ResyncCoordinator } from "../sync/resync.ts";
+import type { Clock } from "./clock.ts";
+import type { PeerChannel } from "./peer_channel.ts";
+
+/** What the exchange works with. */
+export interface ResyncChannelDeps {
+  /** The group on the control port. */
+  control: PeerChannel;
+  instance: string;
+  /** Sends our table to the peers (see Advertiser.advertise). */
+  advertise(reason: string): Promise<void>;
+  counters: SyncCounters;
+  logger: Logger;
+  clock: Clock;
+  /** Uniform in [0, 1): spreads the peers' answers. Default Math.random. */
+  random?: () => number;
+  /** A fresh request nonce. Default: 64 random bits. */
+  nonce?: () => bigint;
+}
+
+/** Runs the resync exchange over the control port. */
+export class ResyncChannel {
+  readonly #deps: ResyncChannelDeps;
+  readonly #coordinator: ResyncCoordinator;
+  readonly #receiveOne = () => this.#receiveNext();
+
+  constructor(deps: ResyncChannelDeps) {
+    this.#deps = deps;
+    const { control, logger, clock } = deps;
+    this.#coordinator = new ResyncCoordinator(deps.instance, {
+      send: (message) => {
+        try {
+          control.send(encodeControlMessage(message));
+        } catch (error) {
+          logger.error(`Cannot send a resync message: ${errorText(error)}`);
+        }
+      },
+      advertise: deps.advertise,
+      logger,
+      setTimer: (callback, ms) => clock.setTimer(callback, ms),
+      clearTimer: (handle) => clock.clearTimer(handle),
+      random: deps.random ?? Math.random,
+      nonce: deps.nonce ?? (() => crypto.getRandomValues(new BigUint64Array(1))[0]),
+    });
+  }
+
+  /** Asks the peers for their sessions (at start); `controlPort` is for the log. */
+  requestFromPeers(controlPort: number): void {
+    this.#deps.logger.info(
+      `Resync control port ${controlPort} ready; asking peers for their sessions`,
+    );
+    this.#deps.counters.resyncRequests++;
+    this.#coordinator.requestFromPeers();
+  }
+
+  /** Reads what the control port holds, as much as one wake-up may. */
+  drain(): void {
+    drain(this.#receiveOne);
+  }
+
+  /** Hands one control message to the coordinator; false if none was queued. */
+  #receiveNext(): boolean {
+    const datagram = this.#deps.control.receive();
+    if (datagram === null) return false;
+    const message = decodeControlMessage(datagram.data);
+    if (message === null) {
+      this.#deps.counters.controlDropped++;
+      return true;
+    }
+    this.#coordinator.receive(message, describePeer(datagram.from));
+    return true;
+  }
+
+  /** Cancels every timer (on shutdown). */
+  close(): void {
+    this.#coordinator.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The daemon's counters on the network, each if configured: the stats port
+ * (UDP, the reference's six lines or JSON) and the Prometheus endpoint
+ * (TCP, HTTP).
+ *
+ * @module
+ */
+
+import type { Sockets } from "../../ffi/sockets.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import { MetricsServer, type ReadinessRegistry } from "../stats/metrics_server.ts";
+import { formatPrometheus } from "../stats/prometheus.ts";
+import { statsAnswer, type StatsSources } from "../stats/report.ts";
+import { StatsServer } from "../stats/stats_server.ts";
+import { VERSION } from "../version.ts";
+import type { Clock } from "./clock.ts";
+import type { SyncMeasures } from "./measures.ts";
+
+/** Which endpoints to open. */
+export interface StatsEndpointsConfig {
+  /** UDP port of the stats server, or null for none. */
+  statsPort: number | null;
+  /** TCP port of the Prometheus endpoint, or null for none. */
+  metricsPort: number | null;
+  /** The instance the stats are of. */
+  instance: string;
+}
+
+/** What the endpoints run on and report. */
+export interface StatsEndpointsDeps {
+  sockets: Sockets;
+  reactor: ReadinessRegistry;
+  logger: Logger;
+  clock: Clock;
+  counters: SyncCounters;
+  measures: SyncMeasures;
+}
+
+/** Something to close at exit. */
+export interface Closable {
+  close(): void;
+}
+
+/**
+ * Opens the configured endpoints on the reactor; each goes into `opened`
+ * as soon as it is open, so that the caller closes it even if the next one
+ * fails. Throws SyscallError if a port cannot be opened.
+ */
+export function openStatsEndpoints(
+  config: StatsEndpointsConfig,
+  deps: StatsEndpointsDeps,
+  opened: Closable[],
+): void {
+  const { sockets, reactor, logger, clock, counters, measures } = deps;
+  const sources: StatsSources = {
+    counters,
+    peers: measures.peers,
+    ackLatency: measures.ackLatency,
+    relayLatency: measures.relayLatency,
+    startedMs: measures.startedMs,
+    lastSyncMs: () => measures.lastSyncMs,
+    instance: config.instance,
+    version: VERSION,
+  };
+  if (config.statsPort !== null) {
+    const stats = StatsServer.open(
+      sockets,
+      config.statsPort,
+      (request) => statsAnswer(request, sources, clock.now()),
+    );
+    opened.push(stats);
+    reactor.watch(stats.fd, { readable: true }, () => stats.serve());
+    logger.info(`Stats server listening on UDP port ${config.statsPort} (IPv4 and IPv6)`);
+  }
+  if (config.metricsPort !== null) {
+    opened.push(
+      MetricsServer.open(sockets, reactor, config.metricsPort, () => formatPrometheus(sources)),
+    );
+    logger.info(
+      `Prometheus metrics at http://[::]:${config.metricsPort}/metrics (TCP, IPv4 and IPv6)`,
+    );
+  }
+}

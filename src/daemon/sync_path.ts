@@ -1,0 +1,56 @@
+/**
+ * The sync path, wired: over one kernel link and one peer channel, the
+ * relay each way and the advertiser, the kernel's batches and overruns
+ * going to them. It is what the daemon runs minus sockets and reactor, so
+ * tests drive it whole with a fake kernel and an in-memory channel.
+ *
+ * @module
+ */
+
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import type { KernelLink } from "../sync/kernel_link.ts";
+import { Advertiser } from "./advertiser.ts";
+import type { Clock } from "./clock.ts";
+import type { DropReporter } from "./drop_report.ts";
+import { KernelToNetwork } from "./kernel_to_network.ts";
+import type { LocalJool } from "./local_jool.ts";
+import type { SyncMeasures } from "./measures.ts";
+import { NetworkToKernel } from "./network_to_kernel.ts";
+import { GroupSender, type PeerChannel } from "./peer_channel.ts";
+
+/** What the sync path runs on. */
+export interface SyncPathDeps {
+  kernel: Pick<KernelLink, "listen" | "add" | "advertise" | "sessionPage">;
+  /** The group. */
+  channel: PeerChannel;
+  jool: LocalJool;
+  drops: DropReporter;
+  measures: SyncMeasures;
+  counters: SyncCounters;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** The parts of a wired sync path. */
+export interface SyncPath {
+  /** Drain it when the channel is readable. */
+  toKernel: NetworkToKernel;
+  /** Already listening to the kernel link. */
+  toNetwork: KernelToNetwork;
+  /** Already told of overruns; resync answers go to it too. */
+  advertiser: Advertiser;
+}
+
+/** Builds the relays and the advertiser and makes the kernel link deliver to them. */
+export function wireSyncPath(deps: SyncPathDeps): SyncPath {
+  const sender = new GroupSender(deps.channel, deps.counters, deps.logger);
+  const toKernel = new NetworkToKernel({ ...deps, filter: deps.jool.filter });
+  const toNetwork = new KernelToNetwork({ ...deps, sender });
+  const advertiser = new Advertiser({ ...deps, sender });
+  deps.kernel.listen({
+    onBatch: (payload, version, receivedAt) => toNetwork.relay(payload, version, receivedAt),
+    onOverrun: () => advertiser.afterOverrun(),
+  });
+  return { toKernel, toNetwork, advertiser };
+}
