@@ -7,9 +7,15 @@ import assert from "node:assert/strict";
 import { AttributeEncoder } from "../netlink/attribute.ts";
 import { errorReply, FakeKernel } from "../../tests/support/fake_kernel.ts";
 import { serveFamily } from "../../tests/support/fake_nlctrl.ts";
-import { decodeGenericMessage, encodeGenericMessage } from "../netlink/genetlink.ts";
+import {
+  FAKE_JOOL_FAMILY,
+  joolErrorReply,
+  kernelMessage,
+  sessionBatch,
+} from "../../tests/support/fake_jool.ts";
+import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import type { Message } from "../netlink/message.ts";
-import { decodeJoolHeader, encodeJoolHeader, joolVersion } from "../jool/header.ts";
+import { decodeJoolHeader } from "../jool/header.ts";
 import { GlobalAttribute, JoolOperation, L4Protocol, RootAttribute } from "../jool/protocol.ts";
 import { encodeSessions } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
@@ -22,37 +28,7 @@ import {
 } from "./kernel_errors.ts";
 import { KernelLink } from "./kernel_link.ts";
 
-const JOOL_ID = 30;
-const KERNEL_VERSION = joolVersion(4, 1, 9, 0);
-
-/** A Jool message from the kernel: header flags, instance, attributes. */
-function joolMessage(
-  sequence: number,
-  instance: string,
-  attributes: Uint8Array,
-  joolFlags = 0,
-): Uint8Array {
-  const header = encodeJoolHeader({ version: KERNEL_VERSION, xt: 2, flags: joolFlags, instance });
-  return encodeGenericMessage(
-    { familyId: JOOL_ID, flags: 0, sequence },
-    { command: 0, version: 2 },
-    new Uint8Array([...header, ...attributes]),
-  );
-}
-
-function batch(instance: string, payload: Uint8Array): Uint8Array {
-  const attributes = new AttributeEncoder();
-  attributes.bytes(RootAttribute.SESSION_ENTRIES | 0x8000, payload);
-  return joolMessage(0, instance, attributes.encode());
-}
-
-function joolErrorReply(request: Message, code: number, text: string): Uint8Array {
-  const attributes = new AttributeEncoder();
-  attributes.uint16(1, code);
-  attributes.string(2, text);
-  const instance = decodeJoolHeader(decodeGenericMessage(request).data).instance;
-  return joolMessage(request.header.sequence, instance, attributes.encode(), 1);
-}
+const JOOL_ID = FAKE_JOOL_FAMILY.id;
 
 interface Setup {
   kernel: FakeKernel;
@@ -63,9 +39,7 @@ interface Setup {
 
 /** A link whose fake kernel answers nlctrl and then `jool` requests. */
 async function setUp(jool: (request: Message) => Uint8Array[] = () => []): Promise<Setup> {
-  const kernel = new FakeKernel(
-    serveFamily({ id: JOOL_ID, name: "Jool", version: 2, groups: { joold: 7 } }, jool),
-  );
+  const kernel = new FakeKernel(serveFamily(FAKE_JOOL_FAMILY, jool));
   const logs: string[] = [];
   const counters = new SyncCounters();
   const logger = new LevelLogger("debug", (level, line) => logs.push(`${level}: ${line}`));
@@ -89,7 +63,7 @@ Deno.test("a batch for our instance is ACKed before it is relayed, byte for byte
     onBatch: (relayed) => seen.push({ payload: [...relayed], commandsSoFar: commands(kernel) }),
     onOverrun: () => {},
   });
-  kernel.inject(batch("DEFAULT", payload)); // instance names compare case-insensitively
+  kernel.inject(sessionBatch("DEFAULT", payload)); // instance names compare case-insensitively
   assert.deepEqual(seen, [{ payload: [...payload], commandsSoFar: [JoolOperation.JOOLD_ACK] }]);
   assert.equal(counters.kernelSentPackets, 1);
   assert.equal(counters.kernelSentBytes, payload.byteLength);
@@ -101,7 +75,7 @@ Deno.test("another instance's batch is neither ACKed nor relayed", async () => {
   const { kernel, link, counters } = await setUp();
   let relayed = 0;
   link.listen({ onBatch: () => relayed++, onOverrun: () => {} });
-  kernel.inject(batch("other", Uint8Array.of(4, 0, 1, 0)));
+  kernel.inject(sessionBatch("other", Uint8Array.of(4, 0, 1, 0)));
   assert.equal(relayed, 0);
   assert.deepEqual(commands(kernel), []);
   assert.equal(counters.kernelForeignBatches, 1);
@@ -110,7 +84,7 @@ Deno.test("another instance's batch is neither ACKed nor relayed", async () => {
 Deno.test("a malformed batch is counted and still ACKed so the kernel moves on", async () => {
   const { kernel, link, counters, logs } = await setUp();
   link.listen({ onBatch: () => assert.fail("relayed a malformed batch"), onOverrun: () => {} });
-  kernel.inject(joolMessage(0, "default", Uint8Array.of(4, 0, 3, 0))); // BL4_ENTRIES, not sessions
+  kernel.inject(kernelMessage(0, "default", Uint8Array.of(4, 0, 3, 0))); // BL4_ENTRIES, not sessions
   assert.deepEqual(commands(kernel), [JoolOperation.JOOLD_ACK]);
   assert.equal(counters.kernelMalformed, 1);
   assert.match(logs.join("\n"), /error: Ignoring a malformed session batch from the kernel/);
@@ -187,7 +161,7 @@ function globalsReplies(pages: [number, number][][]): (request: Message) => Uint
     for (const [type, value] of pages[index]) attributes.uint32(type, value);
     const more = index < pages.length - 1 ? 8 : 0;
     return [
-      joolMessage(request.header.sequence, "default", attributes.encode(), more),
+      kernelMessage(request.header.sequence, "default", attributes.encode(), more),
       errorReply(request),
     ];
   };
@@ -239,7 +213,7 @@ Deno.test("sessionPage() asks SESSION_FOREACH page by page and copies the entrie
     const first = message.data.byteLength === 28 + 8; // Jool header, PROTO;
     const page = first ? entries.subarray(0, 280) : entries.subarray(280);
     return [
-      joolMessage(request.header.sequence, "default", page, first ? 8 : 0),
+      kernelMessage(request.header.sequence, "default", page, first ? 8 : 0),
       errorReply(request),
     ];
   });

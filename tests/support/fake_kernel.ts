@@ -27,6 +27,8 @@ export type FakeKernelHandler = (request: Message) => Uint8Array[];
 export class FakeKernel implements NetlinkTransport {
   /** Every message sent so far, in order. */
   readonly requests: Message[] = [];
+  /** While set, sends throw it (a socket's failure) and reach nothing. */
+  sendFailure: Error | null = null;
   #deliver: ((datagram: Uint8Array) => void) | null = null;
   readonly #handler: FakeKernelHandler;
 
@@ -40,6 +42,7 @@ export class FakeKernel implements NetlinkTransport {
   }
 
   send(datagram: Uint8Array): void {
+    if (this.sendFailure !== null) throw this.sendFailure;
     for (const message of decodeMessages(datagram.slice())) {
       this.requests.push(message);
       const replies = this.#handler(message);
