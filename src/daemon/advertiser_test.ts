@@ -1,0 +1,189 @@
+/**
+ * Advertising the table on each Jool version's behaviour: JOOLD_ADVERTISE
+ * from 4.1.11 on, the daemon's own table dump before; after overruns, at
+ * most once per interval.
+ */
+
+import assert from "node:assert/strict";
+import { joolVersion } from "../jool/header.ts";
+import { JoolOperation } from "../jool/protocol.ts";
+import { decodeSessions, type Session, sessionEncodingFor } from "../jool/session.ts";
+import { sampleUdpSession } from "../../tests/support/session_samples.ts";
+import {
+  letTimePass,
+  type SyncHarness,
+  syncHarness,
+  whileTimePasses,
+} from "../../tests/support/sync_harness.ts";
+import { OVERRUN_ADVERTISE_INTERVAL_MS } from "./advertiser.ts";
+
+const { JOOLD_ADVERTISE, SESSION_FOREACH, JOOLD_ACK } = JoolOperation;
+
+/** 60 UDP sessions and 15 TCP ones. */
+const TABLE: Session[] = [
+  ...Array.from({ length: 60 }, (_, i) => sampleUdpSession(i)),
+  ...Array.from(
+    { length: 15 },
+    (_, i) => ({ ...sampleUdpSession(100 + i), proto: "TCP" as const }),
+  ),
+];
+
+/** The source ports of the sessions the peers got, sorted. */
+function portsSent(harness: SyncHarness): number[] {
+  const encoding = sessionEncodingFor(harness.jool.version);
+  return harness.channel.sent
+    .flatMap((datagram) => decodeSessions(datagram, encoding).sessions)
+    .map((session) => session.src6.port)
+    .sort((a, b) => a - b);
+}
+
+const TABLE_PORTS = TABLE.map((session) => session.src6.port).sort((a, b) => a - b);
+
+Deno.test("a resync answer reaches the peers with the whole table, on every Jool version", async () => {
+  const reason = "resync requested by [2001:db8::2]:6464";
+  const cases: {
+    name: string;
+    version: number;
+    moduleVersion?: number | null;
+    /** The Jool commands it takes, repeats collapsed. */
+    commands: number[];
+    log: string;
+    advertised: [sessions: number, datagrams: number];
+  }[] = [
+    {
+      name: "4.1.9: read from the table",
+      version: joolVersion(4, 1, 9),
+      commands: [SESSION_FOREACH],
+      // 140-byte sessions, ten a datagram.
+      log: `info: Advertised the session table (${reason}): 75 sessions in 8 datagrams, ` +
+        "read from the table because Jool 4.1.9.0 ignores JOOLD_ADVERTISE",
+      advertised: [75, 8],
+    },
+    {
+      name: "4.1.10: read from the table",
+      version: joolVersion(4, 1, 10),
+      commands: [SESSION_FOREACH],
+      log: `info: Advertised the session table (${reason}): 75 sessions in 8 datagrams, ` +
+        "read from the table because Jool 4.1.10.0 ignores JOOLD_ADVERTISE",
+      advertised: [75, 8],
+    },
+    {
+      name: "4.1.11: the kernel advertises, the relay sends",
+      version: joolVersion(4, 1, 11),
+      commands: [JOOLD_ADVERTISE, JOOLD_ACK],
+      log: `info: Advertised the session table (${reason})`,
+      advertised: [0, 0],
+    },
+    {
+      name: "4.1.13: the kernel advertises, the relay sends",
+      version: joolVersion(4, 1, 13),
+      commands: [JOOLD_ADVERTISE, JOOLD_ACK],
+      log: `info: Advertised the session table (${reason})`,
+      advertised: [0, 0],
+    },
+    {
+      name: "version unknown (a 4.1.15): JOOLD_ADVERTISE",
+      version: joolVersion(4, 1, 15),
+      moduleVersion: null,
+      commands: [JOOLD_ADVERTISE, JOOLD_ACK],
+      log: `info: Advertised the session table (${reason})`,
+      advertised: [0, 0],
+    },
+  ];
+  for (const c of cases) {
+    const harness = await syncHarness({
+      version: c.version,
+      moduleVersion: c.moduleVersion,
+      sessions: TABLE,
+    });
+    const { jool, counters, clock, sync, logs } = harness;
+    await whileTimePasses(clock, sync.advertiser.advertise(reason));
+    const commands = jool.commands().filter((command, i, all) => command !== all[i - 1]);
+    assert.deepEqual(commands, c.commands, c.name);
+    assert.deepEqual(portsSent(harness), TABLE_PORTS, c.name);
+    assert.deepEqual(logs.filter((line) => line.includes("Advertised")), [c.log], c.name);
+    assert.deepEqual([counters.advertisements, counters.resyncAnswers], [1, 1], c.name);
+    assert.deepEqual(
+      [counters.advertisedSessions, counters.advertisedDatagrams],
+      c.advertised,
+      c.name,
+    );
+  }
+});
+
+Deno.test("one table dump serves the requests that come while it runs", async () => {
+  const { jool, clock, sync, logs, channel } = await syncHarness({
+    version: joolVersion(4, 1, 9),
+    sessions: TABLE,
+  });
+  const first = sync.advertiser.advertise("resync requested by a");
+  const second = sync.advertiser.advertise("resync requested by b");
+  await whileTimePasses(clock, Promise.all([first, second]));
+  assert.deepEqual(logs, [
+    "info: Already sending the session table to the group; that serves resync requested by b too",
+    "info: Advertised the session table (resync requested by a): 75 sessions in 8 datagrams, " +
+    "read from the table because Jool 4.1.9.0 ignores JOOLD_ADVERTISE",
+  ]);
+  assert.equal(channel.sent.length, 8);
+  // TCP (one page), UDP (two pages of 57 at most), ICMP (empty).
+  assert.equal(jool.commands().length, 4);
+});
+
+Deno.test("a refused advertisement is logged, whichever way it was made", async () => {
+  const cases: { name: string; version: number; refused: number; log: string }[] = [
+    {
+      name: "JOOLD_ADVERTISE",
+      version: joolVersion(4, 1, 13),
+      refused: JOOLD_ADVERTISE,
+      log: "error: Cannot advertise the session table (resync requested by a): Advertising " +
+        "the session table failed: the kernel said: Try again later. (error 11)",
+    },
+    {
+      name: "SESSION_FOREACH",
+      version: joolVersion(4, 1, 9),
+      refused: SESSION_FOREACH,
+      log: "error: Cannot advertise the session table (resync requested by a): Reading " +
+        "the session table failed: the kernel said: Try again later. (error 11)",
+    },
+  ];
+  for (const c of cases) {
+    const { jool, clock, sync, logs } = await syncHarness({ version: c.version, sessions: TABLE });
+    jool.refuse(c.refused, 11, "Try again later.");
+    await whileTimePasses(clock, sync.advertiser.advertise("resync requested by a"));
+    assert.deepEqual(logs, [c.log], c.name);
+  }
+});
+
+Deno.test("once closed, the advertiser advertises nothing", async () => {
+  const { jool, sync, counters } = await syncHarness({ version: joolVersion(4, 1, 13) });
+  sync.advertiser.close();
+  await sync.advertiser.advertise("resync requested by a");
+  assert.deepEqual([jool.commands(), counters.advertisements], [[], 0]);
+});
+
+Deno.test("an overrun re-advertises the table, at most once per interval", async () => {
+  for (const version of [joolVersion(4, 1, 9), joolVersion(4, 1, 13)]) {
+    const harness = await syncHarness({ version, sessions: TABLE });
+    const { jool, link, clock, counters, logs } = harness;
+    const overrunLine =
+      "error: The kernel dropped session batches: the netlink receive buffer overflowed (ENOBUFS)";
+    link.overrun();
+    await letTimePass(clock, 20);
+    link.overrun(); // within the interval: counted and ACKed, not advertised again
+    await letTimePass(clock, 20);
+    clock.advance(OVERRUN_ADVERTISE_INTERVAL_MS - 60);
+    assert.deepEqual([counters.kernelOverruns, counters.advertisements], [2, 1], `${version}`);
+    assert.deepEqual(portsSent(harness), TABLE_PORTS);
+    await letTimePass(clock, 20);
+    link.overrun();
+    await letTimePass(clock, 20);
+    assert.deepEqual([counters.kernelOverruns, counters.advertisements], [3, 2], `${version}`);
+    assert.equal(logs.filter((line) => line === overrunLine).length, 3);
+    assert.equal(
+      logs.filter((line) => line.includes("(netlink overrun lost batches)")).length,
+      2,
+    );
+    // Each overrun ACKs the batch the kernel never got an ACK for.
+    assert.ok(jool.commands().filter((command) => command === JOOLD_ACK).length >= 3);
+  }
+});

@@ -1,0 +1,123 @@
+/**
+ * The kernel-to-network relay on a fake Jool and an in-memory group: the
+ * ACK before the relay, splitting, the encoding learnt from the first
+ * batch, and what a failed send costs.
+ */
+
+import assert from "node:assert/strict";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
+import { joolVersion } from "../jool/header.ts";
+import { JoolOperation } from "../jool/protocol.ts";
+import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
+import { sampleUdpSession } from "../../tests/support/session_samples.ts";
+import { syncHarness } from "../../tests/support/sync_harness.ts";
+
+const VERSIONS = [joolVersion(4, 1, 9), joolVersion(4, 1, 12), joolVersion(4, 1, 13)];
+
+/** `count` sessions in the encoding of Jool `version`. */
+function sessions(count: number, version: number): Uint8Array {
+  const all = Array.from({ length: count }, (_, i) => sampleUdpSession(i));
+  return encodeSessions(all, sessionEncodingFor(version));
+}
+
+Deno.test("a batch is ACKed before its first datagram leaves, on every Jool encoding", async () => {
+  for (const version of VERSIONS) {
+    const { jool, channel, counters, measures, clock } = await syncHarness({ version });
+    const commandsAtSend: number[][] = [];
+    channel.onSend = () => commandsAtSend.push(jool.commands());
+    const payload = sessions(10, version);
+    clock.advance(1500);
+    jool.multicast(payload);
+    assert.deepEqual(commandsAtSend, [[JoolOperation.JOOLD_ACK]], `${version}`);
+    assert.deepEqual(channel.sent, [payload], "an ordinary batch goes as it came");
+    assert.deepEqual(
+      [counters.kernelAcks, counters.kernelSentPackets, counters.netSentPackets],
+      [1, 1, 1],
+    );
+    assert.equal(counters.netSentBytes, payload.byteLength);
+    assert.equal(measures.relayLatency.count, 1);
+    assert.equal(measures.lastSyncMs, clock.now());
+  }
+});
+
+Deno.test("a large batch goes as datagrams of whole sessions, together the batch", async () => {
+  const cases: { name: string; version: number; sessions: number; datagrams: number[] }[] = [
+    // 140-byte entries: ten fill 1452 bytes.
+    {
+      name: "4.1.9, 14 sessions (1960 bytes): one",
+      version: joolVersion(4, 1, 9),
+      sessions: 14,
+      datagrams: [1960],
+    },
+    {
+      name: "4.1.9, a raised ss-max-payload's 25 sessions: 10 + 10 + 5",
+      version: joolVersion(4, 1, 9),
+      sessions: 25,
+      datagrams: [1400, 1400, 700],
+    },
+    // 40-byte entries: 36 fill 1440 bytes.
+    {
+      name: "4.1.13, 36 sessions: one",
+      version: joolVersion(4, 1, 13),
+      sessions: 36,
+      datagrams: [1440],
+    },
+    {
+      name: "4.1.13, 60 sessions: 36 + 24",
+      version: joolVersion(4, 1, 13),
+      sessions: 60,
+      datagrams: [1440, 960],
+    },
+  ];
+  for (const c of cases) {
+    const { jool, channel, counters } = await syncHarness({ version: c.version });
+    const payload = sessions(c.sessions, c.version);
+    jool.multicast(payload);
+    assert.deepEqual(channel.sent.map((datagram) => datagram.byteLength), c.datagrams, c.name);
+    assert.deepEqual(new Uint8Array(channel.sent.flatMap((datagram) => [...datagram])), payload);
+    assert.equal(counters.netSentPackets, c.datagrams.length, c.name);
+  }
+});
+
+Deno.test("with the module's version unknown, the first batch sets the peers' encoding", async () => {
+  const version = joolVersion(4, 1, 13);
+  const { jool, local, logs } = await syncHarness({ version, moduleVersion: null });
+  assert.equal(local.filter.encoding, null);
+  jool.multicast(sessions(1, version));
+  jool.multicast(sessions(2, version));
+  assert.equal(local.version, version);
+  assert.equal(local.filter.encoding, "raw36-4.1.13");
+  assert.deepEqual(logs, ["info: Peers' sessions must be in the raw36-4.1.13 encoding"]);
+});
+
+Deno.test("a send that fails is counted and logged; the relay goes on", async () => {
+  const cases: {
+    name: string;
+    outcome: "buffer full" | Error;
+    log: string;
+  }[] = [
+    {
+      name: "send buffer full",
+      outcome: "buffer full",
+      log: "error: Dropped 1400 bytes of sessions: the multicast socket's send buffer is full",
+    },
+    {
+      name: "no route",
+      outcome: new SyscallError("sendto(multicast)", Errno.ENETUNREACH, "network unreachable"),
+      log: "error: Cannot send 1400 bytes of sessions to the group: " +
+        "sendto(multicast) failed: ENETUNREACH (network unreachable)",
+    },
+  ];
+  for (const c of cases) {
+    const version = joolVersion(4, 1, 9);
+    const { jool, channel, counters, measures, logs } = await syncHarness({ version });
+    channel.sendOutcome = c.outcome;
+    jool.multicast(sessions(10, version));
+    assert.deepEqual(logs, [c.log], c.name);
+    assert.deepEqual([counters.netSendFailures, counters.netSentPackets], [1, 0], c.name);
+    assert.deepEqual([measures.relayLatency.count, measures.lastSyncMs], [0, 0], c.name);
+    channel.sendOutcome = "sent";
+    jool.multicast(sessions(10, version));
+    assert.equal(counters.netSentPackets, 1, c.name);
+  }
+});

@@ -1,0 +1,77 @@
+/** The resync exchange on an in-memory control port and a manual clock. */
+
+import assert from "node:assert/strict";
+import { LevelLogger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
+import {
+  type ControlMessage,
+  ControlType,
+  decodeControlMessage,
+  encodeControlMessage,
+} from "../sync/control_message.ts";
+import { ManualClock } from "../../tests/support/manual_clock.ts";
+import { MemoryPeerChannel, peerAddress } from "../../tests/support/memory_peer_channel.ts";
+import { ResyncChannel } from "./resync_channel.ts";
+
+function resyncChannel() {
+  const clock = new ManualClock();
+  const control = new MemoryPeerChannel();
+  const counters = new SyncCounters();
+  const logs: string[] = [];
+  const advertised: string[] = [];
+  const resync = new ResyncChannel({
+    control,
+    instance: "default",
+    advertise: (reason) => {
+      advertised.push(reason);
+      return Promise.resolve();
+    },
+    counters,
+    logger: new LevelLogger("debug", (level, line) => logs.push(`${level}: ${line}`)),
+    clock,
+    random: () => 0.5,
+    nonce: () => 42n,
+  });
+  const sent = () => control.sent.map((datagram) => decodeControlMessage(datagram));
+  return { clock, control, counters, logs, advertised, resync, sent };
+}
+
+Deno.test("resync: the request goes to the control port, three times if nobody answers", () => {
+  const { clock, counters, logs, resync, sent } = resyncChannel();
+  resync.requestFromPeers(6465);
+  const request: ControlMessage = { type: ControlType.REQUEST, nonce: 42n, instance: "default" };
+  assert.deepEqual(sent(), [request]);
+  assert.equal(counters.resyncRequests, 1);
+  clock.advance(5000);
+  assert.deepEqual(sent(), [request, request, request]);
+  assert.deepEqual(logs, [
+    "info: Resync control port 6465 ready; asking peers for their sessions",
+    "warning: No peer answered the resync request after 3 attempts " +
+    "(peers are absent, or reference joolds without resync)",
+  ]);
+});
+
+Deno.test("resync: a peer's request is answered and advertised for; garbage is counted", () => {
+  const { clock, control, counters, advertised, resync, sent } = resyncChannel();
+  const request = { type: ControlType.REQUEST, nonce: 7n, instance: "default" } as const;
+  control.deliver(Uint8Array.of(1, 2, 3), peerAddress(2, 6465));
+  control.deliver(encodeControlMessage(request), peerAddress(2, 6465));
+  resync.drain();
+  assert.equal(counters.controlDropped, 1);
+  clock.advance(99); // the answer waits random() * 200 ms
+  assert.deepEqual(advertised, []);
+  clock.advance(1);
+  assert.deepEqual(advertised, ["resync requested by [2001:db8::2]:6465"]);
+  assert.deepEqual(sent(), [{ ...request, type: ControlType.ANSWER }]);
+});
+
+Deno.test("resync: a failed send is logged; close() leaves no timer behind", () => {
+  const { clock, control, logs, resync } = resyncChannel();
+  control.sendOutcome = new Error("sendto(multicast) failed: ENETUNREACH (no route)");
+  resync.requestFromPeers(6465);
+  assert.deepEqual(logs.slice(1), [
+    "error: Cannot send a resync message: sendto(multicast) failed: ENETUNREACH (no route)",
+  ]);
+  resync.close();
+  assert.equal(clock.timers.size, 0);
+});
