@@ -51,6 +51,13 @@ export class SyncCounters {
   advertisedDatagrams = 0;
   /** Control-port datagrams that were not resync messages. */
   controlDropped = 0;
+  /** Stats-port requests answered. */
+  statsAnswers = 0;
+  /**
+   * Stats-port requests not answered: stats answers sent to us (a loop
+   * between two servers), or over the answer budget (a flood).
+   */
+  statsRefused = 0;
 }
 
 /**

@@ -35,6 +35,12 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
   ["advertisedSessions", "advertised_sessions_total", "Sessions sent from table dumps."],
   ["advertisedDatagrams", "advertised_datagrams_total", "Datagrams of those sessions."],
   ["controlDropped", "control_dropped_datagrams_total", "Invalid control-port datagrams."],
+  ["statsAnswers", "stats_answers_total", "Stats-port requests answered."],
+  [
+    "statsRefused",
+    "stats_refused_requests_total",
+    "Stats-port requests not answered: answers sent to us, or over the answer budget.",
+  ],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */

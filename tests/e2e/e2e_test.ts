@@ -281,6 +281,8 @@ const JSON_COUNTERS = [
   "advertisedSessions",
   "advertisedDatagrams",
   "controlDropped",
+  "statsAnswers",
+  "statsRefused",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
@@ -608,6 +610,7 @@ async function checkJsonStats(outcome: Outcome, csv: Map<string, Map<string, num
         "netSendFailures",
         "netDropped",
         "controlDropped",
+        "statsRefused",
       ] as const
     ) {
       assert.equal(answer.counters[key], 0, `${key}: ${summary}`);
@@ -978,6 +981,103 @@ async function checkCheckCommand(outcome: Outcome): Promise<void> {
   assert.equal(ss, "false", "joold check changed j2's ss-enabled");
 }
 
+/** One run of a unit under tests/e2e/lib/unit_supervisor.sh (a line of units/NODE/runs). */
+interface UnitRun {
+  start: number;
+  pid: string;
+  status?: string;
+  end?: number;
+}
+
+async function unitRuns(outcome: Outcome, node: string): Promise<UnitRun[]> {
+  const text = (await readText(`${outcome.out}/units/${node}/runs`)) ?? "";
+  return text.split("\n").filter((line) => line.trim() !== "").map((line) => {
+    const [start, pid, status, end] = line.trim().split(" ");
+    return { start: Number(start), pid, status, end: end === undefined ? undefined : Number(end) };
+  });
+}
+
+/** RestartSec= of packaging/joold.service, which the supervisor must have waited. */
+const RESTART_SEC = 5;
+
+async function checkInstall(outcome: Outcome): Promise<void> {
+  const dir = `${outcome.out}/install`;
+  const read = async (name: string) => ((await readText(`${dir}/${name}`)) ?? "").trim();
+  const installed = `exit status ${await read("install.exit")}:\n${await read(
+    "install.stdout",
+  )}\n${await read("install.stderr")}`;
+  assert.equal(await read("install.exit"), "0", `The README's install lines failed, ${installed}`);
+  const stdout = await read("install.stdout");
+  assert.match(stdout, /^joold-x86_64-linux\.tar\.gz: OK$/m, `No checksum verified, ${installed}`);
+  assert.match(
+    stdout,
+    /^Installed joold \S+ \(compatible with Jool [\d.]+ joold; Deno [\d.]+\) as \/usr\/local\/bin\/joold$/m,
+    installed,
+  );
+  assert.match(
+    stdout,
+    /^Created \/etc\/joold\/netsocket\.json from examples\/ipv6-netsocket\.json$/m,
+  );
+  assert.match(stdout, /^Created \/etc\/joold\/modsocket\.json from examples\/modsocket\.json$/m);
+  assert.deepEqual((await read("modes")).split("\n"), [
+    "755 root /usr/local/bin/joold",
+    "644 root /usr/local/share/man/man8/joold.8",
+    "644 root /etc/systemd/system/joold.service",
+    "644 root /etc/systemd/system/joold@.service",
+    "644 root /etc/joold/netsocket.json",
+    "644 root /etc/joold/modsocket.json",
+  ]);
+  // Debian's jool-tools' C joold, where present, stays; ours comes first.
+  assert.equal(await read("which"), "/usr/local/bin/joold");
+  assert.equal(await read("man"), "/usr/local/share/man/man8/joold.8");
+  if ((await read("debian-joold")) === "yes") {
+    assert.match(stdout, /^Note: \/usr\/bin\/joold \(the C joold of Debian's jool-tools\) stays;/m);
+    assert.ok(
+      (await read("man-all")).includes("/usr/share/man/man8/joold.8"),
+      await read("man-all"),
+    );
+  }
+  for (const node of ["j1", "j2"]) {
+    const files = node === "j1" ? "/etc/joold/" : "/etc/joold/j2/";
+    const check = `${await read(`check-${node}.cmd`)} in ${node}: exit status ${await read(
+      `check-${node}.exit`,
+    )}\n${await read(`check-${node}.stdout`)}${await read(`check-${node}.stderr`)}`;
+    assert.equal(await read(`check-${node}.exit`), "0", check);
+    assert.match(
+      await read(`check-${node}.stdout`),
+      new RegExp(
+        `^ok {4}netsocket: ${files}netsocket\\.json: ff08::db8:64:64 port 6464, in sync0, out sync0, ttl 3, control port 6465$`,
+        "m",
+      ),
+      check,
+    );
+    assert.match(await read(`check-${node}.stdout`), /^no problems found$/m, check);
+  }
+
+  // j1 ran twice: killed (SIGKILL: 137), restarted RestartSec= later, stopped (0).
+  const j1 = await unitRuns(outcome, "j1");
+  const j2 = await unitRuns(outcome, "j2");
+  const runs = `j1 runs: ${JSON.stringify(j1)}; j2 runs: ${JSON.stringify(j2)}`;
+  assert.deepEqual(j1.map((run) => run.status), ["137", "0"], runs);
+  assert.ok(j1[1].start - j1[0].end! >= RESTART_SEC - 0.1, `restarted too early: ${runs}`);
+  assert.deepEqual(j2.map((run) => run.status), ["0"], runs);
+  for (const node of ["j1", "j2"]) {
+    const record = await daemonRecord(outcome, node);
+    assert.ok(record.stopped, `${node}'s unit ended by itself (status ${record.exit})`);
+    assert.equal(record.exit, "0", `${node}'s unit did not stop cleanly:\n${record.stderr}`);
+  }
+  // The restarted daemon asked for what it missed, and j2 answered.
+  const j1Log = (await daemonRecord(outcome, "j1")).stderr;
+  const restarted = j1Log.slice(j1Log.lastIndexOf("supervisor: started"));
+  assert.match(
+    restarted,
+    /Resync: \[2001:db8:ff08::2\]:6465 is advertising its sessions to us/,
+    `j1's restarted daemon got no resync answer:\n${restarted}`,
+  );
+  // Every flow, those through j2 while j1's daemon was down included, on both nodes.
+  await checkSync(outcome);
+}
+
 const SCENARIOS: Scenario[] = [
   // Harness checks: Jool's C joold everywhere.
   { name: "ref-ipv6", ours: false, nodes: 2, check: checkSync },
@@ -1007,6 +1107,8 @@ const SCENARIOS: Scenario[] = [
   { name: "cold-resync", ours: true, nodes: 2, check: checkResync },
   { name: "garbage", ours: true, nodes: 2, check: checkGarbage },
   { name: "check", ours: true, nodes: 2, check: checkCheckCommand },
+  // A release installed as the README says and run as its units say (issue 13).
+  { name: "install", ours: true, nodes: 2, check: checkInstall },
 ];
 
 function onPath(command: string): boolean {
