@@ -61,6 +61,9 @@ ns_add() {
 topo_setup() {
   local count=$1 n
   [[ $count =~ ^[1-9]$ ]] || e2e_die "node count must be 1..9: $count"
+  # Records of an earlier VM run in the same out directory (the benchmark
+  # reuses its own) name processes of a guest that is gone.
+  rm -rf "$E2E_OUT/daemons"
   mkdir -p "$E2E_OUT"/{sessions,daemons,stats,config}
   # Also when a step dies: daemons' exit statuses and the kernel log are what
   # tells why.
@@ -421,4 +424,50 @@ sync_scenario() {
   sessions_wait_sync "${E2E_SYNC_TIMEOUT:-15}"
   sessions_dump
   e2e_finish
+}
+
+# --- installing a release ----------------------------------------------------
+
+# ours_stand_in FILE: writes FILE, an executable standing in for the compiled
+# joold (`deno compile` embeds denort, which cannot be had here): it runs the
+# bundle with the pinned Deno and exactly the executable's permissions and V8
+# flags (scripts/runtime_flags.ts), as start_ours does.
+ours_stand_in() {
+  { [ -x "$E2E_DENO" ] && [ -f "$E2E_BUNDLE" ]; } ||
+    e2e_die "the stand-in needs the pinned Deno and the bundle, built on the host before booting"
+  e2e_ours_flags
+  {
+    echo '#!/bin/sh'
+    echo "# Stands in for the compiled joold: the bundle, with the executable's flags."
+    printf 'DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 exec %q run' "$E2E_DENO"
+    printf ' %q' "${E2E_FLAGS[@]}" --no-config "$E2E_BUNDLE"
+    # shellcheck disable=SC2016 # "$@" is for the stand-in's shell
+    printf ' "$@"\n'
+  } >"$1"
+  chmod 0755 "$1"
+}
+
+# readme_block HEADING N: the lines of the Nth ```sh block in the README's
+# "## HEADING" section; fails if there is none.
+readme_block() {
+  awk -v heading="## $1" -v want="$2" '
+    /^## / { inside = ($0 == heading); next }
+    !inside { next }
+    /^```/ {
+      if (open) { open = 0; if (count == want) { found = 1; exit } }
+      else { open = 1; count++ }
+      next
+    }
+    open && count == want { print }
+    END { exit !found }
+  ' "$E2E_REPO/README.md"
+}
+
+# node_make_bare: this VM's root is the host's, read-only; give it the
+# writable, empty places a fresh router has for an install: /etc (a copy of
+# the host's, in memory) and /usr/local (empty).
+node_make_bare() {
+  cp -a /etc /tmp/node-etc && mount --bind /tmp/node-etc /etc ||
+    e2e_die "cannot make /etc writable"
+  mount -t tmpfs -o mode=0755 tmpfs /usr/local || e2e_die "cannot give /usr/local a tmpfs"
 }
