@@ -27,7 +27,7 @@ const RAISED_CAPACITY =
   `back to 512 at exit (set "ss capacity": false in ${MODSOCKET.file} to prevent this)`;
 
 Deno.test("tune() and restore(): which global is raised and put back, per Jool version", async () => {
-  const cases: {
+  type Case = {
     name: string;
     /** The module's version, and what the daemon read of it at start. */
     version: number;
@@ -38,41 +38,36 @@ Deno.test("tune() and restore(): which global is raised and put back, per Jool v
     raised: [number, number][];
     restored: [number, number][];
     logs: string[];
-  }[] = [
-    {
-      name: "4.1.9: ss-max-payload",
-      version: joolVersion(4, 1, 9),
-      raised: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 32768]],
-      restored: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
-      logs: [RAISED_PAYLOAD, "info: Put ss-max-payload back to 1452"],
-    },
-    {
-      name: "4.1.10: ss-max-payload",
-      version: joolVersion(4, 1, 10),
-      raised: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 32768]],
-      restored: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
-      logs: [RAISED_PAYLOAD, "info: Put ss-max-payload back to 1452"],
-    },
-    {
-      name: "4.1.11: ss-capacity",
-      version: joolVersion(4, 1, 11),
-      raised: [[JOOLD_CAPACITY, 16384], [JOOLD_MAX_PAYLOAD, 1452]],
-      restored: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
-      logs: [RAISED_CAPACITY, "info: Put ss-capacity back to 512"],
-    },
-    {
-      name: "4.1.13: ss-capacity",
-      version: joolVersion(4, 1, 13),
-      raised: [[JOOLD_CAPACITY, 16384], [JOOLD_MAX_PAYLOAD, 1452]],
-      restored: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
-      logs: [RAISED_CAPACITY, "info: Put ss-capacity back to 512"],
-    },
+  };
+  const DEFAULTS: [number, number][] = [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]];
+  /** Jool 4.1.`revision` (up to 10) queues a batch of ss-max-payload bytes. */
+  const maxPayloadRaised = (revision: number): Case => ({
+    name: `4.1.${revision}: ss-max-payload`,
+    version: joolVersion(4, 1, revision),
+    raised: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 32768]],
+    restored: DEFAULTS,
+    logs: [RAISED_PAYLOAD, "info: Put ss-max-payload back to 1452"],
+  });
+  /** Jool 4.1.`revision` (11 and later) queues ss-capacity sessions. */
+  const capacityRaised = (revision: number): Case => ({
+    name: `4.1.${revision}: ss-capacity`,
+    version: joolVersion(4, 1, revision),
+    raised: [[JOOLD_CAPACITY, 16384], [JOOLD_MAX_PAYLOAD, 1452]],
+    restored: DEFAULTS,
+    logs: [RAISED_CAPACITY, "info: Put ss-capacity back to 512"],
+  });
+  const cases: Case[] = [
+    maxPayloadRaised(9),
+    maxPayloadRaised(10),
+    capacityRaised(11),
+    capacityRaised(13),
+    capacityRaised(15),
     {
       name: "version unknown (a 4.1.15): both",
       version: joolVersion(4, 1, 15),
       moduleVersion: null,
       raised: [[JOOLD_CAPACITY, 16384], [JOOLD_MAX_PAYLOAD, 32768]],
-      restored: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
+      restored: DEFAULTS,
       logs: [
         RAISED_PAYLOAD,
         RAISED_CAPACITY,
@@ -100,8 +95,8 @@ Deno.test("tune() and restore(): which global is raised and put back, per Jool v
       name: "refused: a warning, and nothing to put back",
       version: joolVersion(4, 1, 9),
       refuseUpdates: true,
-      raised: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
-      restored: [[JOOLD_CAPACITY, 512], [JOOLD_MAX_PAYLOAD, 1452]],
+      raised: DEFAULTS,
+      restored: DEFAULTS,
       logs: [
         "warning: Cannot raise ss-max-payload (sync works without it): Setting ss-max-payload " +
         "failed: the kernel said: Operation not permitted. (error 1)",

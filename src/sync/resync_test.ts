@@ -8,36 +8,15 @@ import {
   encodeControlMessage,
 } from "./control_message.ts";
 import { ResyncCoordinator } from "./resync.ts";
+import { ManualClock } from "../../tests/support/manual_clock.ts";
 
-/** Manual timers: the test decides when time passes. */
-class Clock {
-  now = 0;
-  #next = 1;
-  readonly timers = new Map<number, { at: number; run: () => void }>();
-  set = (run: () => void, ms: number): number => {
-    const handle = this.#next++;
-    this.timers.set(handle, { at: this.now + ms, run });
-    return handle;
-  };
-  clear = (handle: unknown): void => {
-    this.timers.delete(handle as number);
-  };
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      const due = [...this.timers].filter(([, t]) =>
-        t.at <= until
-      ).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.now = due[1].at;
-      due[1].run();
-    }
-    this.now = until;
-  }
-}
-
-function node(name: string, clock: Clock, random: number, wire: ControlMessage[], logs: string[]) {
+function node(
+  name: string,
+  clock: ManualClock,
+  random: number,
+  wire: ControlMessage[],
+  logs: string[],
+) {
   const advertised: string[] = [];
   const coordinator = new ResyncCoordinator("default", {
     send: (message) => wire.push(message),
@@ -46,8 +25,8 @@ function node(name: string, clock: Clock, random: number, wire: ControlMessage[]
       return Promise.resolve();
     },
     logger: new LevelLogger("debug", (level, line) => logs.push(`${name} ${level}: ${line}`)),
-    setTimer: clock.set,
-    clearTimer: clock.clear,
+    setTimer: clock.setTimer,
+    clearTimer: clock.clearTimer,
     random: () => random,
     nonce: () => 42n,
   });
@@ -81,7 +60,7 @@ Deno.test("control messages: 32 bytes, round trip, garbage rejected", () => {
 });
 
 Deno.test("one peer answers a request; the slower one stands down", () => {
-  const clock = new Clock();
+  const clock = new ManualClock();
   const wire: ControlMessage[] = [];
   const logs: string[] = [];
   const fast = node("fast", clock, 0.1, wire, logs);
@@ -103,7 +82,7 @@ Deno.test("one peer answers a request; the slower one stands down", () => {
 });
 
 Deno.test("the requester repeats, then gives up with a warning", () => {
-  const clock = new Clock();
+  const clock = new ManualClock();
   const wire: ControlMessage[] = [];
   const logs: string[] = [];
   const requester = node("new", clock, 0, wire, logs);
@@ -118,7 +97,7 @@ Deno.test("the requester repeats, then gives up with a warning", () => {
 });
 
 Deno.test("an answer stops the requester's retries", () => {
-  const clock = new Clock();
+  const clock = new ManualClock();
   const wire: ControlMessage[] = [];
   const logs: string[] = [];
   const requester = node("new", clock, 0, wire, logs);
@@ -133,7 +112,7 @@ Deno.test("an answer stops the requester's retries", () => {
 });
 
 Deno.test("another instance's requests are ignored", () => {
-  const clock = new Clock();
+  const clock = new ManualClock();
   const wire: ControlMessage[] = [];
   const peer = node("peer", clock, 0, wire, []);
   peer.coordinator.receive({ type: ControlType.REQUEST, nonce: 1n, instance: "other" }, "x");
