@@ -44,6 +44,7 @@ export type LineSink = (level: LogLevel, line: string) => void;
 export class LevelLogger implements Logger {
   readonly #threshold: number;
   readonly #sink: LineSink;
+  #sinkFailures = 0;
 
   constructor(level: LogLevel, sink: LineSink) {
     this.#threshold = LOG_LEVELS.indexOf(level);
@@ -54,8 +55,21 @@ export class LevelLogger implements Logger {
     return LOG_LEVELS.indexOf(level) <= this.#threshold;
   }
 
+  /**
+   * Lines the sink failed to write (stderr closed: EPIPE; syslog gone). A
+   * log line is never worth the daemon: the failure is counted, not thrown.
+   */
+  get sinkFailures(): number {
+    return this.#sinkFailures;
+  }
+
   #write(level: LogLevel, message: string): void {
-    if (this.enabled(level)) this.#sink(level, message);
+    if (!this.enabled(level)) return;
+    try {
+      this.#sink(level, message);
+    } catch {
+      this.#sinkFailures++;
+    }
   }
 
   error(message: string): void {
@@ -102,16 +116,37 @@ export const silentLogger: Logger = {
   enabled: () => false,
 };
 
-/** Keys remembered by a {@link RateLimiter} before it starts afresh. */
+/** Keys remembered by a {@link RateLimiter}; newer ones share {@link OTHER_SOURCES}. */
 const MAX_RATE_LIMITED_KEYS = 1024;
 
+/** Events let through per interval by a {@link RateLimiter}, all keys together. */
+const MAX_EVENTS_PER_INTERVAL = 20;
+
+/** Reports per call of {@link RateLimiter.takeSuppressed}; the rest are summed under one. */
+const MAX_REPORTS = 20;
+
+/** The key that stands for every key beyond what a {@link RateLimiter} remembers. */
+export const OTHER_SOURCES = "other sources";
+
+interface LimitedKey {
+  nextMs: number;
+  suppressed: number;
+}
+
 /**
- * Lets one event per key through each interval and counts the rest, so a
- * peer sending garbage at line rate costs one log line per interval.
+ * Lets one event per key through each interval, and at most
+ * {@link MAX_EVENTS_PER_INTERVAL} of all keys together, and counts the rest,
+ * so that a peer sending garbage at line rate, or thousands of forged
+ * sources, cost a few log lines per interval. The table of keys is bounded:
+ * beyond {@link MAX_RATE_LIMITED_KEYS}, new keys share one entry,
+ * {@link OTHER_SOURCES}, instead of starting the table afresh (which let every
+ * key through again).
  */
 export class RateLimiter {
   readonly #intervalMs: number;
-  readonly #keys = new Map<string, { nextMs: number; suppressed: number }>();
+  readonly #keys = new Map<string, LimitedKey>();
+  #windowEndsMs = -Infinity;
+  #windowEvents = 0;
 
   constructor(intervalMs: number) {
     this.#intervalMs = intervalMs;
@@ -122,12 +157,26 @@ export class RateLimiter {
    * key were suppressed since the last one let through.
    */
   allow(key: string, nowMs: number): number | null {
-    const entry = this.#keys.get(key);
+    let entry = this.#keys.get(key);
+    if (entry === undefined && this.#keys.size >= MAX_RATE_LIMITED_KEYS) {
+      key = OTHER_SOURCES;
+      entry = this.#keys.get(key);
+    }
     if (entry !== undefined && nowMs < entry.nextMs) {
       entry.suppressed++;
       return null;
     }
-    if (entry === undefined && this.#keys.size >= MAX_RATE_LIMITED_KEYS) this.#keys.clear();
+    if (nowMs >= this.#windowEndsMs) {
+      this.#windowEndsMs = nowMs + this.#intervalMs;
+      this.#windowEvents = 0;
+    }
+    if (this.#windowEvents >= MAX_EVENTS_PER_INTERVAL) {
+      // Over the global budget: counted, and reported when its key is due.
+      if (entry === undefined) this.#keys.set(key, { nextMs: nowMs, suppressed: 1 });
+      else entry.suppressed++;
+      return null;
+    }
+    this.#windowEvents++;
     const suppressed = entry?.suppressed ?? 0;
     this.#keys.set(key, { nextMs: nowMs + this.#intervalMs, suppressed: 0 });
     return suppressed;
@@ -138,7 +187,9 @@ export class RateLimiter {
    * many: call it periodically so that a burst's count is reported even if
    * no event follows it. Each key returned starts a new interval (a steady
    * stream gives one report per interval); keys with nothing to report are
-   * forgotten. `all` reports every key at once, due or not (at exit).
+   * forgotten. `all` reports every key at once, due or not (at exit). At
+   * most {@link MAX_REPORTS} entries: the rest come summed as
+   * {@link OTHER_SOURCES}.
    */
   takeSuppressed(nowMs: number, all = false): [key: string, suppressed: number][] {
     const due: [string, number][] = [];
@@ -152,6 +203,8 @@ export class RateLimiter {
       entry.suppressed = 0;
       entry.nextMs = nowMs + this.#intervalMs;
     }
-    return due;
+    if (due.length <= MAX_REPORTS) return due;
+    const rest = due.slice(MAX_REPORTS - 1).reduce((sum, [, count]) => sum + count, 0);
+    return [...due.slice(0, MAX_REPORTS - 1), [OTHER_SOURCES, rest]];
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RateLimiter } from "./log.ts";
+import { LevelLogger, OTHER_SOURCES, RateLimiter } from "./log.ts";
 
 Deno.test("the rate limiter lets one event per key and interval through", () => {
   const limiter = new RateLimiter(1000);
@@ -26,4 +26,36 @@ Deno.test("the rate limiter reports what it suppressed once each interval is ove
   limiter.allow("b", 3001);
   assert.deepEqual(limiter.takeSuppressed(3002), []);
   assert.deepEqual(limiter.takeSuppressed(3002, true), [["b", 1]], "at exit: everything");
+});
+
+Deno.test("the rate limiter lets at most 20 events of all keys through per interval", () => {
+  // The finding: 20,000 drops from 2,000 ports of one host gave 20,000 lines.
+  const limiter = new RateLimiter(10_000);
+  let lines = 0;
+  for (let i = 0; i < 20_000; i++) {
+    if (limiter.allow(`[2001:db8::9]:${10_000 + (i % 2_000)}`, i / 10) !== null) lines++;
+  }
+  assert.equal(lines, 20, "2 s of drops: one interval");
+  const reports = limiter.takeSuppressed(12_000);
+  assert.equal(reports.length, 20, "reports are bounded too");
+  assert.equal(reports.at(-1)![0], OTHER_SOURCES);
+  assert.equal(reports.reduce((sum, [, n]) => sum + n, 0), 20_000 - 20, "every event is told");
+});
+
+Deno.test("the rate limiter keeps its keys when full: newer keys share one entry", () => {
+  const limiter = new RateLimiter(1000);
+  for (let i = 0; i < 1024; i++) limiter.allow(`k${i}`, i);
+  assert.equal(limiter.allow("k0", 1500), null, "k0 was not forgotten: still in its interval");
+  assert.equal(limiter.allow("k2000", 1500), null, "beyond the table: suppressed with the rest");
+  assert.equal(limiter.allow("k2001", 2600), 1, "the shared entry lets one through per interval");
+});
+
+Deno.test("a failing sink never throws into the daemon: the failure is counted", () => {
+  const logger = new LevelLogger("info", () => {
+    throw new Error("Broken pipe (os error 32)");
+  });
+  logger.error("one");
+  logger.info("two");
+  logger.debug("below the threshold: not written");
+  assert.equal(logger.sinkFailures, 2);
 });
