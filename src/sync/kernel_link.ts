@@ -37,6 +37,8 @@ import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
 import { JoolModuleMissingError, refusalIn } from "./kernel_errors.ts";
 import { JooldTraffic, type KernelLinkDeps, type KernelLinkHandlers } from "./joold_traffic.ts";
 
+export type { KernelLinkDeps, KernelLinkHandlers } from "./joold_traffic.ts";
+
 /** What a link on a real socket needs in addition. */
 export interface KernelSocketDeps extends KernelLinkDeps {
   sockets: Sockets;

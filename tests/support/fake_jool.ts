@@ -30,8 +30,7 @@ import {
   TranslatorType,
 } from "../../src/jool/protocol.ts";
 import { encodeSessions, type Session, sessionEncodingFor } from "../../src/jool/session.ts";
-import { KernelLink } from "../../src/sync/kernel_link.ts";
-import type { KernelLinkDeps } from "../../src/sync/joold_traffic.ts";
+import { KernelLink, type KernelLinkDeps } from "../../src/sync/kernel_link.ts";
 import { errorReply, FakeKernel } from "./fake_kernel.ts";
 import { type FakeFamily, serveFamily } from "./fake_nlctrl.ts";
 
