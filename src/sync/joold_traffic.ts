@@ -3,7 +3,7 @@
  * batches the kernel multicasts (ACKed first, then handed on), peers'
  * sessions handed to the kernel (JOOLD_ADD) with the kernel's refusals of
  * them named by peer, and overruns. Every batch and every peer datagram
- * passes here, so nothing on this path allocates.
+ * passes here: the ACKs and adds are encoded into buffers made once.
  *
  * @module
  */
