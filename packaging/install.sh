@@ -54,6 +54,6 @@ if [ -e /usr/bin/joold ]; then
 fi
 cat <<'NEXT'
 Next: set the group and interfaces in /etc/joold/netsocket.json, then
-  joold check /etc/joold/netsocket.json /etc/joold/modsocket.json
-  systemctl enable --now joold
+  sudo joold check /etc/joold/netsocket.json /etc/joold/modsocket.json
+  sudo systemctl enable --now joold
 NEXT

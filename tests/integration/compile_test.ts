@@ -80,6 +80,8 @@ const LAUNCHERS = [
   "scripts/bench_sync.ts",
   "bench/sync_guest.sh",
   "scripts/demo.sh",
+  "tests/e2e/lib/topology.sh",
+  "tests/e2e/scenarios/install.sh",
 ];
 
 Deno.test("nothing starts joold with other flags than the executable's", () => {
@@ -101,6 +103,11 @@ Deno.test("nothing starts joold with other flags than the executable's", () => {
   assert.match(read("scripts/bench_sync.ts"), /JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS\.join/);
   assert.match(read("scripts/demo.sh"), /scripts\/runtime_flags\.ts/);
   assert.match(read("tests/integration/joold_process.ts"), /\.\.\.RUNTIME_FLAGS, MAIN/);
+  // The install scenario's stand-in for the executable.
+  assert.match(
+    read("tests/e2e/lib/topology.sh"),
+    /printf ' %q' "\$\{E2E_FLAGS\[@\]\}" --no-config "\$E2E_BUNDLE"/,
+  );
 });
 
 const denort = Deno.env.get("DENORT_BIN");
