@@ -22,33 +22,11 @@
  */
 
 import { archiveName, packageEntries } from "./package.ts";
+import { type CommandResult, runCommand } from "./run_command.ts";
 import { notJooldReason } from "./verify_executable.ts";
 
 /** A step that failed, with the line that says why. */
 class SmokeFailure extends Error {}
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(command: string, args: string[], cwd?: string): Promise<Outcome> {
-  const output = await new Deno.Command(command, {
-    args,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 /** `tar -tv` lines as `MODE PATH` (e.g. `-rwxr-xr-x joold-x86_64-linux/joold`). */
 function listing(text: string): string[] {
@@ -108,7 +86,7 @@ export function expectedVerdicts(joolLoaded: boolean): string[] {
  * `eth0` (a veth, so that it takes multicast) with 192.0.2.1/24, the
  * address and name the example files use.
  */
-function inExampleNamespace(joold: string, args: string[], cwd: string): Promise<Outcome> {
+function inExampleNamespace(joold: string, args: string[], cwd: string): Promise<CommandResult> {
   const setup = [
     "ip link set lo up",
     "ip link add eth0 type veth peer name eth1",
@@ -117,7 +95,7 @@ function inExampleNamespace(joold: string, args: string[], cwd: string): Promise
     "ip link set eth0 up",
     'exec "$@"',
   ].join(" && ");
-  return run("unshare", ["--net", "--", "sh", "-c", setup, "sh", joold, ...args], cwd);
+  return runCommand("unshare", ["--net", "--", "sh", "-c", setup, "sh", joold, ...args], { cwd });
 }
 
 function joolModuleLoaded(): boolean {
@@ -132,7 +110,7 @@ function joolModuleLoaded(): boolean {
 async function smokeTest(archive: string, say: (line: string) => void): Promise<void> {
   const arch = /joold-(\w+)-linux\.tar\.gz$/.exec(archive)?.[1];
   if (arch === undefined) throw new SmokeFailure(`${archive} is not named joold-ARCH-linux.tar.gz`);
-  const listed = await run("tar", ["-tvzf", archive]);
+  const listed = await runCommand("tar", ["-tvzf", archive]);
   if (listed.code !== 0) throw new SmokeFailure(`tar cannot read it: ${listed.stderr.trim()}`);
   const want = expectedListing(arch);
   const got = listing(listed.stdout);
@@ -148,7 +126,7 @@ async function smokeTest(archive: string, say: (line: string) => void): Promise<
 
   const dir = await Deno.makeTempDir({ prefix: "joold-smoke-" });
   try {
-    const extracted = await run("tar", ["-xzf", archive, "-C", dir]);
+    const extracted = await runCommand("tar", ["-xzf", archive, "-C", dir]);
     if (extracted.code !== 0) throw new SmokeFailure(`tar -x failed: ${extracted.stderr.trim()}`);
     const folder = `${dir}/${archiveName(arch).replace(/\.tar\.gz$/, "")}`;
     const joold = `${folder}/joold`;

@@ -9,6 +9,7 @@
  */
 
 import { VERSION } from "../src/version.ts";
+import { runCommand } from "./run_command.ts";
 
 /** ELF `e_machine` values of the architectures joold is built for. */
 const ELF_MACHINES: Record<number, string> = { 0x3e: "x86_64", 0xb7: "aarch64" };
@@ -39,16 +40,12 @@ export async function elfArchitecture(path: string): Promise<string | undefined>
 
 /** What a run printed, first line only (enough to say what answered). */
 async function firstLine(path: string, args: string[]): Promise<{ code: number; line: string }> {
-  const output = await new Deno.Command(path, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  const result = await runCommand(path, args, {
     env: { NO_COLOR: "1" },
     signal: AbortSignal.timeout(RUN_TIMEOUT_MS),
-  }).output();
-  const text = new TextDecoder().decode(output.success ? output.stdout : output.stderr);
-  return { code: output.code, line: text.trim().split("\n")[0] ?? "" };
+  });
+  const text = result.code === 0 ? result.stdout : result.stderr;
+  return { code: result.code, line: text.trim().split("\n")[0] ?? "" };
 }
 
 /**

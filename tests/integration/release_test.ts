@@ -13,26 +13,18 @@ import { RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
 import { archiveName, stampManPage } from "../../scripts/package.ts";
 import { expectedListing, expectedVerdicts, verdicts } from "../../scripts/smoke_test.ts";
 import { tagMismatch } from "../../scripts/release_tag.ts";
+import { runCommand } from "../../scripts/run_command.ts";
 import { VERSION } from "../../src/version.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const canSmoke = Deno.build.os === "linux" && Deno.uid() === 0;
 if (!canSmoke) console.error("release smoke tests skipped: they need Linux and root");
 
-async function task(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", ...args],
+function task(args: string[]) {
+  return runCommand(Deno.execPath(), ["task", "--quiet", ...args], {
     cwd: ROOT,
     env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  });
 }
 
 /** Runs `use` with a fresh temporary directory, removed afterwards. */
@@ -56,45 +48,28 @@ async function standIn(dir: string, command: string[]): Promise<string> {
 /** The stand-in for the executable: this Deno on the bundle, with the executable's flags. */
 async function bundleStandIn(dir: string): Promise<string> {
   const bundle = `${dir}/joold.js`;
-  const built = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--platform=deno", "-o", bundle, "main.ts"],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.ok(built.success, new TextDecoder().decode(built.stderr));
+  const built = await runCommand(
+    Deno.execPath(),
+    ["bundle", "--platform=deno", "-o", bundle, "main.ts"],
+    { cwd: ROOT },
+  );
+  assert.equal(built.code, 0, built.stderr);
   return await standIn(dir, [Deno.execPath(), "run", "--no-config", ...RUNTIME_FLAGS, bundle]);
 }
 
 async function packageArchive(binary: string, outDir: string, epoch = "1790000000") {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "scripts/package.ts",
-      "--binary",
-      binary,
-      "--arch",
-      "x86_64",
-      "--out-dir",
-      outDir,
-    ],
-    cwd: ROOT,
-    env: { SOURCE_DATE_EPOCH: epoch },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  const packaged = await runCommand(
+    Deno.execPath(),
+    ["task", "--quiet", "package", "--binary", binary, "--arch", "x86_64", "--out-dir", outDir],
+    { cwd: ROOT, env: { SOURCE_DATE_EPOCH: epoch } },
+  );
+  assert.equal(packaged.code, 0, packaged.stderr);
   return `${outDir}/${archiveName("x86_64")}`;
 }
 
 async function tarListing(archive: string): Promise<string[]> {
-  const output = await new Deno.Command("tar", { args: ["-tvzf", archive], stdout: "piped" })
-    .output();
-  return new TextDecoder().decode(output.stdout).trim().split("\n").map((line) => {
+  const { stdout } = await runCommand("tar", ["-tvzf", archive]);
+  return stdout.trim().split("\n").map((line) => {
     const fields = line.trim().split(/\s+/);
     return `${fields[0]} ${fields[1]} ${fields.at(-1)}`;
   }).sort();
@@ -126,12 +101,7 @@ Deno.test("package: one folder with the files, their modes, root's, the same byt
     ) {
       assert.ok(expectedListing("x86_64").includes(path), path);
     }
-    const page = new TextDecoder().decode(
-      (await new Deno.Command("tar", {
-        args: ["-xzOf", first, "joold-x86_64-linux/joold.8"],
-        stdout: "piped",
-      }).output()).stdout,
-    );
+    const page = (await runCommand("tar", ["-xzOf", first, "joold-x86_64-linux/joold.8"])).stdout;
     assert.match(page, new RegExp(`^\\.TH JOOLD 8 \\S+ "joold ${VERSION}" `, "m"));
   });
 });
@@ -191,7 +161,7 @@ Deno.test({
       const archive = await packageArchive(await standIn(dir, ["echo"]), dir);
       const repacked = `${dir}/repacked/${archiveName("x86_64")}`;
       await Deno.mkdir(`${dir}/repacked/x`, { recursive: true });
-      const tar = (args: string[]) => new Deno.Command("tar", { args }).output();
+      const tar = (args: string[]) => runCommand("tar", args);
       await tar(["-xzf", archive, "-C", `${dir}/repacked/x`]);
       await Deno.remove(`${dir}/repacked/x/joold-x86_64-linux/LICENSE`);
       await tar(["-czf", repacked, "-C", `${dir}/repacked/x`, "joold-x86_64-linux"]);
