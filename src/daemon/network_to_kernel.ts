@@ -1,7 +1,8 @@
 /**
  * The relay from the peers to the kernel: every datagram from the group is
- * counted (in total and per peer), checked by the datagram filter, and
- * handed to the kernel (JOOLD_ADD) or dropped and reported.
+ * counted (in total and per peer: senders of valid ones by name, the rest
+ * together), checked by the datagram filter, and handed to the kernel
+ * (JOOLD_ADD) or dropped and reported.
  *
  * @module
  */
@@ -76,13 +77,15 @@ export class NetworkToKernel {
       this.#lastOrigin = describePeer(datagram.from);
     }
     const origin = this.#lastOrigin;
-    const peer = measures.peers.get(origin);
-    peer.datagrams++;
-    peer.bytes += datagram.fullLength;
-    peer.lastSeenMs = now;
     const problem = datagram.fullLength > datagram.data.byteLength
       ? `too large (${datagram.fullLength} bytes)`
       : filter.check(datagram.data);
+    // Only a valid datagram earns its sender an entry in the per-peer table:
+    // forged or garbage senders are counted together, and cannot take it.
+    const peer = problem === null ? measures.peers.get(origin) : measures.peers.find(origin);
+    peer.datagrams++;
+    peer.bytes += datagram.fullLength;
+    peer.lastSeenMs = now;
     if (problem !== null) {
       counters.netDropped++;
       peer.dropped++;

@@ -4,6 +4,7 @@
  * kernel's and the socket's errors.
  */
 
+import { OTHER_PEERS } from "../stats/peers.ts";
 import assert from "node:assert/strict";
 import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { joolVersion } from "../jool/header.ts";
@@ -92,7 +93,9 @@ Deno.test("the filter drops what the kernel must not get, and says why", async (
     sync.toKernel.drain();
     assert.deepEqual(jool.added, [], c.name);
     assert.deepEqual([counters.netDropped, counters.kernelAdds], [1, 0], c.name);
-    assert.equal(measures.peers.get(PEER_NAME).dropped, 1, c.name);
+    // A sender with nothing valid yet gets no entry of its own.
+    assert.deepEqual(Object.keys(measures.peers.snapshot()), [OTHER_PEERS], c.name);
+    assert.equal(measures.peers.find(PEER_NAME).dropped, 1, c.name);
     assert.equal(logs.length, 1, c.name);
     assert.match(logs[0], new RegExp(`^warning: Dropped a datagram from \\[2001:db8::1\\]:6464`));
     assert.match(logs[0], c.problem, c.name);
@@ -107,7 +110,7 @@ Deno.test("before the module's version is known, any 4.1 encoding goes to the ke
   assert.equal(jool.added.length, 3);
 });
 
-Deno.test("each peer is counted on its own; an unknown sender too", async () => {
+Deno.test("each peer is counted on its own once it sent a valid datagram; the rest as 'other'", async () => {
   const { channel, measures, sync } = await syncHarness({ version: JOOL_4_1_13 });
   const good = sessions(2);
   channel.deliver(good, PEER);
@@ -121,8 +124,9 @@ Deno.test("each peer is counted on its own; an unknown sender too", async () => 
   );
   assert.deepEqual(counts, {
     [PEER_NAME]: [1, good.byteLength, 0],
-    "[2001:db8::2]:6464": [2, good.byteLength, 1],
+    "[2001:db8::2]:6464": [1, good.byteLength, 0],
     "an unknown peer": [1, good.byteLength, 0],
+    [OTHER_PEERS]: [1, 0, 1],
   });
 });
 

@@ -1,13 +1,18 @@
 /**
  * Per-peer traffic, for the JSON stats. Bounded: a flood of spoofed
- * sources cannot grow it past {@link MAX_PEERS}.
+ * sources cannot grow it past {@link MAX_PEERS}, nor keep the real peers
+ * out of it. A peer gets its own entry with its first valid datagram
+ * ({@link PeerTable.get}); what others send is counted under
+ * {@link OTHER_PEERS} ({@link PeerTable.find}). When the table is full, a new
+ * peer takes the place of the one seen least recently, whose counts move
+ * to {@link OTHER_PEERS}.
  *
  * @module
  */
 
 /** Peers tracked by name; the rest are summed under {@link OTHER_PEERS}. */
 export const MAX_PEERS = 256;
-/** The key that sums peers beyond {@link MAX_PEERS}. */
+/** The key that sums senders without an entry of their own. */
 export const OTHER_PEERS = "other";
 
 /** What one peer sent. */
@@ -20,26 +25,59 @@ export interface PeerCounters {
   lastSeenMs: number;
 }
 
+function zero(): PeerCounters {
+  return { datagrams: 0, bytes: 0, dropped: 0, lastSeenMs: 0 };
+}
+
 /** Counters per peer (`address:port`). */
 export class PeerTable {
   readonly #peers = new Map<string, PeerCounters>();
+  #other: PeerCounters | null = null;
 
-  /** The counters of `peer`, created on first sight. */
+  /** The counters of `peer`, which gets an entry of its own if it has none. */
   get(peer: string): PeerCounters {
     let counters = this.#peers.get(peer);
     if (counters === undefined) {
-      const key = this.#peers.size < MAX_PEERS ? peer : OTHER_PEERS;
-      counters = this.#peers.get(key);
-      if (counters === undefined) {
-        counters = { datagrams: 0, bytes: 0, dropped: 0, lastSeenMs: 0 };
-        this.#peers.set(key, counters);
-      }
+      if (this.#peers.size >= MAX_PEERS) this.#evictLeastRecent();
+      counters = zero();
+      this.#peers.set(peer, counters);
     }
     return counters;
   }
 
-  /** A copy of every peer's counters. */
+  /** The counters of `peer` if it has an entry, else those of {@link OTHER_PEERS}. */
+  find(peer: string): PeerCounters {
+    return this.#peers.get(peer) ?? this.#others();
+  }
+
+  #others(): PeerCounters {
+    return this.#other ??= zero();
+  }
+
+  /** Moves the peer seen least recently (the first of equals) into {@link OTHER_PEERS}. */
+  #evictLeastRecent(): void {
+    let oldest: string | null = null;
+    let oldestMs = Infinity;
+    for (const [peer, counters] of this.#peers) {
+      if (counters.lastSeenMs < oldestMs) {
+        oldest = peer;
+        oldestMs = counters.lastSeenMs;
+      }
+    }
+    if (oldest === null) return;
+    const evicted = this.#peers.get(oldest)!;
+    this.#peers.delete(oldest);
+    const other = this.#others();
+    other.datagrams += evicted.datagrams;
+    other.bytes += evicted.bytes;
+    other.dropped += evicted.dropped;
+    other.lastSeenMs = Math.max(other.lastSeenMs, evicted.lastSeenMs);
+  }
+
+  /** A copy of every peer's counters, {@link OTHER_PEERS} last if anything was counted there. */
   snapshot(): Record<string, PeerCounters> {
-    return Object.fromEntries([...this.#peers].map(([peer, counters]) => [peer, { ...counters }]));
+    const entries = [...this.#peers].map(([peer, counters]) => [peer, { ...counters }] as const);
+    if (this.#other !== null) entries.push([OTHER_PEERS, { ...this.#other }]);
+    return Object.fromEntries(entries);
   }
 }

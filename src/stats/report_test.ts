@@ -83,3 +83,26 @@ Deno.test("the peer table is bounded; the overflow is summed as 'other'", () => 
   assert.equal(Object.keys(snapshot).length, MAX_PEERS + 1);
   assert.equal(snapshot[OTHER_PEERS].datagrams, 10);
 });
+
+Deno.test("the peer table keeps the peers seen recently: a new one replaces the least recent", () => {
+  const peers = new PeerTable();
+  for (let i = 0; i < MAX_PEERS; i++) peers.get(`peer${i}`).lastSeenMs = 1000 + i;
+  peers.get("peer0").lastSeenMs = 5000; // a real peer, seen again
+  const counters = peers.get("newcomer");
+  counters.lastSeenMs = 6000;
+  const snapshot = peers.snapshot();
+  assert.equal(snapshot.peer1, undefined, "peer1 was seen least recently");
+  assert.ok(snapshot.peer0 !== undefined && snapshot.newcomer !== undefined);
+  assert.equal(snapshot[OTHER_PEERS].lastSeenMs, 1001);
+});
+
+Deno.test("the peer table: senders without an entry are counted under 'other', taking no place", () => {
+  const peers = new PeerTable();
+  for (let i = 0; i < 5000; i++) peers.find(`[2001:db8::9]:${i}`).dropped++;
+  peers.get("[2001:db8::1]:6464").datagrams++;
+  peers.find("[2001:db8::1]:6464").datagrams++;
+  const snapshot = peers.snapshot();
+  assert.deepEqual(Object.keys(snapshot), ["[2001:db8::1]:6464", OTHER_PEERS]);
+  assert.equal(snapshot[OTHER_PEERS].dropped, 5000);
+  assert.equal(snapshot["[2001:db8::1]:6464"].datagrams, 2, "find() counts on an existing entry");
+});
