@@ -41,6 +41,8 @@ Options:
                      stderr
   --metrics-port N   the daemon also serves Prometheus metrics over HTTP on
                      TCP port N (GET /metrics), IPv4 and IPv6
+  --stats-address A  the stats server (PORT) serves only address A (IPv4 or
+                     IPv6) instead of every address
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 `;
@@ -63,6 +65,7 @@ async function main(args: string[]): Promise<number> {
       "log-level": { type: "string" },
       syslog: { type: "boolean" },
       "metrics-port": { type: "string" },
+      "stats-address": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
     });
@@ -129,6 +132,7 @@ async function main(args: string[]): Promise<number> {
         modsocketFile,
         statsPort: operands[2] ?? null,
         metricsPort: values["metrics-port"] ?? null,
+        statsAddress: values["stats-address"] ?? null,
         modsocketDefaulted,
       },
       logger,

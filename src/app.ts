@@ -21,6 +21,7 @@ import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
 import { errorText } from "./error_text.ts";
 import { VERSION } from "./version.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./net/ip.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
 export interface RunOptions {
@@ -30,6 +31,8 @@ export interface RunOptions {
   statsPort: string | null;
   /** `--metrics-port` as given (a TCP port number), or null for none. */
   metricsPort: string | null;
+  /** `--stats-address` as given (an IPv4 or IPv6 address), or null/absent for all. */
+  statsAddress?: string | null;
   /**
    * True if MODSOCKET was not given: then a missing default file means the
    * man page's defaults (instance "default") rather than an error.
@@ -83,6 +86,7 @@ async function runWithLibc(
   let modsocket: ModsocketConfig;
   let statsPort: number | null;
   let metricsPort: number | null;
+  let statsAddress: Uint8Array | null;
   try {
     const net = await loadNetsocketConfig(options.netsocketFile, environment);
     const mod = await loadModsocketConfigOrDefault(
@@ -96,6 +100,9 @@ async function runWithLibc(
       ? null
       : parseStatsPort(options.statsPort, environment.resolveService.bind(environment));
     metricsPort = options.metricsPort === null ? null : parseMetricsPort(options.metricsPort);
+    statsAddress = (options.statsAddress ?? null) === null
+      ? null
+      : parseStatsAddress(options.statsAddress!);
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
@@ -104,14 +111,21 @@ async function runWithLibc(
     throw error;
   }
 
-  print(describeConfiguration(netsocket, modsocket, statsPort, metricsPort));
+  print(describeConfiguration(netsocket, modsocket, statsPort, metricsPort, statsAddress));
   const kernelVersion = readJoolModuleVersion(libc, logger);
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ netsocket, modsocket, statsPort, metricsPort, kernelVersion }, {
+    daemon = await Daemon.start({
+      netsocket,
+      modsocket,
+      statsPort,
+      statsAddress,
+      metricsPort,
+      kernelVersion,
+    }, {
       libc,
       sockets,
       logger,
@@ -167,6 +181,22 @@ export function parseStatsPort(
 }
 
 /**
+ * Parses `--stats-address`: the one IPv4 or IPv6 address the stats server
+ * serves (as `jool session proxy --stats.address` of Jool 4.1.14).
+ *
+ * @throws {ConfigError} If it is not an address.
+ */
+export function parseStatsAddress(text: string): Uint8Array {
+  const address = parseIPv4(text) ?? parseIPv6(text);
+  if (address !== null) return address;
+  throw new ConfigError(
+    "command line",
+    "--stats-address",
+    `must be an IPv4 or IPv6 address, got '${text}'`,
+  );
+}
+
+/**
  * Parses `--metrics-port`: a TCP port number.
  *
  * @throws {ConfigError} If it is not a port from 1 to 65535.
@@ -194,6 +224,7 @@ export function describeConfiguration(
   modsocket: ModsocketConfig,
   statsPort: number | null,
   metricsPort: number | null,
+  statsAddress: Uint8Array | null = null,
 ): string {
   const outFallback = netsocket.inInterface === null
     ? "chosen by the kernel"
@@ -220,7 +251,15 @@ export function describeConfiguration(
         ? "left alone"
         : `${modsocket.ssCapacity} sessions (Jool 4.1.11 and later; put back at exit)`
     }`,
-    `  stats port:        ${statsPort === null ? "none" : statsPort}`,
+    `  stats port:        ${
+      statsPort === null
+        ? "none"
+        : statsAddress === null
+        ? `${statsPort} (every address)`
+        : `${statsPort} (${
+          statsAddress.byteLength === 4 ? formatIPv4(statsAddress) : formatIPv6(statsAddress)
+        } only)`
+    }`,
     `  metrics port:      ${
       metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`
     }`,

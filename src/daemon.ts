@@ -33,6 +33,8 @@ export interface DaemonConfig {
   modsocket: ModsocketConfig;
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
+  /** The one address (4 or 16 bytes) the stats server serves; null or absent: all. */
+  statsAddress?: Uint8Array | null;
   /** TCP port of the Prometheus endpoint, or null for none. */
   metricsPort: number | null;
   /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */

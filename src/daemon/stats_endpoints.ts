@@ -14,6 +14,8 @@ import { formatPrometheus } from "../stats/prometheus.ts";
 import { statsAnswer, type StatsSources } from "../stats/report.ts";
 import { StatsServer } from "../stats/stats_server.ts";
 import { VERSION } from "../version.ts";
+import { RateLimiter } from "../log.ts";
+import { formatIPv4, formatIPv6 } from "../net/ip.ts";
 import type { Clock } from "./clock.ts";
 import type { SyncMeasures } from "./measures.ts";
 
@@ -21,6 +23,8 @@ import type { SyncMeasures } from "./measures.ts";
 export interface StatsEndpointsConfig {
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
+  /** The one address (4 or 16 bytes) the stats server serves; null or absent: all. */
+  statsAddress?: Uint8Array | null;
   /** TCP port of the Prometheus endpoint, or null for none. */
   metricsPort: number | null;
   /** The instance the stats are of. */
@@ -35,6 +39,13 @@ export interface StatsEndpointsDeps {
   clock: Clock;
   counters: SyncCounters;
   measures: SyncMeasures;
+}
+
+/** One log line per source host of refused stats requests per this interval. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+function formatAddress(address: Uint8Array): string {
+  return address.byteLength === 4 ? formatIPv4(address) : formatIPv6(address);
 }
 
 /** Something to close at exit. */
@@ -64,14 +75,35 @@ export function openStatsEndpoints(
     version: VERSION,
   };
   if (config.statsPort !== null) {
+    // One line per source host and interval (and 20 in all): a flood of
+    // forged requests must not flood the log either.
+    const refusals = new RateLimiter(REFUSAL_LOG_INTERVAL_MS);
+    const address = config.statsAddress ?? null;
     const stats = StatsServer.open(
       sockets,
       config.statsPort,
       (request) => statsAnswer(request, sources, clock.now()),
+      {
+        address,
+        counters,
+        now: () => clock.now(),
+        onRefused: (reason, source) => {
+          const suppressed = refusals.allow(source, clock.now());
+          if (suppressed === null) return;
+          logger.warning(
+            `Stats port: no answer to ${source}: ${reason}` +
+              (suppressed > 0 ? ` (and ${suppressed} more since the last report)` : "") +
+              " (count: statsRefused)",
+          );
+        },
+      },
     );
     opened.push(stats);
     reactor.watch(stats.fd, { readable: true }, () => stats.serve());
-    logger.info(`Stats server listening on UDP port ${config.statsPort} (IPv4 and IPv6)`);
+    logger.info(
+      `Stats server listening on UDP port ${config.statsPort} ` +
+        (address === null ? "(IPv4 and IPv6)" : `of ${formatAddress(address)}`),
+    );
   }
   if (config.metricsPort !== null) {
     opened.push(

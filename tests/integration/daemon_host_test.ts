@@ -92,6 +92,20 @@ Deno.test("a bad metrics port is refused before anything starts", async () => {
   });
 });
 
+Deno.test("a bad stats address is refused before anything starts", async () => {
+  await withConfigs(GOOD_NETSOCKET, {}, async (dir) => {
+    for (const bad of ["localhost", "192.0.2.300", "::g"]) {
+      const args = ["--stats-address", bad, "netsocket.json", "modsocket.json", "45678"];
+      const outcome = await joold(args, dir);
+      assert.equal(outcome.code, 78, bad);
+      assert.equal(
+        outcome.stderr,
+        `<3>error: command line: "--stats-address": must be an IPv4 or IPv6 address, got '${bad}'\n`,
+      );
+    }
+  });
+});
+
 Deno.test("command line: --help, --version, unknown option, too many arguments", async () => {
   const help = await joold(["--help"]);
   assert.equal(help.code, 0);
