@@ -10,12 +10,13 @@
 
 import type { NetlinkClient } from "../netlink/client.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
-import { type Message, NLMSG_ERROR } from "../netlink/message.ts";
+import { decodeErrorPayload, type Message, NLMSG_ERROR } from "../netlink/message.ts";
+import { errnoName } from "../../ffi/errors.ts";
 import { sameInstance } from "../jool/header.ts";
 import { decodeJoolError, decodeSessionBatch } from "../jool/kernel_messages.ts";
 import { JooldEncoder } from "../jool/messages.ts";
 import { errorText } from "../error_text.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, RateLimiter } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { LatencyHistogram } from "../stats/latency.ts";
 
@@ -38,6 +39,8 @@ export interface KernelLinkDeps {
   counters: SyncCounters;
   /** Where batch-received-to-ACK-sent times go, if measured. */
   ackLatency?: LatencyHistogram;
+  /** Milliseconds, for the refusal log's budget (default Date.now). */
+  now?: () => number;
 }
 
 /** Whom the traffic is for: the Jool family (0 until resolved) and the instance. */
@@ -52,8 +55,13 @@ const REMEMBERED_ADDS = 1024;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** The joold side of one kernel link; the link routes its client's messages here. */
+/** One log line per kind of refusal (the kernel's text) per this interval. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
 export class JooldTraffic {
   readonly #deps: KernelLinkDeps;
+  /** A module reload turns every add into a refusal: the log gets a few lines, the counter all. */
+  readonly #refusalLog = new RateLimiter(REFUSAL_LOG_INTERVAL_MS);
   readonly #client: Pick<NetlinkClient, "send">;
   readonly #target: JooldTarget;
   #handlers: KernelLinkHandlers | null = null;
@@ -155,9 +163,14 @@ export class JooldTraffic {
   onStrayReply(message: Message): void {
     const { counters, logger } = this.#deps;
     const origin = this.#takeAddOrigin(message.header.sequence);
-    if (message.header.type === NLMSG_ERROR || message.header.type !== this.#target.familyId) {
+    if (message.header.type === NLMSG_ERROR) {
+      // Generic Netlink itself refused (the family is gone: ENOENT; EPERM):
+      // Jool never saw the request, so no Jool error message comes.
+      const { errno } = decodeErrorPayload(message);
+      if (errno !== 0) this.#refused(origin, `${errnoName(errno)} (kernel error ${errno})`);
       return;
     }
+    if (message.header.type !== this.#target.familyId) return;
     let error;
     try {
       error = decodeJoolError(decodeGenericMessage(message));
@@ -167,9 +180,19 @@ export class JooldTraffic {
       return;
     }
     if (error === null) return;
-    counters.kernelErrors++;
+    this.#refused(origin, `${error.message} (error ${error.code})`);
+  }
+
+  /** Counts a refusal of a request sent without waiting, and logs it within a budget. */
+  #refused(origin: string | undefined, text: string): void {
+    this.#deps.counters.kernelErrors++;
+    const suppressed = this.#refusalLog.allow(text, (this.#deps.now ?? Date.now)());
+    if (suppressed === null) return;
     const what = origin === undefined ? "a request" : `sessions from ${origin}`;
-    logger.error(`The kernel refused ${what}: ${error.message} (error ${error.code})`);
+    this.#deps.logger.error(
+      `The kernel refused ${what}: ${text}` +
+        (suppressed > 0 ? ` (and ${suppressed} more since the last report)` : ""),
+    );
   }
 
   /** Reports that the kernel dropped multicast to us (ENOBUFS). */

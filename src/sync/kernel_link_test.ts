@@ -38,12 +38,15 @@ interface Setup {
 }
 
 /** A link whose fake kernel answers nlctrl and then `jool` requests. */
-async function setUp(jool: (request: Message) => Uint8Array[] = () => []): Promise<Setup> {
+async function setUp(
+  jool: (request: Message) => Uint8Array[] = () => [],
+  now?: () => number,
+): Promise<Setup> {
   const kernel = new FakeKernel(serveFamily(FAKE_JOOL_FAMILY, jool));
   const logs: string[] = [];
   const counters = new SyncCounters();
   const logger = new LevelLogger("debug", (level, line) => logs.push(`${level}: ${line}`));
-  const link = new KernelLink({ logger, counters }, kernel, "default");
+  const link = new KernelLink({ logger, counters, now }, kernel, "default");
   kernel.connect((datagram) => link.receive(datagram));
   assert.equal(await link.resolve(), 7);
   return { kernel, link, counters, logs };
@@ -192,14 +195,42 @@ Deno.test("a refused add names its peer while it is among the last 1024", async 
   const { kernel, link, logs } = await setUp(); // the kernel answers adds later, below
   for (let i = 0; i < 1100; i++) link.add(Uint8Array.of(4, 0, 1, 0), `peer ${i}`);
   const adds = kernel.requests.filter((request) => request.header.type === JOOL_ID);
+  // Each its own text: one refusal of a kind is logged per interval (see below).
   for (const i of [1099, 75, 76, 1]) { // 76 and later are among the last 1024
-    kernel.inject(joolErrorReply(adds[i], 17, "We're out of sync."));
+    kernel.inject(joolErrorReply(adds[i], 17, `We're out of sync (${i}).`));
   }
   assert.deepEqual(logs.filter((line) => line.includes("refused")), [
-    "error: The kernel refused sessions from peer 1099: We're out of sync. (error 17)",
-    "error: The kernel refused a request: We're out of sync. (error 17)",
-    "error: The kernel refused sessions from peer 76: We're out of sync. (error 17)",
-    "error: The kernel refused a request: We're out of sync. (error 17)",
+    "error: The kernel refused sessions from peer 1099: We're out of sync (1099). (error 17)",
+    "error: The kernel refused a request: We're out of sync (75). (error 17)",
+    "error: The kernel refused sessions from peer 76: We're out of sync (76). (error 17)",
+    "error: The kernel refused a request: We're out of sync (1). (error 17)",
+  ]);
+});
+
+Deno.test("refusals of adds are all counted, and logged once per kind and interval", async () => {
+  let nowMs = 0;
+  const { kernel, link, logs, counters } = await setUp(undefined, () => nowMs);
+  for (let i = 0; i < 100; i++) link.add(Uint8Array.of(4, 0, 1, 0), `peer ${i}`);
+  const adds = kernel.requests.filter((request) => request.header.type === JOOL_ID);
+  for (const add of adds) kernel.inject(joolErrorReply(add, 17, "We're out of sync."));
+  nowMs = 10_000;
+  kernel.inject(joolErrorReply(adds[0], 17, "We're out of sync."));
+  assert.equal(counters.kernelErrors, 101);
+  assert.deepEqual(logs.filter((line) => line.includes("refused")), [
+    "error: The kernel refused sessions from peer 0: We're out of sync. (error 17)",
+    "error: The kernel refused a request: We're out of sync. (error 17) " +
+    "(and 99 more since the last report)",
+  ]);
+});
+
+Deno.test("Generic Netlink's own refusal of an add (module unloaded: ENOENT) is counted and logged", async () => {
+  const { kernel, link, logs, counters } = await setUp();
+  link.add(Uint8Array.of(4, 0, 1, 0), "[2001:db8::2]:6464");
+  const add = kernel.requests.filter((request) => request.header.type === JOOL_ID).at(-1)!;
+  kernel.inject(errorReply(add, 2));
+  assert.equal(counters.kernelErrors, 1);
+  assert.deepEqual(logs.filter((line) => line.includes("refused")), [
+    "error: The kernel refused sessions from [2001:db8::2]:6464: ENOENT (kernel error 2)",
   ]);
 });
 
