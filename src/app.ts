@@ -152,6 +152,14 @@ async function runWithLibc(
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, stop);
   }
+  if (daemon.failure !== null) {
+    // Exiting is how joold resumes: the service manager starts it again,
+    // and a new start resolves the family, probes the instance and resyncs.
+    logger.error(
+      `${daemon.failure}; exiting (status 1) so that the service manager restarts joold`,
+    );
+    return EXIT_FAILURE;
+  }
   logger.info("Stopped");
   return 0;
 }

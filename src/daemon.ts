@@ -26,6 +26,7 @@ import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
+import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
 
 /** What the daemon runs with. */
 export interface DaemonConfig {
@@ -62,6 +63,8 @@ export class Daemon {
   #setup: InstanceSetup | null = null;
   #advertiser: Advertiser | null = null;
   #resync: ResyncChannel | null = null;
+  #watchdog: KernelWatchdog | null = null;
+  #failure: string | null = null;
   #stopped = false;
 
   private constructor(deps: DaemonDeps, reactor: Reactor) {
@@ -104,6 +107,10 @@ export class Daemon {
     this.#setup = new InstanceSetup(kernel, config.modsocket, logger);
     await this.#setup.enableSync();
     await this.#setup.tune(kernelVersion);
+    const enableSync = () => this.#setup!.enableSync();
+    const fatal = (reason: string) => this.#fail(reason);
+    this.#watchdog = new KernelWatchdog({ kernel, clock: this.#clock, logger, enableSync, fatal });
+    this.#watchdog.start();
 
     const network = MulticastSocket.open(sockets, netsocket);
     this.#opened.push(network);
@@ -129,10 +136,22 @@ export class Daemon {
     return this.#running;
   }
 
+  /** Why the daemon stopped by itself (the kernel side went away), or null. */
+  get failure(): string | null {
+    return this.#failure;
+  }
+
+  /** Stops the daemon because the kernel side went away; see {@link failure}. */
+  #fail(reason: string): void {
+    this.#failure ??= reason;
+    this.stop().catch((error) => this.#deps.logger.error(`Cannot stop: ${errorText(error)}`));
+  }
+
   /** Stops the loop and closes every socket. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
+    this.#watchdog?.stop();
     this.#advertiser?.close();
     this.#resync?.close();
     this.#drops.stop();

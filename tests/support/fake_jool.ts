@@ -45,6 +45,9 @@ export const FAKE_JOOL_FAMILY: FakeFamily = {
 /** What Jool says to JOOLD_ADD while session sync is off (EINVAL). */
 export const SS_DISABLED_TEXT = "Session sync is disabled on this instance.";
 
+/** errno of a request to a family that is not registered (any more). */
+const ENOENT = 2;
+
 /** Sessions per batch from 4.1.11 on (ss-max-sessions-per-packet's default). */
 const SESSIONS_PER_BATCH = 36;
 
@@ -133,6 +136,13 @@ export class FakeJool {
   readonly version: number;
   readonly instance: string;
   ssEnabled: boolean;
+  /** False once the instance is removed (`jool instance remove`): requests are refused. */
+  instanceExists = true;
+  /**
+   * True once the module is unloaded: Generic Netlink answers every request
+   * to the family with NLMSG_ERROR ENOENT, and the family is gone.
+   */
+  unloaded = false;
   readonly globals: Map<number, number>;
   sessions: Session[];
   /** The session payloads of JOOLD_ADDs taken in (copies), in order. */
@@ -166,12 +176,13 @@ export class FakeJool {
   }
 
   #answer(request: Message): Uint8Array[] {
+    if (this.unloaded) return [errorReply(request, ENOENT)];
     const message = decodeGenericMessage(request);
     const command = message.generic.command;
     const instance = decodeJoolHeader(message.data).instance;
     const attributes = message.data.subarray(JOOL_HEADER_LENGTH);
     const refusal = this.#refusals.get(command) ??
-      (sameInstance(instance, this.instance) ? null : {
+      (this.instanceExists && sameInstance(instance, this.instance) ? null : {
         code: 3,
         text: `This namespace lacks an instance named '${instance}'.`,
       }) ??
