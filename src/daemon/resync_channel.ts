@@ -53,6 +53,7 @@ export class ResyncChannel {
       logger,
       setTimer: (callback, ms) => clock.setTimer(callback, ms),
       clearTimer: (handle) => clock.clearTimer(handle),
+      now: () => clock.monotonic(),
       random: deps.random ?? Math.random,
       nonce: deps.nonce ?? (() => crypto.getRandomValues(new BigUint64Array(1))[0]),
     });

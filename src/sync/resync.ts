@@ -10,6 +10,13 @@
  * REQUEST a few times, then gives up with a log line (peers may all be C
  * joolds, which have no control port).
  *
+ * The control port is open to whoever reaches the group, so answering is
+ * bounded: requests that come while an answer is pending join it (one
+ * advertisement serves them all: it goes to the group), advertisements in
+ * answer are at least `minAnswerIntervalMs` apart (a request that comes
+ * sooner is answered when the interval is over), and a nonce is remembered
+ * for `nonceMemoryMs`, so a replayed request is not answered again.
+ *
  * Pure logic: sending, advertising, timers and randomness are passed in.
  *
  * @module
@@ -36,6 +43,8 @@ export interface ResyncPorts {
   random(): number;
   /** A fresh request nonce. */
   nonce(): bigint;
+  /** Monotonic milliseconds, for the intervals above (default performance.now). */
+  now?(): number;
 }
 
 /** Timing of the exchange. */
@@ -46,27 +55,44 @@ export interface ResyncTiming {
   requestTimeoutMs: number;
   /** REQUESTs sent before giving up. */
   attempts: number;
+  /** Least time between two advertisements in answer to requests. */
+  minAnswerIntervalMs: number;
+  /** How long a nonce answered (by us or a peer) is remembered. */
+  nonceMemoryMs: number;
 }
 
-/** Defaults: answer within 200 ms, repeat after 1 s, 3 attempts. */
+/**
+ * Defaults: answer within 200 ms, repeat after 1 s, 3 attempts; at most one
+ * advertisement in answer per 2 s (a requester's retries span 3 s, so a
+ * request that just missed one is still answered); nonces remembered for
+ * a minute.
+ */
 export const DEFAULT_RESYNC_TIMING: ResyncTiming = {
   answerSpreadMs: 200,
   requestTimeoutMs: 1000,
   attempts: 3,
+  minAnswerIntervalMs: 2000,
+  nonceMemoryMs: 60_000,
 };
 
-/** Nonces remembered, so a repeated REQUEST is answered once. */
-const REMEMBERED_NONCES = 64;
+/** Nonces remembered at most; beyond, the oldest are forgotten first. */
+const MAX_REMEMBERED_NONCES = 4096;
+
+/** Requests one answer serves at most; the rest are still served by its advertisement. */
+const MAX_GATHERED_REQUESTS = 16;
 
 /** Runs both sides of the resync exchange for one instance. */
 export class ResyncCoordinator {
   readonly #instance: string;
   readonly #ports: ResyncPorts;
   readonly #timing: ResyncTiming;
-  /** Answers we are waiting to send, by nonce. */
-  readonly #pendingAnswers = new Map<bigint, TimerHandle>();
-  /** Nonces already answered (by us or a peer). */
-  readonly #settled = new Set<bigint>();
+  readonly #now: () => number;
+  /** The answer we are waiting to send: the requests it answers, by nonce, and their origins. */
+  #pending: { timer: TimerHandle; requests: Map<bigint, string> } | null = null;
+  /** When we last advertised in answer (-Infinity: never). */
+  #lastAnswerMs = -Infinity;
+  /** Nonces already answered (by us or a peer), with when, oldest first. */
+  readonly #settled = new Map<bigint, number>();
   #request: { nonce: bigint; attempt: number; timer: TimerHandle } | null = null;
   /** How many times peers asked and we advertised in answer. */
   answered = 0;
@@ -77,6 +103,7 @@ export class ResyncCoordinator {
     this.#instance = instance;
     this.#ports = ports;
     this.#timing = timing;
+    this.#now = ports.now?.bind(ports) ?? (() => performance.now());
   }
 
   /** Asks the peers for their sessions (at start). */
@@ -120,39 +147,59 @@ export class ResyncCoordinator {
       }
       return;
     }
-    if (this.#settled.has(message.nonce) || this.#pendingAnswers.has(message.nonce)) return;
-    const delay = this.#ports.random() * this.#timing.answerSpreadMs;
-    const timer = this.#ports.setTimer(() => {
-      this.#pendingAnswers.delete(message.nonce);
-      this.#settle(message.nonce);
-      this.#ports.send({
-        type: ControlType.ANSWER,
-        nonce: message.nonce,
-        instance: this.#instance,
-      });
-      this.answered++;
-      this.#ports.advertise(`resync requested by ${origin}`).catch(() => {});
-    }, delay);
-    this.#pendingAnswers.set(message.nonce, timer);
+    if (this.#isSettled(message.nonce)) return;
+    if (this.#pending !== null) {
+      // The pending answer's advertisement reaches this requester too.
+      if (this.#pending.requests.size < MAX_GATHERED_REQUESTS) {
+        this.#pending.requests.set(message.nonce, origin);
+      }
+      return;
+    }
+    const now = this.#now();
+    const notBefore = Math.max(0, this.#lastAnswerMs + this.#timing.minAnswerIntervalMs - now);
+    const delay = notBefore + this.#ports.random() * this.#timing.answerSpreadMs;
+    const requests = new Map([[message.nonce, origin]]);
+    const timer = this.#ports.setTimer(() => this.#answer(requests), delay);
+    this.#pending = { timer, requests };
+  }
+
+  /** Answers every gathered request, with one advertisement. */
+  #answer(requests: Map<bigint, string>): void {
+    this.#pending = null;
+    const open = [...requests].filter(([nonce]) => !this.#isSettled(nonce));
+    if (open.length === 0) return; // a peer answered them all first
+    for (const [nonce] of open) {
+      this.#settle(nonce);
+      this.#ports.send({ type: ControlType.ANSWER, nonce, instance: this.#instance });
+    }
+    this.#lastAnswerMs = this.#now();
+    this.answered++;
+    const origins = open.map(([, origin]) => origin).join(", ");
+    this.#ports.advertise(`resync requested by ${origins}`).catch(() => {});
+  }
+
+  #isSettled(nonce: bigint): boolean {
+    const at = this.#settled.get(nonce);
+    return at !== undefined && this.#now() - at < this.#timing.nonceMemoryMs;
   }
 
   #settle(nonce: bigint): void {
-    const timer = this.#pendingAnswers.get(nonce);
-    if (timer !== undefined) {
-      this.#ports.clearTimer(timer);
-      this.#pendingAnswers.delete(nonce);
-    }
-    this.#settled.add(nonce);
-    if (this.#settled.size > REMEMBERED_NONCES) {
-      const oldest = this.#settled.values().next().value;
-      if (oldest !== undefined) this.#settled.delete(oldest);
+    const now = this.#now();
+    this.#settled.delete(nonce);
+    this.#settled.set(nonce, now);
+    // Oldest first: forget the expired ones, and the oldest beyond the bound.
+    for (const [old, at] of this.#settled) {
+      if (now - at < this.#timing.nonceMemoryMs && this.#settled.size <= MAX_REMEMBERED_NONCES) {
+        break;
+      }
+      this.#settled.delete(old);
     }
   }
 
   /** Cancels every timer (on shutdown). */
   close(): void {
     this.#cancelRequest();
-    for (const timer of this.#pendingAnswers.values()) this.#ports.clearTimer(timer);
-    this.#pendingAnswers.clear();
+    if (this.#pending !== null) this.#ports.clearTimer(this.#pending.timer);
+    this.#pending = null;
   }
 }

@@ -27,6 +27,7 @@ function node(
     logger: new LevelLogger("debug", (level, line) => logs.push(`${name} ${level}: ${line}`)),
     setTimer: clock.setTimer,
     clearTimer: clock.clearTimer,
+    now: clock.monotonic,
     random: () => random,
     nonce: () => 42n,
   });
@@ -119,4 +120,58 @@ Deno.test("another instance's requests are ignored", () => {
   clock.advance(1000);
   assert.deepEqual(wire, []);
   assert.deepEqual(peer.advertised, []);
+});
+
+Deno.test("a flood of forged requests: one pending answer, at most one advertisement per interval", () => {
+  const clock = new ManualClock();
+  const wire: ControlMessage[] = [];
+  const { coordinator, advertised } = node("j1", clock, 0.5, wire, []);
+  // 5,000 requests with distinct nonces in one second.
+  for (let i = 0; i < 5000; i++) {
+    coordinator.receive(
+      { type: ControlType.REQUEST, nonce: BigInt(1000 + i), instance: "default" },
+      `[2001:db8::9]:${1024 + i}`,
+    );
+    if (i % 5 === 0) clock.advance(1);
+  }
+  assert.ok(clock.timers.size <= 1, `${clock.timers.size} timers pending`);
+  clock.advance(10_000);
+  assert.ok(advertised.length <= 1 + 1000 / 2000 + 1, `${advertised.length} advertisements`);
+  assert.ok(advertised.length >= 1, "the first request is answered");
+  assert.ok(wire.length <= advertised.length * 16, `${wire.length} answers sent`);
+});
+
+Deno.test("a request soon after an answer is answered once the interval is over", () => {
+  const clock = new ManualClock();
+  const wire: ControlMessage[] = [];
+  const { coordinator, advertised } = node("j1", clock, 0, wire, []);
+  const request = (nonce: bigint) =>
+    coordinator.receive({ type: ControlType.REQUEST, nonce, instance: "default" }, "peer");
+  request(1n);
+  clock.advance(1);
+  assert.equal(advertised.length, 1);
+  request(2n);
+  clock.advance(1000);
+  assert.equal(advertised.length, 1, "not within 2 s of the last");
+  clock.advance(1000);
+  assert.equal(advertised.length, 2, "answered when the interval is over");
+  assert.deepEqual(wire.map((m) => m.nonce), [1n, 2n]);
+});
+
+Deno.test("a replayed request is not answered again while its nonce is remembered", () => {
+  const clock = new ManualClock();
+  const wire: ControlMessage[] = [];
+  const { coordinator, advertised } = node("j1", clock, 0, wire, []);
+  const request = (nonce: bigint) =>
+    coordinator.receive({ type: ControlType.REQUEST, nonce, instance: "default" }, "peer");
+  request(7n);
+  clock.advance(1);
+  for (let i = 0; i < 100; i++) { // more than the old 64-nonce memory
+    request(BigInt(100 + i));
+    clock.advance(500);
+  }
+  const before = advertised.length;
+  request(7n);
+  clock.advance(5000);
+  assert.equal(advertised.length, before, "7 was answered less than a minute ago");
 });
