@@ -10,7 +10,7 @@ import { joolVersion } from "../jool/header.ts";
 import { JoolOperation } from "../jool/protocol.ts";
 import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
-import { syncHarness } from "../../tests/support/sync_harness.ts";
+import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
 
 const VERSIONS = [joolVersion(4, 1, 9), joolVersion(4, 1, 12), joolVersion(4, 1, 13)];
 
@@ -120,4 +120,25 @@ Deno.test("a send that fails is counted and logged; the relay goes on", async ()
     jool.multicast(sessions(10, version));
     assert.equal(counters.netSentPackets, 1, c.name);
   }
+});
+
+Deno.test("a lasting send failure: one log line per interval, and the table advertised once sends work again", async () => {
+  const version = joolVersion(4, 1, 13);
+  const { jool, channel, counters, logs, clock } = await syncHarness({ version });
+  channel.sendOutcome = new SyscallError("sendto(multicast)", Errno.ENETUNREACH, "unreachable");
+  for (let i = 0; i < 50; i++) jool.multicast(sessions(10, version));
+  assert.equal(counters.netSendFailures, 50);
+  assert.equal(logs.filter((line) => line.startsWith("error: Cannot send")).length, 1);
+  clock.advance(10_000);
+  jool.multicast(sessions(10, version));
+  assert.match(logs.at(-1)!, /\(and 49 more failures since the last report\)$/);
+  const commandsBefore = jool.commands().length;
+  channel.sendOutcome = "sent";
+  jool.multicast(sessions(10, version));
+  await settle();
+  assert.ok(logs.includes("info: Sending to the group works again, after 51 failed datagrams"));
+  assert.ok(
+    jool.commands().slice(commandsBefore).includes(JoolOperation.JOOLD_ADVERTISE),
+    "the table is advertised: the lost sessions were ACKed already",
+  );
 });

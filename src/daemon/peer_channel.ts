@@ -8,7 +8,7 @@
  */
 
 import { SyscallError } from "../../ffi/errors.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, RateLimiter } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { PeerDatagram } from "../sync/multicast_socket.ts";
 
@@ -26,16 +26,37 @@ export interface PeerChannel {
   receive(): PeerDatagram | null;
 }
 
-/** Sends datagrams of sessions to the group, counting them and logging failures. */
+/** One log line per kind of send failure per this interval. */
+const SEND_FAILURE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Sends datagrams of sessions to the group, counting them and logging
+ * failures within a budget. Sessions whose send failed were ACKed to the
+ * kernel already and will not come again: when sending works again after
+ * failures, {@link GroupSender.onRecovered} is told, so that the table is
+ * advertised and the peers get what they missed.
+ */
 export class GroupSender {
   readonly #channel: Pick<PeerChannel, "send">;
   readonly #counters: SyncCounters;
   readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #failureLog = new RateLimiter(SEND_FAILURE_LOG_INTERVAL_MS);
+  /** Datagrams that could not be sent since the last one that could. */
+  #failedInARow = 0;
+  /** Told when a send works after `failed` did not (see the class doc). */
+  onRecovered: (failed: number) => void = () => {};
 
-  constructor(channel: Pick<PeerChannel, "send">, counters: SyncCounters, logger: Logger) {
+  constructor(
+    channel: Pick<PeerChannel, "send">,
+    counters: SyncCounters,
+    logger: Logger,
+    now: () => number = Date.now,
+  ) {
     this.#channel = channel;
     this.#counters = counters;
     this.#logger = logger;
+    this.#now = now;
   }
 
   /**
@@ -44,23 +65,37 @@ export class GroupSender {
    */
   send(datagram: Uint8Array): boolean {
     const counters = this.#counters;
+    let problem: string;
+    let line: string;
     try {
       if (this.#channel.send(datagram)) {
         counters.netSentPackets++;
         counters.netSentBytes += datagram.byteLength;
+        if (this.#failedInARow > 0) this.#recovered();
         return true;
       }
-      counters.netSendFailures++;
-      this.#logger.error(
-        `Dropped ${datagram.byteLength} bytes of sessions: the multicast socket's send buffer is full`,
-      );
+      problem = "the multicast socket's send buffer is full";
+      line = `Dropped ${datagram.byteLength} bytes of sessions: ${problem}`;
     } catch (error) {
-      counters.netSendFailures++;
       if (!(error instanceof SyscallError)) throw error;
+      problem = error.message;
+      line = `Cannot send ${datagram.byteLength} bytes of sessions to the group: ${problem}`;
+    }
+    counters.netSendFailures++;
+    this.#failedInARow++;
+    const suppressed = this.#failureLog.allow(problem, this.#now());
+    if (suppressed !== null) {
       this.#logger.error(
-        `Cannot send ${datagram.byteLength} bytes of sessions to the group: ${error.message}`,
+        line + (suppressed > 0 ? ` (and ${suppressed} more failures since the last report)` : ""),
       );
     }
     return false;
+  }
+
+  #recovered(): void {
+    const failed = this.#failedInARow;
+    this.#failedInARow = 0;
+    this.#logger.info(`Sending to the group works again, after ${failed} failed datagrams`);
+    this.onRecovered(failed);
   }
 }

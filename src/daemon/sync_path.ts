@@ -44,10 +44,14 @@ export interface SyncPath {
 
 /** Builds the relays and the advertiser and makes the kernel link deliver to them. */
 export function wireSyncPath(deps: SyncPathDeps): SyncPath {
-  const sender = new GroupSender(deps.channel, deps.counters, deps.logger);
+  const sender = new GroupSender(deps.channel, deps.counters, deps.logger, deps.clock.now);
   const toKernel = new NetworkToKernel({ ...deps, filter: deps.jool.filter });
   const toNetwork = new KernelToNetwork({ ...deps, sender });
   const advertiser = new Advertiser({ ...deps, sender });
+  // Sessions lost to failed sends were ACKed already: only the table has them.
+  sender.onRecovered = (failed) => {
+    advertiser.advertise(`${failed} datagrams could not be sent`).catch(() => {});
+  };
   deps.kernel.listen({
     onBatch: (payload, version, receivedAt) => toNetwork.relay(payload, version, receivedAt),
     onOverrun: () => advertiser.afterOverrun(),
