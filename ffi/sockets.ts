@@ -171,10 +171,17 @@ export class Sockets {
 
   /**
    * accept4(2) without waiting: a new connection's descriptor (non-blocking,
-   * close-on-exec), or `null` when none is pending (EAGAIN).
+   * close-on-exec), or `null` when none is pending (EAGAIN). With `peer`
+   * (sockaddr_storage bytes), the client's address is written there.
    */
-  accept(fd: number, label: string): number | null {
-    const connection = this.#libc.symbols.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  accept(fd: number, label: string, peer: Uint8Array | null = null): number | null {
+    if (peer !== null) this.#lengthCell.set(cInt(peer.byteLength));
+    const connection = this.#libc.symbols.accept4(
+      fd,
+      peer,
+      peer === null ? null : this.#lengthCell,
+      SOCK_NONBLOCK | SOCK_CLOEXEC,
+    );
     if (connection < 0) {
       const errno = this.#libc.errno();
       // A connection reset before we took it is gone; there may be others.

@@ -107,7 +107,13 @@ export function openStatsEndpoints(
   }
   if (config.metricsPort !== null) {
     opened.push(
-      MetricsServer.open(sockets, reactor, config.metricsPort, () => formatPrometheus(sources)),
+      MetricsServer.open(
+        sockets,
+        reactor,
+        config.metricsPort,
+        () => formatPrometheus(sources),
+        clock,
+      ),
     );
     logger.info(
       `Prometheus metrics at http://[::]:${config.metricsPort}/metrics (TCP, IPv4 and IPv6)`,

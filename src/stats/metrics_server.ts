@@ -2,10 +2,18 @@
  * The optional metrics port: a minimal HTTP/1.x server on the daemon's own
  * reactor that answers `GET /metrics` with the Prometheus text (and `GET /`
  * with a pointer to it), then closes the connection. It reads at most one
- * request head per connection, keeps at most {@link MAX_CONNECTIONS} open
- * (the oldest goes first), and never blocks the sync path: every socket is
- * non-blocking and a reply that does not fit the socket's buffer waits for
- * it to drain.
+ * request head per connection and never blocks the sync path: every socket
+ * is non-blocking and a reply that does not fit the socket's buffer waits
+ * for it to drain.
+ *
+ * The port may face hostile clients, so everything is bounded: at most
+ * {@link MAX_CONNECTIONS} connections (when full, a new one pushes out the
+ * oldest of the host that holds the most, so one flooding host cannot push
+ * out another host's scrape), {@link MAX_ACCEPTS_PER_WAKE} accepted per
+ * wake-up, a request head within {@link HEAD_DEADLINE_MS} and the answer
+ * sent within {@link ANSWER_DEADLINE_MS} of connecting (with timers: see
+ * {@link MetricsServer.open}), and the metrics rendered at most once per
+ * {@link RENDER_CACHE_MS} however many ask.
  *
  * @module
  */
@@ -15,6 +23,8 @@ import { SyscallError } from "../../ffi/errors.ts";
 import type { Interest, ReadinessHandler } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { openDualStack } from "../net/dual_stack.ts";
+import { formatIPv4, formatIPv6 } from "../net/ip.ts";
+import { parseIpSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
 /** What the server registers its sockets with (the daemon's reactor). */
@@ -37,8 +47,28 @@ export interface HttpResponse {
   headOnly?: boolean;
 }
 
-/** Connections open at once at most; a new one closes the oldest. */
+/** Connections open at once at most; see the module's doc for which one a new one replaces. */
 export const MAX_CONNECTIONS = 16;
+
+/** Connections accepted per wake-up at most: the rest wait in the backlog. */
+export const MAX_ACCEPTS_PER_WAKE = 16;
+
+/** A connection must have sent its request head this long after it was accepted. */
+export const HEAD_DEADLINE_MS = 2_000;
+
+/** A connection must have taken its whole answer this long after it was accepted. */
+export const ANSWER_DEADLINE_MS = 10_000;
+
+/** How long one rendering of the metrics serves every request. */
+export const RENDER_CACHE_MS = 1_000;
+
+/** The timers the deadlines need (the daemon's clock); without them, no deadlines. */
+export interface MetricsTimers {
+  /** Milliseconds, monotonic. */
+  monotonic(): number;
+  repeat(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
 
 /** The longest request head read; longer ones get 431. */
 const MAX_REQUEST_HEAD = 4096;
@@ -112,6 +142,10 @@ export function encodeResponse(response: HttpResponse): Uint8Array {
 
 interface Connection {
   fd: number;
+  /** The client's host (its address without the port). */
+  host: string;
+  /** When it was accepted (MetricsTimers.monotonic), for the deadlines. */
+  acceptedMs: number;
   request: Uint8Array;
   received: number;
   /** The reply still to send, once there is one. */
@@ -125,8 +159,12 @@ export class MetricsServer {
   readonly #sockets: Sockets;
   readonly #registry: ReadinessRegistry;
   readonly #render: () => string;
+  readonly #timers: MetricsTimers | null;
+  readonly #sweeper: unknown = null;
   /** Open connections, oldest first. */
   readonly #connections = new Map<number, Connection>();
+  readonly #peer = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  #rendered: { text: string; atMs: number } | null = null;
   #closed = false;
 
   private constructor(
@@ -135,17 +173,23 @@ export class MetricsServer {
     fd: number,
     port: number,
     render: () => string,
+    timers: MetricsTimers | null,
   ) {
     this.#sockets = sockets;
     this.#registry = registry;
     this.fd = fd;
     this.port = port;
     this.#render = render;
+    this.#timers = timers;
+    if (timers !== null) {
+      this.#sweeper = timers.repeat(() => this.#sweep(), Math.min(HEAD_DEADLINE_MS, 1000));
+    }
   }
 
   /**
    * Listens on `port` (IPv6 and IPv4 on one socket; IPv4 alone on a host
-   * without IPv6) and registers with `registry`. Throws SyscallError, e.g.
+   * without IPv6) and registers with `registry`. With `timers`, slow
+   * connections are closed at their deadlines. Throws SyscallError, e.g.
    * EADDRINUSE.
    */
   static open(
@@ -153,6 +197,7 @@ export class MetricsServer {
     registry: ReadinessRegistry,
     port: number,
     render: () => string,
+    timers: MetricsTimers | null = null,
   ): MetricsServer {
     const { fd, address } = openDualStack(sockets, SOCK_STREAM, port, "metrics");
     try {
@@ -164,7 +209,7 @@ export class MetricsServer {
       sockets.close(fd, "metrics");
       throw error;
     }
-    const server = new MetricsServer(sockets, registry, fd, port, render);
+    const server = new MetricsServer(sockets, registry, fd, port, render, timers);
     registry.watch(fd, { readable: true }, () => server.#acceptAll());
     return server;
   }
@@ -175,15 +220,16 @@ export class MetricsServer {
   }
 
   #acceptAll(): void {
-    for (;;) {
-      const fd = this.#sockets.accept(this.fd, "metrics");
+    for (let i = 0; i < MAX_ACCEPTS_PER_WAKE; i++) {
+      this.#peer.fill(0);
+      const fd = this.#sockets.accept(this.fd, "metrics", this.#peer);
       if (fd === null) return;
-      if (this.#connections.size >= MAX_CONNECTIONS) {
-        const oldest = this.#connections.keys().next().value;
-        if (oldest !== undefined) this.#drop(oldest);
-      }
+      const host = hostOf(this.#peer);
+      if (this.#connections.size >= MAX_CONNECTIONS) this.#drop(this.#evictable(host));
       const connection: Connection = {
         fd,
+        host,
+        acceptedMs: this.#timers?.monotonic() ?? 0,
         request: new Uint8Array(MAX_REQUEST_HEAD),
         received: 0,
         reply: null,
@@ -215,7 +261,7 @@ export class MetricsServer {
     connection.received += got.length;
     const response = answerRequest(
       connection.request.subarray(0, connection.received),
-      this.#render,
+      () => this.#cachedRender(),
     );
     if (response === null) return;
     connection.reply = encodeResponse(response);
@@ -228,6 +274,37 @@ export class MetricsServer {
     if (sent === null) return;
     connection.reply = reply.subarray(sent);
     if (connection.reply.byteLength === 0) this.#drop(connection.fd);
+  }
+
+  /** The metrics text, rendered at most once per RENDER_CACHE_MS. */
+  #cachedRender(): string {
+    const now = this.#timers?.monotonic() ?? performance.now();
+    if (this.#rendered === null || now - this.#rendered.atMs >= RENDER_CACHE_MS) {
+      this.#rendered = { text: this.#render(), atMs: now };
+    }
+    return this.#rendered.text;
+  }
+
+  /**
+   * The connection to close for a new one from `host`: the oldest of the
+   * host holding the most connections (the newcomer's own counted in).
+   */
+  #evictable(host: string): number {
+    const counts = new Map<string, number>([[host, 1]]);
+    for (const c of this.#connections.values()) counts.set(c.host, (counts.get(c.host) ?? 0) + 1);
+    let busiest = host;
+    for (const [h, n] of counts) if (n > counts.get(busiest)!) busiest = h;
+    for (const c of this.#connections.values()) if (c.host === busiest) return c.fd;
+    return this.#connections.keys().next().value!; // the newcomer's host holds none yet
+  }
+
+  /** Closes the connections past their deadlines. */
+  #sweep(): void {
+    const now = this.#timers!.monotonic();
+    for (const c of [...this.#connections.values()]) {
+      const deadline = c.reply === null ? HEAD_DEADLINE_MS : ANSWER_DEADLINE_MS;
+      if (now - c.acceptedMs >= deadline) this.#drop(c.fd);
+    }
   }
 
   #drop(fd: number): void {
@@ -244,8 +321,16 @@ export class MetricsServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#sweeper !== null) this.#timers!.clearTimer(this.#sweeper);
     for (const fd of [...this.#connections.keys()]) this.#drop(fd);
     this.#registry.unwatch(this.fd);
     this.#sockets.close(this.fd, "metrics");
   }
+}
+
+/** The host of a sockaddr (IPv4 clients of the dual-stack socket show as ::ffff:a.b.c.d). */
+function hostOf(sockaddr: Uint8Array): string {
+  const from = parseIpSockaddr(sockaddr, sockaddr.byteLength);
+  if (from === null) return "unknown";
+  return from.address.byteLength === 4 ? formatIPv4(from.address) : formatIPv6(from.address);
 }

@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { Libc } from "../../ffi/libc.ts";
 import { Reactor } from "../../ffi/reactor.ts";
 import { Sockets } from "../../ffi/sockets.ts";
-import { MAX_CONNECTIONS, MetricsServer } from "../../src/stats/metrics_server.ts";
+import {
+  HEAD_DEADLINE_MS,
+  MAX_CONNECTIONS,
+  MetricsServer,
+  type MetricsTimers,
+} from "../../src/stats/metrics_server.ts";
 
 const METRICS = "# TYPE joold_kernel_batches_total counter\njoold_kernel_batches_total 7\n";
 const linux = Deno.build.os === "linux";
@@ -86,5 +91,99 @@ Deno.test({
       reactor2.close();
       libc2.close();
     }
+  },
+});
+
+const REAL_TIMERS: MetricsTimers = {
+  monotonic: () => performance.now(),
+  repeat: (callback, ms) => setInterval(callback, ms),
+  clearTimer: (handle) => clearInterval(handle as number),
+};
+
+/** A running metrics server on a random port, for `use`; `renders` counts renderings. */
+async function withServer(
+  use: (port: number, server: MetricsServer, renders: () => number) => Promise<void>,
+): Promise<void> {
+  const libc = Libc.open();
+  const reactor = Reactor.open(libc, () => {});
+  const running = reactor.run();
+  const port = 41_000 + Math.floor(Math.random() * 2000);
+  let renders = 0;
+  const server = MetricsServer.open(new Sockets(libc), reactor, port, () => {
+    renders++;
+    return METRICS;
+  }, REAL_TIMERS);
+  try {
+    await use(port, server, () => renders);
+  } finally {
+    server.close();
+    reactor.stop();
+    await running;
+    reactor.close();
+    libc.close();
+  }
+}
+
+async function get(connection: Deno.TcpConn): Promise<string> {
+  await connection.write(new TextEncoder().encode("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(4096);
+  for (;;) {
+    const n = await connection.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+  }
+  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+}
+
+Deno.test({
+  name: "metrics port: one host flooding connections does not push out another host's scrape",
+  ignore: !linux || !hasIPv6Loopback(),
+  async fn() {
+    await withServer(async (port) => {
+      const flood: Deno.TcpConn[] = [];
+      try {
+        for (let i = 0; i < MAX_CONNECTIONS; i++) {
+          flood.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+        }
+        const scrape = await Deno.connect({ hostname: "::1", port });
+        for (let i = 0; i < 3 * MAX_CONNECTIONS; i++) {
+          flood.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+        }
+        const answer = await get(scrape);
+        scrape.close();
+        assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.ok(answer.endsWith(METRICS));
+      } finally {
+        for (const c of flood) {
+          try {
+            c.close();
+          } catch {
+            // closed by the server
+          }
+        }
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "metrics port: a connection that sends no request is closed at its deadline; renders are cached",
+  ignore: !linux,
+  async fn() {
+    await withServer(async (port, server, renders) => {
+      const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+      await new Promise((resolve) => setTimeout(resolve, HEAD_DEADLINE_MS + 1500));
+      assert.equal(await silent.read(new Uint8Array(8)), null, "closed by the server");
+      silent.close();
+      assert.equal(server.openConnections, 0);
+      for (let i = 0; i < 20; i++) {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port });
+        assert.ok((await get(c)).endsWith(METRICS));
+        c.close();
+      }
+      assert.ok(renders() <= 2, `${renders()} renderings for 20 scrapes within a second or two`);
+    });
   },
 });
