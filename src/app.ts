@@ -141,8 +141,16 @@ async function runWithLibc(
     logger.info("Stopping on signal");
     daemon.stop().catch((error) => logger.error(`Error while stopping: ${errorText(error)}`));
   };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  // SIGHUP's default action would end the daemon without putting the
+  // instance's globals back: it is caught, and said to do nothing.
+  const hangUp = () => {
+    logger.warning(
+      "SIGHUP: joold does not reload its configuration; restart it to apply changes",
+    );
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+  Deno.addSignalListener("SIGHUP", hangUp);
   try {
     await daemon.done;
     await daemon.stop();
@@ -151,6 +159,7 @@ async function runWithLibc(
     return EXIT_FAILURE;
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, stop);
+    Deno.removeSignalListener("SIGHUP", hangUp);
   }
   if (daemon.failure !== null) {
     // Exiting is how joold resumes: the service manager starts it again,

@@ -23,9 +23,15 @@ for node in j1 j2; do
   stats_query "$node" "$stats_port"
   stats_json "$node" "$stats_port" "$node"
 done
+# SIGHUP is caught (the daemon says it does not reload) and SIGQUIT stops it
+# cleanly, like SIGTERM (the check wants status 0).
+kill -HUP "$(daemon_pid j2)"
+sleep 0.5
 ip netns exec j1 curl -sS --max-time 5 "http://198.51.100.1:$metrics_port/metrics" \
   >"$E2E_OUT/stats/j1.metrics.ipv4" 2>&1
 ip netns exec j1 curl -sS --max-time 5 "http://[2001:db8:ff08::1]:$metrics_port/metrics" \
   >"$E2E_OUT/stats/j1.metrics.ipv6" 2>&1
 sessions_dump
+kill -QUIT "$(daemon_pid j1)"
+daemon_wait_exit j1 10 || e2e_log "j1's daemon did not stop on SIGQUIT"
 e2e_finish
