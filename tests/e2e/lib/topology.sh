@@ -330,6 +330,32 @@ stats_query() {
 # stats_json NODE PORT NAME: asks NODE's daemon (our joold) for its JSON
 # counters, over IPv6 loopback, into $E2E_OUT/stats/NAME.json. Returns as
 # soon as the answer (one datagram) is in.
+# traffic_udp_fill NODE COUNT: COUNT UDP flows through NODE (traffic_udp_flows),
+# then waits up to 10 s for NODE to hold COUNT UDP sessions.
+traffic_udp_fill() {
+  local deadline=$((SECONDS + 10))
+  traffic_udp_flows "$1" "$2"
+  until [ "$(session_count "$1" udp)" -ge "$2" ] || [ "$SECONDS" -ge "$deadline" ]; do
+    sleep 0.2
+  done
+}
+
+# resync_join_and_finish STATS_PORT WATCH_S OUT: the end of both resync
+# scenarios: our joold starts on j2, which must get all of j1's UDP sessions
+# (resync_watch); then both daemons' JSON counters, the kernel log's
+# problems and every node's sessions are recorded, and the scenario ends.
+resync_join_and_finish() {
+  local stats_port=$1 watch_s=$2 out=$3
+  node_start_daemon j2 ours 6 "$stats_port"
+  resync_watch j2 "$(session_count j1 udp)" "$watch_s" "$out"
+  sleep 1
+  stats_json j1 "$stats_port" j1.after
+  stats_json j2 "$stats_port" j2
+  jool_kernel_problems >"$out/kernel.after"
+  sessions_dump
+  e2e_finish
+}
+
 # resync_watch NODE EXPECTED WATCH_S OUT: once NODE's daemon (just started) is
 # ready, both of its sync sockets bound (it sends its REQUEST right then),
 # counts NODE's UDP sessions every 0.2 s until it holds EXPECTED or WATCH_S

@@ -18,11 +18,7 @@ mkdir -p "$out"
 cat /sys/module/jool/version >"$out/jool.version" 2>/dev/null
 jool_kernel_problems >"$out/kernel.before"
 
-traffic_udp_flows j1 "$sessions"
-deadline=$((SECONDS + 10))
-until [ "$(session_count j1 udp)" -ge "$sessions" ] || [ "$SECONDS" -ge "$deadline" ]; do
-  sleep 0.2
-done
+traffic_udp_fill j1 "$sessions"
 e2e_log "j1 has $(session_count j1 udp) UDP sessions before any daemon runs"
 
 node_start_daemon j1 ours 6 "$stats_port"
@@ -31,11 +27,4 @@ daemon_wait_ready j1 30 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "the daemon in
 sleep 1
 stats_json j1 "$stats_port" j1.before
 
-node_start_daemon j2 ours 6 "$stats_port"
-resync_watch j2 "$(session_count j1 udp)" "$watch_s" "$out"
-sleep 1
-stats_json j1 "$stats_port" j1.after
-stats_json j2 "$stats_port" j2
-jool_kernel_problems >"$out/kernel.after"
-sessions_dump
-e2e_finish
+resync_join_and_finish "$stats_port" "$watch_s" "$out"

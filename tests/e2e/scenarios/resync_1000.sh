@@ -22,21 +22,10 @@ daemon_wait_ready j1 30 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "the daemon in
 daemon_wait_ready j3 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in j3 did not start"
 jool_kernel_problems >"$out/kernel.before"
 
-traffic_udp_flows j1 "$sessions"
-deadline=$((SECONDS + 10))
-until [ "$(session_count j1 udp)" -ge "$sessions" ] || [ "$SECONDS" -ge "$deadline" ]; do
-  sleep 0.2
-done
+traffic_udp_fill j1 "$sessions"
 e2e_log "j1 has $(session_count j1 udp) UDP sessions"
 # j1's live sync of those sessions (to j3) must be over before j2 appears.
 sleep 1
 stats_json j1 "$stats_port" j1.before
 
-node_start_daemon j2 ours 6 "$stats_port"
-resync_watch j2 "$(session_count j1 udp)" "$watch_s" "$out"
-sleep 1
-stats_json j1 "$stats_port" j1.after
-stats_json j2 "$stats_port" j2
-jool_kernel_problems >"$out/kernel.after"
-sessions_dump
-e2e_finish
+resync_join_and_finish "$stats_port" "$watch_s" "$out"
