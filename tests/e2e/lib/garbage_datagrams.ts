@@ -4,19 +4,23 @@
  * which a peer's datagram filter must drop (never hand to its kernel).
  *
  * ```sh
- * garbage_datagrams.ts capture --interface sync0 --out base.bin
+ * garbage_datagrams.ts capture --interface sync0 --jool-version 4.1.15.0 --out base.bin
  * garbage_datagrams.ts send --interface sync0 --base base.bin --count 1000 --report sent.json
  * ```
  *
  * Both join the sync group as a daemon would (the project's MulticastSocket,
  * bound to the group and port), so `send` datagrams come from the sync port
- * of this namespace's address.
+ * of this namespace's address. The base batch's encoding is the one the
+ * kernel writes (`--jool-version`, the text of /sys/module/jool/version, says
+ * which; without it, the encoding of the first valid batch seen); `send`
+ * takes it from the base, in which exactly one encoding is valid (an entry's
+ * length alone tells them apart: 140 bytes nested, 52 raw48, 40 raw36).
  *
- * Why every mutation is invalid. The base is a canonical batch in the
- * `nested-4.1.0` encoding (what Jool 4.1.9 writes; checked before use):
- * entries of exactly 140 bytes, each holding the eight fields SRC6, DST6,
- * SRC4, DST4 (containers of ADDR and PORT), PROTO, STATE, TIMER, EXPIRATION
- * in that order, back to back, with no padding left over. The filter
+ * Why every mutation of a `nested-4.1.0` base (what Jool 4.1.0 to 4.1.11
+ * write; checked before use) is invalid: such a base has entries of exactly
+ * 140 bytes, each holding the eight fields SRC6, DST6, SRC4, DST4
+ * (containers of ADDR and PORT), PROTO, STATE, TIMER, EXPIRATION in that
+ * order, back to back, with no padding left over. The filter
  * (src/jool/session.ts validateSessions) wants every field exactly once, at
  * its exact size, and nothing else. Then:
  *
@@ -48,8 +52,46 @@
  *   far below 2^-32 per datagram.
  * - `empty`: one datagram of zero bytes.
  *
+ * None of these is valid in a raw encoding either: the first entry's header,
+ * where it is intact, says 140 bytes, neither 40 nor 52.
+ *
+ * Why every mutation of a raw base (`raw36-4.1.13`, what Jool 4.1.13 and
+ * later write, or `raw48-4.1.12`) is invalid: such a base is entries of
+ * exactly E bytes (40 or 52: a 4-byte header of type 1, JNLAL_ENTRY, then
+ * E - 4 raw bytes ending in the packed big-endian u16
+ * `proto << 5 | state << 2 | timer`), back to back. The filter wants every
+ * entry of type 1 and exactly E bytes long, and the packed u16 in range.
+ * Then, in the base's encoding:
+ *
+ * - `truncated` (cut to a length that is not a multiple of E): the last
+ *   entry keeps fewer than 4 bytes of its header, or its header claims E
+ *   bytes that are not there.
+ * - `extended` (1 to E - 1 bytes appended): the tail is not a whole header,
+ *   or its header claims more than the tail holds, or fewer than E bytes.
+ * - `entry-length` (an entry's length set to anything but E): shorter than
+ *   4 is not a header, shorter than E is a wrong size, longer either runs
+ *   past the datagram or is a wrong size.
+ * - `entry-type` (an entry's type set to anything but 1, flags aside: the
+ *   filter, like the kernel, ignores NLA_F_NESTED and NLA_F_NET_BYTEORDER,
+ *   so a change of those alone is drawn again).
+ * - `bad-value` (one entry's packed u16): protocol 3, state 7, timer 3, or
+ *   one of its 9 unused high bits set.
+ * - `random`, `empty`: as for nested.
+ *
+ * And for a daemon that does not know its kernel's encoding yet (it accepts
+ * any 4.1 encoding): every mutation but `entry-type` (invalid in every
+ * encoding, which all want type 1) and `random` (as above) leaves the first
+ * entry's header alone, or changes it only in `entry-length`. An intact
+ * first header says E bytes, which is no other raw encoding's size and too
+ * short for a nested entry (the eight fields take at least 133 bytes: 32 and
+ * 32 for SRC6 and DST6, 20 and 20 for SRC4 and DST4, 8 each for PROTO,
+ * STATE, TIMER and EXPIRATION, less the padding the last one may omit, at
+ * most 3). So `entry-length` gives the first entry none of the lengths
+ * another encoding could read as a whole entry: 40, 52, or 137 up to the
+ * datagram's length (those are drawn again).
+ *
  * To leave nothing to that reasoning, {@link garbageDatagrams} also runs each
- * datagram through the filter (for the 4.1.9 encoding, and for a daemon that
+ * datagram through the filter (for the base's encoding, and for a daemon that
  * does not know the encoding yet) and throws if one would be accepted: a
  * scenario then fails loudly instead of counting a wrong number of drops.
  *
@@ -61,8 +103,14 @@ import { Libc } from "../../../ffi/libc.ts";
 import { interfaceIndex } from "../../../ffi/interfaces.ts";
 import { Sockets } from "../../../ffi/sockets.ts";
 import type { NetsocketConfig } from "../../../src/config/netsocket.ts";
-import { SessionAttribute } from "../../../src/jool/protocol.ts";
-import { sessionEntryLength, validateSessions } from "../../../src/jool/session.ts";
+import { parseVersion } from "../../../src/jool/header.ts";
+import { JNLAL_ENTRY, SessionAttribute } from "../../../src/jool/protocol.ts";
+import {
+  type SessionEncoding,
+  sessionEncodingFor,
+  sessionEntryLength,
+  validateSessions,
+} from "../../../src/jool/session.ts";
 import { NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from "../../../src/netlink/attribute.ts";
 import { NATIVE_LITTLE_ENDIAN } from "../../../src/netlink/native_endian.ts";
 import { formatIPv6, parseIPv6 } from "../../../src/net/ip.ts";
@@ -75,6 +123,7 @@ export type GarbageKind =
   | "truncated"
   | "extended"
   | "entry-length"
+  | "entry-type"
   | "header-flip"
   | "bad-value"
   | "random";
@@ -85,13 +134,26 @@ export interface Garbage {
   data: Uint8Array;
 }
 
-/** The encoding of the base batch: what the Jool 4.1.9 kernel writes. */
-export const BASE_ENCODING = "nested-4.1.0";
-/** Bytes of one nested entry, its header included. */
-export const ENTRY_LENGTH = sessionEntryLength(BASE_ENCODING);
+/** The session encodings of Jool 4.1, oldest first. */
+export const ENCODINGS: readonly SessionEncoding[] = [
+  "nested-4.1.0",
+  "raw48-4.1.12",
+  "raw36-4.1.13",
+];
 
-/** The kinds cycled through after the single `empty` datagram. */
-const CYCLE: readonly GarbageKind[] = [
+const NESTED: SessionEncoding = "nested-4.1.0";
+/** Bytes of one nested entry, its header included. */
+const ENTRY_LENGTH = sessionEntryLength(NESTED);
+/** The entry lengths of the raw encodings. */
+const RAW_ENTRY_LENGTHS: readonly number[] = [
+  sessionEntryLength("raw48-4.1.12"),
+  sessionEntryLength("raw36-4.1.13"),
+];
+/** The shortest entry that can hold the eight nested fields (see the module documentation). */
+const NESTED_SHORTEST_ENTRY = 137;
+
+/** The kinds cycled through after the single `empty` datagram, per encoding. */
+const NESTED_CYCLE: readonly GarbageKind[] = [
   "truncated",
   "extended",
   "entry-length",
@@ -99,6 +161,19 @@ const CYCLE: readonly GarbageKind[] = [
   "bad-value",
   "random",
 ];
+const RAW_CYCLE: readonly GarbageKind[] = [
+  "truncated",
+  "extended",
+  "entry-length",
+  "entry-type",
+  "bad-value",
+  "random",
+];
+
+/** The kinds of datagram made from a base in `encoding`, `empty` first. */
+export function garbageKinds(encoding: SessionEncoding): GarbageKind[] {
+  return ["empty", ...(encoding === NESTED ? NESTED_CYCLE : RAW_CYCLE)];
+}
 
 /** Largest `random` datagram. */
 const MAX_RANDOM_LENGTH = 1400;
@@ -174,10 +249,7 @@ function walk(bytes: Uint8Array, start: number, end: number, depth: number, out:
  * @throws {Error} If it is not.
  */
 export function canonicalHeaders(base: Uint8Array): Header[] {
-  const problem = base.byteLength === 0 ? "it is empty" : validateSessions(base, BASE_ENCODING);
-  if (problem !== null) {
-    throw new Error(`The base batch is not a valid ${BASE_ENCODING} batch: ${problem}`);
-  }
+  checkBase(base, NESTED);
   if (base.byteLength % ENTRY_LENGTH !== 0) {
     throw new Error(
       `The base batch's ${base.byteLength} bytes are not whole ${ENTRY_LENGTH}-byte entries`,
@@ -196,7 +268,32 @@ export function canonicalHeaders(base: Uint8Array): Header[] {
   return headers;
 }
 
-function mutate(
+/**
+ * The encoding a non-empty batch is valid in, or null if none. At most one
+ * is: an entry's length alone tells them apart.
+ */
+export function encodingOf(batch: Uint8Array): SessionEncoding | null {
+  if (batch.byteLength === 0) return null;
+  return ENCODINGS.find((encoding) => validateSessions(batch, encoding) === null) ?? null;
+}
+
+/** @throws {Error} If `base` is not a non-empty valid batch in `encoding`. */
+function checkBase(base: Uint8Array, encoding: SessionEncoding): void {
+  const problem = base.byteLength === 0 ? "it is empty" : validateSessions(base, encoding);
+  if (problem !== null) {
+    throw new Error(`The base batch is not a valid ${encoding} batch: ${problem}`);
+  }
+}
+
+/** 1 to {@link MAX_RANDOM_LENGTH} random bytes. */
+function noise(random: () => number): Uint8Array {
+  return Uint8Array.from(
+    { length: randomInt(random, 1, MAX_RANDOM_LENGTH) },
+    () => randomInt(random, 0, 255),
+  );
+}
+
+function mutateNested(
   base: Uint8Array,
   headers: readonly Header[],
   kind: GarbageKind,
@@ -262,38 +359,124 @@ function mutate(
       return data;
     }
     case "random":
-      return Uint8Array.from(
-        { length: randomInt(random, 1, MAX_RANDOM_LENGTH) },
-        () => randomInt(random, 0, 255),
-      );
+      return noise(random);
+    case "entry-type":
+      throw new Error("entry-type is a mutation of raw entries");
+  }
+}
+
+/** A random u16 for which `not` is false. */
+function otherU16(random: () => number, not: (value: number) => boolean): number {
+  let value;
+  do value = randomInt(random, 0, 0xffff); while (not(value));
+  return value;
+}
+
+/** A mutation of `base`, a valid batch of `entryLength`-byte raw entries. */
+function mutateRaw(
+  base: Uint8Array,
+  entryLength: number,
+  kind: GarbageKind,
+  random: () => number,
+): Uint8Array {
+  const entries = base.byteLength / entryLength;
+  const someEntry = () => entryLength * randomInt(random, 0, entries - 1);
+  switch (kind) {
+    case "truncated": {
+      let length;
+      do length = randomInt(random, 1, base.byteLength - 1); while (length % entryLength === 0);
+      return base.slice(0, length);
+    }
+    case "extended": {
+      const data = new Uint8Array(base.byteLength + randomInt(random, 1, entryLength - 1));
+      data.set(base);
+      for (let i = base.byteLength; i < data.byteLength; i++) data[i] = randomInt(random, 0, 255);
+      return data;
+    }
+    case "entry-length": {
+      const data = base.slice();
+      const entry = someEntry();
+      // The first entry must not become a whole entry of another encoding.
+      const readable = (length: number) =>
+        entry === 0 && length <= base.byteLength &&
+        (RAW_ENTRY_LENGTHS.includes(length) || length >= NESTED_SHORTEST_ENTRY);
+      writeU16(data, entry, otherU16(random, (l) => l === entryLength || readable(l)));
+      return data;
+    }
+    case "entry-type": {
+      const data = base.slice();
+      writeU16(data, someEntry() + 2, otherU16(random, (t) => (t & NLA_TYPE_MASK) === JNLAL_ENTRY));
+      return data;
+    }
+    case "bad-value": {
+      const data = base.slice();
+      // The packed u16 ends the entry, big-endian.
+      const at = someEntry() + entryLength - 2;
+      const view = new DataView(data.buffer, data.byteOffset);
+      const packed = view.getUint16(at);
+      const bad = [
+        packed | (3 << 5), // protocol 3 (ICMP is 2)
+        packed | (7 << 2), // state 7 (TRANS is 6)
+        packed | 3, // timer 3 (SYN4 is 2)
+        packed | (randomInt(random, 1, 0x1ff) << 7), // unused bits
+      ];
+      view.setUint16(at, bad[randomInt(random, 0, bad.length - 1)]);
+      return data;
+    }
+    case "empty":
+      return new Uint8Array(0);
+    case "random":
+      return noise(random);
+    case "header-flip":
+      throw new Error("header-flip is a mutation of nested entries");
   }
 }
 
 /**
  * What a daemon's filter would accept `data` as, or null if every filter
- * drops it: the 4.1.9 encoding, and a daemon that does not know its
- * kernel's encoding yet (it accepts any 4.1 encoding).
+ * drops it: one that checks `encoding` (its kernel's), and one of a daemon
+ * that does not know its kernel's encoding yet (it accepts any 4.1
+ * encoding).
  */
-export function acceptedAs(data: Uint8Array): string | null {
-  if (new DatagramFilter(BASE_ENCODING).check(data) === null) return BASE_ENCODING;
+export function acceptedAs(data: Uint8Array, encoding: SessionEncoding): string | null {
+  if (new DatagramFilter(encoding).check(data) === null) return encoding;
   if (new DatagramFilter(null).check(data) === null) return "some Jool 4.1 encoding";
   return null;
 }
 
 /**
- * `count` invalid datagrams: one `empty`, then the other kinds in turn,
- * made from `base` with `random`.
+ * `count` invalid datagrams: one `empty`, then the other kinds of
+ * {@link garbageKinds} in turn, made from `base` with `random`. `encoding`
+ * is the base's (by default, the one it is valid in).
  *
- * @throws {Error} If `base` is not a canonical nested batch, or if a
- * datagram would pass a filter (which the module documentation rules out).
+ * @throws {Error} If `base` is not a valid batch in `encoding` (for nested,
+ * a canonical one), or if a datagram would pass a filter (which the module
+ * documentation rules out).
  */
-export function garbageDatagrams(base: Uint8Array, count: number, random: () => number): Garbage[] {
-  const headers = canonicalHeaders(base);
+export function garbageDatagrams(
+  base: Uint8Array,
+  count: number,
+  random: () => number,
+  encoding: SessionEncoding | null = encodingOf(base),
+): Garbage[] {
+  if (encoding === null) {
+    throw new Error(
+      `The base batch is not a valid batch in any Jool 4.1 encoding: ${
+        base.byteLength === 0 ? "it is empty" : validateSessions(base, NESTED)
+      }`,
+    );
+  }
+  const headers = encoding === NESTED ? canonicalHeaders(base) : [];
+  if (encoding !== NESTED) checkBase(base, encoding);
+  const kinds = garbageKinds(encoding);
+  const entryLength = sessionEntryLength(encoding);
   const out: Garbage[] = [];
   for (let i = 0; i < count; i++) {
-    const kind = i === 0 ? "empty" : CYCLE[(i - 1) % CYCLE.length];
-    const data = mutate(base, headers, kind, random);
-    const accepted = acceptedAs(data);
+    const kind = kinds[i === 0 ? 0 : 1 + (i - 1) % (kinds.length - 1)];
+    const data = encoding === NESTED
+      ? mutateNested(base, headers, kind, random)
+      : mutateRaw(base, entryLength, kind, random);
+    const accepted = acceptedAs(data, encoding);
     if (accepted !== null) {
       throw new Error(
         `Datagram ${i} (${kind}, ${data.byteLength} bytes) would pass as ${accepted}: ` +
@@ -338,15 +521,19 @@ function syncSocket(libc: Libc, group: string, port: number, name: string): Mult
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Collects the valid batches seen on the group until `quietMs` pass without
- * one (after the first) or `timeoutMs` in all; returns them concatenated
- * (still a valid batch) and who sent them.
+ * Collects the valid batches in `encoding` (null: in that of the first valid
+ * one) seen on the group until `quietMs` pass without one (after the first)
+ * or `timeoutMs` in all; returns them concatenated (still a valid batch),
+ * their encoding and who sent them.
  */
 async function capture(
   socket: MulticastSocket,
+  encoding: SessionEncoding | null,
   timeoutMs: number,
   quietMs: number,
-): Promise<{ base: Uint8Array; datagrams: number; senders: Set<string> }> {
+): Promise<
+  { base: Uint8Array; encoding: SessionEncoding | null; datagrams: number; senders: Set<string> }
+> {
   const parts: Uint8Array[] = [];
   const senders = new Set<string>();
   const deadline = Date.now() + timeoutMs;
@@ -357,7 +544,9 @@ async function capture(
       await sleep(10);
       continue;
     }
-    if (got.data.byteLength === 0 || validateSessions(got.data, BASE_ENCODING) !== null) continue;
+    const found = encodingOf(got.data);
+    if (found === null || (encoding ?? found) !== found) continue;
+    encoding = found;
     parts.push(got.data.slice());
     if (got.from !== null) senders.add(`[${formatIPv6(got.from.address)}]:${got.from.port}`);
     lastMs = Date.now();
@@ -368,7 +557,7 @@ async function capture(
     base.set(part, offset);
     offset += part.byteLength;
   }
-  return { base, datagrams: parts.length, senders };
+  return { base, encoding, datagrams: parts.length, senders };
 }
 
 /** Sends every datagram, `burst` at a time with `pauseMs` between bursts. */
@@ -395,6 +584,8 @@ async function main(args: string[]): Promise<void> {
       out: { type: "string" },
       base: { type: "string" },
       report: { type: "string" },
+      // The text of /sys/module/jool/version: the base must be in its encoding.
+      "jool-version": { type: "string" },
       count: { type: "string", default: "1000" },
       seed: { type: "string", default: "6464" },
       timeout: { type: "string", default: "20" },
@@ -404,28 +595,43 @@ async function main(args: string[]): Promise<void> {
       pause: { type: "string", default: "10" },
     },
   });
+  let encoding: SessionEncoding | null = null;
+  if (values["jool-version"] !== undefined) {
+    const version = parseVersion(values["jool-version"]);
+    if (version === null) throw new Error(`Not a Jool version: ${values["jool-version"]}`);
+    encoding = sessionEncodingFor(version);
+  }
   const libc = Libc.open();
   const socket = syncSocket(libc, values.group, Number(values.port), values.interface);
   try {
     if (positionals[0] === "capture" && values.out !== undefined) {
-      const got = await capture(socket, Number(values.timeout) * 1000, 1500);
-      if (got.datagrams === 0) throw new Error(`No valid batch seen within ${values.timeout} s`);
-      canonicalHeaders(got.base);
+      const got = await capture(socket, encoding, Number(values.timeout) * 1000, 1500);
+      if (got.encoding === null) {
+        throw new Error(
+          `No valid batch${encoding === null ? "" : ` in ${encoding}`} seen within ` +
+            `${values.timeout} s`,
+        );
+      }
+      if (got.encoding === NESTED) canonicalHeaders(got.base);
       await Deno.writeFile(values.out, got.base);
       console.log(
         `garbage_datagrams: captured ${got.datagrams} valid batches ` +
-          `(${got.base.byteLength / ENTRY_LENGTH} sessions) from ${[...got.senders].join(", ")}`,
+          `(${got.base.byteLength / sessionEntryLength(got.encoding)} sessions, ` +
+          `${got.encoding}) from ${[...got.senders].join(", ")}`,
       );
     } else if (positionals[0] === "send" && values.base !== undefined) {
       const base = await Deno.readFile(values.base);
+      encoding ??= encodingOf(base);
       const garbage = garbageDatagrams(
         base,
         Number(values.count),
         seededRandom(Number(values.seed)),
+        encoding,
       );
       const started = performance.now();
       await sendAll(socket, garbage, Number(values.burst), Number(values.pause));
       const report = {
+        encoding,
         sent: garbage.length,
         bytes: garbage.reduce((sum, g) => sum + g.data.byteLength, 0),
         kinds: countKinds(garbage),
@@ -437,7 +643,8 @@ async function main(args: string[]): Promise<void> {
       console.log(`garbage_datagrams: ${JSON.stringify(report)}`);
     } else {
       throw new Error(
-        "Usage: garbage_datagrams.ts capture --out FILE | send --base FILE [--count N]",
+        "Usage: garbage_datagrams.ts capture --out FILE | send --base FILE [--count N] " +
+          "(either: [--jool-version VERSION])",
       );
     }
   } finally {

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # garbage: this project's joold on j1 and j2; a bare namespace "g" on the
-# sync link captures a valid session batch (traffic through j1), then sends
-# 1,000 invalid datagrams to the group and port: mutations of that batch and
-# noise (tests/e2e/lib/garbage_datagrams.ts says why each is invalid, and
-# checks it). j2's daemon must drop and count every one, keep running, log
-# rate-limited drop lines naming g, and leave its kernel's sessions alone;
-# then new sessions through j1 must still reach j2.
+# sync link captures a valid session batch (traffic through j1) in the
+# encoding of the loaded Jool version, then sends 1,000 invalid datagrams to
+# the group and port: mutations of that batch and noise
+# (tests/e2e/lib/garbage_datagrams.ts says why each is invalid in that
+# encoding, and in any other, and checks it). j2's daemon must drop and count
+# every one, keep running, log rate-limited drop lines naming g, and leave
+# its kernel's sessions alone; then new sessions through j1 must still reach
+# j2.
 #
-# Leaves in garbage/: base.bin (the captured batch), capture.txt, sent.json
-# (what was sent), NODE.sessions.{before,after}, NODE.snmp6.{before,after},
+# Leaves in garbage/: jool.version (/sys/module/jool/version), base.bin (the
+# captured batch), capture.txt, sent.json (what was sent, in which
+# encoding), NODE.sessions.{before,after}, NODE.snmp6.{before,after},
 # kernel.{before,after}, j2.running; JSON counters in stats/.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 readonly stats_port=45678 tool=tests/e2e/lib/garbage_datagrams.ts
@@ -16,6 +19,9 @@ topo_setup 2
 topo_add_sync_host g 9
 out=$E2E_OUT/garbage
 mkdir -p "$out"
+# The tool and the check both go by it: the kernel's encoding depends on it.
+jool_version=$(cat /sys/module/jool/version) || e2e_die "no /sys/module/jool/version"
+echo "$jool_version" >"$out/jool.version"
 for node in j1 j2; do
   node_start_daemon "$node" ours 6 "$stats_port"
 done
@@ -24,7 +30,8 @@ for node in j1 j2; do
     e2e_die "the daemon in $node did not start"
 done
 
-run_deno_tool g "$tool" capture --out "$out/base.bin" --timeout 30 >"$out/capture.txt" 2>&1 &
+run_deno_tool g "$tool" capture --out "$out/base.bin" --jool-version "$jool_version" \
+  --timeout 30 >"$out/capture.txt" 2>&1 &
 capture=$!
 deadline=$((SECONDS + 30))
 until udp_port_bound g "$E2E_SYNC_PORT"; do
@@ -48,8 +55,9 @@ snapshot() {
   jool_kernel_problems >"$out/kernel.$1"
 }
 snapshot before
-run_deno_tool g "$tool" send --base "$out/base.bin" --count 1000 --report "$out/sent.json" \
-  >"$out/send.txt" 2>&1 || e2e_die "sending the garbage failed: $(cat "$out/send.txt")"
+run_deno_tool g "$tool" send --base "$out/base.bin" --jool-version "$jool_version" \
+  --count 1000 --report "$out/sent.json" >"$out/send.txt" 2>&1 ||
+  e2e_die "sending the garbage failed: $(cat "$out/send.txt")"
 e2e_log "$(cat "$out/send.txt")"
 sleep 1
 snapshot after
