@@ -7,14 +7,8 @@
  * @module
  */
 
-import type { Libc } from "../ffi/libc.ts";
 import { Reactor } from "../ffi/reactor.ts";
-import type { Sockets } from "../ffi/sockets.ts";
-import type { ModsocketConfig } from "./config/modsocket.ts";
-import type { NetsocketConfig } from "./config/netsocket.ts";
 import { errorText } from "./error_text.ts";
-import type { Logger } from "./log.ts";
-import type { SyncCounters } from "./stats/counters.ts";
 import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
@@ -27,28 +21,9 @@ import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
+import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
 
-/** What the daemon runs with. */
-export interface DaemonConfig {
-  netsocket: NetsocketConfig;
-  modsocket: ModsocketConfig;
-  /** UDP port of the stats server, or null for none. */
-  statsPort: number | null;
-  /** The one address (4 or 16 bytes) the stats server serves; null or absent: all. */
-  statsAddress?: Uint8Array | null;
-  /** TCP port of the Prometheus endpoint, or null for none. */
-  metricsPort: number | null;
-  /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
-  kernelVersion: number | null;
-}
-
-/** What the daemon runs on. */
-export interface DaemonDeps {
-  libc: Libc;
-  sockets: Sockets;
-  logger: Logger;
-  counters: SyncCounters;
-}
+export type { DaemonConfig, DaemonDeps };
 
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {

@@ -1,0 +1,34 @@
+/**
+ * What the daemon (src/daemon.ts) runs with and on.
+ *
+ * @module
+ */
+
+import type { Libc } from "../../ffi/libc.ts";
+import type { Sockets } from "../../ffi/sockets.ts";
+import type { ModsocketConfig } from "../config/modsocket.ts";
+import type { NetsocketConfig } from "../config/netsocket.ts";
+import type { Logger } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+
+/** What the daemon runs with. */
+export interface DaemonConfig {
+  netsocket: NetsocketConfig;
+  modsocket: ModsocketConfig;
+  /** UDP port of the stats server, or null for none. */
+  statsPort: number | null;
+  /** The one address (4 or 16 bytes) the stats server serves; null or absent: all. */
+  statsAddress?: Uint8Array | null;
+  /** TCP port of the Prometheus endpoint, or null for none. */
+  metricsPort: number | null;
+  /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
+  kernelVersion: number | null;
+}
+
+/** What the daemon runs on. */
+export interface DaemonDeps {
+  libc: Libc;
+  sockets: Sockets;
+  logger: Logger;
+  counters: SyncCounters;
+}
