@@ -345,13 +345,14 @@ traffic_udp_fill() {
 # (resync_watch); then both daemons' JSON counters, the kernel log's
 # problems and every node's sessions are recorded, and the scenario ends.
 resync_join_and_finish() {
-  local stats_port=$1 watch_s=$2 out=$3
-  node_start_daemon j2 ours 6 "$stats_port"
-  resync_watch j2 "$(session_count j1 udp)" "$watch_s" "$out"
+  # Names of their own: the scenarios' variables of the same meaning are readonly.
+  local port=$1 watch=$2 dir=$3
+  node_start_daemon j2 ours 6 "$port"
+  resync_watch j2 "$(session_count j1 udp)" "$watch" "$dir"
   sleep 1
-  stats_json j1 "$stats_port" j1.after
-  stats_json j2 "$stats_port" j2
-  jool_kernel_problems >"$out/kernel.after"
+  stats_json j1 "$port" j1.after
+  stats_json j2 "$port" j2
+  jool_kernel_problems >"$dir/kernel.after"
   sessions_dump
   e2e_finish
 }
@@ -362,7 +363,7 @@ resync_join_and_finish() {
 # seconds have passed. Leaves OUT/NODE.timeline ("SECONDS_SINCE_READY
 # UDP_SESSIONS" lines) and OUT/result (ready/complete times, counts).
 resync_watch() {
-  local node=$1 expected=$2 watch_s=$3 out=$4 deadline ready count elapsed complete=never
+  local node=$1 expected=$2 watch=$3 dir=$4 deadline ready count elapsed complete=never
   local control_port=$((E2E_SYNC_PORT + 1))
   deadline=$((SECONDS + 30))
   until udp_port_bound "$node" "$E2E_SYNC_PORT" && udp_port_bound "$node" "$control_port"; do
@@ -372,16 +373,16 @@ resync_watch() {
   done
   ready=$(cut -d' ' -f1 /proc/uptime)
   e2e_log "$node's daemon is ready"
-  : >"$out/$node.timeline"
+  : >"$dir/$node.timeline"
   while :; do
     count=$(session_count "$node" udp)
     elapsed=$(awk -v a="$(cut -d' ' -f1 /proc/uptime)" -v b="$ready" 'BEGIN { printf "%.2f", a - b }')
-    echo "$elapsed $count" >>"$out/$node.timeline"
+    echo "$elapsed $count" >>"$dir/$node.timeline"
     if [ "$count" -ge "$expected" ]; then
       complete=$elapsed
       break
     fi
-    awk -v e="$elapsed" -v w="$watch_s" 'BEGIN { exit !(e >= w) }' && break
+    awk -v e="$elapsed" -v w="$watch" 'BEGIN { exit !(e >= w) }' && break
     sleep 0.2
   done
   e2e_log "$node has $count of $expected UDP sessions, ${elapsed}s after its daemon was ready"
@@ -391,7 +392,7 @@ resync_watch() {
     echo "expected=$expected"
     echo "final_count=$count"
     echo "watched_for=$elapsed"
-  } >"$out/result"
+  } >"$dir/result"
 }
 
 # stats_wait_quiet NODE PORT TIMEOUT: waits until two answers of NODE's stats
