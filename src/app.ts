@@ -21,7 +21,7 @@ import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
 import { errorText } from "./error_text.ts";
 import { VERSION } from "./version.ts";
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./net/ip.ts";
+import { formatIp, parseIPv4, parseIPv6 } from "./net/ip.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
 export interface RunOptions {
@@ -273,9 +273,7 @@ export function describeConfiguration(
         ? "none"
         : statsAddress === null
         ? `${statsPort} (every address)`
-        : `${statsPort} (${
-          statsAddress.byteLength === 4 ? formatIPv4(statsAddress) : formatIPv6(statsAddress)
-        } only)`
+        : `${statsPort} (${formatIp(statsAddress)} only)`
     }`,
     `  metrics port:      ${
       metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`

@@ -15,7 +15,7 @@ import { statsAnswer, type StatsSources } from "../stats/report.ts";
 import { StatsServer } from "../stats/stats_server.ts";
 import { VERSION } from "../version.ts";
 import { RateLimiter } from "../log.ts";
-import { formatIPv4, formatIPv6 } from "../net/ip.ts";
+import { formatIp } from "../net/ip.ts";
 import type { Clock } from "./clock.ts";
 import type { SyncMeasures } from "./measures.ts";
 
@@ -43,10 +43,6 @@ export interface StatsEndpointsDeps {
 
 /** One log line per source host of refused stats requests per this interval. */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
-
-function formatAddress(address: Uint8Array): string {
-  return address.byteLength === 4 ? formatIPv4(address) : formatIPv6(address);
-}
 
 /** Something to close at exit. */
 export interface Closable {
@@ -102,7 +98,7 @@ export function openStatsEndpoints(
     reactor.watch(stats.fd, { readable: true }, () => stats.serve());
     logger.info(
       `Stats server listening on UDP port ${config.statsPort} ` +
-        (address === null ? "(IPv4 and IPv6)" : `of ${formatAddress(address)}`),
+        (address === null ? "(IPv4 and IPv6)" : `of ${formatIp(address)}`),
     );
   }
   if (config.metricsPort !== null) {

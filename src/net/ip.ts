@@ -101,6 +101,11 @@ export function formatIPv4(bytes: Uint8Array): string {
   return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
 }
 
+/** Formats 4 or 16 address bytes: {@link formatIPv4} or {@link formatIPv6}. */
+export function formatIp(bytes: Uint8Array): string {
+  return bytes.byteLength === 4 ? formatIPv4(bytes) : formatIPv6(bytes);
+}
+
 /**
  * Formats 16 address bytes in the canonical text form of RFC 5952: lower-case
  * hex without leading zeros, the longest run of two or more zero groups (the

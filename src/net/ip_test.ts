@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "./ip.ts";
+import { formatIp, formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "./ip.ts";
 
 /** Writes 16 bytes as eight 16-bit groups, the way RFC 4291 reads them. */
 function v6(...groups: number[]): Uint8Array {
@@ -169,4 +169,11 @@ Deno.test("isMulticast knows 224.0.0.0/4 and ff00::/8", () => {
     assert.equal(isMulticast(bytes), expected, text);
   }
   assert.throws(() => isMulticast(new Uint8Array(5)), RangeError);
+});
+
+Deno.test("formatIp(): 4 bytes as IPv4, 16 as IPv6", () => {
+  assert.equal(formatIp(Uint8Array.of(192, 0, 2, 1)), "192.0.2.1");
+  const v6 = new Uint8Array(16);
+  v6[15] = 1;
+  assert.equal(formatIp(v6), "::1");
 });

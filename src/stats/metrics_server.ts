@@ -23,8 +23,8 @@ import { SyscallError } from "../../ffi/errors.ts";
 import type { Interest, ReadinessHandler } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { openDualStack } from "../net/dual_stack.ts";
-import { formatIPv4, formatIPv6 } from "../net/ip.ts";
-import { parseIpSockaddr, SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import { sockaddrHost } from "../net/sockaddr_host.ts";
+import { SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
 /** What the server registers its sockets with (the daemon's reactor). */
@@ -224,7 +224,7 @@ export class MetricsServer {
       this.#peer.fill(0);
       const fd = this.#sockets.accept(this.fd, "metrics", this.#peer);
       if (fd === null) return;
-      const host = hostOf(this.#peer);
+      const host = sockaddrHost(this.#peer, this.#peer.byteLength);
       if (this.#connections.size >= MAX_CONNECTIONS) this.#drop(this.#evictable(host));
       const connection: Connection = {
         fd,
@@ -326,11 +326,4 @@ export class MetricsServer {
     this.#registry.unwatch(this.fd);
     this.#sockets.close(this.fd, "metrics");
   }
-}
-
-/** The host of a sockaddr (IPv4 clients of the dual-stack socket show as ::ffff:a.b.c.d). */
-function hostOf(sockaddr: Uint8Array): string {
-  const from = parseIpSockaddr(sockaddr, sockaddr.byteLength);
-  if (from === null) return "unknown";
-  return from.address.byteLength === 4 ? formatIPv4(from.address) : formatIPv6(from.address);
 }

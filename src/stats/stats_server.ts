@@ -16,14 +16,9 @@
 
 import { AF_INET, AF_INET6, SOCK_DGRAM } from "../../ffi/constants.ts";
 import { SyscallError } from "../../ffi/errors.ts";
-import {
-  parseIpSockaddr,
-  SOCKADDR_STORAGE_SIZE,
-  sockaddrIn,
-  sockaddrIn6,
-} from "../../ffi/sockaddr.ts";
+import { SOCKADDR_STORAGE_SIZE, sockaddrIn, sockaddrIn6 } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
-import { formatIPv4, formatIPv6 } from "../net/ip.ts";
+import { sockaddrHost } from "../net/sockaddr_host.ts";
 import { openDualStack } from "../net/dual_stack.ts";
 import { MAX_DATAGRAMS_PER_WAKE } from "../sync/drain.ts";
 import { AnswerBudget, STATS_ANSWER_LIMITS } from "./answer_budget.ts";
@@ -145,7 +140,7 @@ export class StatsServer {
       const got = this.#sockets.receive(this.fd, this.#request, this.#peer, 0, "stats");
       if (got === null) break;
       const request = this.#request.subarray(0, Math.min(got.length, REQUEST_BUFFER));
-      const source = sourceHost(this.#peer, got.addressLength);
+      const source = sockaddrHost(this.#peer, got.addressLength);
       let refusal: StatsRefusal | null = null;
       if (isStatsAnswer(request)) refusal = "looks like a stats answer";
       else if (!this.#budget.allow(source, nowMs)) refusal = "over the answer budget";
@@ -172,11 +167,4 @@ export class StatsServer {
     this.#closed = true;
     this.#sockets.close(this.fd, "stats");
   }
-}
-
-/** The host part of a sender's address, as text (IPv4 clients of `::` show as ::ffff:a.b.c.d). */
-function sourceHost(sockaddr: Uint8Array, length: number): string {
-  const from = parseIpSockaddr(sockaddr, length);
-  if (from === null) return "an unknown host";
-  return from.address.byteLength === 4 ? formatIPv4(from.address) : formatIPv6(from.address);
 }
