@@ -22,8 +22,21 @@ import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
+import type { Logger } from "./log.ts";
 
 export type { DaemonConfig, DaemonDeps };
+
+/**
+ * Reads the instance's pool6 for conversions from raw36 (peers on Jool
+ * 4.1.13+ when the local kernel is older); a failure only disables those.
+ */
+async function readPool6(kernel: KernelLink, jool: LocalJool, logger: Logger): Promise<void> {
+  try {
+    jool.pool6 = await kernel.readPool6();
+  } catch (error) {
+    logger.warning(`Cannot read the instance's pool6: ${errorText(error)}`);
+  }
+}
 
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
@@ -82,6 +95,7 @@ export class Daemon {
     this.#setup = new InstanceSetup(kernel, config.modsocket, logger);
     await this.#setup.enableSync();
     await this.#setup.tune(kernelVersion);
+    await readPool6(kernel, jool, logger);
     const enableSync = () => this.#setup!.enableSync();
     const fatal = (reason: string) => this.#fail(reason);
     this.#watchdog = new KernelWatchdog({ kernel, clock: this.#clock, logger, enableSync, fatal });

@@ -9,6 +9,7 @@
 
 import { formatVersion } from "../jool/header.ts";
 import { sessionEncodingFor } from "../jool/session.ts";
+import type { Ipv6Prefix } from "../jool/session_convert.ts";
 import type { Logger } from "../log.ts";
 import { DatagramFilter } from "../sync/datagram_filter.ts";
 
@@ -16,6 +17,11 @@ import { DatagramFilter } from "../sync/datagram_filter.ts";
 export class LocalJool {
   /** Checks peers' datagrams; accepts any encoding until the version is known. */
   readonly filter: DatagramFilter;
+  /**
+   * The instance's pool6 prefix, read at start; null while unknown. Peers'
+   * raw36 batches need it to be converted for an older kernel (dst6).
+   */
+  pool6: Ipv6Prefix | null = null;
   readonly #logger: Logger;
   #version: number | null;
 

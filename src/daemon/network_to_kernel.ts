@@ -1,14 +1,17 @@
 /**
  * The relay from the peers to the kernel: every datagram from the group is
  * counted (in total and per peer: senders of valid ones by name, the rest
- * together), checked by the datagram filter, and handed to the kernel
- * (JOOLD_ADD) or dropped and reported.
+ * together), checked by the datagram filter, converted if it is a valid
+ * batch in another Jool 4.1 encoding than the local kernel's (a peer on
+ * another 4.1 version), and handed to the kernel (JOOLD_ADD) or dropped
+ * and reported.
  *
  * @module
  */
 
 import { SyscallError } from "../../ffi/errors.ts";
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
+import { convertSessions, SessionConversionError } from "../jool/session_convert.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { DatagramFilter } from "../sync/datagram_filter.ts";
@@ -16,6 +19,7 @@ import { drain } from "../sync/drain.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import { describePeer } from "../sync/peer_address.ts";
 import type { Clock } from "./clock.ts";
+import type { LocalJool } from "./local_jool.ts";
 import type { DropReporter } from "./drop_report.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { PeerChannel } from "./peer_channel.ts";
@@ -27,6 +31,8 @@ export interface NetworkToKernelDeps {
   kernel: Pick<KernelLink, "add">;
   /** Whether a datagram may go to the kernel. */
   filter: DatagramFilter;
+  /** The local instance's pool6, which conversions from raw36 need. */
+  jool: Pick<LocalJool, "pool6">;
   drops: DropReporter;
   /** Per-peer counts and the time of the last sync. */
   measures: SyncMeasures;
@@ -77,9 +83,25 @@ export class NetworkToKernel {
       this.#lastOrigin = describePeer(datagram.from);
     }
     const origin = this.#lastOrigin;
-    const problem = datagram.fullLength > datagram.data.byteLength
+    let payload = datagram.data;
+    let problem = datagram.fullLength > payload.byteLength
       ? `too large (${datagram.fullLength} bytes)`
-      : filter.check(datagram.data);
+      : filter.check(payload);
+    let convertedFrom: string | null = null;
+    const local = filter.encoding;
+    if (problem !== null && local !== null && datagram.fullLength === payload.byteLength) {
+      const foreign = filter.foreignEncoding(payload);
+      if (foreign !== null) {
+        try {
+          payload = convertSessions(payload, foreign, local, this.#deps.jool.pool6);
+          convertedFrom = foreign;
+          problem = null;
+        } catch (error) {
+          if (!(error instanceof SessionConversionError)) throw error;
+          problem = `a ${foreign} batch for a ${local} kernel: ${error.message}`;
+        }
+      }
+    }
     // Only a valid datagram earns its sender an entry in the per-peer table:
     // forged or garbage senders are counted together, and cannot take it.
     const peer = problem === null ? measures.peers.get(origin) : measures.peers.find(origin);
@@ -92,8 +114,12 @@ export class NetworkToKernel {
       drops.dropped(origin, problem, now);
       return true;
     }
+    if (convertedFrom !== null) {
+      counters.netConverted++;
+      peer.converted[convertedFrom] = (peer.converted[convertedFrom] ?? 0) + 1;
+    }
     try {
-      kernel.add(datagram.data, origin);
+      kernel.add(payload, origin);
       measures.lastSyncMs = now;
     } catch (error) {
       if (!(error instanceof SyscallError)) throw error;

@@ -9,12 +9,15 @@ import assert from "node:assert/strict";
 import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { joolVersion } from "../jool/header.ts";
 import { encodeSessions, type SessionEncoding } from "../jool/session.ts";
+import { parseIPv6 } from "../net/ip.ts";
 import { MAX_DATAGRAMS_PER_WAKE } from "../sync/drain.ts";
 import { SS_DISABLED_TEXT } from "../../tests/support/fake_jool.ts";
 import { peerAddress } from "../../tests/support/memory_peer_channel.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
 
+const JOOL_4_1_9 = joolVersion(4, 1, 9);
+const JOOL_4_1_12 = joolVersion(4, 1, 12);
 const JOOL_4_1_13 = joolVersion(4, 1, 13);
 const PEER = peerAddress(1);
 const PEER_NAME = "[2001:db8::1]:6464";
@@ -43,6 +46,7 @@ Deno.test("a peer's datagram goes to the kernel as is, counted in total and per 
       bytes: 2 * datagram.byteLength,
       dropped: 0,
       lastSeenMs: clock.now(),
+      converted: {},
     },
   });
   assert.equal(measures.lastSyncMs, clock.now());
@@ -72,9 +76,16 @@ Deno.test("the filter drops what the kernel must not get, and says why", async (
       problem: /: too large \(70000 bytes\)$/,
     },
     {
-      name: "another Jool's encoding",
+      name: "a raw36 batch for a nested kernel whose pool6 is unknown",
+      moduleVersion: JOOL_4_1_9,
+      data: sessions(1, "raw36-4.1.13"),
+      problem:
+        /: a raw36-4\.1\.13 batch for a nested-4\.1\.0 kernel: Cannot convert session entries: nested-4\.1\.0 needs dst6, which raw36-4\.1\.13 does not carry, and the local pool6 prefix is unknown$/,
+    },
+    {
+      name: "garbage, with the encoding known",
       moduleVersion: JOOL_4_1_13,
-      data: sessions(1, "nested-4.1.0"),
+      data: sessions(1, "nested-4.1.0").subarray(0, 100),
       problem: /: session 0: /,
     },
     {
@@ -172,4 +183,30 @@ Deno.test("a wake-up reads a bounded number of datagrams; a receive error ends i
     "error: Error receiving from the network: recvfrom(multicast) failed: ENOMEM (out of memory)",
   ]);
   assert.equal(channel.queued, 1, "the next wake-up reads on");
+});
+
+Deno.test("a batch in another 4.1 encoding is converted to the kernel's, counted per peer and encoding", async () => {
+  const versions: [number, SessionEncoding][] = [
+    [JOOL_4_1_9, "nested-4.1.0"],
+    [JOOL_4_1_12, "raw48-4.1.12"],
+    [JOOL_4_1_13, "raw36-4.1.13"],
+  ];
+  for (const [version, local] of versions) {
+    const { jool, channel, counters, measures, local: localJool, sync, logs } = await syncHarness({
+      version,
+    });
+    localJool.pool6 = { address: parseIPv6("64:ff9b::")!, length: 96 };
+    const foreign = versions.map(([, encoding]) => encoding).filter((e) => e !== local);
+    for (const encoding of foreign) channel.deliver(sessions(2, encoding), PEER);
+    sync.toKernel.drain();
+    // sampleUdpSession's dst6 is pool6 + dst4, so nothing is lost either way.
+    assert.deepEqual(jool.added, [sessions(2, local), sessions(2, local)], local);
+    assert.deepEqual([counters.netConverted, counters.netDropped], [2, 0], local);
+    assert.deepEqual(
+      measures.peers.snapshot()[PEER_NAME].converted,
+      Object.fromEntries(foreign.map((encoding) => [encoding, 1])),
+      local,
+    );
+    assert.deepEqual(logs, [], local);
+  }
 });

@@ -28,6 +28,11 @@ import {
   RootAttribute,
   TranslatorType,
 } from "./protocol.ts";
+import type { Ipv6Prefix } from "./session_convert.ts";
+
+/** Inside a prefix attribute (JNLAP_*): the address and the length. */
+const POOL6_ADDR = 1;
+const POOL6_LEN = 2;
 
 /** One answer to GLOBAL_FOREACH. */
 export interface GlobalsPage {
@@ -56,6 +61,29 @@ export function decodeGlobalsPage(message: GenericMessage): GlobalsPage {
   }
   if (ad.error !== null) throw ad.error;
   return { values, last, more: (header.flags & JoolHeaderFlag.M) !== 0 };
+}
+
+/**
+ * Reads the POOL6 global's value (nested: ADDR 1 = 16 bytes, LEN 2 = u8;
+ * an empty pool6 is LEN 0 alone).
+ *
+ * @returns The prefix, or null if the pool6 is empty.
+ * @throws {JoolDecodeError} If the value is not such a prefix.
+ */
+export function decodePool6(value: Uint8Array): Ipv6Prefix | null {
+  const ad = new AttributeDecoder(value);
+  let address: Uint8Array | null = null;
+  let length: number | null = null;
+  while (ad.next()) {
+    const bytes = ad.bytes();
+    if (ad.type === POOL6_ADDR && bytes.byteLength === 16) address = bytes.slice();
+    else if (ad.type === POOL6_LEN && bytes.byteLength === 1) length = bytes[0];
+  }
+  if (ad.error !== null) throw new JoolDecodeError(`pool6: ${ad.error.message}`);
+  if (length === null) throw new JoolDecodeError("pool6 has no prefix length");
+  if (length === 0 && address === null) return null;
+  if (address === null) throw new JoolDecodeError(`pool6 has length ${length} but no address`);
+  return { address, length };
 }
 
 /** One answer to SESSION_FOREACH. */

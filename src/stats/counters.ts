@@ -36,6 +36,11 @@ export class SyncCounters {
   netSendFailures = 0;
   /** Datagrams from peers dropped before the kernel (too large, invalid). */
   netDropped = 0;
+  /**
+   * Datagrams from peers in another Jool 4.1 session encoding than the
+   * local kernel's, converted to the local one (mixed-version clusters).
+   */
+  netConverted = 0;
   /** Resync requests we sent (at start). */
   resyncRequests = 0;
   /** Peers' resync requests we answered by advertising. */

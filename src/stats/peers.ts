@@ -23,10 +23,19 @@ export interface PeerCounters {
   dropped: number;
   /** Milliseconds since the epoch of its last datagram. */
   lastSeenMs: number;
+  /**
+   * Datagrams in another Jool 4.1 session encoding than the local kernel's,
+   * converted before the kernel, by their encoding (e.g. `nested-4.1.0`).
+   */
+  converted: Record<string, number>;
 }
 
 function zero(): PeerCounters {
-  return { datagrams: 0, bytes: 0, dropped: 0, lastSeenMs: 0 };
+  return { datagrams: 0, bytes: 0, dropped: 0, lastSeenMs: 0, converted: {} };
+}
+
+function copy(counters: PeerCounters): PeerCounters {
+  return { ...counters, converted: { ...counters.converted } };
 }
 
 /** Counters per peer (`address:port`). */
@@ -72,12 +81,15 @@ export class PeerTable {
     other.bytes += evicted.bytes;
     other.dropped += evicted.dropped;
     other.lastSeenMs = Math.max(other.lastSeenMs, evicted.lastSeenMs);
+    for (const [encoding, count] of Object.entries(evicted.converted)) {
+      other.converted[encoding] = (other.converted[encoding] ?? 0) + count;
+    }
   }
 
   /** A copy of every peer's counters, {@link OTHER_PEERS} last if anything was counted there. */
   snapshot(): Record<string, PeerCounters> {
-    const entries = [...this.#peers].map(([peer, counters]) => [peer, { ...counters }] as const);
-    if (this.#other !== null) entries.push([OTHER_PEERS, { ...this.#other }]);
+    const entries = [...this.#peers].map(([peer, counters]) => [peer, copy(counters)] as const);
+    if (this.#other !== null) entries.push([OTHER_PEERS, copy(this.#other)]);
     return Object.fromEntries(entries);
   }
 }

@@ -29,6 +29,11 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
   ["kernelAdds", "kernel_adds_total", "Peer datagrams handed to the kernel (JOOLD_ADD)."],
   ["netSendFailures", "network_send_failures_total", "Datagrams that could not be sent."],
   ["netDropped", "network_dropped_datagrams_total", "Peer datagrams dropped as invalid."],
+  [
+    "netConverted",
+    "network_converted_datagrams_total",
+    "Peer datagrams converted from another Jool 4.1 session encoding.",
+  ],
   ["resyncRequests", "resync_requests_total", "Resync requests this daemon sent."],
   ["resyncAnswers", "resync_answers_total", "Peers' resync requests this daemon answered."],
   ["advertisements", "advertisements_total", "Advertisements of the session table."],
@@ -114,6 +119,18 @@ export function formatPrometheus(sources: StatsSources): string {
     lines.push(`# HELP joold_${name} ${help}`, `# TYPE joold_${name} ${type}`);
     for (const [peer, counters] of peers) {
       lines.push(`joold_${name}{peer="${labelValue(peer)}"} ${value(counters)}`);
+    }
+  }
+  const converted = "joold_peer_converted_datagrams_total";
+  lines.push(
+    `# HELP ${converted} Its datagrams converted from another Jool 4.1 session encoding.`,
+    `# TYPE ${converted} counter`,
+  );
+  for (const [peer, counters] of peers) {
+    for (const [encoding, count] of Object.entries(counters.converted)) {
+      lines.push(
+        `${converted}{peer="${labelValue(peer)}",encoding="${labelValue(encoding)}"} ${count}`,
+      );
     }
   }
   return lines.join("\n") + "\n";

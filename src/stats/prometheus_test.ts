@@ -13,6 +13,7 @@ function sources(): StatsSources {
   const peer = peers.get("[2001:db8::2]:6464");
   peer.datagrams = 3;
   peer.lastSeenMs = 1_500_000;
+  peer.converted["nested-4.1.0"] = 2;
   const ackLatency = new LatencyHistogram();
   ackLatency.recordMs(0.003); // 3 µs: bucket [2, 4)
   ackLatency.recordMs(0.1); // 100 µs: bucket [64, 128)
@@ -56,8 +57,13 @@ Deno.test("formatPrometheus(): every counter once, typed and helped, with valid 
   }
   // One counter per SyncCounters field.
   const counterNames = [...types].filter(([, type]) => type === "counter").length;
-  assert.equal(counterNames, Object.keys(new SyncCounters()).length + 3); // + 3 per-peer counters
+  assert.equal(counterNames, Object.keys(new SyncCounters()).length + 4); // + 4 per-peer counters
   assert.ok(lines.includes("joold_kernel_batches_total 4"));
+  assert.ok(
+    lines.includes(
+      'joold_peer_converted_datagrams_total{peer="[2001:db8::2]:6464",encoding="nested-4.1.0"} 2',
+    ),
+  );
   assert.ok(lines.includes("joold_network_dropped_datagrams_total 2"));
   assert.ok(lines.includes('joold_build_info{version="0.1.0",instance="odd\\"name"} 1'));
   assert.ok(lines.includes("joold_start_time_seconds 1000"));

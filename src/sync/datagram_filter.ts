@@ -1,6 +1,7 @@
 /**
  * Checks peers' datagrams before they reach the kernel: each must be a
- * well-formed session batch in the local kernel's encoding. The kernel's
+ * well-formed session batch in the local kernel's encoding (or, to be
+ * converted to it, in another Jool 4.1 encoding). The kernel's
  * own checks are looser (4.1.14 reads past short entries), and anyone who
  * can reach the group can send.
  *
@@ -30,6 +31,21 @@ export class DatagramFilter {
   /** Fixes the encoding (e.g. learnt from the first kernel batch). */
   learn(encoding: SessionEncoding): void {
     this.#encoding ??= encoding;
+  }
+
+  /**
+   * For a datagram {@link check} refused once the local encoding is known:
+   * the other Jool 4.1 encoding it is a valid batch in (a peer on another
+   * 4.1 version), or null if none (garbage). Nested and raw entries differ
+   * in size, so at most one encoding fits a non-empty payload.
+   */
+  foreignEncoding(payload: Uint8Array): SessionEncoding | null {
+    if (payload.byteLength === 0) return null;
+    for (const encoding of ALL_ENCODINGS) {
+      if (encoding === this.#encoding) continue;
+      if (this.#validator.check(payload, encoding) === null) return encoding;
+    }
+    return null;
   }
 
   /** Null if `payload` may go to the kernel, else what is wrong with it. */

@@ -52,3 +52,13 @@ Deno.test("random and mutated datagrams are all rejected", () => {
   }
   assert.equal(accepted, 0);
 });
+
+Deno.test("foreignEncoding() names the other 4.1 encoding a refused batch is valid in", () => {
+  const filter = new DatagramFilter("raw36-4.1.13");
+  assert.equal(filter.foreignEncoding(encodeSessions([SESSION], "nested-4.1.0")), "nested-4.1.0");
+  assert.equal(filter.foreignEncoding(encodeSessions([SESSION], "raw48-4.1.12")), "raw48-4.1.12");
+  // Its own encoding is not foreign; garbage and empty datagrams are in none.
+  assert.equal(filter.foreignEncoding(encodeSessions([SESSION], "raw36-4.1.13")), null);
+  assert.equal(filter.foreignEncoding(Uint8Array.of(1, 2, 3)), null);
+  assert.equal(filter.foreignEncoding(new Uint8Array(0)), null);
+});

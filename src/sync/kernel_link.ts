@@ -28,10 +28,12 @@ import {
 import {
   decodeGlobalsPage,
   decodeInstanceStatus,
+  decodePool6,
   decodeSessionsPage,
   type SessionsPage,
 } from "../jool/kernel_messages.ts";
-import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
+import { GlobalAttribute, JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
+import type { Ipv6Prefix } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
 import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
 import { JoolModuleMissingError, refusalIn } from "./kernel_errors.ts";
@@ -208,6 +210,26 @@ export class KernelLink {
    * kernel's message.
    */
   async readGlobalU32(type: number): Promise<number | null> {
+    const value = await this.#readGlobal(type);
+    if (value === null) return null;
+    if (value.byteLength !== 4) {
+      throw new Error(`Global ${type} is ${value.byteLength} bytes long, not a u32`);
+    }
+    return viewOf(value).getUint32(0, NATIVE_LITTLE_ENDIAN);
+  }
+
+  /**
+   * The instance's pool6 prefix (GLOBAL_FOREACH), or null if its pool6 is
+   * empty or not reported. Throws {@link KernelRefusalError} with the
+   * kernel's message.
+   */
+  async readPool6(): Promise<Ipv6Prefix | null> {
+    const value = await this.#readGlobal(GlobalAttribute.POOL6);
+    return value === null ? null : decodePool6(value);
+  }
+
+  /** The raw value of one global, or null if the kernel does not report it. */
+  async #readGlobal(type: number): Promise<Uint8Array | null> {
     let after = 0;
     for (let page = 0; page < MAX_GLOBAL_PAGES; page++) {
       const replies = await this.#request(
@@ -219,12 +241,7 @@ export class KernelLink {
         if (reply.header.type !== this.#familyId) continue;
         const globals = decodeGlobalsPage(decodeGenericMessage(reply));
         const value = globals.values.get(type);
-        if (value !== undefined) {
-          if (value.byteLength !== 4) {
-            throw new Error(`Global ${type} is ${value.byteLength} bytes long, not a u32`);
-          }
-          return viewOf(value).getUint32(0, NATIVE_LITTLE_ENDIAN);
-        }
+        if (value !== undefined) return value;
         if (globals.more && globals.last > after) next = globals.last;
       }
       if (next === 0) return null;
