@@ -27,6 +27,8 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 
+/** `NETLINK_ROUTE` protocol of AF_NETLINK (linux/netlink.h): link and address events. */
+export const NETLINK_ROUTE = 0;
 /** `NETLINK_GENERIC` protocol of AF_NETLINK (linux/netlink.h). */
 export const NETLINK_GENERIC = 16;
 

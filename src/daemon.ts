@@ -21,6 +21,7 @@ import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
+import { openSyncInterfaceWatch } from "./daemon/sync_interface.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
 import type { Logger } from "./log.ts";
 
@@ -110,14 +111,28 @@ export class Daemon {
     logger.info(`Network socket ready: group ${netsocket.address} port ${netsocket.port}`);
     openStatsEndpoints({ ...config, instance }, { ...common, sockets, reactor }, this.#opened);
 
+    const groupSockets = [network];
+    const interfaceWatch = openSyncInterfaceWatch({
+      ...common,
+      libc: this.#deps.libc,
+      sockets,
+      reactor,
+      options: netsocket,
+      groupSockets,
+      // While deaf we missed the peers' sessions: ask for them again.
+      onBack: () => this.#resync?.requestFromPeers("the sync interface is back"),
+    });
+    if (interfaceWatch !== null) this.#opened.push(interfaceWatch);
+
     if (netsocket.controlPort === null) return;
     const control = MulticastSocket.open(sockets, { ...netsocket, port: netsocket.controlPort });
     this.#opened.push(control);
+    groupSockets.push(control);
     const advertise = (reason: string) => sync.advertiser.advertise(reason);
     const resync = new ResyncChannel({ ...common, control, instance, advertise });
     this.#resync = resync;
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
-    resync.requestFromPeers(netsocket.controlPort);
+    resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
   }
 
   /** Resolves when the daemon has stopped. */

@@ -59,11 +59,12 @@ export class ResyncChannel {
     });
   }
 
-  /** Asks the peers for their sessions (at start); `controlPort` is for the log. */
-  requestFromPeers(controlPort: number): void {
-    this.#deps.logger.info(
-      `Resync control port ${controlPort} ready; asking peers for their sessions`,
-    );
+  /**
+   * Asks the peers for their sessions: at start, and when the sync
+   * interface is back. `why` is for the log.
+   */
+  requestFromPeers(why: string): void {
+    this.#deps.logger.info(`Resync: ${why}; asking peers for their sessions`);
     this.#deps.counters.resyncRequests++;
     this.#coordinator.requestFromPeers();
   }

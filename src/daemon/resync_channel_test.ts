@@ -38,14 +38,14 @@ function resyncChannel() {
 
 Deno.test("resync: the request goes to the control port, three times if nobody answers", () => {
   const { clock, counters, logs, resync, sent } = resyncChannel();
-  resync.requestFromPeers(6465);
+  resync.requestFromPeers("control port 6465 ready");
   const request: ControlMessage = { type: ControlType.REQUEST, nonce: 42n, instance: "default" };
   assert.deepEqual(sent(), [request]);
   assert.equal(counters.resyncRequests, 1);
   clock.advance(5000);
   assert.deepEqual(sent(), [request, request, request]);
   assert.deepEqual(logs, [
-    "info: Resync control port 6465 ready; asking peers for their sessions",
+    "info: Resync: control port 6465 ready; asking peers for their sessions",
     "warning: No peer answered the resync request after 3 attempts " +
     "(peers are absent, or reference joolds without resync)",
   ]);
@@ -68,7 +68,7 @@ Deno.test("resync: a peer's request is answered and advertised for; garbage is c
 Deno.test("resync: a failed send is logged; close() leaves no timer behind", () => {
   const { clock, control, logs, resync } = resyncChannel();
   control.sendOutcome = new Error("sendto(multicast) failed: ENETUNREACH (no route)");
-  resync.requestFromPeers(6465);
+  resync.requestFromPeers("control port 6465 ready");
   assert.deepEqual(logs.slice(1), [
     "error: Cannot send a resync message: sendto(multicast) failed: ENETUNREACH (no route)",
   ]);

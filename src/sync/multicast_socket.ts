@@ -41,6 +41,7 @@ import {
   sockaddrIn,
   sockaddrIn6,
 } from "../../ffi/sockaddr.ts";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { InterfaceChoice, NetsocketConfig } from "../config/netsocket.ts";
 import { RECEIVE_BUFFER_BYTES } from "./drain.ts";
@@ -157,6 +158,26 @@ export class MulticastSocket {
     return true;
   }
 
+  /**
+   * Joins the group again and points sends at the out interface again,
+   * after the sync interface went away and came back: the kernel dropped
+   * the membership with the old device, and IP(V6)_MULTICAST_IF still
+   * names the old index. `options` carry the interfaces as they are now
+   * (IPv6: the new index). A membership that survived (EADDRINUSE: the
+   * interface kept its index) counts as joined. Throws SyscallError.
+   */
+  rejoin(options: MulticastSocketOptions): void {
+    const ipv4 = options.family === "ipv4";
+    try {
+      if (ipv4) joinIPv4(this.#sockets, this.fd, options);
+      else joinIPv6(this.#sockets, this.fd, options);
+    } catch (error) {
+      if (!(error instanceof SyscallError && error.errno === Errno.EADDRINUSE)) throw error;
+    }
+    if (ipv4) sendOutIPv4(this.#sockets, this.fd, options);
+    else sendOutIPv6(this.#sockets, this.fd, options);
+  }
+
   /** Closes the socket. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -166,6 +187,14 @@ export class MulticastSocket {
 }
 
 function configureIPv4(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
+  joinIPv4(sockets, fd, options);
+  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
+  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_TTL, options.ttl, "IP_MULTICAST_TTL");
+  sendOutIPv4(sockets, fd, options);
+}
+
+function joinIPv4(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
   const inAddress = addressOf(options.inInterface) ?? ANY4;
   sockets.setOption(
     fd,
@@ -174,9 +203,10 @@ function configureIPv4(sockets: Sockets, fd: number, options: MulticastSocketOpt
     ipMreq(options.group, inAddress),
     "IP_ADD_MEMBERSHIP",
   );
-  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
-  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
-  sockets.setIntOption(fd, IPPROTO_IP, IP_MULTICAST_TTL, options.ttl, "IP_MULTICAST_TTL");
+}
+
+/** IP_MULTICAST_IF by address: the kernel resolves it to an interface index now, once. */
+function sendOutIPv4(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
   const outAddress = addressOf(options.outInterface ?? options.inInterface);
   if (outAddress !== null) {
     sockets.setOption(fd, IPPROTO_IP, IP_MULTICAST_IF, outAddress, "IP_MULTICAST_IF");
@@ -184,6 +214,14 @@ function configureIPv4(sockets: Sockets, fd: number, options: MulticastSocketOpt
 }
 
 function configureIPv6(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
+  joinIPv6(sockets, fd, options);
+  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
+  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
+  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, options.ttl, "IPV6_MULTICAST_HOPS");
+  sendOutIPv6(sockets, fd, options);
+}
+
+function joinIPv6(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
   const inIndex = indexOf(options.inInterface) ?? 0;
   sockets.setOption(
     fd,
@@ -192,9 +230,9 @@ function configureIPv6(sockets: Sockets, fd: number, options: MulticastSocketOpt
     ipv6Mreq(options.group, inIndex),
     "IPV6_ADD_MEMBERSHIP",
   );
-  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
-  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
-  sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, options.ttl, "IPV6_MULTICAST_HOPS");
+}
+
+function sendOutIPv6(sockets: Sockets, fd: number, options: MulticastSocketOptions): void {
   const outIndex = indexOf(options.outInterface ?? options.inInterface);
   if (outIndex !== null) {
     sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, outIndex, "IPV6_MULTICAST_IF");

@@ -76,6 +76,16 @@ export class Lan {
   async addHost(index: number): Promise<string> {
     const name = `${this.prefix}${index}`;
     await this.#addNamespace(name);
+    await this.addLink(index);
+    return name;
+  }
+
+  /**
+   * Gives host `index` its `eth0` (again): the veth pair onto the bridge,
+   * the host's two addresses, up.
+   */
+  async addLink(index: number): Promise<void> {
+    const name = `${this.prefix}${index}`;
     const port = `${this.prefix}p${index}`;
     await run(
       "ip",
@@ -96,7 +106,11 @@ export class Lan {
     await run("ip", "-n", name, "addr", "add", `198.51.100.${index}/24`, "dev", "eth0");
     await run("ip", "-n", name, "addr", "add", `2001:db8:ff08::${index}/64`, "dev", "eth0");
     await run("ip", "-n", name, "link", "set", "eth0", "up");
-    return name;
+  }
+
+  /** Deletes host `index`'s `eth0` (and so its veth peer on the bridge). */
+  async deleteLink(index: number): Promise<void> {
+    await run("ip", "-n", `${this.prefix}${index}`, "link", "del", "eth0");
   }
 
   /** Removes every namespace created. */
