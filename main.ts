@@ -10,6 +10,7 @@ import { EXIT_FAILURE, runDaemon } from "./src/app.ts";
 import { parseCommandLine } from "./src/command_line.ts";
 import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
+import { runKeygenCommand } from "./src/commands/keygen.ts";
 import { isLogLevel, LevelLogger, type LineSink, stderrSink } from "./src/log.ts";
 import { openSyslog, type SyslogConnection } from "./src/syslog_sink.ts";
 import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
@@ -17,6 +18,7 @@ import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
 const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
        joold check [OPTIONS] [NETSOCKET] [MODSOCKET]
        joold advertise [OPTIONS] [MODSOCKET]
+       joold keygen FILE
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
 multicast (wire-compatible with Jool ${REFERENCE_VERSION}'s joold).
@@ -33,6 +35,8 @@ Commands:
              if nothing failed, 1 otherwise
   advertise  make the instance multicast its whole session table to the
              joold group, for a running joold to send to its peers
+  keygen     write a new key file for "auth key file" (mode 0600; an
+             existing FILE is never replaced)
 
 Options:
   --log-level LEVEL  error, warning, info or debug (default: info for the
@@ -51,7 +55,7 @@ Options:
 const EXIT_USAGE = 2;
 
 /** Operator commands, given as the first argument, and how many arguments follow. */
-const COMMANDS = { check: 2, advertise: 1 } as const;
+const COMMANDS = { check: 2, advertise: 1, keygen: 1 } as const;
 
 function usageError(message: string): number {
   console.error(`joold: ${message}\n\n${USAGE}`);
@@ -122,6 +126,10 @@ async function main(args: string[]): Promise<number> {
         logger,
         print,
       );
+    }
+    if (command === "keygen") {
+      if (operands[0] === undefined) return usageError("keygen: FILE is required");
+      return runKeygenCommand(operands[0], logger, print);
     }
     if (command === "advertise") {
       return await runAdvertiseCommand({ modsocketFile, modsocketDefaulted }, logger, print);

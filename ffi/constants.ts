@@ -26,9 +26,13 @@ export const SOCK_CLOEXEC = 0o2000000;
 /** open(2) flags: read only (0), and close on exec (02000000 octal). */
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
+/** open(2): write only. */
+export const O_WRONLY = 1;
+/** open(2): create the file if absent. */
+export const O_CREAT = 0o100;
+/** open(2) with O_CREAT: fail with EEXIST if the file exists. */
+export const O_EXCL = 0o200;
 
-/** `NETLINK_ROUTE` protocol of AF_NETLINK (linux/netlink.h): link and address events. */
-export const NETLINK_ROUTE = 0;
 /** `NETLINK_GENERIC` protocol of AF_NETLINK (linux/netlink.h). */
 export const NETLINK_GENERIC = 16;
 

@@ -57,6 +57,19 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /**
+   * open(2) with O_CREAT, which takes the mode (the key file of joold
+   * keygen): the same variadic function, declared with its third argument.
+   */
+  open_create: {
+    name: "open",
+    parameters: [
+      "buffer", // const char *pathname
+      "i32", // int flags
+      "u32", // mode_t mode
+    ],
+    result: "i32",
+  },
   /** int listen(int sockfd, int backlog); */
   listen: {
     parameters: [

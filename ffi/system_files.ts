@@ -10,7 +10,7 @@
  * @module
  */
 
-import { O_CLOEXEC, O_RDONLY } from "./constants.ts";
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY } from "./constants.ts";
 import { Errno, SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
 
@@ -45,6 +45,44 @@ export function readSystemFile(libc: Libc, path: string, maxBytes = DEFAULT_MAX_
       length += count;
     }
     return new TextDecoder().decode(buffer.subarray(0, length));
+  } finally {
+    libc.symbols.close(fd);
+  }
+}
+
+/**
+ * Creates `path` with mode 0600 (before the umask) and writes `text` to it;
+ * never replaces a file (O_EXCL: EEXIST if it exists). Through libc because
+ * the shipped binary may not write files (no --allow-write), and because
+ * creating with the mode leaves no moment where others may read the file.
+ *
+ * @throws {SyscallError} If it cannot be created or written; a partly
+ * written file is left for the caller to see.
+ */
+export function createPrivateFile(libc: Libc, path: string, text: string): void {
+  const fd = libc.symbols.open_create(
+    new TextEncoder().encode(path + "\0"),
+    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+    0o600,
+  );
+  if (fd < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(`open(${path})`, errno, libc.strerror(errno));
+  }
+  try {
+    const bytes = new TextEncoder().encode(text);
+    let written = 0;
+    while (written < bytes.length) {
+      const count = Number(
+        libc.symbols.write(fd, bytes.subarray(written), BigInt(bytes.length - written)),
+      );
+      if (count < 0) {
+        const errno = libc.errno();
+        if (errno === Errno.EINTR) continue;
+        throw new SyscallError(`write(${path})`, errno, libc.strerror(errno));
+      }
+      written += count;
+    }
   } finally {
     libc.symbols.close(fd);
   }

@@ -21,6 +21,7 @@ import { formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "../ne
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
 import { hasSpaceOrControl, parseInterface } from "./netsocket_interface.ts";
+import { parseUnicastPeers, type UnicastPeer } from "./unicast_peers.ts";
 import {
   type JsonMember,
   jsonTypeName,
@@ -37,6 +38,8 @@ export const NETSOCKET_KEYS: readonly string[] = [
   "out interface",
   "ttl",
   "control port",
+  "auth key file",
+  "unicast peers",
 ];
 
 /** TTL (IPv4) or hop limit (IPv6) when the file gives none, as in the C daemon. */
@@ -92,6 +95,17 @@ export interface NetsocketConfig {
    * multicast port + 1.
    */
   controlPort: number | null;
+  /**
+   * `"auth key file"`: the key file's path (relative paths from the
+   * netsocket file's directory), or null: sync in clear, as the C daemon.
+   */
+  authKeyFile?: string | null;
+  /**
+   * `"unicast peers"`: send to these instead of the group, and receive on
+   * our own port (any address of the family) without joining the group;
+   * null: the group.
+   */
+  unicastPeers?: UnicastPeer[] | null;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -157,9 +171,43 @@ export function parseNetsocketConfig(
     }
   }
 
+  const keyFileMember = found.get("auth key file");
+  let authKeyFile: string | null = null;
+  if (keyFileMember !== undefined) {
+    const value = keyFileMember.value;
+    if (typeof value !== "string" || value === "") {
+      throw new ConfigError(
+        file,
+        keyFileMember.key,
+        `must be the path of a key file (joold keygen makes one), got ${
+          typeof value === "string" ? '""' : jsonTypeName(value)
+        }`,
+      );
+    }
+    authKeyFile = value.startsWith("/") || !file.includes("/")
+      ? value
+      : `${file.slice(0, file.lastIndexOf("/") + 1)}${value}`;
+  }
+  const peersMember = found.get("unicast peers");
+  const unicastPeers = peersMember === undefined
+    ? null
+    : parseUnicastPeers(peersMember, family, port, file);
+
   const address = family === "ipv4" ? formatIPv4(group) : formatIPv6(group);
   return {
-    config: { file, family, address, group, port, inInterface, outInterface, ttl, controlPort },
+    config: {
+      file,
+      family,
+      address,
+      group,
+      port,
+      inInterface,
+      outInterface,
+      ttl,
+      controlPort,
+      authKeyFile,
+      unicastPeers,
+    },
     warnings,
   };
 }

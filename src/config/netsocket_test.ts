@@ -272,6 +272,8 @@ Deno.test("parseNetsocketConfig reads the man page's IPv6 example", () => {
     outInterface: { kind: "name", text: "eth0", index: 2 },
     ttl: 3,
     controlPort: 6465,
+    authKeyFile: null,
+    unicastPeers: null,
   };
   assert.deepEqual(parseNetsocketConfig(text, "ipv6-netsocket.json", env), {
     config: expected,
@@ -303,6 +305,8 @@ Deno.test("parseNetsocketConfig reads the man page's IPv4 example", () => {
     outInterface: eth0,
     ttl: 3,
     controlPort: 6465,
+    authKeyFile: null,
+    unicastPeers: null,
   };
   assert.deepEqual(parseNetsocketConfig(text, "ipv4-netsocket.json", env), {
     config: expected,
@@ -432,4 +436,46 @@ Deno.test("loadNetsocketConfig reads the file and names it as given", async () =
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
+});
+
+Deno.test('"auth key file": relative to the netsocket file\'s directory; must be a path', () => {
+  const base = '"multicast address": "ff08::db8:64:64", "multicast port": 6464';
+  const keyFile = (value: string, file: string) =>
+    parseNetsocketConfig(`{ ${base}, "auth key file": ${value} }`, file, env).config.authKeyFile;
+  assert.equal(keyFile('"keys"', "/etc/joold/net.json"), "/etc/joold/keys");
+  assert.equal(keyFile('"/srv/keys"', "/etc/joold/net.json"), "/srv/keys");
+  assert.equal(keyFile('"keys"', "net.json"), "keys");
+  assert.throws(
+    () => keyFile("1", "net.json"),
+    {
+      message:
+        'net.json: "auth key file": must be the path of a key file (joold keygen makes one), got a number',
+    },
+  );
+  assert.throws(
+    () => keyFile('""', "net.json"),
+    {
+      message:
+        'net.json: "auth key file": must be the path of a key file (joold keygen makes one), got ""',
+    },
+  );
+});
+
+Deno.test('"unicast peers": the group\'s family and port are the defaults', () => {
+  const text = `{ "multicast address": "233.252.0.64", "multicast port": 7000,
+    "unicast peers": ["192.0.2.2", "192.0.2.3:7100"] }`;
+  const peers = parseNetsocketConfig(text, "n.json", env).config.unicastPeers!;
+  assert.deepEqual(peers.map((peer) => [peer.text, peer.port]), [
+    ["192.0.2.2", 7000],
+    ["192.0.2.3:7100", 7100],
+  ]);
+  assert.throws(
+    () =>
+      parseNetsocketConfig(
+        '{ "multicast address": "233.252.0.64", "multicast port": 7000, "unicast peers": ["2001:db8::2"] }',
+        "n.json",
+        env,
+      ),
+    /^ConfigError: n\.json: "unicast peers": "2001:db8::2" is IPv6, but "multicast address" is IPv4/,
+  );
 });

@@ -6,6 +6,7 @@
 
 import type { Libc } from "../../ffi/libc.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
+import type { KeyRing } from "../auth/sealed_datagram.ts";
 import type { ModsocketConfig } from "../config/modsocket.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import type { Logger } from "../log.ts";
@@ -23,6 +24,8 @@ export interface DaemonConfig {
   metricsPort: number | null;
   /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
   kernelVersion: number | null;
+  /** The keys of `"auth key file"`, or null/absent: sync in clear. */
+  keys?: KeyRing | null;
 }
 
 /** What the daemon runs on. */

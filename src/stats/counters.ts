@@ -56,6 +56,15 @@ export class SyncCounters {
   advertisedDatagrams = 0;
   /** Control-port datagrams that were not resync messages. */
   controlDropped = 0;
+  /**
+   * Datagrams (sync or control) dropped as not authentic: not sealed,
+   * unknown key id, bad tag (only with "auth key file").
+   */
+  authDropped = 0;
+  /** Authentic datagrams dropped as replays (counter seen, or too old). */
+  replayDropped = 0;
+  /** Datagrams dropped for coming from no configured unicast peer. */
+  unknownSenderDropped = 0;
   /** Stats-port requests answered. */
   statsAnswers = 0;
   /**
@@ -63,10 +72,6 @@ export class SyncCounters {
    * between two servers), or over the answer budget (a flood).
    */
   statsRefused = 0;
-  /** Times the sync interface went away (deleted, or its address removed). */
-  syncInterfaceLosses = 0;
-  /** Times it came back and the group was joined on it again. */
-  syncInterfaceReturns = 0;
 }
 
 /**

@@ -40,17 +40,18 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
   ["advertisedSessions", "advertised_sessions_total", "Sessions sent from table dumps."],
   ["advertisedDatagrams", "advertised_datagrams_total", "Datagrams of those sessions."],
   ["controlDropped", "control_dropped_datagrams_total", "Invalid control-port datagrams."],
+  ["authDropped", "auth_dropped_datagrams_total", "Datagrams dropped as not authentic."],
+  ["replayDropped", "replay_dropped_datagrams_total", "Authentic datagrams dropped as replays."],
+  [
+    "unknownSenderDropped",
+    "unknown_sender_dropped_datagrams_total",
+    "Datagrams dropped for coming from no configured unicast peer.",
+  ],
   ["statsAnswers", "stats_answers_total", "Stats-port requests answered."],
   [
     "statsRefused",
     "stats_refused_requests_total",
     "Stats-port requests not answered: answers sent to us, or over the answer budget.",
-  ],
-  ["syncInterfaceLosses", "sync_interface_losses_total", "Times the sync interface went away."],
-  [
-    "syncInterfaceReturns",
-    "sync_interface_returns_total",
-    "Times the sync interface came back and the group was joined again.",
   ],
 ];
 

@@ -1,0 +1,151 @@
+/**
+ * The key file of `"auth key file"`: one or two AES-256 keys, text, one
+ * key a line:
+ *
+ * ```
+ * # joold authentication keys (joold keygen)
+ * key 1 0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff current
+ * key 2 7c9e...64 hex digits... next
+ * ```
+ *
+ * `key ID SECRET [current|next]`: ID 0 to 255, SECRET 64 hex digits (32
+ * bytes). Blank lines and lines starting with `#` are ignored. One key is
+ * current whether marked or not; of two keys exactly one is marked
+ * `current`. The file must not be readable or writable by group or others.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../config/errors.ts";
+import { type AuthKey, KEY_BYTES, type KeyRing } from "./sealed_datagram.ts";
+
+/** Keys a file may hold: the current one and the next (during a rotation). */
+export const MAX_KEYS = 2;
+
+/** The netsocket key that names the file, for messages. */
+export const KEY_FILE_KEY = "auth key file";
+
+/**
+ * Parses a key file's text.
+ *
+ * @param file The key file's path, to name in messages.
+ * @throws {ConfigError} naming the file and line.
+ */
+export function parseKeyFile(text: string, file: string): KeyRing {
+  const keys: AuthKey[] = [];
+  let current: AuthKey | null = null;
+  const lines = text.split("\n");
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index].trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const fail = (problem: string): never => {
+      throw new ConfigError(`${file}:${index + 1}`, null, problem);
+    };
+    const words = line.split(/\s+/);
+    if (words[0] !== "key" || words.length < 3 || words.length > 4) {
+      fail('expected "key ID SECRET [current|next]"');
+    }
+    const [, idText, secretText, mark] = words;
+    if (!/^[0-9]{1,3}$/.test(idText) || Number(idText) > 255) {
+      fail(`key id must be an integer from 0 to 255, got ${JSON.stringify(idText)}`);
+    }
+    const id = Number(idText);
+    if (!/^[0-9a-fA-F]*$/.test(secretText) || secretText.length % 2 !== 0) {
+      fail(`key ${id}: the secret must be hexadecimal digits`);
+    }
+    if (secretText.length < KEY_BYTES * 2) {
+      fail(
+        `key ${id}: too short (${secretText.length / 2} bytes, needs ${KEY_BYTES}: ` +
+          `${KEY_BYTES * 2} hex digits; make one with joold keygen)`,
+      );
+    }
+    if (secretText.length > KEY_BYTES * 2) {
+      fail(`key ${id}: too long (${secretText.length / 2} bytes, needs ${KEY_BYTES})`);
+    }
+    if (mark !== undefined && mark !== "current" && mark !== "next") {
+      fail(`key ${id}: expected "current" or "next" after the secret, got ${JSON.stringify(mark)}`);
+    }
+    if (keys.some((key) => key.id === id)) fail(`key id ${id} is given twice`);
+    if (keys.length >= MAX_KEYS) fail(`at most ${MAX_KEYS} keys (current and next)`);
+    const key = { id, secret: hexBytes(secretText) };
+    if (mark === "current") {
+      if (current !== null) fail(`keys ${current.id} and ${id} are both marked current`);
+      current = key;
+    }
+    keys.push(key);
+  }
+  if (keys.length === 0) {
+    throw new ConfigError(file, null, "holds no key (make one with joold keygen)");
+  }
+  if (current === null) {
+    if (keys.length > 1) {
+      throw new ConfigError(
+        file,
+        null,
+        `of keys ${keys[0].id} and ${keys[1].id}, mark one current`,
+      );
+    }
+    current = keys[0];
+  }
+  return { current, accepted: new Map(keys.map((key) => [key.id, key])) };
+}
+
+/**
+ * Reads a key file, refusing one that group or others may read or write.
+ *
+ * @param stat Deno.stat (tests pass their own).
+ * @throws {ConfigError} naming the netsocket file's key or the key file.
+ */
+export async function loadKeyFile(
+  file: string,
+  netsocketFile: string,
+  io: {
+    stat(path: string): Promise<{ mode: number | null; isFile: boolean }>;
+    readTextFile(path: string): Promise<string>;
+  } = Deno,
+): Promise<KeyRing> {
+  let info;
+  try {
+    info = await io.stat(file);
+  } catch (error) {
+    throw new ConfigError(
+      netsocketFile,
+      KEY_FILE_KEY,
+      `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  if (!info.isFile) throw new ConfigError(netsocketFile, KEY_FILE_KEY, `${file} is not a file`);
+  const mode = info.mode ?? 0;
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(
+      file,
+      null,
+      `is accessible to group or others (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); ` +
+        `chmod 600 ${file}`,
+    );
+  }
+  let text;
+  try {
+    text = await io.readTextFile(file);
+  } catch (error) {
+    throw new ConfigError(
+      netsocketFile,
+      KEY_FILE_KEY,
+      `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  return parseKeyFile(text, file);
+}
+
+/** A new key file's text: one key, id 1, current, from `random` (32 bytes). */
+export function newKeyFileText(random: Uint8Array, id = 1): string {
+  const hex = [...random].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return "# joold authentication keys: key ID SECRET [current|next] (see joold(8))\n" +
+    `key ${id} ${hex} current\n`;
+}
+
+function hexBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}

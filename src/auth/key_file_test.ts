@@ -1,0 +1,111 @@
+/**
+ * Key files: the format, every error (one line naming file and line), the
+ * permission check, and keygen's text.
+ */
+
+import assert from "node:assert/strict";
+import { ConfigError } from "../config/errors.ts";
+import { loadKeyFile, newKeyFileText, parseKeyFile } from "./key_file.ts";
+
+const HEX_A = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const HEX_B = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+Deno.test("one key is current, marked or not; comments and blank lines are skipped", () => {
+  for (const text of [`key 1 ${HEX_A}\n`, `# keys\n\nkey 1 ${HEX_A} current\n`]) {
+    const ring = parseKeyFile(text, "k");
+    assert.equal(ring.current.id, 1);
+    assert.deepEqual([...ring.accepted.keys()], [1]);
+    assert.deepEqual([...ring.current.secret.subarray(0, 3)], [0x00, 0x11, 0x22]);
+  }
+});
+
+Deno.test("two keys: the one marked current sends, both are accepted", () => {
+  const ring = parseKeyFile(`key 1 ${HEX_A} next\nkey 2 ${HEX_B} current\n`, "k");
+  assert.equal(ring.current.id, 2);
+  assert.deepEqual([...ring.accepted.keys()], [1, 2]);
+});
+
+Deno.test("bad key files: one line each, naming the file and line", async (t) => {
+  const cases: [string, string, string][] = [
+    ["empty", "# nothing\n", "k: holds no key (make one with joold keygen)"],
+    ["not a key line", "secret\n", 'k:1: expected "key ID SECRET [current|next]"'],
+    ["bad id", `key 256 ${HEX_A}`, 'k:1: key id must be an integer from 0 to 255, got "256"'],
+    ["not hex", `key 1 ${HEX_A.slice(2)}zz`, "k:1: key 1: the secret must be hexadecimal digits"],
+    [
+      "too short",
+      `key 1 ${HEX_A.slice(0, 32)}`,
+      "k:1: key 1: too short (16 bytes, needs 32: 64 hex digits; make one with joold keygen)",
+    ],
+    ["too long", `key 1 ${HEX_A}00`, "k:1: key 1: too long (33 bytes, needs 32)"],
+    [
+      "bad mark",
+      `key 1 ${HEX_A} old`,
+      'k:1: key 1: expected "current" or "next" after the secret, got "old"',
+    ],
+    ["same id twice", `key 1 ${HEX_A}\nkey 1 ${HEX_B}`, "k:2: key id 1 is given twice"],
+    [
+      "three keys",
+      `key 1 ${HEX_A} current\nkey 2 ${HEX_B}\nkey 3 ${HEX_B}`,
+      "k:3: at most 2 keys (current and next)",
+    ],
+    [
+      "two current",
+      `key 1 ${HEX_A} current\nkey 2 ${HEX_B} current`,
+      "k:2: keys 1 and 2 are both marked current",
+    ],
+    ["two, none current", `key 1 ${HEX_A}\nkey 2 ${HEX_B}`, "k: of keys 1 and 2, mark one current"],
+  ];
+  for (const [name, text, message] of cases) {
+    await t.step(name, () => {
+      assert.throws(() => parseKeyFile(text, "k"), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("a key file readable or writable by group or others is refused", async (t) => {
+  for (const mode of [0o100640, 0o100604, 0o100620, 0o100644]) {
+    await t.step(mode.toString(8), async () => {
+      const io = {
+        stat: () => Promise.resolve({ mode, isFile: true }),
+        readTextFile: () => Promise.resolve(`key 1 ${HEX_A}`),
+      };
+      await assert.rejects(loadKeyFile("/etc/jool/keys", "net.json", io), {
+        message: `/etc/jool/keys: is accessible to group or others (mode 0${
+          (mode & 0o777).toString(8)
+        }); chmod 600 /etc/jool/keys`,
+      });
+    });
+  }
+});
+
+Deno.test("a missing key file names the netsocket key", async () => {
+  await assert.rejects(loadKeyFile("/nonexistent/keys", "net.json"), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /^net\.json: "auth key file": cannot read \/nonexistent\/keys: /);
+    return true;
+  });
+});
+
+Deno.test("a real 0600 file loads; chmod 644 makes it refused", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, newKeyFileText(new Uint8Array(32).fill(1), 5));
+    await Deno.chmod(file, 0o600);
+    const ring = await loadKeyFile(file, "net.json");
+    assert.equal(ring.current.id, 5);
+    await Deno.chmod(file, 0o644);
+    await assert.rejects(loadKeyFile(file, "net.json"), /is accessible to group or others/);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("keygen's text is a valid key file with the key it was given", () => {
+  const ring = parseKeyFile(newKeyFileText(new Uint8Array(32).fill(0xab)), "k");
+  assert.equal(ring.current.id, 1);
+  assert.deepEqual(ring.current.secret, new Uint8Array(32).fill(0xab));
+});

@@ -1,0 +1,255 @@
+/**
+ * Sealed datagrams: what our daemons send to each other when `"auth key
+ * file"` is set. AES-256-GCM (node:crypto, synchronous, so the peer channel
+ * stays synchronous) over the whole payload, session batch or control
+ * message alike. Layout, all numbers big-endian:
+ *
+ * ```
+ * offset  size  field
+ *      0     2  magic "jA" (0x6a 0x41): not the start of any Jool datagram
+ *      2     1  format version, 1
+ *      3     1  key id (0-255): which key of the key file sealed it
+ *      4     4  sender id: random per daemon start
+ *      8     8  counter: strictly increasing per sender; microseconds since
+ *               the epoch when sealed (or the previous counter + 1)
+ *     16     n  ciphertext of the n payload bytes
+ *   16+n    16  GCM tag
+ * ```
+ *
+ * The 12-byte nonce is bytes 4-15 (sender id and counter); the 16-byte
+ * header is the additional authenticated data, so nothing of it can be
+ * changed. A nonce never repeats for a key: within a run the counter only
+ * grows, and a restart picks a new random sender id and starts its counter
+ * at the clock, so even a clock set back does not repeat one (unless two
+ * starts draw the same 32-bit id and reach the same microsecond).
+ *
+ * Receivers keep a {@link ReplayWindow} per sender id, and refuse counters
+ * older than {@link MAX_AGE_US} by their own clock: after a receiver
+ * restarts (its windows empty), a captured datagram can be replayed to it
+ * only within that time.
+ *
+ * @module
+ */
+
+import { createCipheriv, createDecipheriv } from "node:crypto";
+
+/** Bytes before the ciphertext. */
+export const SEALED_HEADER_BYTES = 16;
+/** Bytes of the GCM tag after the ciphertext. */
+export const SEALED_TAG_BYTES = 16;
+/** What sealing adds to a datagram. */
+export const SEALED_OVERHEAD = SEALED_HEADER_BYTES + SEALED_TAG_BYTES;
+/** Bytes of a key: AES-256. */
+export const KEY_BYTES = 32;
+/** The first three header bytes: magic "jA" and format version 1. */
+export const SEALED_MAGIC = Uint8Array.of(0x6a, 0x41, 0x01);
+/**
+ * Counters older than this by the receiver's clock are refused as replays
+ * (10 minutes: the peers' clocks must agree that well).
+ */
+export const MAX_AGE_US = 600_000_000;
+
+/** One key of a key file. */
+export interface AuthKey {
+  /** 0 to 255; travels in every datagram sealed with it. */
+  id: number;
+  /** {@link KEY_BYTES} bytes. */
+  secret: Uint8Array;
+}
+
+/** The keys a node holds: it sends with `current` and accepts every one of `accepted`. */
+export interface KeyRing {
+  current: AuthKey;
+  /** By id; holds `current` too. */
+  accepted: ReadonlyMap<number, AuthKey>;
+}
+
+/** Why {@link DatagramOpener.open} refused a datagram. */
+export type OpenRefusal =
+  | { kind: "auth"; problem: string }
+  | { kind: "replay"; problem: string };
+
+/** Seals datagrams with the current key, never repeating a nonce. */
+export class DatagramSealer {
+  #key: AuthKey;
+  readonly #header = new Uint8Array(SEALED_HEADER_BYTES);
+  readonly #view = new DataView(this.#header.buffer);
+  readonly #clockUs: () => number;
+  #counter = 0;
+
+  /**
+   * @param senderId This daemon's id (32 bits), random per start.
+   * @param clockUs Microseconds since the epoch (default: Date.now() × 1000).
+   */
+  constructor(key: AuthKey, senderId: number, clockUs: () => number = () => Date.now() * 1000) {
+    this.#key = key;
+    this.#clockUs = clockUs;
+    this.#header.set(SEALED_MAGIC, 0);
+    this.#header[3] = key.id;
+    this.#view.setUint32(4, senderId >>> 0);
+  }
+
+  /** Seals from now on with `key` (a rotation); the counter goes on. */
+  setKey(key: AuthKey): void {
+    this.#key = key;
+    this.#header[3] = key.id;
+  }
+
+  /** The sender id in every datagram sealed here. */
+  get senderId(): number {
+    return this.#view.getUint32(4);
+  }
+
+  /** The payload sealed: header, ciphertext, tag (a new array). */
+  seal(payload: Uint8Array): Uint8Array {
+    this.#counter = Math.max(this.#counter + 1, Math.floor(this.#clockUs()));
+    writeCounter(this.#view, this.#counter);
+    const nonce = this.#header.subarray(4, 16);
+    const cipher = createCipheriv("aes-256-gcm", this.#key.secret, nonce);
+    cipher.setAAD(this.#header);
+    const out = new Uint8Array(SEALED_OVERHEAD + payload.byteLength);
+    out.set(this.#header, 0);
+    let at = SEALED_HEADER_BYTES;
+    const body = cipher.update(payload);
+    out.set(body, at);
+    at += body.byteLength;
+    const last = cipher.final();
+    out.set(last, at);
+    at += last.byteLength;
+    out.set(cipher.getAuthTag(), at);
+    return out;
+  }
+}
+
+/** Opens sealed datagrams with any accepted key and refuses replays. */
+export class DatagramOpener {
+  #ring: KeyRing;
+  readonly #windows: ReplayWindows;
+  readonly #clockUs: () => number;
+
+  constructor(ring: KeyRing, clockUs: () => number = () => Date.now() * 1000) {
+    this.#ring = ring;
+    this.#clockUs = clockUs;
+    this.#windows = new ReplayWindows();
+  }
+
+  /** Accepts the keys of `ring` from now on (a rotation); the replay windows stay. */
+  setRing(ring: KeyRing): void {
+    this.#ring = ring;
+  }
+
+  /**
+   * The payload of `datagram` if it is authentic and new, else why not.
+   * A refused datagram leaves the replay windows as they were.
+   */
+  open(datagram: Uint8Array): Uint8Array | OpenRefusal {
+    if (datagram.byteLength < SEALED_OVERHEAD) {
+      return { kind: "auth", problem: `not sealed (${datagram.byteLength} bytes)` };
+    }
+    if (
+      datagram[0] !== SEALED_MAGIC[0] || datagram[1] !== SEALED_MAGIC[1] ||
+      datagram[2] !== SEALED_MAGIC[2]
+    ) {
+      return { kind: "auth", problem: "not sealed (no authentication header)" };
+    }
+    const key = this.#ring.accepted.get(datagram[3]);
+    if (key === undefined) return { kind: "auth", problem: `unknown key id ${datagram[3]}` };
+    const view = new DataView(datagram.buffer, datagram.byteOffset, SEALED_HEADER_BYTES);
+    const senderId = view.getUint32(4);
+    const counter = readCounter(view);
+    const header = datagram.subarray(0, SEALED_HEADER_BYTES);
+    const tagAt = datagram.byteLength - SEALED_TAG_BYTES;
+    let payload: Uint8Array;
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key.secret, header.subarray(4));
+      decipher.setAAD(header);
+      decipher.setAuthTag(datagram.subarray(tagAt));
+      const body = decipher.update(datagram.subarray(SEALED_HEADER_BYTES, tagAt));
+      const last = decipher.final();
+      payload = last.byteLength === 0 ? body : concat(body, last);
+    } catch {
+      return { kind: "auth", problem: `bad authentication tag (key id ${key.id})` };
+    }
+    const oldest = this.#clockUs() - MAX_AGE_US;
+    if (counter < oldest) {
+      const seconds = Math.round((this.#clockUs() - counter) / 1e6);
+      return {
+        kind: "replay",
+        problem: `sender ${hexId(senderId)}: counter ${seconds} s old (more than ${
+          MAX_AGE_US / 1e6
+        } s; are the clocks set?)`,
+      };
+    }
+    if (!this.#windows.accept(senderId, counter)) {
+      return { kind: "replay", problem: `sender ${hexId(senderId)}: counter ${counter} seen` };
+    }
+    return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+}
+
+/** A sender id as the logs show it: 8 hex digits. */
+export function hexId(senderId: number): string {
+  return senderId.toString(16).padStart(8, "0");
+}
+
+/** Whether an {@link DatagramOpener.open} result is a refusal. */
+export function isRefusal(result: Uint8Array | OpenRefusal): result is OpenRefusal {
+  return !(result instanceof Uint8Array);
+}
+
+/** Counters accepted out of order per sender (datagrams reordered on the way). */
+export const REPLAY_WINDOW = 64;
+/** Senders remembered; the one seen least recently makes room. */
+export const MAX_SENDERS = 256;
+
+/**
+ * The replay windows of every sender: per sender, the highest counter and
+ * the {@link REPLAY_WINDOW} latest accepted counters. A counter above the
+ * highest is new; one below it is new only if it is above the oldest
+ * remembered and not remembered.
+ */
+export class ReplayWindows {
+  /** Map order is use order: the first entry was seen least recently. */
+  readonly #senders = new Map<number, number[]>();
+
+  /** Records `counter` for `senderId`; false if it is a replay (nothing recorded). */
+  accept(senderId: number, counter: number): boolean {
+    let seen = this.#senders.get(senderId);
+    if (seen === undefined) {
+      if (this.#senders.size >= MAX_SENDERS) {
+        this.#senders.delete(this.#senders.keys().next().value!);
+      }
+      seen = [];
+    } else {
+      this.#senders.delete(senderId);
+    }
+    this.#senders.set(senderId, seen);
+    const highest = seen.length === 0 ? -1 : seen[seen.length - 1];
+    if (counter <= highest) {
+      if (seen.length >= REPLAY_WINDOW && counter < seen[0]) return false;
+      if (seen.includes(counter)) return false;
+      seen.splice(seen.findIndex((value) => value > counter), 0, counter);
+    } else {
+      seen.push(counter);
+    }
+    if (seen.length > REPLAY_WINDOW) seen.shift();
+    return true;
+  }
+}
+
+/** The counter fits a double exactly until 2^53 µs (year 2255). */
+function writeCounter(view: DataView, counter: number): void {
+  view.setUint32(8, Math.floor(counter / 2 ** 32));
+  view.setUint32(12, counter >>> 0);
+}
+
+function readCounter(view: DataView): number {
+  return view.getUint32(8) * 2 ** 32 + view.getUint32(12);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}

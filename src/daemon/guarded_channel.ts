@@ -1,0 +1,121 @@
+/**
+ * A peer channel with the protections of `"auth key file"` and `"unicast
+ * peers"` around another one: what it sends is sealed (src/auth/), and what
+ * it receives comes out opened, or is dropped when it is not authentic, is
+ * a replay, or comes from an address that is not a configured peer. Every
+ * drop is counted (in total, per kind, per peer) and logged within the drop
+ * reporter's budget, naming the sender. The sync channel and the resync
+ * control channel are both wrapped, so neither sessions nor control
+ * messages travel in clear.
+ *
+ * @module
+ */
+
+import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
+import { type DatagramOpener, type DatagramSealer, isRefusal } from "../auth/sealed_datagram.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+import type { PeerDatagram } from "../sync/multicast_socket.ts";
+import { describePeer } from "../sync/peer_address.ts";
+import type { Clock } from "./clock.ts";
+import type { DropReporter } from "./drop_report.ts";
+import type { SyncMeasures } from "./measures.ts";
+import type { PeerChannel } from "./peer_channel.ts";
+
+/** What a guarded channel protects with. */
+export interface ChannelGuards {
+  /** Seals what is sent; null: sent in clear. Shared by every channel (one counter). */
+  sealer: DatagramSealer | null;
+  /** Opens what arrives; null: taken in clear. One per channel (its replay windows). */
+  opener: DatagramOpener | null;
+  /**
+   * The addresses (4 or 16 bytes, as text by {@link addressKey}) datagrams
+   * may come from; null: any.
+   */
+  allowedSenders: ReadonlySet<string> | null;
+}
+
+/** What the channel counts and reports with. */
+export interface GuardedChannelDeps {
+  counters: SyncCounters;
+  measures: SyncMeasures;
+  drops: DropReporter;
+  clock: Clock;
+  /** `sync` or `control`, for the log. */
+  label: string;
+}
+
+/** The key of an address in {@link ChannelGuards.allowedSenders}. */
+export function addressKey(address: Uint8Array): string {
+  return address.join(".");
+}
+
+/** See the module documentation. */
+export class GuardedChannel implements PeerChannel {
+  readonly #inner: PeerChannel;
+  readonly #guards: ChannelGuards;
+  readonly #deps: GuardedChannelDeps;
+  readonly #opened: PeerDatagram = { data: new Uint8Array(0), fullLength: 0, from: null };
+
+  constructor(inner: PeerChannel, guards: ChannelGuards, deps: GuardedChannelDeps) {
+    this.#inner = inner;
+    this.#guards = guards;
+    this.#deps = deps;
+  }
+
+  send(datagram: Uint8Array): boolean {
+    const sealer = this.#guards.sealer;
+    return this.#inner.send(sealer === null ? datagram : sealer.seal(datagram));
+  }
+
+  /** The next datagram that passes the guards (dropping those before it), or null. */
+  receive(): PeerDatagram | null {
+    for (;;) {
+      const datagram = this.#inner.receive();
+      if (datagram === null) return null;
+      const passed = this.#check(datagram);
+      if (passed !== null) return passed;
+    }
+  }
+
+  #check(datagram: PeerDatagram): PeerDatagram | null {
+    const { allowedSenders, opener } = this.#guards;
+    if (
+      allowedSenders !== null &&
+      (datagram.from === null || !allowedSenders.has(addressKey(datagram.from.address)))
+    ) {
+      this.#drop(datagram, "unknown", "not from a configured unicast peer");
+      return null;
+    }
+    // A cut datagram cannot be authentic: the relay reports it as too large.
+    if (opener === null || datagram.fullLength > datagram.data.byteLength) return datagram;
+    const result = opener.open(datagram.data);
+    if (isRefusal(result)) {
+      this.#drop(datagram, result.kind, result.problem);
+      return null;
+    }
+    this.#opened.data = result;
+    this.#opened.fullLength = result.byteLength;
+    this.#opened.from = datagram.from;
+    return this.#opened;
+  }
+
+  #drop(datagram: PeerDatagram, kind: "auth" | "replay" | "unknown", problem: string): void {
+    const { counters, measures, drops, clock, label } = this.#deps;
+    if (kind === "auth") counters.authDropped++;
+    else if (kind === "replay") counters.replayDropped++;
+    else counters.unknownSenderDropped++;
+    const origin = describePeer(datagram.from as IpSocketAddress | null);
+    const now = clock.now();
+    const peer = measures.peers.find(origin);
+    peer.datagrams++;
+    peer.bytes += datagram.fullLength;
+    peer.dropped++;
+    peer.lastSeenMs = now;
+    const what = kind === "auth"
+      ? "not authentic"
+      : kind === "replay"
+      ? "a replay"
+      : "from an unknown sender";
+    drops.dropped(origin, `${label} datagram ${what}: ${problem}`, now);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The guarded channel on an in-memory group: sealed sends, opened receives,
+ * and every drop (not authentic, replay, unknown sender) counted in total
+ * and per peer and logged with the sender's name.
+ */
+
+import assert from "node:assert/strict";
+import {
+  type AuthKey,
+  DatagramOpener,
+  DatagramSealer,
+  type KeyRing,
+} from "../auth/sealed_datagram.ts";
+import { LevelLogger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
+import { OTHER_PEERS } from "../stats/peers.ts";
+import { ManualClock } from "../../tests/support/manual_clock.ts";
+import { MemoryPeerChannel, peerAddress } from "../../tests/support/memory_peer_channel.ts";
+import { DropReporter } from "./drop_report.ts";
+import { addressKey, type ChannelGuards, GuardedChannel } from "./guarded_channel.ts";
+import { SyncMeasures } from "./measures.ts";
+
+const KEY: AuthKey = { id: 1, secret: new Uint8Array(32).fill(7) };
+const WRONG: AuthKey = { id: 1, secret: new Uint8Array(32).fill(8) };
+const RING: KeyRing = { current: KEY, accepted: new Map([[1, KEY]]) };
+const PAYLOAD = Uint8Array.of(1, 2, 3, 4);
+
+function setUp(guards: Partial<ChannelGuards>) {
+  const inner = new MemoryPeerChannel();
+  const counters = new SyncCounters();
+  const clock = new ManualClock();
+  const measures = new SyncMeasures(clock.now());
+  const lines: string[] = [];
+  const logger = new LevelLogger("debug", (_level, line) => lines.push(line));
+  const drops = new DropReporter(logger, clock);
+  const channel = new GuardedChannel(
+    inner,
+    { sealer: null, opener: null, allowedSenders: null, ...guards },
+    { counters, measures, drops, clock, label: "sync" },
+  );
+  return { inner, channel, counters, measures, lines };
+}
+
+Deno.test("sends are sealed; authentic datagrams come out opened", () => {
+  const sealer = new DatagramSealer(KEY, 0xabcdef01);
+  const { inner, channel } = setUp({ sealer, opener: new DatagramOpener(RING) });
+  assert.equal(channel.send(PAYLOAD), true);
+  assert.equal(inner.sent[0].byteLength, PAYLOAD.byteLength + 32);
+  inner.deliver(inner.sent[0], peerAddress(2));
+  const got = channel.receive()!;
+  assert.deepEqual(got.data, PAYLOAD);
+  assert.equal(got.fullLength, PAYLOAD.byteLength);
+  assert.deepEqual(got.from, peerAddress(2));
+});
+
+Deno.test("a stranger's plain batch, a wrong key and a replay are dropped, counted, logged", () => {
+  const { inner, channel, counters, measures, lines } = setUp({ opener: new DatagramOpener(RING) });
+  const genuine = new DatagramSealer(KEY, 1).seal(PAYLOAD);
+  inner.deliver(PAYLOAD, peerAddress(9)); // a stranger, in clear
+  inner.deliver(new DatagramSealer(WRONG, 2).seal(PAYLOAD), peerAddress(8)); // the wrong key
+  inner.deliver(genuine, peerAddress(1));
+  inner.deliver(genuine, peerAddress(7)); // captured and replayed
+  const got = channel.receive();
+  assert.deepEqual(got?.data, PAYLOAD, "the genuine one passes");
+  assert.equal(channel.receive(), null, "the replay does not");
+  assert.deepEqual([counters.authDropped, counters.replayDropped, counters.unknownSenderDropped], [
+    2,
+    1,
+    0,
+  ]);
+  assert.deepEqual(measures.peers.snapshot()[OTHER_PEERS].dropped, 3);
+  assert.deepEqual(lines, [
+    "Dropped a datagram from [2001:db8::9]:6464: sync datagram not authentic: " +
+    "not sealed (4 bytes)",
+    "Dropped a datagram from [2001:db8::8]:6464: sync datagram not authentic: " +
+    "bad authentication tag (key id 1)",
+    "Dropped a datagram from [2001:db8::7]:6464: sync datagram a replay: " +
+    `sender 00000001: counter ${new DataView(genuine.buffer).getBigUint64(8)} seen`,
+  ]);
+});
+
+Deno.test("unicast: datagrams from addresses that are no configured peer are dropped", () => {
+  const allowed = new Set([addressKey(peerAddress(1).address)]);
+  const { inner, channel, counters, lines } = setUp({ allowedSenders: allowed });
+  inner.deliver(PAYLOAD, peerAddress(5));
+  inner.deliver(PAYLOAD, null);
+  inner.deliver(PAYLOAD, peerAddress(1, 7777));
+  assert.deepEqual(channel.receive()?.data, PAYLOAD);
+  assert.equal(counters.unknownSenderDropped, 2);
+  assert.match(
+    lines[0],
+    /^Dropped a datagram from \[2001:db8::5\]:6464: sync datagram from an unknown sender/,
+  );
+});
+
+Deno.test("a cut datagram passes unopened, for the relay to report as too large", () => {
+  const { inner, channel, counters } = setUp({ opener: new DatagramOpener(RING) });
+  inner.deliver(PAYLOAD, peerAddress(1), 70_000);
+  assert.equal(channel.receive()?.fullLength, 70_000);
+  assert.equal(counters.authDropped, 0);
+});

@@ -1,0 +1,116 @@
+/**
+ * The daemon's two peer channels (sessions on the sync port, resync on the
+ * control port) as the netsocket file asks for them: on the multicast group
+ * or to the unicast peers, in clear or sealed (see guarded_channel.ts).
+ *
+ * With `"unicast peers"` the group is not joined at all (instead of, not as
+ * well as): a node that also took the group's datagrams would get each
+ * session twice from a peer that multicasts and unicasts, and anyone on the
+ * group could reach it past the peer list.
+ *
+ * @module
+ */
+
+import type { Sockets } from "../../ffi/sockets.ts";
+import { DatagramOpener, DatagramSealer, type KeyRing } from "../auth/sealed_datagram.ts";
+import type { NetsocketConfig } from "../config/netsocket.ts";
+import { MulticastSocket } from "../sync/multicast_socket.ts";
+import { UnicastSocket } from "../sync/unicast_socket.ts";
+import type { Clock } from "./clock.ts";
+import type { DropReporter } from "./drop_report.ts";
+import { addressKey, type ChannelGuards, GuardedChannel } from "./guarded_channel.ts";
+import type { SyncMeasures } from "./measures.ts";
+import type { PeerChannel } from "./peer_channel.ts";
+import type { SyncCounters } from "../stats/counters.ts";
+
+/** One opened channel. */
+export interface OpenedChannel {
+  socket: MulticastSocket | UnicastSocket;
+  channel: PeerChannel;
+  /** For the log: `group ff08::db8:64:64 port 6464` or `2 unicast peers, port 6464`. */
+  description: string;
+}
+
+/** What the channels count and report with. */
+export interface PeerSocketsDeps {
+  sockets: Sockets;
+  counters: SyncCounters;
+  measures: SyncMeasures;
+  drops: DropReporter;
+  clock: Clock;
+}
+
+/** Opens the channels of one daemon; one sealer (one nonce counter) serves both. */
+export class PeerSockets {
+  readonly #config: NetsocketConfig;
+  readonly #deps: PeerSocketsDeps;
+  readonly #sealer: DatagramSealer | null;
+  readonly #openers: DatagramOpener[] = [];
+  #keys: KeyRing | null;
+
+  /** `keys` null: in clear. `senderId`: random per start (see sealed_datagram.ts). */
+  constructor(
+    config: NetsocketConfig,
+    keys: KeyRing | null,
+    deps: PeerSocketsDeps,
+    senderId: number = crypto.getRandomValues(new Uint32Array(1))[0],
+  ) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#keys = keys;
+    this.#sealer = keys === null ? null : new DatagramSealer(keys.current, senderId);
+  }
+
+  /** The sync port's channel. Throws SyscallError. */
+  openSync(): OpenedChannel {
+    return this.#open(this.#config.port, "sync");
+  }
+
+  /** The control port's channel. Throws SyscallError. */
+  openControl(controlPort: number): OpenedChannel {
+    return this.#open(controlPort, "control");
+  }
+
+  /** Takes new keys (SIGHUP after a rotation step); false if auth is off. */
+  reloadKeys(keys: KeyRing): boolean {
+    if (this.#sealer === null) return false;
+    this.#keys = keys;
+    this.#sealer.setKey(keys.current);
+    for (const opener of this.#openers) opener.setRing(keys);
+    return true;
+  }
+
+  #open(port: number, label: string): OpenedChannel {
+    const config = this.#config;
+    const { sockets } = this.#deps;
+    const peers = config.unicastPeers ?? null;
+    let socket: MulticastSocket | UnicastSocket;
+    let description: string;
+    if (peers === null) {
+      socket = MulticastSocket.open(sockets, { ...config, port });
+      description = `group ${config.address} port ${port}`;
+    } else {
+      socket = UnicastSocket.open(sockets, { ...config, port }, peers, port - config.port);
+      description = `unicast to ${peers.map((peer) => peer.text).join(", ")}, port ${port}` +
+        (port === config.port ? "" : ` (peers' ports +${port - config.port})`);
+    }
+    let opener: DatagramOpener | null = null;
+    if (this.#keys !== null) {
+      opener = new DatagramOpener(this.#keys);
+      this.#openers.push(opener);
+      description += ", authenticated";
+    }
+    const guards: ChannelGuards = {
+      sealer: this.#sealer,
+      opener,
+      allowedSenders: peers === null
+        ? null
+        : new Set(peers.map((peer) => addressKey(peer.address))),
+    };
+    if (guards.sealer === null && guards.allowedSenders === null) {
+      return { socket, channel: socket, description };
+    }
+    const channel = new GuardedChannel(socket, guards, { ...this.#deps, label });
+    return { socket, channel, description };
+  }
+}
