@@ -33,6 +33,8 @@ export const O_CREAT = 0o100;
 /** open(2) with O_CREAT: fail with EEXIST if the file exists. */
 export const O_EXCL = 0o200;
 
+/** `NETLINK_ROUTE` protocol of AF_NETLINK (linux/netlink.h): link and address events. */
+export const NETLINK_ROUTE = 0;
 /** `NETLINK_GENERIC` protocol of AF_NETLINK (linux/netlink.h). */
 export const NETLINK_GENERIC = 16;
 

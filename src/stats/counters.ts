@@ -72,6 +72,10 @@ export class SyncCounters {
    * between two servers), or over the answer budget (a flood).
    */
   statsRefused = 0;
+  /** Times the sync interface went away (deleted, or its address removed). */
+  syncInterfaceLosses = 0;
+  /** Times it came back and the group was joined on it again. */
+  syncInterfaceReturns = 0;
 }
 
 /**

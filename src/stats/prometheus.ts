@@ -53,6 +53,12 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "stats_refused_requests_total",
     "Stats-port requests not answered: answers sent to us, or over the answer budget.",
   ],
+  ["syncInterfaceLosses", "sync_interface_losses_total", "Times the sync interface went away."],
+  [
+    "syncInterfaceReturns",
+    "sync_interface_returns_total",
+    "Times the sync interface came back and the group was joined again.",
+  ],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */
