@@ -10,6 +10,7 @@ import { EXIT_FAILURE, runDaemon } from "./src/app.ts";
 import { parseCommandLine } from "./src/command_line.ts";
 import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
+import { runFollowTool, runProxyTool } from "./src/commands/session_tools.ts";
 import { runKeygenCommand } from "./src/commands/keygen.ts";
 import { isLogLevel, LevelLogger, type LineSink, stderrSink } from "./src/log.ts";
 import { openSyslog, type SyslogConnection } from "./src/syslog_sink.ts";
@@ -18,6 +19,8 @@ import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
 const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
        joold check [OPTIONS] [NETSOCKET] [MODSOCKET]
        joold advertise [OPTIONS] [MODSOCKET]
+       joold proxy [OPTIONS] MCAST_ADDRESS
+       joold follow [OPTIONS] [MCAST_ADDRESS]
        joold keygen FILE
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
@@ -35,6 +38,10 @@ Commands:
              if nothing failed, 1 otherwise
   advertise  make the instance multicast its whole session table to the
              joold group, for a running joold to send to its peers
+  proxy      the daemon, on \`jool session proxy\`'s command line (Jool
+             4.1.14+) instead of the files; see joold proxy --help
+  follow     print every session as it is synced (kernel and/or group),
+             text, --json or --csv; see joold follow --help
   keygen     write a new key file for "auth key file" (mode 0600; an
              existing FILE is never replaced)
 
@@ -63,6 +70,9 @@ function usageError(message: string): number {
 }
 
 async function main(args: string[]): Promise<number> {
+  // Jool's session tools have Jool's flags, not the daemon's.
+  if (args[0] === "proxy") return await runProxyTool(args.slice(1));
+  if (args[0] === "follow") return await runFollowTool(args.slice(1));
   let parsed;
   try {
     parsed = parseCommandLine(args, {

@@ -9,13 +9,20 @@ import { Libc } from "../ffi/libc.ts";
 import { Sockets } from "../ffi/sockets.ts";
 import { ConfigError } from "./config/errors.ts";
 import { systemEnvironment } from "./config/environment.ts";
-import { loadModsocketConfigOrDefault, type ModsocketConfig } from "./config/modsocket.ts";
+import {
+  loadModsocketConfigOrDefault,
+  type ModsocketConfig,
+  type ModsocketResult,
+} from "./config/modsocket.ts";
 import {
   type InterfaceChoice,
   loadNetsocketConfig,
   type NetsocketConfig,
+  type NetsocketResult,
 } from "./config/netsocket.ts";
 import { Daemon } from "./daemon.ts";
+import { loadKeyFile } from "./auth/key_file.ts";
+import type { KeyRing } from "./auth/sealed_datagram.ts";
 import { readJoolModuleVersion } from "./jool_module_version.ts";
 import { type Logger } from "./log.ts";
 import { SyncCounters } from "./stats/counters.ts";
@@ -38,6 +45,8 @@ export interface RunOptions {
    * man page's defaults (instance "default") rather than an error.
    */
   modsocketDefaulted?: boolean;
+  /** Configurations already checked (`joold proxy`), used instead of the files. */
+  configs?: { netsocket: NetsocketResult; modsocket: ModsocketResult };
 }
 
 /** Exit status for a failure at run time or setup that a retry may fix. */
@@ -87,15 +96,20 @@ async function runWithLibc(
   let statsPort: number | null;
   let metricsPort: number | null;
   let statsAddress: Uint8Array | null;
+  let keys: KeyRing | null = null;
   try {
-    const net = await loadNetsocketConfig(options.netsocketFile, environment);
-    const mod = await loadModsocketConfigOrDefault(
+    const net = options.configs?.netsocket ??
+      await loadNetsocketConfig(options.netsocketFile, environment);
+    const mod = options.configs?.modsocket ?? await loadModsocketConfigOrDefault(
       options.modsocketFile,
       options.modsocketDefaulted ?? false,
     );
     for (const warning of [...net.warnings, ...mod.warnings]) logger.warning(warning);
     netsocket = net.config;
     modsocket = mod.config;
+    if ((netsocket.authKeyFile ?? null) !== null) {
+      keys = await loadKeyFile(netsocket.authKeyFile!, netsocket.file);
+    }
     statsPort = options.statsPort === null
       ? null
       : parseStatsPort(options.statsPort, environment.resolveService.bind(environment));
@@ -125,6 +139,7 @@ async function runWithLibc(
       statsAddress,
       metricsPort,
       kernelVersion,
+      keys,
     }, {
       libc,
       sockets,
@@ -144,6 +159,10 @@ async function runWithLibc(
   // SIGHUP's default action would end the daemon without putting the
   // instance's globals back: it is caught, and said to do nothing.
   const hangUp = () => {
+    if (keys !== null) {
+      reloadKeyFile(daemon, netsocket, logger);
+      return;
+    }
     logger.warning(
       "SIGHUP: joold does not reload its configuration; restart it to apply changes",
     );
@@ -171,6 +190,22 @@ async function runWithLibc(
   }
   logger.info("Stopped");
   return 0;
+}
+
+/**
+ * SIGHUP with "auth key file": reads the key file again and seals and
+ * opens with its keys (a key rotation step); a bad file keeps the keys in use.
+ */
+function reloadKeyFile(daemon: Daemon, netsocket: NetsocketConfig, logger: Logger): void {
+  loadKeyFile(netsocket.authKeyFile!, netsocket.file).then((keys) => {
+    daemon.reloadKeys(keys);
+    logger.info(
+      `SIGHUP: reloaded ${netsocket.authKeyFile}: sending with key ${keys.current.id}, ` +
+        `accepting ${[...keys.accepted.keys()].join(" and ")}`,
+    );
+  }, (error) => {
+    logger.error(`SIGHUP: keeping the keys in use: ${errorText(error)}`);
+  });
 }
 
 /**
@@ -255,6 +290,13 @@ export function describeConfiguration(
     `  out interface:     ${describeInterface(netsocket.outInterface, outFallback)}`,
     `  ttl:               ${netsocket.ttl}`,
     `  control port:      ${netsocket.controlPort ?? "none (resync disabled)"}`,
+    `  unicast peers:     ${
+      (netsocket.unicastPeers ?? null) === null
+        ? "none (the multicast group)"
+        : netsocket.unicastPeers!.map((peer) => peer.text)
+          .join(", ")
+    }`,
+    `  auth key file:     ${netsocket.authKeyFile ?? "none (in clear)"}`,
     `  modsocket file:    ${modsocket.file}`,
     `  instance:          ${modsocket.instance}`,
     `  enable ss:         ${modsocket.enableSs ? "yes" : "no"}`,

@@ -68,8 +68,11 @@ export function embedIPv4(prefix: Ipv6Prefix, ipv4: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Adds the dst6 a 4.1.13+ kernel would build to a session that lacks it. */
-function withDst6(session: Session, pool6: Ipv6Prefix): Session {
+/**
+ * The session with the dst6 a 4.1.13+ kernel builds from its pool6 and
+ * dst4, if it lacks one (a raw36 session); else the session itself.
+ */
+export function withDst6(session: Session, pool6: Ipv6Prefix): Session {
   if (session.dst6 !== undefined) return session;
   const dst4 = parseIPv4(session.dst4.address)!;
   return {

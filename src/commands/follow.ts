@@ -1,0 +1,290 @@
+/**
+ * `joold follow`: prints every session as it is synced, one line each (like
+ * `jool session follow` of Jool 4.1.14+ and `conntrack -E`), from the local
+ * kernel's `joold` netlink group and/or the sync multicast group:
+ *
+ * ```text
+ * joold follow [-i|--instance NAME] [--json | --csv [--no-headers]]
+ *              [--source=kernel|group|both] [--net.mcast.port=PORT]
+ *              [--net.dev.in=DEV] [MCAST_ADDRESS]
+ * ```
+ *
+ * It only listens: it never ACKs a kernel batch (Jool 4.1.14's `session
+ * follow` does, which on Jool 4.1.10 and earlier releases the kernel's next
+ * batch before the daemon has relayed the current one) and never sends to
+ * the group, so a daemon next to it sees exactly what it saw before. This
+ * file holds the command line and the line formats; follow_run.ts the
+ * sockets.
+ *
+ * @module
+ */
+
+import { CommandLineError, parseCommandLine } from "../command_line.ts";
+import { DEFAULT_INSTANCE } from "../config/modsocket.ts";
+import { sameInstance, validateInstanceName } from "../jool/header.ts";
+import { decodeSessionBatch } from "../jool/kernel_messages.ts";
+import { TcpState } from "../jool/protocol.ts";
+import {
+  decodeSessions,
+  type Session,
+  type SessionEncoding,
+  sessionEncodingFor,
+  type TransportAddress,
+  validateSessions,
+} from "../jool/session.ts";
+import { type Ipv6Prefix, withDst6 } from "../jool/session_convert.ts";
+import { decodeGenericMessage } from "../netlink/genetlink.ts";
+import type { Message } from "../netlink/message.ts";
+import { isLogLevel, type LogLevel } from "../log.ts";
+
+/** The options `joold follow` takes. */
+export const FOLLOW_OPTIONS = {
+  instance: { type: "string", short: "i" },
+  json: { type: "boolean" },
+  csv: { type: "boolean" },
+  "no-headers": { type: "boolean" },
+  source: { type: "string" },
+  "net.mcast.port": { type: "string", short: "p" },
+  "net.dev.in": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** How sessions are printed. */
+export type FollowFormat = "text" | "json" | "csv";
+/** Where sessions are read: the local kernel's batches, the peers' datagrams, or both. */
+export type FollowSource = "kernel" | "group" | "both";
+
+/** A checked `joold follow` command line. */
+export interface FollowOptions {
+  instance: string;
+  format: FollowFormat;
+  /** CSV: print the header line first. */
+  headers: boolean;
+  source: FollowSource;
+  /** MCAST_ADDRESS, or null (then the source is the kernel only). */
+  group: string | null;
+  /** The group's port (number or service name). */
+  port: string;
+  devIn: string | null;
+  logLevel: LogLevel;
+  help: boolean;
+}
+
+/** The group's port when `--net.mcast.port` is not given, as `jool session proxy`'s. */
+export const FOLLOW_DEFAULT_PORT = "6400";
+
+/**
+ * Parses `joold follow`'s arguments (those after `follow`).
+ *
+ * @throws {CommandLineError} One line naming the flag.
+ */
+export function parseFollowArguments(args: readonly string[]): FollowOptions {
+  const { values, positionals } = parseCommandLine(args, FOLLOW_OPTIONS);
+  if (positionals.length > 1) {
+    throw new CommandLineError(`too many arguments: ${positionals.slice(1).join(" ")}`);
+  }
+  if (values.json && values.csv) throw new CommandLineError("--json and --csv exclude each other");
+  if (values["no-headers"] && !values.csv) {
+    throw new CommandLineError("--no-headers only goes with --csv");
+  }
+  const instance = values.instance ?? DEFAULT_INSTANCE;
+  const problem = instance === "" ? "instance name is empty" : validateInstanceName(instance);
+  if (problem !== null) throw new CommandLineError(`--instance: ${problem}`);
+  const group = positionals[0] ?? null;
+  const sourceText = values.source ?? (group === null ? "kernel" : "both");
+  if (sourceText !== "kernel" && sourceText !== "group" && sourceText !== "both") {
+    throw new CommandLineError(`--source: must be kernel, group or both, got '${sourceText}'`);
+  }
+  if (sourceText !== "kernel" && group === null) {
+    throw new CommandLineError(`--source=${sourceText} needs MCAST_ADDRESS (the sync group)`);
+  }
+  const port = values["net.mcast.port"] ?? FOLLOW_DEFAULT_PORT;
+  if (/^\d+$/.test(port) ? !(Number(port) >= 1 && Number(port) <= 65535) : port === "") {
+    throw new CommandLineError(
+      `--net.mcast.port: must be a port from 1 to 65535 or a service name, got '${port}'`,
+    );
+  }
+  const level = values["log-level"] ?? "warning";
+  if (!isLogLevel(level)) {
+    throw new CommandLineError(
+      `--log-level: must be error, warning, info or debug, got '${level}'`,
+    );
+  }
+  return {
+    instance,
+    format: values.json ? "json" : values.csv ? "csv" : "text",
+    headers: values.csv === true && !values["no-headers"],
+    source: sourceText,
+    group,
+    port,
+    devIn: values["net.dev.in"] ?? null,
+    logLevel: level,
+    help: values.help ?? false,
+  };
+}
+
+/** One session as it was synced, and where it was seen. */
+export interface SyncedSession {
+  session: Session;
+  /** `kernel` (the local kernel's batch) or the peer as `address:port`. */
+  origin: string;
+  /** The encoding it travelled in. */
+  encoding: SessionEncoding;
+}
+
+const STATE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(TcpState).map(([name, value]) => [value, name]),
+);
+
+/** A TCP session's state name; null for UDP and ICMP, which have none. */
+function stateName(session: Session): string | null {
+  return session.proto === "TCP" ? STATE_NAMES[session.state] ?? `${session.state}` : null;
+}
+
+/** Milliseconds as Jool's tools print a timeout: `H:MM:SS`, then `.mmm` if not whole. */
+export function formatTimeout(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor(ms / 60_000) % 60;
+  const seconds = Math.floor(ms / 1000) % 60;
+  const millis = ms % 1000;
+  const base = `${hours}:${String(minutes).padStart(2, "0")}:${String(seconds).padStart(2, "0")}`;
+  return millis === 0 ? base : `${base}.${String(millis).padStart(3, "0")}`;
+}
+
+/** The CSV header: `jool session display --csv`'s columns, then the source. */
+export const FOLLOW_CSV_HEADER = "Protocol,IPv6 Remote Address,IPv6 Remote L4-ID," +
+  "IPv6 Local Address,IPv6 Local L4-ID,IPv4 Local Address,IPv4 Local L4-ID," +
+  "IPv4 Remote Address,IPv4 Remote L4-ID,Expires in,State,Source";
+
+function pair(address: TransportAddress | undefined): string {
+  return address === undefined ? "-" : `${address.address}#${address.port}`;
+}
+
+/**
+ * One session as one line, without the newline:
+ *
+ * - text: `SOURCE PROTO SRC6#P DST6#P SRC4#P DST4#P STATE EXPIRES`
+ *   (STATE `-` for UDP and ICMP; DST6 `-` when unknown: a raw36 batch
+ *   with no local pool6 to rebuild it);
+ * - json: one object (`dst6` and `state` null when absent);
+ * - csv: {@link FOLLOW_CSV_HEADER}'s columns (State empty for UDP and ICMP,
+ *   as `jool session display --csv` leaves it out).
+ */
+export function formatSyncedSession(event: SyncedSession, format: FollowFormat): string {
+  const { session, origin, encoding } = event;
+  const state = stateName(session);
+  switch (format) {
+    case "text":
+      return [
+        origin,
+        session.proto,
+        pair(session.src6),
+        pair(session.dst6),
+        pair(session.src4),
+        pair(session.dst4),
+        state ?? "-",
+        formatTimeout(session.expirationMs),
+      ].join(" ");
+    case "json":
+      return JSON.stringify({
+        source: origin,
+        encoding,
+        proto: session.proto,
+        src6: session.src6,
+        dst6: session.dst6 ?? null,
+        src4: session.src4,
+        dst4: session.dst4,
+        state,
+        timer: session.timer,
+        expirationMs: session.expirationMs,
+      });
+    case "csv":
+      return [
+        session.proto,
+        session.src6.address,
+        session.src6.port,
+        session.dst6?.address ?? "",
+        session.dst6?.port ?? "",
+        session.src4.address,
+        session.src4.port,
+        session.dst4.address,
+        session.dst4.port,
+        formatTimeout(session.expirationMs),
+        state ?? "",
+        origin.includes(",") ? JSON.stringify(origin) : origin,
+      ].join(",");
+  }
+}
+
+/** What a follower knows of the local Jool. */
+export interface FollowContext {
+  /** The instance followed. */
+  instance: string;
+  /** The local kernel's encoding (from /sys/module/jool/version), or null if unknown. */
+  localEncoding: SessionEncoding | null;
+  /** The instance's pool6, to show the dst6 of raw36 sessions; null if unknown. */
+  pool6: Ipv6Prefix | null;
+}
+
+const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
+
+function events(
+  sessions: Session[],
+  origin: string,
+  encoding: SessionEncoding,
+  pool6: Ipv6Prefix | null,
+): SyncedSession[] {
+  return sessions.map((session) => ({
+    session: pool6 === null ? session : withDst6(session, pool6),
+    origin,
+    encoding,
+  }));
+}
+
+/**
+ * The sessions of a kernel netlink message, if it is a session batch of
+ * the followed instance (others' batches and other messages: empty).
+ *
+ * @throws {JoolDecodeError} If it is a Jool message but not a valid batch.
+ * @throws {SessionDecodeError} If its sessions do not decode.
+ */
+export function sessionsOfKernelMessage(
+  message: Message,
+  familyId: number,
+  context: FollowContext,
+): SyncedSession[] {
+  if (message.header.type !== familyId || message.header.sequence !== 0) return [];
+  const batch = decodeSessionBatch(decodeGenericMessage(message));
+  if (!sameInstance(batch.header.instance, context.instance)) return [];
+  const encoding = sessionEncodingFor(batch.header.version);
+  const { sessions } = decodeSessions(batch.payload, encoding);
+  return events(sessions, "kernel", encoding, context.pool6);
+}
+
+/**
+ * The sessions of a peer's datagram: in the local kernel's encoding, or
+ * else in whichever 4.1 encoding it is valid in (a peer on another
+ * version).
+ *
+ * @returns The sessions, or the problem if the datagram is not a batch.
+ */
+export function sessionsOfDatagram(
+  payload: Uint8Array,
+  origin: string,
+  context: FollowContext,
+): SyncedSession[] | string {
+  if (payload.byteLength === 0) return "empty datagram";
+  const order = context.localEncoding === null
+    ? ALL_ENCODINGS
+    : [context.localEncoding, ...ALL_ENCODINGS.filter((e) => e !== context.localEncoding)];
+  let firstProblem: string | null = null;
+  for (const encoding of order) {
+    const problem = validateSessions(payload, encoding);
+    if (problem === null) {
+      return events(decodeSessions(payload, encoding).sessions, origin, encoding, context.pool6);
+    }
+    firstProblem ??= problem;
+  }
+  return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+}

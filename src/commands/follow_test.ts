@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { CommandLineError } from "../command_line.ts";
+import { joolVersion } from "../jool/header.ts";
+import { encodeSessions, type Session } from "../jool/session.ts";
+import { parseIPv6 } from "../net/ip.ts";
+import { decodeMessages } from "../netlink/message.ts";
+import { FAKE_JOOL_FAMILY, sessionBatch } from "../../tests/support/fake_jool.ts";
+import {
+  FOLLOW_CSV_HEADER,
+  type FollowContext,
+  type FollowOptions,
+  formatSyncedSession,
+  formatTimeout,
+  parseFollowArguments,
+  sessionsOfDatagram,
+  sessionsOfKernelMessage,
+  type SyncedSession,
+} from "./follow.ts";
+
+const DEFAULTS: FollowOptions = {
+  instance: "default",
+  format: "text",
+  headers: false,
+  source: "kernel",
+  group: null,
+  port: "6400",
+  devIn: null,
+  logLevel: "warning",
+  help: false,
+};
+
+Deno.test("joold follow: the command line", () => {
+  const cases: [string[], Partial<FollowOptions>][] = [
+    [[], {}],
+    [["-i", "nat64a"], { instance: "nat64a" }],
+    [["--json"], { format: "json" }],
+    [["--csv"], { format: "csv", headers: true }],
+    [["--csv", "--no-headers"], { format: "csv", headers: false }],
+    [["ff08::db8:64:64"], { group: "ff08::db8:64:64", source: "both" }],
+    [["--source=group", "-p", "6464", "--net.dev.in=eth1", "ff08::1"], {
+      group: "ff08::1",
+      source: "group",
+      port: "6464",
+      devIn: "eth1",
+    }],
+    [["--source", "kernel", "ff08::1"], { group: "ff08::1", source: "kernel" }],
+    [["--log-level=info"], { logLevel: "info" }],
+    [["-h"], { help: true }],
+  ];
+  for (const [args, expected] of cases) {
+    assert.deepEqual(parseFollowArguments(args), { ...DEFAULTS, ...expected }, args.join(" "));
+  }
+  const bad: [string[], string][] = [
+    [["--json", "--csv"], "--json and --csv exclude each other"],
+    [["--no-headers"], "--no-headers only goes with --csv"],
+    [["--source=peers", "ff08::1"], "--source: must be kernel, group or both, got 'peers'"],
+    [["--source=group"], "--source=group needs MCAST_ADDRESS (the sync group)"],
+    [["ff08::1", "ff08::2"], "too many arguments: ff08::2"],
+    [
+      ["-p", "0", "ff08::1"],
+      "--net.mcast.port: must be a port from 1 to 65535 or a service name, got '0'",
+    ],
+    [
+      ["-i", "0123456789abcdef"],
+      "--instance: instance name '0123456789abcdef' is longer than 15 characters",
+    ],
+    [["--log-level=x"], "--log-level: must be error, warning, info or debug, got 'x'"],
+  ];
+  for (const [args, message] of bad) {
+    assert.throws(
+      () => parseFollowArguments(args),
+      (error) => error instanceof CommandLineError && error.message === message,
+      args.join(" "),
+    );
+  }
+});
+
+Deno.test("formatTimeout() prints as Jool's tools do", () => {
+  assert.equal(formatTimeout(0), "0:00:00");
+  assert.equal(formatTimeout(6000), "0:00:06");
+  assert.equal(formatTimeout(7_200_000 + 61_005), "2:01:01.005");
+  assert.equal(formatTimeout(299_999), "0:04:59.999");
+});
+
+const TCP: Session = {
+  proto: "TCP",
+  src6: { address: "2001:db8::5", port: 40000 },
+  dst6: { address: "64:ff9b::cb00:7109", port: 443 },
+  src4: { address: "192.0.2.1", port: 61001 },
+  dst4: { address: "203.0.113.9", port: 443 },
+  state: 2,
+  timer: 2,
+  expirationMs: 6000,
+};
+const UDP: Session = {
+  proto: "UDP",
+  src6: { address: "2001:db8::7", port: 5353 },
+  src4: { address: "192.0.2.2", port: 61003 },
+  dst4: { address: "198.51.100.8", port: 53 },
+  state: 0,
+  timer: 0,
+  expirationMs: 300_000,
+};
+
+Deno.test("formatSyncedSession(): text, JSON lines and CSV", () => {
+  const tcp: SyncedSession = { session: TCP, origin: "kernel", encoding: "nested-4.1.0" };
+  const udp: SyncedSession = {
+    session: UDP,
+    origin: "[2001:db8::1]:6400",
+    encoding: "raw36-4.1.13",
+  };
+  assert.equal(
+    formatSyncedSession(tcp, "text"),
+    "kernel TCP 2001:db8::5#40000 64:ff9b::cb00:7109#443 192.0.2.1#61001 203.0.113.9#443 V4_INIT 0:00:06",
+  );
+  assert.equal(
+    formatSyncedSession(udp, "text"),
+    "[2001:db8::1]:6400 UDP 2001:db8::7#5353 - 192.0.2.2#61003 198.51.100.8#53 - 0:05:00",
+  );
+  assert.deepEqual(JSON.parse(formatSyncedSession(udp, "json")), {
+    source: "[2001:db8::1]:6400",
+    encoding: "raw36-4.1.13",
+    proto: "UDP",
+    src6: { address: "2001:db8::7", port: 5353 },
+    dst6: null,
+    src4: { address: "192.0.2.2", port: 61003 },
+    dst4: { address: "198.51.100.8", port: 53 },
+    state: null,
+    timer: 0,
+    expirationMs: 300000,
+  });
+  assert.equal(JSON.parse(formatSyncedSession(tcp, "json")).state, "V4_INIT");
+  assert.equal(FOLLOW_CSV_HEADER.split(",").length, 12);
+  assert.equal(
+    formatSyncedSession(tcp, "csv"),
+    "TCP,2001:db8::5,40000,64:ff9b::cb00:7109,443,192.0.2.1,61001,203.0.113.9,443,0:00:06,V4_INIT,kernel",
+  );
+  assert.equal(
+    formatSyncedSession(udp, "csv"),
+    "UDP,2001:db8::7,5353,,,192.0.2.2,61003,198.51.100.8,53,0:05:00,,[2001:db8::1]:6400",
+  );
+});
+
+const CONTEXT: FollowContext = { instance: "default", localEncoding: "raw36-4.1.13", pool6: null };
+
+Deno.test("sessionsOfKernelMessage(): the followed instance's batches, in their kernel's encoding", () => {
+  const batch = (instance: string, version: number, encoding: "nested-4.1.0" | "raw36-4.1.13") =>
+    decodeMessages(sessionBatch(instance, encodeSessions([TCP], encoding), version))[0];
+  const nested = sessionsOfKernelMessage(
+    batch("DEFAULT", joolVersion(4, 1, 9), "nested-4.1.0"),
+    FAKE_JOOL_FAMILY.id,
+    CONTEXT,
+  );
+  assert.deepEqual(nested, [{ session: TCP, origin: "kernel", encoding: "nested-4.1.0" }]);
+  const raw36 = sessionsOfKernelMessage(
+    batch("default", joolVersion(4, 1, 15), "raw36-4.1.13"),
+    FAKE_JOOL_FAMILY.id,
+    { ...CONTEXT, pool6: { address: parseIPv6("64:ff9b::")!, length: 96 } },
+  );
+  // dst6 rebuilt from the pool6, as the kernel does.
+  assert.deepEqual(raw36, [{ session: TCP, origin: "kernel", encoding: "raw36-4.1.13" }]);
+  const other = batch("other", joolVersion(4, 1, 15), "raw36-4.1.13");
+  assert.deepEqual(sessionsOfKernelMessage(other, FAKE_JOOL_FAMILY.id, CONTEXT), []);
+  assert.deepEqual(sessionsOfKernelMessage(other, FAKE_JOOL_FAMILY.id + 1, CONTEXT), []);
+});
+
+Deno.test("sessionsOfDatagram(): any 4.1 encoding, the local one first; garbage named", () => {
+  const { dst6: _, ...raw36Tcp } = TCP;
+  for (const encoding of ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"] as const) {
+    const sessions = sessionsOfDatagram(
+      encodeSessions([TCP], encoding),
+      "[2001:db8::1]:6400",
+      CONTEXT,
+    );
+    assert.deepEqual(sessions, [{
+      session: encoding === "raw36-4.1.13" ? raw36Tcp : TCP,
+      origin: "[2001:db8::1]:6400",
+      encoding,
+    }]);
+  }
+  assert.equal(sessionsOfDatagram(new Uint8Array(0), "x", CONTEXT), "empty datagram");
+  assert.match(
+    sessionsOfDatagram(Uint8Array.of(1, 2, 3), "x", CONTEXT) as string,
+    /^not a session batch in any Jool 4\.1 encoding/,
+  );
+});

@@ -1,0 +1,277 @@
+/**
+ * `joold proxy`: the daemon, configured on the command line of Jool
+ * 4.1.14/4.1.15's `jool session proxy` instead of the two JSON files:
+ *
+ * ```text
+ * joold proxy [-i|--instance NAME] [--net.dev.in=DEV] [--net.dev.out=DEV]
+ *             [--net.mcast.port=PORT] [--net.ttl=TTL] [--stats.address=ADDR]
+ *             [--stats.port=PORT] MCAST_ADDRESS
+ * ```
+ *
+ * Same defaults as Jool's (src/usr/argp/wargp/session.c at v4.1.15):
+ * instance `default`, port 6400, TTL 1, no stats server unless
+ * `--stats.address` or `--stats.port` is given, then `::` port 6401. Jool's
+ * short forms `-p`, `-o` and `-t` work; `-i` is the instance (as in
+ * `jool -i NAME session proxy`), not Jool's short form of `--net.dev.in`.
+ * Our extras: `--control-port` (resync between our daemons; off by
+ * default here, since `jool session proxy` has none and its stats port
+ * defaults to the group's port + 1), `--metrics-port`, `--log-level`,
+ * `--syslog`.
+ *
+ * @module
+ */
+
+import { Libc } from "../../ffi/libc.ts";
+import { EXIT_FAILURE, type Print, runDaemon } from "../app.ts";
+import { CommandLineError, parseCommandLine } from "../command_line.ts";
+import { systemEnvironment } from "../config/environment.ts";
+import { ConfigError } from "../config/errors.ts";
+import type { NetworkEnvironment } from "../config/environment.ts";
+import { errorText } from "../error_text.ts";
+import {
+  DEFAULT_INSTANCE,
+  DEFAULT_SS_CAPACITY,
+  DEFAULT_SS_MAX_PAYLOAD,
+  type ModsocketResult,
+} from "../config/modsocket.ts";
+import { type NetsocketResult, parseNetsocketConfig } from "../config/netsocket.ts";
+import { validateInstanceName } from "../jool/header.ts";
+import { isLogLevel, type Logger, type LogLevel } from "../log.ts";
+import { parseIPv4, parseIPv6 } from "../net/ip.ts";
+
+/** `jool session proxy`'s default group port. */
+export const PROXY_DEFAULT_PORT = "6400";
+/** `jool session proxy`'s default TTL. */
+export const PROXY_DEFAULT_TTL = 1;
+/** `jool session proxy`'s stats address when only the port is given. */
+export const PROXY_DEFAULT_STATS_ADDRESS = "::";
+/** `jool session proxy`'s stats port when only the address is given. */
+export const PROXY_DEFAULT_STATS_PORT = "6401";
+
+/** Exit status for a bad command line. */
+export const EXIT_USAGE = 2;
+
+/** What names the file in messages about the flags. */
+export const PROXY_SOURCE = "joold proxy";
+
+/** The options `joold proxy` takes. */
+export const PROXY_OPTIONS = {
+  instance: { type: "string", short: "i" },
+  "net.dev.in": { type: "string" },
+  "net.dev.out": { type: "string", short: "o" },
+  "net.mcast.port": { type: "string", short: "p" },
+  "net.ttl": { type: "string", short: "t" },
+  "stats.address": { type: "string" },
+  "stats.port": { type: "string" },
+  "control-port": { type: "string" },
+  "metrics-port": { type: "string" },
+  "log-level": { type: "string" },
+  syslog: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** A checked `joold proxy` command line. */
+export interface ProxyOptions {
+  instance: string;
+  /** MCAST_ADDRESS, as given. */
+  group: string;
+  /** Number or service name. */
+  port: string;
+  devIn: string | null;
+  devOut: string | null;
+  ttl: number;
+  /** Stats server port (number or service name), or null for none. */
+  statsPort: string | null;
+  /** The one address it serves, or null for every address (`::`). */
+  statsAddress: string | null;
+  /** Resync control port, or null (the default) for none. */
+  controlPort: string | null;
+  metricsPort: string | null;
+  logLevel: LogLevel;
+  syslog: boolean;
+  help: boolean;
+}
+
+/**
+ * Parses `joold proxy`'s arguments (those after `proxy`).
+ *
+ * @throws {CommandLineError} One line naming the flag, for an unknown
+ * option, a missing or extra MCAST_ADDRESS, or a value of the wrong form.
+ */
+export function parseProxyArguments(args: readonly string[]): ProxyOptions {
+  const { values, positionals } = parseCommandLine(args, PROXY_OPTIONS);
+  const help = values.help ?? false;
+  if (positionals.length > 1) {
+    throw new CommandLineError(`too many arguments: ${positionals.slice(1).join(" ")}`);
+  }
+  if (positionals.length === 0 && !help) {
+    throw new CommandLineError("MCAST_ADDRESS is missing (the group, e.g. ff08::db8:64:64)");
+  }
+  const instance = values.instance ?? DEFAULT_INSTANCE;
+  const instanceProblem = instance === ""
+    ? "instance name is empty"
+    : validateInstanceName(instance);
+  if (instanceProblem !== null) throw new CommandLineError(`--instance: ${instanceProblem}`);
+  const ttlText = values["net.ttl"];
+  let ttl = PROXY_DEFAULT_TTL;
+  if (ttlText !== undefined) {
+    ttl = /^\d{1,3}$/.test(ttlText) ? Number(ttlText) : NaN;
+    if (!(ttl <= 255)) {
+      throw new CommandLineError(`--net.ttl: must be an integer from 0 to 255, got '${ttlText}'`);
+    }
+  }
+  const statsAddressText = values["stats.address"];
+  if (
+    statsAddressText !== undefined &&
+    (parseIPv4(statsAddressText) ?? parseIPv6(statsAddressText)) === null
+  ) {
+    throw new CommandLineError(
+      `--stats.address: must be an IPv4 or IPv6 address, got '${statsAddressText}'`,
+    );
+  }
+  for (const flag of ["net.mcast.port", "stats.port", "control-port", "metrics-port"] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    checkPort(flag, text, flag !== "metrics-port");
+  }
+  const level = values["log-level"] ?? "info";
+  if (!isLogLevel(level)) {
+    throw new CommandLineError(
+      `--log-level: must be error, warning, info or debug, got '${level}'`,
+    );
+  }
+  const statsWanted = values["stats.address"] !== undefined || values["stats.port"] !== undefined;
+  return {
+    instance,
+    group: positionals[0] ?? "",
+    port: values["net.mcast.port"] ?? PROXY_DEFAULT_PORT,
+    devIn: values["net.dev.in"] ?? null,
+    devOut: values["net.dev.out"] ?? null,
+    ttl,
+    statsPort: statsWanted ? values["stats.port"] ?? PROXY_DEFAULT_STATS_PORT : null,
+    statsAddress: statsAddressText === undefined || isUnspecified(statsAddressText)
+      ? null
+      : statsAddressText,
+    controlPort: values["control-port"] ?? null,
+    metricsPort: values["metrics-port"] ?? null,
+    logLevel: level,
+    syslog: values.syslog ?? false,
+    help,
+  };
+}
+
+/** `::` or `0.0.0.0`: every address, which a null stats address means. */
+function isUnspecified(text: string): boolean {
+  const bytes = parseIPv4(text) ?? parseIPv6(text);
+  return bytes !== null && bytes.every((byte) => byte === 0);
+}
+
+/** A port number 1..65535, or (if `names`) something that may be a service name. */
+function checkPort(flag: string, text: string, names: boolean): void {
+  if (/^\d+$/.test(text)) {
+    const port = Number(text);
+    if (port >= 1 && port <= 65535) return;
+    throw new CommandLineError(`--${flag}: must be a port from 1 to 65535, got '${text}'`);
+  }
+  if (!names || text === "" || /[\s\0]/.test(text)) {
+    throw new CommandLineError(
+      `--${flag}: must be a port from 1 to 65535${
+        names ? " or a service name" : ""
+      }, got '${text}'`,
+    );
+  }
+}
+
+/** Which flag each netsocket key comes from, to name it in messages. */
+const FLAG_OF_KEY: Record<string, string> = {
+  "multicast address": "MCAST_ADDRESS",
+  "multicast port": "--net.mcast.port",
+  "in interface": "--net.dev.in",
+  "out interface": "--net.dev.out",
+  "ttl": "--net.ttl",
+  "control port": "--control-port",
+};
+
+/**
+ * The netsocket configuration the flags describe, checked against the
+ * machine (interfaces, service names) exactly as a netsocket file is.
+ *
+ * @throws {CommandLineError} One line naming the flag at the first problem.
+ */
+export function proxyNetsocket(options: ProxyOptions, env: NetworkEnvironment): NetsocketResult {
+  const file: Record<string, unknown> = {
+    "multicast address": options.group,
+    "multicast port": options.port,
+    "ttl": options.ttl,
+    "control port": options.controlPort ?? false,
+  };
+  if (options.devIn !== null) file["in interface"] = options.devIn;
+  if (options.devOut !== null) file["out interface"] = options.devOut;
+  try {
+    return parseNetsocketConfig(JSON.stringify(file), PROXY_SOURCE, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const flag = error.key === null ? null : FLAG_OF_KEY[error.key] ?? error.key;
+    throw new CommandLineError(flag === null ? error.problem : `${flag}: ${error.problem}`);
+  }
+}
+
+/**
+ * The modsocket configuration of `joold proxy`: the instance, with the
+ * daemon's defaults otherwise (it turns ss-enabled on and raises the
+ * kernel's queue while it runs, as `joold` with no MODSOCKET file does).
+ */
+export function proxyModsocket(options: ProxyOptions): ModsocketResult {
+  return {
+    config: {
+      file: PROXY_SOURCE,
+      instance: options.instance,
+      enableSs: true,
+      ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
+      ssCapacity: DEFAULT_SS_CAPACITY,
+    },
+    warnings: [],
+  };
+}
+
+/**
+ * Runs `joold proxy` until SIGINT or SIGTERM: checks the flags against the
+ * machine (a bad one: `usage` gets one line, status 2), then runs the
+ * daemon on them.
+ */
+export async function runProxyCommand(
+  options: ProxyOptions,
+  logger: Logger,
+  print: Print,
+  usage: (line: string) => void,
+): Promise<number> {
+  let netsocket: NetsocketResult;
+  let libc: Libc;
+  try {
+    libc = Libc.open();
+  } catch (error) {
+    logger.error(errorText(error));
+    return EXIT_FAILURE;
+  }
+  try {
+    netsocket = proxyNetsocket(options, systemEnvironment(libc));
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    usage(error.message);
+    return EXIT_USAGE;
+  } finally {
+    libc.close();
+  }
+  return await runDaemon(
+    {
+      netsocketFile: PROXY_SOURCE,
+      modsocketFile: PROXY_SOURCE,
+      statsPort: options.statsPort,
+      statsAddress: options.statsAddress,
+      metricsPort: options.metricsPort,
+      configs: { netsocket, modsocket: proxyModsocket(options) },
+    },
+    logger,
+    print,
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * The entry of `joold proxy` and `joold follow`, the counterparts of Jool
+ * 4.1.14's `jool session proxy` and `jool session follow`: their own
+ * command lines (Jool's flags, not the daemon's), help, logger, and run.
+ * A bad command line is one line on stderr and status 2.
+ *
+ * @module
+ */
+
+import { CommandLineError } from "../command_line.ts";
+import { LevelLogger, type LineSink, stderrSink } from "../log.ts";
+import { openSyslog, type SyslogConnection } from "../syslog_sink.ts";
+import { parseFollowArguments } from "./follow.ts";
+import { runFollowCommand } from "./follow_run.ts";
+import { EXIT_USAGE, parseProxyArguments, runProxyCommand } from "./proxy.ts";
+
+/** `joold proxy --help`. */
+export const PROXY_USAGE = `Usage: joold proxy [OPTIONS] MCAST_ADDRESS
+
+Runs the daemon with the command line of Jool 4.1.14+'s \`jool session proxy\`
+instead of the NETSOCKET and MODSOCKET files; same defaults.
+
+  -i, --instance NAME      the Jool instance (default: default)
+      --net.dev.in DEV     where to join the group (IPv4: an address of the
+                           interface; IPv6: its name)
+  -o, --net.dev.out DEV    where to send to the group (same forms)
+  -p, --net.mcast.port P   the group's UDP port, number or service (default 6400)
+  -t, --net.ttl N          multicast TTL / hop limit, 0 to 255 (default 1)
+      --stats.address A    serve the stats on address A only (with either stats
+                           flag the stats server runs: default :: port 6401)
+      --stats.port P       the stats server's UDP port (default 6401)
+Our extras:
+      --control-port P     resync with our other daemons on the group's port P
+                           (default: none, as \`jool session proxy\`)
+      --metrics-port N     Prometheus metrics over HTTP on TCP port N
+      --log-level LEVEL    error, warning, info (default) or debug
+      --syslog             log to syslog instead of stderr
+  -h, --help               show this help and exit
+`;
+
+/** `joold follow --help`. */
+export const FOLLOW_USAGE = `Usage: joold follow [OPTIONS] [MCAST_ADDRESS]
+
+Prints every session as it is synced, one line each, like Jool 4.1.14+'s
+\`jool session follow\` and \`conntrack -E\`: from the local kernel's batches
+and/or (with MCAST_ADDRESS) the peers' datagrams on the sync group. It only
+listens (never ACKs nor sends): safe next to a running joold.
+
+  -i, --instance NAME      the Jool instance (default: default)
+      --json               one JSON object per line
+      --csv                CSV with \`jool session display --csv\`'s columns,
+                           then State and Source
+      --no-headers         CSV without its header line
+      --source S           kernel, group or both (default: kernel, or both
+                           with MCAST_ADDRESS)
+  -p, --net.mcast.port P   the group's UDP port (default 6400)
+      --net.dev.in DEV     where to join the group
+      --log-level LEVEL    error, warning (default), info or debug (stderr)
+  -h, --help               show this help and exit
+
+Text lines: SOURCE PROTO SRC6#PORT DST6#PORT SRC4#PORT DST4#PORT STATE EXPIRES,
+SOURCE being 'kernel' or the peer's address:port.
+`;
+
+function usageLine(command: string): (line: string) => void {
+  return (line) => console.error(`joold ${command}: ${line}`);
+}
+
+/** Runs `joold proxy` (`args`: what follows `proxy`); returns the exit status. */
+export async function runProxyTool(args: readonly string[]): Promise<number> {
+  const usage = usageLine("proxy");
+  let options;
+  try {
+    options = parseProxyArguments(args);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    usage(error.message);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    console.log(PROXY_USAGE);
+    return 0;
+  }
+  let syslog: SyslogConnection | null = null;
+  let sink: LineSink;
+  if (options.syslog) {
+    try {
+      syslog = openSyslog();
+    } catch (error) {
+      console.error(`joold: --syslog: ${error instanceof Error ? error.message : error}`);
+      return 1;
+    }
+    sink = syslog.sink;
+  } else {
+    sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), !Deno.stderr.isTerminal());
+  }
+  try {
+    const logger = new LevelLogger(options.logLevel, sink);
+    return await runProxyCommand(options, logger, (text) => console.log(text), usage);
+  } finally {
+    syslog?.close();
+  }
+}
+
+/** Writes all of `bytes` to stdout. */
+function writeStdout(bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.byteLength) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+/** Runs `joold follow` (`args`: what follows `follow`); returns the exit status. */
+export async function runFollowTool(args: readonly string[]): Promise<number> {
+  const usage = usageLine("follow");
+  let options;
+  try {
+    options = parseFollowArguments(args);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    usage(error.message);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    console.log(FOLLOW_USAGE);
+    return 0;
+  }
+  const sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), false);
+  const logger = new LevelLogger(options.logLevel, sink);
+  return await runFollowCommand(options, logger, writeStdout, usage);
+}
