@@ -18,6 +18,8 @@ import { InstanceSetup } from "./daemon/instance_setup.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
+import { PeerSockets } from "./daemon/peer_sockets.ts";
+import type { KeyRing } from "./auth/sealed_datagram.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
@@ -53,6 +55,7 @@ export class Daemon {
   #advertiser: Advertiser | null = null;
   #resync: ResyncChannel | null = null;
   #watchdog: KernelWatchdog | null = null;
+  #peerSockets: PeerSockets | null = null;
   #failure: string | null = null;
   #stopped = false;
 
@@ -102,16 +105,24 @@ export class Daemon {
     this.#watchdog = new KernelWatchdog({ kernel, clock: this.#clock, logger, enableSync, fatal });
     this.#watchdog.start();
 
-    const network = MulticastSocket.open(sockets, netsocket);
-    this.#opened.push(network);
-    const sync = wireSyncPath({ ...common, kernel, channel: network, jool, drops: this.#drops });
+    const drops = this.#drops;
+    const peerSockets = new PeerSockets(netsocket, config.keys ?? null, {
+      ...common,
+      sockets,
+      drops,
+    });
+    this.#peerSockets = peerSockets;
+    const opened = peerSockets.openSync();
+    this.#opened.push(opened.socket);
+    const network = opened.socket;
+    const sync = wireSyncPath({ ...common, kernel, channel: opened.channel, jool, drops });
     this.#advertiser = sync.advertiser;
     reactor.watch(network.fd, { readable: true }, () => sync.toKernel.drain());
     this.#drops.start();
-    logger.info(`Network socket ready: group ${netsocket.address} port ${netsocket.port}`);
+    logger.info(`Network socket ready: ${opened.description}`);
     openStatsEndpoints({ ...config, instance }, { ...common, sockets, reactor }, this.#opened);
 
-    const groupSockets = [network];
+    const groupSockets = network instanceof MulticastSocket ? [network] : [];
     const interfaceWatch = openSyncInterfaceWatch({
       ...common,
       libc: this.#deps.libc,
@@ -125,14 +136,28 @@ export class Daemon {
     if (interfaceWatch !== null) this.#opened.push(interfaceWatch);
 
     if (netsocket.controlPort === null) return;
-    const control = MulticastSocket.open(sockets, { ...netsocket, port: netsocket.controlPort });
+    const controlOpened = peerSockets.openControl(netsocket.controlPort);
+    const control = controlOpened.socket;
     this.#opened.push(control);
-    groupSockets.push(control);
+    if (control instanceof MulticastSocket) groupSockets.push(control);
     const advertise = (reason: string) => sync.advertiser.advertise(reason);
-    const resync = new ResyncChannel({ ...common, control, instance, advertise });
+    const resync = new ResyncChannel({
+      ...common,
+      control: controlOpened.channel,
+      instance,
+      advertise,
+    });
     this.#resync = resync;
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
+  }
+
+  /**
+   * Seals and opens with `keys` from now on (SIGHUP after a key rotation
+   * step); false if the daemon runs without "auth key file".
+   */
+  reloadKeys(keys: KeyRing): boolean {
+    return this.#peerSockets?.reloadKeys(keys) ?? false;
   }
 
   /** Resolves when the daemon has stopped. */
