@@ -45,6 +45,15 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** connect(2): on a UDP socket, only a route lookup (`joold check`'s unicast peers). */
+  connect: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct sockaddr *addr
+      "u32", // socklen_t addrlen
+    ],
+    result: "i32",
+  },
   close: { parameters: ["i32" /* int fd */], result: "i32" },
   /**
    * int open(const char *pathname, int flags, ...); only ever called

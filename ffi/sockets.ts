@@ -61,6 +61,13 @@ export class Sockets {
     }
   }
 
+  /** connect(2); on a datagram socket it sends nothing, it picks the route. */
+  connect(fd: number, sockaddr: Uint8Array, label: string): void {
+    if (this.#libc.symbols.connect(fd, sockaddr, sockaddr.byteLength) !== 0) {
+      this.#fail(`connect(${label})`);
+    }
+  }
+
   /** setsockopt(2) with a struct value. */
   setOption(fd: number, level: number, name: number, value: Uint8Array, label: string): void {
     if (this.#libc.symbols.setsockopt(fd, level, name, value, value.byteLength) !== 0) {

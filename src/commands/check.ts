@@ -45,6 +45,10 @@ import {
   KernelRefusalError,
 } from "../sync/kernel_errors.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
+import { sourceAddressTowards, UnicastSocket } from "../sync/unicast_socket.ts";
+import { loadKeyFile } from "../auth/key_file.ts";
+import type { KeyRing } from "../auth/sealed_datagram.ts";
+import type { UnicastPeer } from "../config/unicast_peers.ts";
 import { hasNetAdmin, openRequestLink, withSystem } from "./system.ts";
 
 /** How an item fared. Only `FAIL` is a problem. */
@@ -90,6 +94,12 @@ export interface CheckProbes {
   openKernel(instance: string): Promise<KernelChecker>;
   /** Opens a multicast socket on the group and `port` as the daemon would, then closes it. */
   openMulticast(config: NetsocketConfig, port: number): void;
+  /** Opens the unicast socket on `port` as the daemon would, then closes it. */
+  openUnicast(config: NetsocketConfig, port: number): void;
+  /** Reads the key file as the daemon would; throws ConfigError. */
+  loadKeys(config: NetsocketConfig): Promise<KeyRing>;
+  /** The local address that would send to `peer` (sends nothing); throws SyscallError. */
+  routeTo(config: NetsocketConfig, peer: UnicastPeer): string;
 }
 
 /** Exit status when every item is ok, warn or skip. */
@@ -138,6 +148,29 @@ export async function runChecks(options: CheckOptions, probes: CheckProbes): Pro
     );
   }
 
+  if (netsocket !== null && (netsocket.authKeyFile ?? null) !== null) {
+    try {
+      const keys = await probes.loadKeys(netsocket);
+      const accepted = [...keys.accepted.keys()];
+      add(
+        "ok",
+        "auth key file",
+        `${netsocket.authKeyFile}: sends with key ${keys.current.id}` +
+          (accepted.length > 1 ? `, accepts keys ${accepted.join(" and ")}` : ""),
+      );
+    } catch (error) {
+      add("FAIL", "auth key file", configProblem(error));
+    }
+  }
+  for (const peer of netsocket?.unicastPeers ?? []) {
+    try {
+      const source = probes.routeTo(netsocket!, peer);
+      add("ok", `unicast peer ${peer.text}`, `reachable from ${source}, port ${peer.port}`);
+    } catch (error) {
+      add("FAIL", `unicast peer ${peer.text}`, errorText(error));
+    }
+  }
+
   await checkKernel(modsocket, probes, add);
 
   if (netsocket === null) {
@@ -164,6 +197,11 @@ function checkSocket(
   add: Add,
 ): void {
   try {
+    if ((netsocket.unicastPeers ?? null) !== null) {
+      probes.openUnicast(netsocket, port);
+      add("ok", subject, `bound port ${port} for the unicast peers (the group is not joined)`);
+      return;
+    }
     probes.openMulticast(netsocket, port);
     add("ok", subject, `joined ${netsocket.address} port ${port}`);
   } catch (error) {
@@ -286,7 +324,11 @@ export function describeNetsocket(config: NetsocketConfig): string {
   const control = config.controlPort === null
     ? "no control port"
     : `control port ${config.controlPort}`;
-  return `${config.address} port ${config.port}, ${inText}, ${outText}, ttl ${config.ttl}, ${control}`;
+  const peers = config.unicastPeers ?? null;
+  const unicast = peers === null ? "" : `, unicast to ${peers.map((peer) => peer.text).join(", ")}`;
+  const auth = (config.authKeyFile ?? null) === null ? "" : ", authenticated";
+  return `${config.address} port ${config.port}, ${inText}, ${outText}, ttl ${config.ttl}, ${control}` +
+    unicast + auth;
 }
 
 function describeModsocket(config: ModsocketConfig, requestedFile: string): string {
@@ -341,5 +383,9 @@ export async function runCheckCommand(
       openKernel: (instance) => openRequestLink(tools, instance),
       openMulticast: (config, port) =>
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),
+      openUnicast: (config, port) =>
+        UnicastSocket.open(tools.sockets, { ...config, port }, config.unicastPeers ?? []).close(),
+      loadKeys: (config) => loadKeyFile(config.authKeyFile!, config.file),
+      routeTo: (config, peer) => sourceAddressTowards(tools.sockets, config, peer),
     }, print));
 }

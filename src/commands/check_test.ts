@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
-import { SyscallError } from "../../ffi/errors.ts";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
+import { parseKeyFile } from "../auth/key_file.ts";
 import { parseNetsocketConfig } from "../config/netsocket.ts";
 import { JoolModuleMissingError, KernelRefusalError } from "../sync/kernel_errors.ts";
 import { check, type CheckOptions, type CheckProbes, formatCheckItem } from "./check.ts";
@@ -32,6 +33,10 @@ interface Machine {
   probeError?: Error;
   /** Ports whose multicast socket cannot be opened. */
   socketErrors?: Map<number, Error>;
+  /** The key file's text, if "auth key file" is set. */
+  keyFile?: string;
+  /** Unicast peers (as written) that have a route, and the local address towards them. */
+  routes?: Map<string, string>;
 }
 
 interface Run {
@@ -78,6 +83,25 @@ async function runOn(machine: Machine, options = OPTIONS): Promise<Run> {
     openMulticast: (_config, port) => {
       const error = machine.socketErrors?.get(port);
       if (error !== undefined) throw error;
+    },
+    openUnicast: (_config, port) => {
+      const error = machine.socketErrors?.get(port);
+      if (error !== undefined) throw error;
+    },
+    loadKeys: (config) =>
+      machine.keyFile === undefined
+        ? Promise.reject(new Error("no key file in this test"))
+        : Promise.resolve().then(() => parseKeyFile(machine.keyFile!, config.authKeyFile!)),
+    routeTo: (_config, peer) => {
+      const route = machine.routes?.get(peer.text);
+      if (route === undefined) {
+        throw new SyscallError(
+          `connect(${peer.text})`,
+          Errno.ENETUNREACH,
+          "Network is unreachable",
+        );
+      }
+      return route;
     },
   };
   const printed: string[] = [];
@@ -311,4 +335,44 @@ Deno.test("formatCheckItem: the verdict takes six columns", () => {
   assert.equal(formatCheckItem({ verdict: "FAIL", subject: "a", detail: "b" }), "FAIL  a: b");
   assert.equal(formatCheckItem({ verdict: "skip", subject: "a", detail: "b" }), "skip  a: b");
   assert.equal(formatCheckItem({ verdict: "warn", subject: "a", detail: "b" }), "warn  a: b");
+});
+
+Deno.test("check: the key file and each unicast peer get a line; no route is a problem", async () => {
+  const netsocket = JSON.stringify({
+    "multicast address": "233.252.0.64",
+    "multicast port": 6464,
+    "auth key file": "/etc/joold/keys",
+    "unicast peers": ["192.0.2.2", "192.0.2.3:7000"],
+  });
+  const key = "key 1 " + "ab".repeat(32);
+  const good = await runOn({
+    netsocket,
+    keyFile: `${key} current\nkey 2 ${"cd".repeat(32)} next\n`,
+    routes: new Map([["192.0.2.2", "192.0.2.1"], ["192.0.2.3:7000", "192.0.2.1"]]),
+  });
+  assert.deepEqual(good.lines.slice(0, 1).concat(good.lines.slice(3, 6), good.lines.slice(9)), [
+    "ok    netsocket: netsocket.json: 233.252.0.64 port 6464, in chosen by the kernel, " +
+    "out chosen by the kernel, ttl 1, control port 6465, unicast to 192.0.2.2, 192.0.2.3:7000, " +
+    "authenticated",
+    "ok    auth key file: /etc/joold/keys: sends with key 1, accepts keys 1 and 2",
+    "ok    unicast peer 192.0.2.2: reachable from 192.0.2.1, port 6464",
+    "ok    unicast peer 192.0.2.3:7000: reachable from 192.0.2.1, port 7000",
+    "ok    multicast socket: bound port 6464 for the unicast peers (the group is not joined)",
+    "ok    control socket: bound port 6465 for the unicast peers (the group is not joined)",
+    "no problems found",
+  ]);
+  assert.equal(good.code, 0);
+
+  const bad = await runOn({
+    netsocket,
+    keyFile: "key 1 abcd\n",
+    routes: new Map([["192.0.2.2", "192.0.2.1"]]),
+  });
+  assert.deepEqual(bad.lines.filter((line) => line.startsWith("FAIL")), [
+    "FAIL  auth key file: /etc/joold/keys:1: key 1: too short (2 bytes, needs 32: 64 hex digits; " +
+    "make one with joold keygen)",
+    "FAIL  unicast peer 192.0.2.3:7000: connect(192.0.2.3:7000) failed: " +
+    "ENETUNREACH (Network is unreachable)",
+  ]);
+  assert.equal(bad.code, 1);
 });

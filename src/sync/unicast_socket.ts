@@ -25,6 +25,7 @@ import {
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import type { UnicastPeer } from "../config/unicast_peers.ts";
+import { formatIp } from "../net/ip.ts";
 import { RECEIVE_BUFFER_BYTES } from "./drain.ts";
 import { MAX_DATAGRAM, type PeerDatagram } from "./multicast_socket.ts";
 
@@ -123,5 +124,32 @@ export class UnicastSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#sockets.close(this.fd, "unicast");
+  }
+}
+
+/**
+ * The local address the kernel would send to `peer` from (a UDP connect(),
+ * which sends nothing), as text: whether the peer is reachable on the
+ * family at all. Throws SyscallError (ENETUNREACH: no route).
+ */
+export function sourceAddressTowards(
+  sockets: Sockets,
+  options: Pick<NetsocketConfig, "family" | "inInterface">,
+  peer: UnicastPeer,
+): string {
+  const ipv4 = options.family === "ipv4";
+  const fd = sockets.open(ipv4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0, ipv4 ? "AF_INET" : "AF_INET6");
+  try {
+    const scope = options.inInterface?.kind === "name" ? options.inInterface.index : 0;
+    const linkLocal = !ipv4 && peer.address[0] === 0xfe && (peer.address[1] & 0xc0) === 0x80;
+    const destination = ipv4
+      ? sockaddrIn(peer.address, peer.port)
+      : sockaddrIn6(peer.address, peer.port, linkLocal ? scope : 0);
+    sockets.connect(fd, destination, peer.text);
+    const local = sockets.localAddress(fd, peer.text);
+    const parsed = parseIpSockaddr(local, local.byteLength);
+    return parsed === null ? "an unknown address" : formatIp(parsed.address);
+  } finally {
+    sockets.close(fd, peer.text);
   }
 }
