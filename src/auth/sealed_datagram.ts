@@ -126,11 +126,22 @@ export class DatagramOpener {
   #ring: KeyRing;
   readonly #windows: ReplayWindows;
   readonly #clockUs: () => number;
+  readonly #ownSenderId: number | null;
 
-  constructor(ring: KeyRing, clockUs: () => number = () => Date.now() * 1000) {
+  /**
+   * @param ownSenderId This daemon's sender id: a datagram bearing it is our
+   *   own coming back (a reflection or a replay: we never receive our own
+   *   multicast), refused as a replay.
+   */
+  constructor(
+    ring: KeyRing,
+    clockUs: () => number = () => Date.now() * 1000,
+    ownSenderId: number | null = null,
+  ) {
     this.#ring = ring;
     this.#clockUs = clockUs;
     this.#windows = new ReplayWindows();
+    this.#ownSenderId = ownSenderId;
   }
 
   /** Accepts the keys of `ring` from now on (a rotation); the replay windows stay. */
@@ -179,6 +190,9 @@ export class DatagramOpener {
           MAX_AGE_US / 1e6
         } s; are the clocks set?)`,
       };
+    }
+    if (senderId === this.#ownSenderId) {
+      return { kind: "replay", problem: `sender ${hexId(senderId)} is this daemon` };
     }
     if (!this.#windows.accept(senderId, counter)) {
       return { kind: "replay", problem: `sender ${hexId(senderId)}: counter ${counter} seen` };

@@ -174,3 +174,12 @@ Deno.test("replay windows are bounded: the sender seen least recently makes room
   assert.equal(windows.accept(0, 10), false);
   assert.equal(windows.accept(1, 10), true, "forgotten: its counters are new again");
 });
+
+Deno.test("a datagram with our own sender id is refused: we never receive our own", () => {
+  const sealed = sealer(KEY_7, 0x0a0b0c0d).seal(PAYLOAD);
+  assert.deepEqual(new DatagramOpener(RING_7, () => NOW_US, 0x0a0b0c0d).open(sealed), {
+    kind: "replay",
+    problem: "sender 0a0b0c0d is this daemon",
+  });
+  assert.deepEqual(new DatagramOpener(RING_7, () => NOW_US, 0x0a0b0c0e).open(sealed), PAYLOAD);
+});

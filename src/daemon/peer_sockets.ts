@@ -96,7 +96,7 @@ export class PeerSockets {
     }
     let opener: DatagramOpener | null = null;
     if (this.#keys !== null) {
-      opener = new DatagramOpener(this.#keys);
+      opener = new DatagramOpener(this.#keys, undefined, this.#sealer?.senderId ?? null);
       this.#openers.push(opener);
       description += ", authenticated";
     }
