@@ -235,14 +235,20 @@ export const JSON_COUNTERS = [
   "kernelAdds",
   "netSendFailures",
   "netDropped",
+  "netConverted",
   "resyncRequests",
   "resyncAnswers",
   "advertisements",
   "advertisedSessions",
   "advertisedDatagrams",
   "controlDropped",
+  "authDropped",
+  "replayDropped",
+  "unknownSenderDropped",
   "statsAnswers",
   "statsRefused",
+  "syncInterfaceLosses",
+  "syncInterfaceReturns",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
