@@ -54,6 +54,9 @@ Options:
                      TCP port N (GET /metrics), IPv4 and IPv6
   --stats-address A  the stats server (PORT) serves only address A (IPv4 or
                      IPv6) instead of every address
+  --state-directory DIR
+                     where the values of the globals joold raises are kept,
+                     to put back after a crash (default /run/joold)
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 `;
@@ -80,6 +83,7 @@ async function main(args: string[]): Promise<number> {
       syslog: { type: "boolean" },
       "metrics-port": { type: "string" },
       "stats-address": { type: "string" },
+      "state-directory": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
     });
@@ -151,6 +155,7 @@ async function main(args: string[]): Promise<number> {
         statsPort: operands[2] ?? null,
         metricsPort: values["metrics-port"] ?? null,
         statsAddress: values["stats-address"] ?? null,
+        stateDirectory: values["state-directory"] ?? null,
         modsocketDefaulted,
       },
       logger,

@@ -210,6 +210,16 @@ export const LIBC_SYMBOLS = {
     result: "isize",
   },
 
+  /** ssize_t readlink(const char *pathname, char *buf, size_t bufsiz); no NUL is written. */
+  readlink: {
+    parameters: [
+      "buffer", // const char *pathname
+      "buffer", // char *buf
+      "usize", // size_t bufsiz
+    ],
+    result: "isize",
+  },
+
   /** unsigned int if_nametoindex(const char *ifname); */
   if_nametoindex: { parameters: ["buffer" /* const char *ifname */], result: "u32" },
   getifaddrs: {

@@ -51,6 +51,24 @@ export function readSystemFile(libc: Libc, path: string, maxBytes = DEFAULT_MAX_
 }
 
 /**
+ * Where the symbolic link `path` points, e.g. `net:[4026531840]` for
+ * `/proc/self/ns/net` (Deno refuses readLink under /proc, like reads).
+ *
+ * @throws {SyscallError} If it cannot be read (ENOENT, EINVAL: not a link).
+ */
+export function readSystemLink(libc: Libc, path: string): string {
+  const buffer = new Uint8Array(4096);
+  const length = Number(
+    libc.symbols.readlink(new TextEncoder().encode(path + "\0"), buffer, BigInt(buffer.length)),
+  );
+  if (length < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(`readlink(${path})`, errno, libc.strerror(errno));
+  }
+  return new TextDecoder().decode(buffer.subarray(0, length));
+}
+
+/**
  * Creates `path` with mode 0600 (before the umask) and writes `text` to it;
  * never replaces a file (O_EXCL: EEXIST if it exists). Through libc because
  * the shipped binary may not write files (no --allow-write), and because

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SyscallError } from "./errors.ts";
 import { Libc } from "./libc.ts";
-import { readSystemFile } from "./system_files.ts";
+import { readSystemFile, readSystemLink } from "./system_files.ts";
 
 Deno.test("readSystemFile(): /proc/self/status through libc, whole", () => {
   const libc = Libc.open();
@@ -24,6 +24,19 @@ Deno.test("readSystemFile(): stops at maxBytes; a missing file is ENOENT naming 
       (error: unknown) =>
         error instanceof SyscallError && error.code === "ENOENT" &&
         error.message.startsWith("open(/sys/module/no-such-module/version) failed: ENOENT"),
+    );
+  } finally {
+    libc.close();
+  }
+});
+
+Deno.test("readSystemLink(): /proc/self/ns/net names the network namespace; a file is EINVAL", () => {
+  const libc = Libc.open();
+  try {
+    assert.match(readSystemLink(libc, "/proc/self/ns/net"), /^net:\[\d+\]$/);
+    assert.throws(
+      () => readSystemLink(libc, "/proc/self/status"),
+      (error: unknown) => error instanceof SyscallError && error.code === "EINVAL",
     );
   } finally {
     libc.close();

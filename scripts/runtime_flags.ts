@@ -15,9 +15,16 @@
 /**
  * Permissions baked into the executable: FFI (libc: every socket, and the
  * /sys and /proc files Deno refuses to `--allow-read`, see
- * ffi/system_files.ts) and reading its configuration files.
+ * ffi/system_files.ts), reading its configuration files, and writing under
+ * /run/joold only: the state file that keeps the operator's values of the
+ * globals joold raises, so that they are put back even after a SIGKILL
+ * (src/daemon/tuning_state.ts).
  */
-export const RUNTIME_PERMISSIONS = ["--allow-ffi", "--allow-read"] as const;
+export const RUNTIME_PERMISSIONS = [
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write=/run/joold",
+] as const;
 
 /**
  * V8 flags baked into the executable (see BENCHMARKS.md for the numbers).

@@ -40,6 +40,8 @@ export interface RunOptions {
   metricsPort: string | null;
   /** `--stats-address` as given (an IPv4 or IPv6 address), or null/absent for all. */
   statsAddress?: string | null;
+  /** `--state-directory` as given, or null/absent for /run/joold. */
+  stateDirectory?: string | null;
   /**
    * True if MODSOCKET was not given: then a missing default file means the
    * man page's defaults (instance "default") rather than an error.
@@ -140,6 +142,7 @@ async function runWithLibc(
       metricsPort,
       kernelVersion,
       keys,
+      stateDirectory: options.stateDirectory ?? undefined,
     }, {
       libc,
       sockets,

@@ -15,6 +15,8 @@ import type { Advertiser } from "./daemon/advertiser.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
+import { DEFAULT_STATE_DIRECTORY, TuningStateFile } from "./daemon/tuning_state.ts";
+import { readSystemLink } from "../ffi/system_files.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
@@ -96,7 +98,7 @@ export class Daemon {
     const link = { ...common, sockets, reactor, ackLatency: this.#measures.ackLatency };
     const kernel = await KernelLink.open(link, instance);
     this.#opened.push(kernel);
-    this.#setup = new InstanceSetup(kernel, config.modsocket, logger);
+    this.#setup = new InstanceSetup(kernel, config.modsocket, logger, this.#stateFile(config));
     await this.#setup.enableSync();
     await this.#setup.tune(kernelVersion);
     await readPool6(kernel, jool, logger);
@@ -158,6 +160,21 @@ export class Daemon {
    */
   reloadKeys(keys: KeyRing): boolean {
     return this.#peerSockets?.reloadKeys(keys) ?? false;
+  }
+
+  /** The state file of this instance in this network namespace, or null for none. */
+  #stateFile(config: DaemonConfig): TuningStateFile | null {
+    const directory = config.stateDirectory === undefined
+      ? DEFAULT_STATE_DIRECTORY
+      : config.stateDirectory;
+    if (directory === null) return null;
+    let netns: string | null = null;
+    try {
+      netns = readSystemLink(this.#deps.libc, "/proc/self/ns/net");
+    } catch (error) {
+      this.#deps.logger.warning(`Cannot tell the network namespace: ${errorText(error)}`);
+    }
+    return new TuningStateFile(directory, config.modsocket.instance, netns);
   }
 
   /** Resolves when the daemon has stopped. */

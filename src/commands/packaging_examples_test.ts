@@ -58,13 +58,17 @@ Deno.test("packaging: the units run the installed joold on /etc/joold", async ()
   const template = await Deno.readTextFile(packaged("joold@.service"));
   assert.match(
     template,
-    /^ExecStart=\/usr\/local\/bin\/joold \/etc\/joold\/%i\/netsocket\.json \/etc\/joold\/%i\/modsocket\.json$/m,
+    /^ExecStart=\/usr\/local\/bin\/joold --state-directory \/run\/joold\/%i \/etc\/joold\/%i\/netsocket\.json \/etc\/joold\/%i\/modsocket\.json$/m,
   );
+  // The state file's directory: the one the executable may write (scripts/runtime_flags.ts).
+  assert.match(single, /^RuntimeDirectory=joold$/m);
+  assert.match(template, /^RuntimeDirectory=joold\/%i$/m);
   for (const unit of [single, template]) {
     assert.match(unit, /^AmbientCapabilities=CAP_NET_ADMIN$/m);
     assert.match(unit, /^CapabilityBoundingSet=CAP_NET_ADMIN$/m);
     assert.match(unit, /^RestrictAddressFamilies=AF_NETLINK AF_INET AF_INET6 AF_UNIX$/m);
     assert.doesNotMatch(unit, /^MemoryDenyWriteExecute=yes/m);
+    assert.match(unit, /^RuntimeDirectoryPreserve=yes$/m);
   }
 });
 

@@ -26,6 +26,12 @@ export interface DaemonConfig {
   kernelVersion: number | null;
   /** The keys of `"auth key file"`, or null/absent: sync in clear. */
   keys?: KeyRing | null;
+  /**
+   * Where the operator's values of raised globals are kept (a state file
+   * per instance and namespace, src/daemon/tuning_state.ts); absent:
+   * DEFAULT_STATE_DIRECTORY (/run/joold); null: nowhere (tests).
+   */
+  stateDirectory?: string | null;
 }
 
 /** What the daemon runs on. */

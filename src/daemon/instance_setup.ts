@@ -2,7 +2,9 @@
  * Setting the instance up for sync and putting it back at exit: session
  * sync turned on if it is off (unless the modsocket file says not to), and
  * the globals that size the kernel's queue raised while the daemon runs
- * (which ones, on which Jool: src/sync/instance_tuning.ts).
+ * (which ones, on which Jool: src/sync/instance_tuning.ts), with the values
+ * found recorded in a state file first (src/daemon/tuning_state.ts), so that
+ * a start after a SIGKILL still knows and puts back the operator's values.
  *
  * @module
  */
@@ -15,6 +17,12 @@ import type { Logger } from "../log.ts";
 import { instanceTunings } from "../sync/instance_tuning.ts";
 import { isSyncDisabledRefusal, type KernelRefusalError } from "../sync/kernel_errors.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
+import {
+  type TuningState,
+  type TuningStateEntry,
+  TuningStateError,
+  type TuningStateStore,
+} from "./tuning_state.ts";
 
 /** What the setup asks of the kernel. */
 export type InstanceControl = Pick<
@@ -22,11 +30,11 @@ export type InstanceControl = Pick<
   "probe" | "updateGlobal" | "readGlobalU32" | "setGlobalNow"
 >;
 
-/** A global raised at start, with the value found then. */
+/** A global raised at start, with the operator's value: what goes back at exit. */
 interface RaisedGlobal {
   type: number;
   name: string;
-  found: number;
+  original: number;
 }
 
 /** Turns sync on, raises the queue's globals, and puts them back. */
@@ -34,13 +42,27 @@ export class InstanceSetup {
   readonly #kernel: InstanceControl;
   readonly #modsocket: ModsocketConfig;
   readonly #logger: Logger;
-  /** The globals we raised, with the values found at start: put back at exit. */
+  /** The globals we raised, with the operator's values: put back at exit. */
   readonly #raised: RaisedGlobal[] = [];
+  /** Where the operator's values are kept while raised; null: nowhere. */
+  readonly #store: TuningStateStore | null;
+  /** What the state file says now. */
+  readonly #recorded: TuningState = new Map();
+  /** False once the state file could not be written (said once). */
+  #storeWritable = true;
+  /** Whether {@link tune} ran: only then is the state file this run's to remove. */
+  #tuned = false;
 
-  constructor(kernel: InstanceControl, modsocket: ModsocketConfig, logger: Logger) {
+  constructor(
+    kernel: InstanceControl,
+    modsocket: ModsocketConfig,
+    logger: Logger,
+    store: TuningStateStore | null = null,
+  ) {
     this.#kernel = kernel;
     this.#modsocket = modsocket;
     this.#logger = logger;
+    this.#store = store;
   }
 
   /**
@@ -89,33 +111,113 @@ export class InstanceSetup {
   /**
    * Raises the globals that size the kernel's queue of sessions awaiting our
    * ACK on a Jool of `kernelVersion` (null: unknown): raised only, never
-   * lowered, and put back by {@link restore}. Failures are logged, not
-   * fatal: sync works without them.
+   * lowered, and put back by {@link restore}. The value found is recorded
+   * in the state file before a global is raised; a value found that is the
+   * one a killed daemon recorded as raised is its leftover, and the
+   * operator's value recorded with it is what goes back. Failures are
+   * logged, not fatal: sync works without them.
    */
   async tune(kernelVersion: number | null): Promise<void> {
     const logger = this.#logger;
+    this.#tuned = true;
+    const leftovers = this.#loadState();
     for (const tuning of instanceTunings(this.#modsocket, kernelVersion)) {
       const { type, name, unit, wanted } = tuning;
+      const leftover = leftovers.get(name);
+      leftovers.delete(name);
       try {
         const found = await this.#kernel.readGlobalU32(type);
         if (found === null) {
           logger.warning(`The kernel does not report ${name}; leaving it alone`);
           continue;
         }
+        const original = this.#originalOf(name, found, leftover);
         if (found >= wanted) {
-          logger.info(`${name} is ${found} ${unit} already`);
+          if (original === found) logger.info(`${name} is ${found} ${unit} already`);
+          else this.#keepRaised({ type, name, original }, found);
           continue;
         }
+        this.#record(name, { type, original, raised: wanted });
         await this.#kernel.updateGlobal({ type, value: wanted }, name);
-        this.#raised.push({ type, name, found });
+        this.#raised.push({ type, name, original });
         logger.info(
           `Raised ${name} from ${found} to ${wanted} ${unit}, so that ${tuning.reason}; it goes ` +
-            `back to ${found} at exit (set "${tuning.key}": false in ${this.#modsocket.file} ` +
+            `back to ${original} at exit (set "${tuning.key}": false in ${this.#modsocket.file} ` +
             "to prevent this)",
         );
       } catch (error) {
         logger.warning(`Cannot raise ${name} (sync works without it): ${errorText(error)}`);
       }
+    }
+    // Raised by a killed daemon, and no longer raised by us (the modsocket file changed).
+    for (const [name, leftover] of leftovers) {
+      try {
+        const found = await this.#kernel.readGlobalU32(leftover.type);
+        if (found === null) continue;
+        const original = this.#originalOf(name, found, leftover);
+        if (original !== found) this.#keepRaised({ type: leftover.type, name, original }, found);
+      } catch (error) {
+        logger.warning(`Cannot read ${name}: ${errorText(error)}`);
+      }
+    }
+  }
+
+  /**
+   * The operator's value of a global the kernel shows as `found`: the one
+   * in the state file if `found` is what a killed daemon raised it to (its
+   * leftover), else `found` (the operator changed it since: the entry is
+   * stale).
+   */
+  #originalOf(name: string, found: number, leftover: TuningStateEntry | undefined): number {
+    if (leftover === undefined) return found;
+    if (found !== leftover.raised) {
+      this.#logger.info(
+        `${name} is ${found}, not the ${leftover.raised} a joold that did not stop cleanly ` +
+          `raised it to (${this.#store!.path}): the operator changed it since; ${found} counts`,
+      );
+      return found;
+    }
+    this.#logger.info(
+      `${name} is ${found}, raised by a joold that did not stop cleanly; the operator's ` +
+        `${leftover.original} from ${this.#store!.path} goes back at exit`,
+    );
+    return leftover.original;
+  }
+
+  /** A killed daemon's raise that we keep as it is, and put back at exit. */
+  #keepRaised(global: RaisedGlobal, found: number): void {
+    this.#record(global.name, { type: global.type, original: global.original, raised: found });
+    this.#raised.push(global);
+  }
+
+  /** The state file's entries (none if there is no file, or an unusable one: said). */
+  #loadState(): TuningState {
+    if (this.#store === null) return new Map();
+    try {
+      return this.#store.load() ?? new Map();
+    } catch (error) {
+      const problem = error instanceof TuningStateError
+        ? error.message
+        : `Cannot read the state file ${this.#store.path}: ${errorText(error)}`;
+      this.#logger.warning(
+        `${problem}; ignoring it: the values the instance shows now count as the operator's`,
+      );
+      return new Map();
+    }
+  }
+
+  /** Records a raised global in the state file, before raising it. */
+  #record(name: string, entry: TuningStateEntry): void {
+    this.#recorded.set(name, entry);
+    if (this.#store === null || !this.#storeWritable) return;
+    try {
+      this.#store.save(this.#recorded);
+    } catch (error) {
+      this.#storeWritable = false;
+      this.#logger.warning(
+        `Cannot write the state file ${this.#store.path}: ${errorText(error)}; raised globals ` +
+          "go back at a clean stop, but after a SIGKILL the next start cannot put them back",
+      );
     }
   }
 
@@ -124,13 +226,23 @@ export class InstanceSetup {
    * waiting for the kernel's answer: at exit nothing reads the socket.
    */
   restore(): void {
-    for (const { type, name, found } of this.#raised.splice(0)) {
+    let failed = false;
+    for (const { type, name, original } of this.#raised.splice(0)) {
       try {
-        this.#kernel.setGlobalNow({ type, value: found });
-        this.#logger.info(`Put ${name} back to ${found}`);
+        this.#kernel.setGlobalNow({ type, value: original });
+        this.#logger.info(`Put ${name} back to ${original}`);
       } catch (error) {
-        this.#logger.warning(`Cannot put ${name} back to ${found}: ${errorText(error)}`);
+        failed = true;
+        this.#logger.warning(`Cannot put ${name} back to ${original}: ${errorText(error)}`);
       }
+    }
+    // Kept if a value did not go back: the next start can still put it back.
+    if (this.#store === null || !this.#tuned || failed) return;
+    this.#tuned = false;
+    try {
+      this.#store.remove();
+    } catch (error) {
+      this.#logger.warning(`Cannot remove the state file ${this.#store.path}: ${errorText(error)}`);
     }
   }
 }

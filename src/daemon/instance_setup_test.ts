@@ -11,6 +11,7 @@ import { KernelRefusalError } from "../sync/kernel_errors.ts";
 import { SS_DISABLED_TEXT } from "../../tests/support/fake_jool.ts";
 import { syncHarness } from "../../tests/support/sync_harness.ts";
 import { InstanceSetup } from "./instance_setup.ts";
+import { stateFileName, TuningStateFile } from "./tuning_state.ts";
 
 const MODSOCKET: ModsocketConfig = {
   ...defaultModsocketConfig().config,
@@ -191,4 +192,198 @@ Deno.test("enableSync(): a missing instance, or SS still off once turned on, is 
     new RegExp(SS_DISABLED_TEXT),
   );
   assert.deepEqual(stuck.logs, []);
+});
+
+/** The queue's global a Jool of `version` gets raised, with its default and raised values. */
+const QUEUE_GLOBALS = [
+  {
+    version: joolVersion(4, 1, 9),
+    type: JOOLD_MAX_PAYLOAD,
+    name: "ss-max-payload",
+    low: 1452,
+    high: 32768,
+  },
+  {
+    version: joolVersion(4, 1, 15),
+    type: JOOLD_CAPACITY,
+    name: "ss-capacity",
+    low: 512,
+    high: 16384,
+  },
+];
+
+async function withStateDirectory(run: (directory: string) => Promise<void>): Promise<void> {
+  const directory = await Deno.makeTempDir({ prefix: "joold-state-" });
+  try {
+    await run(directory);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+}
+
+const NETNS = "net:[4026531840]";
+
+Deno.test("state file: after a SIGKILL the next start puts the operator's value back at stop", async () => {
+  for (const { version, type, name, low, high } of QUEUE_GLOBALS) {
+    await withStateDirectory(async (directory) => {
+      const { jool, link, logger, logs } = await syncHarness({ version });
+      const store = new TuningStateFile(directory, "default", NETNS);
+      const killed = new InstanceSetup(link, MODSOCKET, logger, store);
+      await killed.tune(version);
+      assert.equal(jool.globals.get(type), high, name);
+      const recorded = JSON.parse(await Deno.readTextFile(store.path));
+      assert.deepEqual(recorded.globals, { [name]: { type, original: low, raised: high } }, name);
+      // SIGKILL: no restore(). The kernel keeps the raised value; the next daemon starts.
+      logs.length = 0;
+      const next = new InstanceSetup(link, MODSOCKET, logger, store);
+      await next.tune(version);
+      assert.deepEqual(logs, [
+        `info: ${name} is ${high}, raised by a joold that did not stop cleanly; the operator's ` +
+        `${low} from ${store.path} goes back at exit`,
+      ], name);
+      next.restore();
+      assert.equal(jool.globals.get(type), low, `${name}: the operator's value is back`);
+      assert.equal(logs[1], `info: Put ${name} back to ${low}`);
+      await assert.rejects(
+        Deno.stat(store.path),
+        Deno.errors.NotFound,
+        "removed after a clean stop",
+      );
+    });
+  }
+});
+
+Deno.test("state file: a value the operator changed after the SIGKILL is theirs", async () => {
+  await withStateDirectory(async (directory) => {
+    const { jool, link, logger, logs } = await syncHarness({ version: joolVersion(4, 1, 15) });
+    const store = new TuningStateFile(directory, "default", NETNS);
+    await new InstanceSetup(link, MODSOCKET, logger, store).tune(joolVersion(4, 1, 15));
+    jool.globals.set(JOOLD_CAPACITY, 1000); // `jool global update ss-capacity 1000`
+    logs.length = 0;
+    const next = new InstanceSetup(link, MODSOCKET, logger, store);
+    await next.tune(joolVersion(4, 1, 15));
+    next.restore();
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 1000);
+    assert.match(logs[0], /^info: ss-capacity is 1000, not the 16384 .*: the operator changed it/);
+    assert.match(logs[1], /^info: Raised ss-capacity from 1000 to 16384 .* back to 1000 at exit/);
+  });
+});
+
+Deno.test("state file: a corrupt one is named and ignored, then replaced", async () => {
+  const cases: { name: string; text: string; detail: string }[] = [
+    { name: "not JSON", text: "{ss-capacity: 512", detail: "not JSON (" },
+    {
+      name: "another instance's",
+      text: '{"version":1,"instance":"x","globals":{}}',
+      detail: `it is for instance "x", not 'default'`,
+    },
+    {
+      name: "an entry without numbers",
+      text: '{"version":1,"instance":"default","globals":{"ss-capacity":{"type":1}}}',
+      detail: '"globals"."ss-capacity" needs "type", "original", "raised"',
+    },
+  ];
+  for (const c of cases) {
+    await withStateDirectory(async (directory) => {
+      const { jool, link, logger, logs } = await syncHarness({ version: joolVersion(4, 1, 15) });
+      const store = new TuningStateFile(directory, "default", NETNS);
+      await Deno.writeTextFile(store.path, c.text);
+      const setup = new InstanceSetup(link, MODSOCKET, logger, store);
+      await setup.tune(joolVersion(4, 1, 15));
+      assert.ok(
+        logs[0].startsWith(`warning: State file ${store.path} is unusable: ${c.detail}`),
+        `${c.name}: ${logs[0]}`,
+      );
+      assert.match(
+        logs[0],
+        /; ignoring it: the values the instance shows now count as the operator's$/,
+      );
+      assert.equal(logs[1], RAISED_CAPACITY, c.name);
+      assert.equal(
+        JSON.parse(await Deno.readTextFile(store.path)).globals["ss-capacity"].original,
+        512,
+      );
+      setup.restore();
+      assert.equal(jool.globals.get(JOOLD_CAPACITY), 512, c.name);
+    });
+  }
+});
+
+Deno.test("state file: one per instance and network namespace; each daemon puts back its own", async () => {
+  await withStateDirectory(async (directory) => {
+    const version = joolVersion(4, 1, 15);
+    const nodes = [
+      { instance: "default", netns: "net:[4026531840]" },
+      { instance: "default", netns: "net:[4026532000]" },
+      { instance: "other", netns: "net:[4026531840]" },
+    ];
+    const running = [];
+    for (const node of nodes) {
+      // One Jool per namespace; "other" shares the first namespace's module in life, not here.
+      const harness = await syncHarness({
+        version,
+        daemonInstance: node.instance,
+        instance: node.instance,
+      });
+      const store = new TuningStateFile(directory, node.instance, node.netns);
+      const setup = new InstanceSetup(
+        harness.link,
+        { ...MODSOCKET, instance: node.instance },
+        harness.logger,
+        store,
+      );
+      await setup.tune(version);
+      running.push({ ...harness, store, setup });
+    }
+    const files = [];
+    for await (const entry of Deno.readDir(directory)) files.push(entry.name);
+    assert.deepEqual(files.sort(), [
+      "default.net-4026531840.json",
+      "default.net-4026532000.json",
+      "other.net-4026531840.json",
+    ]);
+    // The first is killed; the others stop cleanly: only the first's file stays.
+    running[1].setup.restore();
+    running[2].setup.restore();
+    assert.deepEqual([...Deno.readDirSync(directory)].map((entry) => entry.name), [
+      "default.net-4026531840.json",
+    ]);
+    assert.equal(running[0].jool.globals.get(JOOLD_CAPACITY), 16384);
+    const restarted = new InstanceSetup(
+      running[0].link,
+      MODSOCKET,
+      running[0].logger,
+      running[0].store,
+    );
+    await restarted.tune(version);
+    restarted.restore();
+    assert.equal(running[0].jool.globals.get(JOOLD_CAPACITY), 512);
+  });
+});
+
+Deno.test("state file: a directory it cannot write is said once; the globals are raised and put back anyway", async () => {
+  await withStateDirectory(async (directory) => {
+    await Deno.writeTextFile(`${directory}/file`, "");
+    const { jool, link, logger, logs } = await syncHarness({ version: joolVersion(4, 1, 15) });
+    // A directory under a file: it can be neither made nor written.
+    const store = new TuningStateFile(`${directory}/file/joold`, "default", NETNS);
+    const setup = new InstanceSetup(link, MODSOCKET, logger, store);
+    await setup.tune(null);
+    assert.equal(logs.filter((line) => line.includes("state file")).length, 1, logs.join("\n"));
+    assert.match(
+      logs[0],
+      new RegExp(
+        `^warning: Cannot write the state file ${directory}/file/joold/default\\.net-4026531840\\.json: .*; ` +
+          "raised globals go back at a clean stop, but after a SIGKILL the next start cannot put them back$",
+      ),
+    );
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 16384);
+    setup.restore();
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 512);
+  });
+});
+
+Deno.test("stateFileName(): the instance percent-encoded, the namespace's inode", () => {
+  assert.equal(stateFileName("default", "net:[4026531840]"), "default.net-4026531840.json");
+  assert.equal(stateFileName("../x y", null), "..%2Fx%20y.net-unknown.json");
 });

@@ -221,10 +221,13 @@ export interface SyncInterfaceWiring {
 /**
  * Watches the sync interface through an rtnetlink socket on `reactor`.
  * Returns what to close at shutdown, or null if there is nothing to watch
- * (no in or out interface configured: the kernel chooses).
+ * (no in or out interface configured: the kernel chooses; no socket on a
+ * group yet: unicast peers).
  */
 export function openSyncInterfaceWatch(wiring: SyncInterfaceWiring): { close(): void } | null {
   const { libc, sockets, reactor, groupSockets, logger } = wiring;
+  // Unicast peers: no group to rejoin; the routing table finds them again.
+  if (groupSockets.length === 0) return null;
   const watch = new SyncInterfaceWatch({
     ...wiring,
     locate: locateWithLibc(libc),
