@@ -13,7 +13,8 @@ const skipReason = Deno.build.os !== "linux" || Deno.uid() !== 0 ? "needs Linux 
 if (skipReason !== null) console.error(`state file test skipped: ${skipReason}`);
 
 Deno.test({
-  name: "state file: written, read and removed in /run/joold with the shipped flags; refused elsewhere",
+  name:
+    "state file: written, read and removed in /run/joold with the shipped flags; refused elsewhere",
   ignore: skipReason !== null,
   fn: async () => {
     const instance = `joold-test-${Deno.pid}`;
