@@ -10,9 +10,10 @@
  * ```
  *
  * It only listens: it never ACKs a kernel batch (Jool 4.1.14's `session
- * follow` does, which on Jool 4.1.10 and earlier releases the kernel's next
- * batch before the daemon has relayed the current one) and never sends to
- * the group, so a daemon next to it sees exactly what it saw before. This
+ * follow` does, which releases the kernel's next batch before the daemon
+ * has taken the current one: every 4.1 kernel waits for an ACK, or for
+ * ss-flush-deadline) and never sends to the group, so a daemon next to it
+ * sees exactly what it saw before. This
  * file holds the command line and the line formats; follow_run.ts the
  * sockets.
  *

@@ -226,6 +226,13 @@ async function follow(
     }
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const signal of signals) Deno.addSignalListener(signal, finish);
+    logger.info(
+      `Following instance '${options.instance}': ` +
+        [
+          followKernel ? "the kernel's batches" : null,
+          netsocket === null ? null : `group ${netsocket.address} port ${netsocket.port}`,
+        ].filter((part) => part !== null).join(" and "),
+    );
     try {
       await finished;
     } finally {
