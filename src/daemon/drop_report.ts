@@ -1,8 +1,10 @@
 /**
  * Reporting peers' datagrams dropped before the kernel: one log line per
- * peer per interval, and what that kept out of the log counted and
+ * sending host per interval, and what that kept out of the log counted and
  * reported once the interval is over (or at exit), so that a peer sending
- * garbage at line rate costs a few lines, yet no drop goes untold.
+ * garbage at line rate costs a few lines, yet no drop goes untold. Hosts,
+ * not address:port pairs: a host sending from thousands of source ports
+ * would otherwise get a line (and a report) for each.
  *
  * @module
  */
@@ -12,6 +14,15 @@ import type { Clock, TimerHandle } from "./clock.ts";
 
 /** One log line per peer per this interval. */
 export const DROP_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The host of a sender as peers are described ("[2001:db8::1]:6464",
+ * "192.0.2.1:6464"): the address without the port; anything else as it is.
+ */
+export function senderHost(origin: string): string {
+  const match = /^(\[[^\]]*\]|[^:]*):\d+$/.exec(origin);
+  return match === null ? origin : match[1];
+}
 
 /** Logs drops within the limit and reports the rest. */
 export class DropReporter {
@@ -27,7 +38,7 @@ export class DropReporter {
 
   /** A datagram from `origin` was dropped for `problem`, at `nowMs`. */
   dropped(origin: string, problem: string, nowMs: number): void {
-    const suppressed = this.#dropLog.allow(origin, nowMs);
+    const suppressed = this.#dropLog.allow(senderHost(origin), nowMs);
     if (suppressed === null) return;
     this.#logger.warning(
       `Dropped a datagram from ${origin}: ${problem}` +
@@ -48,7 +59,7 @@ export class DropReporter {
   }
 
   /**
-   * The drops that the rate limit kept out of the log, per peer, once its
+   * The drops that the rate limit kept out of the log, per host, once its
    * interval is over (or all of them, at exit).
    */
   #report(atExit: boolean): void {

@@ -52,3 +52,22 @@ Deno.test("drops: a line after a quiet interval tells what was kept out before i
     "warning: Dropped a datagram from A: empty datagram (and 1 more since the last report)",
   ]);
 });
+
+Deno.test("drops: a host sending from many ports is one sender: one line per interval, one report", () => {
+  const { clock, logs, drops } = reporter();
+  drops.start();
+  for (let port = 40000; port < 45000; port++) {
+    drops.dropped(`[2001:db8:ff08::9]:${port}`, "empty datagram", clock.now());
+    drops.dropped(`198.51.100.9:${port}`, "empty datagram", clock.now());
+  }
+  clock.advance(DROP_LOG_INTERVAL_MS);
+  drops.stop();
+  assert.deepEqual(logs, [
+    "warning: Dropped a datagram from [2001:db8:ff08::9]:40000: empty datagram",
+    "warning: Dropped a datagram from 198.51.100.9:40000: empty datagram",
+    "warning: Dropped 4999 more datagrams from [2001:db8:ff08::9] in the last 10 s " +
+    "(per-peer counts: the JSON stats)",
+    "warning: Dropped 4999 more datagrams from 198.51.100.9 in the last 10 s " +
+    "(per-peer counts: the JSON stats)",
+  ]);
+});

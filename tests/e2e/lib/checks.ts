@@ -902,7 +902,7 @@ export async function checkGarbage(outcome: Outcome): Promise<void> {
   let logged = drops.length;
   for (const line of j2.stderr.split("\n")) {
     const more = /and (\d+) more since the last report/.exec(line) ??
-      /^<4>warning: Dropped (\d+) more datagrams? from \[2001:db8:ff08::9\]:6464 /.exec(line);
+      /^<4>warning: Dropped (\d+) more datagrams? from \[2001:db8:ff08::9\] /.exec(line);
     if (more !== null) logged += Number(more[1]);
   }
   // Every drop line names g, so every drop counted under "other" is g's.
