@@ -150,6 +150,7 @@ export class Daemon {
       advertise,
     });
     this.#resync = resync;
+    sync.toKernel.onSessions = (origin) => resync.sessionsFrom(origin);
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
   }

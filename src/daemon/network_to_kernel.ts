@@ -50,6 +50,11 @@ export class NetworkToKernel {
   /** The time of the current wake-up. */
   #nowMs = 0;
   readonly #relayOne = () => this.#relayNext();
+  /**
+   * Told of each valid datagram's sender, as it goes to the kernel (the
+   * resync exchange waits for the answering peer's sessions).
+   */
+  onSessions: (origin: string) => void = () => {};
 
   constructor(deps: NetworkToKernelDeps) {
     this.#deps = deps;
@@ -118,6 +123,7 @@ export class NetworkToKernel {
       counters.netConverted++;
       peer.converted[convertedFrom] = (peer.converted[convertedFrom] ?? 0) + 1;
     }
+    this.onSessions(origin);
     try {
       kernel.add(payload, origin);
       measures.lastSyncMs = now;

@@ -210,3 +210,13 @@ Deno.test("a batch in another 4.1 encoding is converted to the kernel's, counted
     assert.deepEqual(logs, [], local);
   }
 });
+
+Deno.test("valid datagrams name their sender to onSessions (the resync waits for them); dropped ones do not", async () => {
+  const { channel, sync } = await syncHarness({ version: JOOL_4_1_13 });
+  const origins: string[] = [];
+  sync.toKernel.onSessions = (origin) => origins.push(origin);
+  channel.deliver(new Uint8Array([1, 2, 3]), peerAddress(2));
+  channel.deliver(sessions(1), PEER);
+  sync.toKernel.drain();
+  assert.deepEqual(origins, [PEER_NAME]);
+});

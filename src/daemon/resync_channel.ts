@@ -69,6 +69,14 @@ export class ResyncChannel {
     this.#coordinator.requestFromPeers();
   }
 
+  /**
+   * Sessions from `origin` arrived on the sync port: our request counts as
+   * answered only once the peer that answered it sends some.
+   */
+  sessionsFrom(origin: string): void {
+    this.#coordinator.sessionsFrom(origin);
+  }
+
   /** Reads what the control port holds, as much as one wake-up may. */
   drain(): void {
     drain(this.#receiveOne);

@@ -10,6 +10,13 @@
  * REQUEST a few times, then gives up with a log line (peers may all be C
  * joolds, which have no control port).
  *
+ * An ANSWER alone does not end the request: anyone who sniffed the nonce
+ * could forge one and silence the real peers. The request is satisfied
+ * when sessions arrive on the sync port from the host that answered
+ * ({@link ResyncCoordinator.sessionsFrom}); until then it is repeated as
+ * before, with a fresh nonce (the peers took the old one as answered), and
+ * after the last attempt the log says who answered without sending any.
+ *
  * The control port is open to whoever reaches the group, so answering is
  * bounded: requests that come while an answer is pending join it (one
  * advertisement serves them all: it goes to the group), advertisements in
@@ -81,6 +88,28 @@ const MAX_REMEMBERED_NONCES = 4096;
 /** Requests one answer serves at most; the rest are still served by its advertisement. */
 const MAX_GATHERED_REQUESTS = 16;
 
+/** Hosts remembered per open request (senders of sessions, answerers). */
+const MAX_REQUEST_HOSTS = 256;
+
+/** Our request while it is not satisfied. */
+interface OpenRequest {
+  nonce: bigint;
+  /** Every nonce its attempts used (at most `attempts`). */
+  nonces: bigint[];
+  attempt: number;
+  timer: TimerHandle;
+  /** Hosts that answered it, with the origin they answered from (for the log). */
+  answeredBy: Map<string, string>;
+  /** Hosts whose sessions arrived while it was open (an advertisement may beat its ANSWER). */
+  sessionsFrom: Set<string>;
+}
+
+/** The host of an origin: `[2001:db8::1]:6465` → `2001:db8::1`, `192.0.2.1:6465` → `192.0.2.1`. */
+function hostOf(origin: string): string {
+  const host = origin.replace(/:\d+$/, "");
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
 /** Runs both sides of the resync exchange for one instance. */
 export class ResyncCoordinator {
   readonly #instance: string;
@@ -93,10 +122,10 @@ export class ResyncCoordinator {
   #lastAnswerMs = -Infinity;
   /** Nonces already answered (by us or a peer), with when, oldest first. */
   readonly #settled = new Map<bigint, number>();
-  #request: { nonce: bigint; attempt: number; timer: TimerHandle } | null = null;
+  #request: OpenRequest | null = null;
   /** How many times peers asked and we advertised in answer. */
   answered = 0;
-  /** Whether our own last request was answered. */
+  /** Whether our own last request was answered, and sessions came from the answerer. */
   requestAnswered = false;
 
   constructor(instance: string, ports: ResyncPorts, timing = DEFAULT_RESYNC_TIMING) {
@@ -110,15 +139,37 @@ export class ResyncCoordinator {
   requestFromPeers(): void {
     this.#cancelRequest();
     this.requestAnswered = false;
-    this.#sendRequest(this.#ports.nonce(), 1);
+    this.#sendRequest(this.#ports.nonce(), 1, new Map(), new Set(), []);
   }
 
-  #sendRequest(nonce: bigint, attempt: number): void {
+  /** Sends a REQUEST; what the earlier attempts learnt carries over. */
+  #sendRequest(
+    nonce: bigint,
+    attempt: number,
+    answeredBy: Map<string, string>,
+    sessionsFrom: Set<string>,
+    nonces: bigint[],
+  ): void {
     this.#ports.send({ type: ControlType.REQUEST, nonce, instance: this.#instance });
     const timer = this.#ports.setTimer(() => {
-      if (this.#request?.nonce !== nonce) return;
+      const request = this.#request;
+      if (request?.nonce !== nonce) return;
       if (attempt < this.#timing.attempts) {
-        this.#sendRequest(nonce, attempt + 1);
+        // Answered without sessions: the peers took this nonce as answered.
+        const next = request.answeredBy.size > 0 ? this.#ports.nonce() : nonce;
+        this.#sendRequest(
+          next,
+          attempt + 1,
+          request.answeredBy,
+          request.sessionsFrom,
+          request.nonces,
+        );
+      } else if (request.answeredBy.size > 0) {
+        this.#request = null;
+        this.#ports.logger.warning(
+          `Resync: ${[...request.answeredBy.values()].join(", ")} answered, but no sessions ` +
+            `came from it after ${attempt} attempts (its table is empty, or the answer was forged)`,
+        );
       } else {
         this.#request = null;
         this.#ports.logger.warning(
@@ -127,7 +178,27 @@ export class ResyncCoordinator {
         );
       }
     }, this.#timing.requestTimeoutMs);
-    this.#request = { nonce, attempt, timer };
+    if (!nonces.includes(nonce)) nonces.push(nonce);
+    this.#request = { nonce, nonces, attempt, timer, answeredBy, sessionsFrom };
+  }
+
+  /**
+   * Sessions from `origin` (a peer's sync socket) reached the kernel: if
+   * that host answered our open request, the request is satisfied.
+   */
+  sessionsFrom(origin: string): void {
+    const request = this.#request;
+    if (request === null) return;
+    const host = hostOf(origin);
+    const answeredFrom = request.answeredBy.get(host);
+    if (answeredFrom !== undefined) this.#satisfied(answeredFrom);
+    else if (request.sessionsFrom.size < MAX_REQUEST_HOSTS) request.sessionsFrom.add(host);
+  }
+
+  #satisfied(answeredFrom: string): void {
+    this.#cancelRequest();
+    this.requestAnswered = true;
+    this.#ports.logger.info(`Resync: ${answeredFrom} is advertising its sessions to us`);
   }
 
   #cancelRequest(): void {
@@ -140,10 +211,16 @@ export class ResyncCoordinator {
     if (!sameInstance(message.instance, this.#instance)) return;
     if (message.type === ControlType.ANSWER) {
       this.#settle(message.nonce);
-      if (this.#request?.nonce === message.nonce) {
-        this.#cancelRequest();
-        this.requestAnswered = true;
-        this.#ports.logger.info(`Resync: ${origin} is advertising its sessions to us`);
+      const request = this.#request;
+      // Answers to an earlier attempt's nonce count too: sessions may be slower than a retry.
+      if (request !== null && request.nonces.includes(message.nonce)) {
+        const host = hostOf(origin);
+        if (request.sessionsFrom.has(host)) {
+          this.#satisfied(origin);
+        } else if (request.answeredBy.size < MAX_REQUEST_HOSTS && !request.answeredBy.has(host)) {
+          request.answeredBy.set(host, origin);
+          this.#ports.logger.debug(`Resync: ${origin} answered; waiting for its sessions`);
+        }
       }
       return;
     }

@@ -18,6 +18,8 @@ function node(
   logs: string[],
 ) {
   const advertised: string[] = [];
+  /** 42, 43, ...: each request's first nonce is 42. */
+  let nonces = 42n;
   const coordinator = new ResyncCoordinator("default", {
     send: (message) => wire.push(message),
     advertise: (reason) => {
@@ -29,7 +31,7 @@ function node(
     clearTimer: clock.clearTimer,
     now: clock.monotonic,
     random: () => random,
-    nonce: () => 42n,
+    nonce: () => nonces++,
   });
   return { coordinator, advertised };
 }
@@ -97,7 +99,7 @@ Deno.test("the requester repeats, then gives up with a warning", () => {
   assert.equal(clock.timers.size, 0);
 });
 
-Deno.test("an answer stops the requester's retries", () => {
+Deno.test("an answer and then the answerer's sessions stop the requester's retries", () => {
   const clock = new ManualClock();
   const wire: ControlMessage[] = [];
   const logs: string[] = [];
@@ -105,11 +107,88 @@ Deno.test("an answer stops the requester's retries", () => {
   requester.coordinator.requestFromPeers();
   requester.coordinator.receive(
     { type: ControlType.ANSWER, nonce: 42n, instance: "DEFAULT" },
-    "peer",
+    "[2001:db8::1]:6465",
   );
+  assert.equal(requester.coordinator.requestAnswered, false, "an answer alone is not enough");
+  clock.advance(200);
+  requester.coordinator.sessionsFrom("[2001:db8::2]:6464"); // another peer's ordinary traffic
+  assert.equal(requester.coordinator.requestAnswered, false);
+  requester.coordinator.sessionsFrom("[2001:db8::1]:6464"); // the advertisement, on the sync port
   clock.advance(5000);
   assert.equal(wire.length, 1);
   assert.ok(requester.coordinator.requestAnswered);
+  assert.deepEqual(logs.filter((line) => !line.includes(" debug: ")), [
+    "new info: Resync: [2001:db8::1]:6465 is advertising its sessions to us",
+  ]);
+});
+
+Deno.test("sessions from the answerer that come before its answer count", () => {
+  const clock = new ManualClock();
+  const wire: ControlMessage[] = [];
+  const requester = node("new", clock, 0, wire, []);
+  requester.coordinator.requestFromPeers();
+  requester.coordinator.sessionsFrom("198.51.100.1:6464");
+  requester.coordinator.receive(
+    { type: ControlType.ANSWER, nonce: 42n, instance: "default" },
+    "198.51.100.1:6465",
+  );
+  assert.ok(requester.coordinator.requestAnswered);
+  clock.advance(5000);
+  assert.equal(wire.length, 1);
+});
+
+Deno.test("a forged answer with a sniffed nonce does not suppress the resync", () => {
+  const clock = new ManualClock();
+  const wire: ControlMessage[] = [];
+  const logs: string[] = [];
+  const requester = node("new", clock, 0, wire, logs);
+  const peer = node("peer", clock, 0, [], logs);
+  requester.coordinator.requestFromPeers();
+  const [request] = wire;
+  // The attacker saw the REQUEST and answers first, to the whole group.
+  const forged = { type: ControlType.ANSWER, nonce: request.nonce, instance: "default" } as const;
+  requester.coordinator.receive(forged, "[2001:db8::66]:6465");
+  peer.coordinator.receive(forged, "[2001:db8::66]:6465");
+  peer.coordinator.receive(request, "[2001:db8::2]:6465");
+  clock.advance(500);
+  assert.deepEqual(peer.advertised, [], "the real peer stood down for that nonce");
+  // No sessions from the 'answerer': the request goes again, with a nonce the peer has not settled.
+  clock.advance(500);
+  const requests = wire.filter((message) => message.type === ControlType.REQUEST);
+  assert.equal(requests.length, 2, "the request was repeated");
+  assert.notEqual(requests[1].nonce, request.nonce);
+  peer.coordinator.receive(requests[1], "[2001:db8::2]:6465");
+  clock.advance(300);
+  assert.deepEqual(peer.advertised, ["resync requested by [2001:db8::2]:6465"]);
+  requester.coordinator.receive(
+    { type: ControlType.ANSWER, nonce: requests[1].nonce, instance: "default" },
+    "[2001:db8::1]:6465",
+  );
+  requester.coordinator.sessionsFrom("[2001:db8::1]:6464");
+  assert.ok(requester.coordinator.requestAnswered);
+  clock.advance(5000);
+  assert.equal(wire.filter((message) => message.type === ControlType.REQUEST).length, 2);
+});
+
+Deno.test("an answerer whose sessions never come: retried, then a warning naming it", () => {
+  const clock = new ManualClock();
+  const wire: ControlMessage[] = [];
+  const logs: string[] = [];
+  const requester = node("new", clock, 0, wire, logs);
+  requester.coordinator.requestFromPeers();
+  requester.coordinator.receive(
+    { type: ControlType.ANSWER, nonce: 42n, instance: "default" },
+    "[2001:db8::66]:6465",
+  );
+  clock.advance(5000);
+  assert.equal(wire.filter((message) => message.type === ControlType.REQUEST).length, 3);
+  assert.equal(requester.coordinator.requestAnswered, false);
+  assert.equal(
+    logs.at(-1),
+    "new warning: Resync: [2001:db8::66]:6465 answered, but no sessions came from it after 3 " +
+      "attempts (its table is empty, or the answer was forged)",
+  );
+  assert.equal(clock.timers.size, 0);
 });
 
 Deno.test("another instance's requests are ignored", () => {
