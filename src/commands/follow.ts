@@ -34,7 +34,12 @@ import {
   validateSessions,
 } from "../jool/session.ts";
 import { type Ipv6Prefix, withDst6 } from "../jool/session_convert.ts";
+import { errorText } from "../error_text.ts";
+import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
+import { NetlinkClient, type NetlinkTransport } from "../netlink/client.ts";
+import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
+import { JoolModuleMissingError } from "../sync/kernel_errors.ts";
 import type { Message } from "../netlink/message.ts";
 import { isLogLevel, type LogLevel } from "../log.ts";
 
@@ -288,4 +293,58 @@ export function sessionsOfDatagram(
     firstProblem ??= problem;
   }
   return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+}
+
+/**
+ * The kernel side of a follower, on any netlink transport: it resolves the
+ * Jool family and its `joold` group (nlctrl requests, nothing to Jool), then
+ * only reads what the transport delivers. It never sends to the Jool family,
+ * so never ACKs a batch: the daemon next to it keeps the kernel's pace.
+ */
+export class KernelFollower {
+  readonly #client: NetlinkClient;
+  #familyId = 0;
+
+  /**
+   * `onSessions`: the sessions of each batch of the instance; `onProblem`: a
+   * message that is not a valid batch, said in one line.
+   */
+  constructor(
+    transport: NetlinkTransport,
+    context: FollowContext,
+    onSessions: (sessions: SyncedSession[]) => void,
+    onProblem: (problem: string) => void,
+  ) {
+    this.#client = new NetlinkClient(transport, {
+      onMulticast: (message) => {
+        try {
+          onSessions(sessionsOfKernelMessage(message, this.#familyId, context));
+        } catch (error) {
+          onProblem(`Ignoring a kernel batch: ${errorText(error)}`);
+        }
+      },
+      onStrayReply: () => {},
+    });
+  }
+
+  /**
+   * Resolves the family; returns the `joold` group's id, to join.
+   *
+   * @throws {JoolModuleMissingError} If the module is not loaded.
+   */
+  async resolve(): Promise<number> {
+    const family = await resolveFamily(this.#client, JOOL_FAMILY_NAME);
+    if (family === null) throw new JoolModuleMissingError();
+    const group = family.groups.get(JOOLD_MULTICAST_GROUP);
+    if (group === undefined) {
+      throw new Error(`The Jool module registers no '${JOOLD_MULTICAST_GROUP}' multicast group`);
+    }
+    this.#familyId = family.id;
+    return group;
+  }
+
+  /** Feeds one datagram read from the transport. */
+  receive(datagram: Uint8Array): void {
+    this.#client.receive(datagram);
+  }
 }

@@ -13,7 +13,6 @@ import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
-import { NetlinkClient } from "../netlink/client.ts";
 import { drain, RECEIVE_BUFFER_BYTES } from "../sync/drain.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { GenericNetlinkSocket } from "../sync/netlink_socket.ts";
@@ -23,8 +22,8 @@ import {
   type FollowContext,
   type FollowOptions,
   formatSyncedSession,
+  KernelFollower,
   sessionsOfDatagram,
-  sessionsOfKernelMessage,
   type SyncedSession,
 } from "./follow.ts";
 import { PROXY_DEFAULT_TTL, proxyNetsocket } from "./proxy.ts";
@@ -140,15 +139,11 @@ async function follow(
     localEncoding: version === null ? null : sessionEncodingFor(version),
     pool6: null,
   };
-  // A request-only link: the pool6 (for raw36 sessions' dst6) and the
-  // family. Without the module, only the group can be followed.
-  let familyId = 0;
-  let groupId = 0;
+  // A request-only link for the pool6 (the dst6 of raw36 sessions).
+  // Without the module, only the group can be followed.
   try {
     const link = await openRequestLink(tools, options.instance);
     try {
-      familyId = link.familyId;
-      groupId = await link.resolve();
       context.pool6 = await link.readPool6();
     } catch (error) {
       logger.warning(`Cannot read instance '${options.instance}''s pool6: ${errorText(error)}`);
@@ -175,17 +170,12 @@ async function follow(
       const socket = GenericNetlinkSocket.open(sockets);
       closers.push(() => socket.close());
       socket.setReceiveBuffer(RECEIVE_BUFFER_BYTES);
-      const client = new NetlinkClient(socket, {
-        onMulticast: (message) => {
-          try {
-            printer.add(sessionsOfKernelMessage(message, familyId, context));
-          } catch (error) {
-            logger.warning(`Ignoring a kernel batch: ${errorText(error)}`);
-          }
-        },
-        onStrayReply: () => {},
-      });
-      socket.joinGroup(groupId);
+      const follower = new KernelFollower(
+        socket,
+        context,
+        (sessions) => printer.add(sessions),
+        (problem) => logger.warning(problem),
+      );
       reactor.watch(socket.fd, { readable: true }, () => {
         drain(() => {
           let datagram;
@@ -197,11 +187,12 @@ async function follow(
             return true;
           }
           if (datagram === null) return false;
-          client.receive(datagram);
+          follower.receive(datagram);
           return true;
         });
         flushOrFinish();
       });
+      socket.joinGroup(await follower.resolve());
       closers.unshift(() => reactor.unwatch(socket.fd));
     }
     if (netsocket !== null) {

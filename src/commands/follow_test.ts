@@ -4,13 +4,14 @@ import { joolVersion } from "../jool/header.ts";
 import { encodeSessions, type Session } from "../jool/session.ts";
 import { parseIPv6 } from "../net/ip.ts";
 import { decodeMessages } from "../netlink/message.ts";
-import { FAKE_JOOL_FAMILY, sessionBatch } from "../../tests/support/fake_jool.ts";
+import { FAKE_JOOL_FAMILY, FakeJool, sessionBatch } from "../../tests/support/fake_jool.ts";
 import {
   FOLLOW_CSV_HEADER,
   type FollowContext,
   type FollowOptions,
   formatSyncedSession,
   formatTimeout,
+  KernelFollower,
   parseFollowArguments,
   sessionsOfDatagram,
   sessionsOfKernelMessage,
@@ -183,4 +184,31 @@ Deno.test("sessionsOfDatagram(): any 4.1 encoding, the local one first; garbage 
     sessionsOfDatagram(Uint8Array.of(1, 2, 3), "x", CONTEXT) as string,
     /^not a session batch in any Jool 4\.1 encoding/,
   );
+});
+
+Deno.test("KernelFollower: prints every batch of the instance and never ACKs nor sends to Jool", async () => {
+  for (const version of [joolVersion(4, 1, 9), joolVersion(4, 1, 15)]) {
+    const jool = new FakeJool({ version });
+    const printed: SyncedSession[] = [];
+    const problems: string[] = [];
+    const follower = new KernelFollower(
+      jool.kernel,
+      CONTEXT,
+      (sessions) => printed.push(...sessions),
+      (problem) => problems.push(problem),
+    );
+    jool.kernel.connect((datagram) => follower.receive(datagram));
+    assert.equal(await follower.resolve(), FAKE_JOOL_FAMILY.groups.joold);
+    const encoding = version === joolVersion(4, 1, 9) ? "nested-4.1.0" : "raw36-4.1.13";
+    jool.multicast(encodeSessions([TCP], encoding));
+    jool.multicast(encodeSessions([TCP, TCP], encoding));
+    jool.multicast(encodeSessions([TCP], encoding), "other");
+    jool.kernel.inject(sessionBatch("default", Uint8Array.of(1, 2, 3), version));
+    assert.equal(printed.length, 3);
+    assert.ok(printed.every((event) => event.origin === "kernel" && event.encoding === encoding));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /^Ignoring a kernel batch: /);
+    // Not one message to the Jool family: no JOOLD_ACK, no JOOLD_ADD.
+    assert.deepEqual(jool.commands(), []);
+  }
 });
