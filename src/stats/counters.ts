@@ -41,7 +41,7 @@ export class SyncCounters {
    * local kernel's, converted to the local one (mixed-version clusters).
    */
   netConverted = 0;
-  /** Resync requests we sent (at start). */
+  /** Resync requests we sent (at start, and when the sync interface is back). */
   resyncRequests = 0;
   /** Peers' resync requests we answered by advertising. */
   resyncAnswers = 0;
