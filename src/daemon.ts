@@ -96,7 +96,8 @@ export class Daemon {
     const common = { counters, logger, clock: this.#clock, measures: this.#measures };
     const jool = new LocalJool(kernelVersion, logger);
     const link = { ...common, sockets, reactor, ackLatency: this.#measures.ackLatency };
-    const kernel = await KernelLink.open(link, instance);
+    const receiveBuffer = config.modsocket.netlinkReceiveBuffer;
+    const kernel = await KernelLink.open(link, instance, { receiveBuffer });
     this.#opened.push(kernel);
     this.#setup = new InstanceSetup(kernel, config.modsocket, logger, this.#stateFile(config));
     await this.#setup.enableSync();

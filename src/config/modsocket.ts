@@ -4,12 +4,14 @@
  *
  * @example
  * ```jsonc
- * { "instance": "default", "enable ss": true, "ss max payload": 32768, "ss capacity": 16384 }
+ * { "instance": "default", "enable ss": true, "ss max payload": 32768, "ss capacity": 16384,
+ *   "netlink receive buffer": 4194304 }
  * ```
  *
  * @module
  */
 
+import { RECEIVE_BUFFER_BYTES } from "../sync/drain.ts";
 import { ConfigError } from "./errors.ts";
 import {
   type JsonMember,
@@ -62,6 +64,12 @@ export const MIN_SS_CAPACITY = 512;
 /** A bound on the kernel memory a full queue may take (about 100 MiB). */
 export const MAX_SS_CAPACITY = 1_048_576;
 
+/** The smallest `"netlink receive buffer"`: the kernel's own floor is about this. */
+export const MIN_NETLINK_RECEIVE_BUFFER = 4096;
+
+/** The largest `"netlink receive buffer"`: 1 GiB of kernel memory, if ever filled. */
+export const MAX_NETLINK_RECEIVE_BUFFER = 1 << 30;
+
 /**
  * A checked modsocket file. New keys become new fields, each with a
  * default, so that existing files stay valid.
@@ -85,6 +93,14 @@ export interface ModsocketConfig {
    * is false) to leave it alone.
    */
   ssCapacity: number | null;
+  /**
+   * `"netlink receive buffer"`: the bytes asked for the netlink socket's
+   * receive buffer (the kernel doubles it), where the kernel's batches wait
+   * while the daemon is busy; when it is full the kernel drops batches
+   * (ENOBUFS) and the daemon has the table advertised. Absent (configs made
+   * in code): {@link RECEIVE_BUFFER_BYTES}, the default.
+   */
+  netlinkReceiveBuffer?: number;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -117,6 +133,24 @@ const FIELDS = {
       unit: "a number of sessions",
       global: "ss-capacity",
     });
+  },
+  "netlink receive buffer": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    const value = member.value;
+    if (
+      typeof value === "number" && Number.isInteger(value) &&
+      value >= MIN_NETLINK_RECEIVE_BUFFER && value <= MAX_NETLINK_RECEIVE_BUFFER
+    ) {
+      config.netlinkReceiveBuffer = value;
+      return;
+    }
+    throw new ConfigError(
+      file,
+      member.key,
+      `must be a number of bytes from ${MIN_NETLINK_RECEIVE_BUFFER} to ` +
+        `${MAX_NETLINK_RECEIVE_BUFFER}, got ${
+          typeof value === "number" ? String(value) : jsonTypeName(value)
+        }`,
+    );
   },
 } as const;
 
@@ -243,6 +277,7 @@ export function defaultModsocketConfig(): ModsocketResult {
       enableSs: true,
       ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
       ssCapacity: DEFAULT_SS_CAPACITY,
+      netlinkReceiveBuffer: RECEIVE_BUFFER_BYTES,
     },
     warnings: [],
   };

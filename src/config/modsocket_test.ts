@@ -80,6 +80,26 @@ Deno.test("parseModsocketConfig rejects bad files with one precise line", () => 
       'mod.json: "ss capacity": must be a number of sessions from 512 to 1048576, or false to ' +
       "leave the instance's ss-capacity alone; got a string",
     ],
+    [
+      '{ "netlink receive buffer": 4095 }',
+      'mod.json: "netlink receive buffer": must be a number of bytes from 4096 to 1073741824, got 4095',
+    ],
+    [
+      '{ "netlink receive buffer": 1073741825 }',
+      'mod.json: "netlink receive buffer": must be a number of bytes from 4096 to 1073741824, got 1073741825',
+    ],
+    [
+      '{ "netlink receive buffer": 65536.5 }',
+      'mod.json: "netlink receive buffer": must be a number of bytes from 4096 to 1073741824, got 65536.5',
+    ],
+    [
+      '{ "netlink receive buffer": "65536" }',
+      'mod.json: "netlink receive buffer": must be a number of bytes from 4096 to 1073741824, got a string',
+    ],
+    [
+      '{ "netlink receive buffer": false }',
+      'mod.json: "netlink receive buffer": must be a number of bytes from 4096 to 1073741824, got a boolean',
+    ],
   ];
   const wrong: string[] = [];
   for (const [text, expected] of table) {
@@ -103,6 +123,7 @@ Deno.test("parseModsocketConfig reads the man page's example", () => {
       enableSs: true,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      netlinkReceiveBuffer: 4194304,
     },
     warnings: [],
   });
@@ -115,6 +136,7 @@ Deno.test("parseModsocketConfig fills defaults", () => {
     enableSs: true,
     ssMaxPayload: 32768,
     ssCapacity: 16384,
+    netlinkReceiveBuffer: 4194304,
   });
 });
 
@@ -131,6 +153,7 @@ Deno.test("parseModsocketConfig reads every key, in any case, with comments", ()
       enableSs: false,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      netlinkReceiveBuffer: 4194304,
     },
     warnings: [],
   });
@@ -162,6 +185,17 @@ Deno.test("parseModsocketConfig reads ss capacity: sessions, or false to leave i
   }
 });
 
+Deno.test("parseModsocketConfig reads netlink receive buffer: bytes, 4 MiB by default", () => {
+  const table: [string, number][] = [
+    ["{}", 4194304],
+    ['{ "netlink receive buffer": 4096 }', 4096],
+    ['{ "Netlink Receive Buffer": 67108864 }', 67108864],
+  ];
+  for (const [text, expected] of table) {
+    assert.equal(parseModsocketConfig(text, "m.json").config.netlinkReceiveBuffer, expected, text);
+  }
+});
+
 Deno.test("parseModsocketConfig accepts any printable ASCII instance name", () => {
   for (const instance of ["a", " ", "~!@#$%^&*()_+{}", "Default", "x y"]) {
     const text = JSON.stringify({ instance });
@@ -178,6 +212,7 @@ Deno.test("parseModsocketConfig warns about unknown keys and ignores them", () =
       enableSs: true,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      netlinkReceiveBuffer: 4194304,
     },
     warnings: [
       'mod.json: unknown key "instanse" ignored (did you mean "instance"?)',
@@ -199,6 +234,7 @@ Deno.test("loadModsocketConfig reads the file and names it as given", async () =
         enableSs: true,
         ssMaxPayload: 32768,
         ssCapacity: 16384,
+        netlinkReceiveBuffer: 4194304,
       },
       warnings: [],
     });
@@ -226,6 +262,7 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
         enableSs: true,
         ssMaxPayload: 32768,
         ssCapacity: 16384,
+        netlinkReceiveBuffer: 4194304,
       },
       warnings: [],
     });
@@ -240,6 +277,7 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
       enableSs: false,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      netlinkReceiveBuffer: 4194304,
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

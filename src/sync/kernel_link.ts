@@ -92,7 +92,11 @@ export class KernelLink {
   static async open(
     deps: KernelSocketDeps,
     instance: string,
-    { joinGroup = true }: { joinGroup?: boolean } = {},
+    { joinGroup = true, receiveBuffer = RECEIVE_BUFFER_BYTES }: {
+      joinGroup?: boolean;
+      /** Bytes asked for the receive buffer (the modsocket's "netlink receive buffer"). */
+      receiveBuffer?: number;
+    } = {},
   ): Promise<KernelLink> {
     const socket = GenericNetlinkSocket.open(deps.sockets);
     const link = new KernelLink(deps, socket, instance);
@@ -102,7 +106,7 @@ export class KernelLink {
     };
     try {
       deps.reactor.watch(socket.fd, { readable: true }, () => drainSocket(socket, link));
-      const size = socket.setReceiveBuffer(RECEIVE_BUFFER_BYTES);
+      const size = socket.setReceiveBuffer(receiveBuffer);
       deps.logger.debug(`Netlink receive buffer: ${size} bytes`);
       const group = await link.resolve();
       if (joinGroup) socket.joinGroup(group);
