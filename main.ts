@@ -24,7 +24,9 @@ const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
        joold keygen FILE
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
-multicast (wire-compatible with Jool ${REFERENCE_VERSION}'s joold).
+multicast (wire-compatible with Jool ${REFERENCE_VERSION}'s joold). Peers may run
+another Jool 4.1 version: their sessions are converted to the local kernel's
+encoding.
 
 Arguments:
   NETSOCKET  network socket configuration file (default: netsocket.json)
