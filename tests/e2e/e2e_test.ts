@@ -38,10 +38,12 @@ import {
   versionOf,
 } from "./lib/checks.ts";
 import { SCENARIOS as CORE } from "./families/core.ts";
+import { SCENARIOS as FAILOVER } from "./families/failover.ts";
 
 // The families: one import each.
 const ALL = [
   ...CORE,
+  ...FAILOVER,
 ];
 registerScenarios(ALL);
 

@@ -1,0 +1,62 @@
+/**
+ * What sync is for: live connections through a NAT64 router that dies go on
+ * through its backup (issue 15). One VM run per Jool version holds every
+ * pair of daemons (tests/e2e/scenarios/failover.sh): ours on both routers,
+ * the C joold on both, ours on the active one and the C joold on the backup,
+ * and none (the negative control, which must lose the TCP connection).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Scenario } from "../lib/harness.ts";
+import { exists, type Outcome, readText } from "../lib/checks.ts";
+import {
+  describeCase,
+  failuresAfterFailover,
+  reportCaseDir,
+  survivalProblems,
+} from "../lib/failover_timeline.ts";
+
+/** The daemon pairs (j1's:j2's) the guest must have run, in its order. */
+export const FAILOVER_CASES = ["ours:ours", "reference:reference", "ours:reference", "none:none"];
+
+/**
+ * With a daemon on both routers the TCP connection, the UDP flow's IPv4
+ * source port and the ping survive the failover and the failback; with none
+ * the TCP connection times out (or is reset) after the failover. Daemons ran
+ * throughout, and ours ended cleanly on SIGTERM.
+ */
+export async function checkFailover(outcome: Outcome): Promise<void> {
+  const ran = ((await readText(`${outcome.out}/failover/cases.txt`)) ?? "").trim().split(/\s+/);
+  assert.deepEqual(ran, FAILOVER_CASES, "The guest ran other cases than expected");
+  for (const pair of FAILOVER_CASES) {
+    const kinds = pair.split(":");
+    const dir = `${outcome.out}/failover/${kinds.join("-")}`;
+    const { timeline, report } = await reportCaseDir(dir);
+    const story = `${pair}:\n${describeCase(timeline, report).join("\n")}`;
+    console.log(story);
+    if (kinds.includes("none")) {
+      assert.ok(
+        failuresAfterFailover(timeline, report).length > 0,
+        `With no daemon the TCP connection should have broken at the failover:\n${story}`,
+      );
+      continue;
+    }
+    const problems = survivalProblems(report);
+    assert.deepEqual(problems, [], `${pair}: the flows did not survive:\n${story}`);
+    for (const [i, kind] of kinds.entries()) {
+      const base = `${dir}/daemons/j${i + 1}`;
+      assert.ok(await exists(`${base}.stopped`), `${pair}: j${i + 1}'s ${kind} joold ended early`);
+      if (kind === "ours") {
+        const exit = (await readText(`${base}.exit`))?.trim();
+        assert.equal(exit, "0", `${pair}: j${i + 1}'s joold exited ${exit} on SIGTERM`);
+      }
+    }
+  }
+}
+
+/** One VM run per version (~2 min): every pair of daemons and the control. */
+export const SCENARIOS: Scenario[] = [
+  { name: "failover", ours: true, nodes: 2, ci: "all", check: checkFailover },
+];

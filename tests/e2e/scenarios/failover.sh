@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# failover: live connections through a NAT64 router that dies. Two routers,
+# j1 active and j2 standing by (tests/e2e/lib/failover.sh); for each pair of
+# daemons (j1's:j2's, default: ours:ours reference:reference ours:reference
+# none:none, or JOOLD_E2E_FAILOVER_CASES) a TCP connection that echoes a line
+# every 150 ms, a UDP flow from one source port and a ping run from the client
+# to the server (tests/e2e/lib/failover_flows.ts) while traffic moves to j2
+# (j1's cables pulled) and back to j1. Each case leaves
+# failover/J1KIND-J2KIND/{timeline.txt,client.log,ping.log,j2.at-failover.csv,
+# daemons/}; the server's log is failover/server.log. The checks
+# (tests/e2e/families/failover.ts) say which cases must keep the connection
+# (those with daemons) and which must lose it (none:none).
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/failover.sh"
+
+readonly CASES=${JOOLD_E2E_FAILOVER_CASES:-ours:ours reference:reference ours:reference none:none}
+readonly DESTINATION=64:ff9b::$E2E_SERVER4
+readonly UDP_PORT=${E2E_UDP_PORTS[0]}
+readonly INTERVAL_MS=150
+# Longer than any stall a surviving connection has (the routes take up to 2 s
+# to move under TCG, then a retransmission or two), shorter than the time on
+# j2: a lost connection times out while there.
+readonly TIMEOUT_MS=4000
+readonly ON_BACKUP_S=6
+readonly BACK_S=2.5
+readonly DIR=$E2E_OUT/failover
+
+# flows_start NAMESPACE LOG ARG...: tests/e2e/lib/failover_flows.ts in the
+# background, its pid in FLOWS_PID (Deno's own: ip netns and env exec it).
+flows_start() {
+  local namespace=$1 log=$2
+  shift 2
+  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/tests/e2e/lib/failover_flows.ts" "$@" \
+    >"$log" 2>"${log%.log}.err" &
+  FLOWS_PID=$!
+}
+
+# wait_for_line FILE PATTERN TIMEOUT_S
+wait_for_line() {
+  local deadline=$((SECONDS + $3))
+  until grep -q "$2" "$1" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+# stamp: each input line with the wall clock (ms) in front.
+stamp() {
+  local line us
+  while IFS= read -r line; do
+    us=${EPOCHREALTIME/./}
+    echo "${us:0:-3} $line"
+  done
+}
+
+# run_case J1KIND J2KIND INDEX
+run_case() {
+  local j1=$1 j2=$2 index=$3 case_dir=$DIR/$1-$2 client ping node kind
+  mkdir -p "$case_dir"
+  mark() { echo "$(failover_now_ms) $1" >>"$case_dir/timeline.txt"; }
+  mark case-start
+  node_start_daemon j1 "$j1" 6
+  node_start_daemon j2 "$j2" 6
+  for node in j1 j2; do
+    kind=$j1
+    [ "$node" = j2 ] && kind=$j2
+    [ "$kind" = none ] && continue
+    daemon_wait_ready "$node" 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in $node did not start"
+  done
+  flows_start c "$case_dir/client.log" client "$DESTINATION" "$E2E_TCP_PORT" "$UDP_PORT" \
+    $((30000 + index)) "$INTERVAL_MS" "$TIMEOUT_MS"
+  client=$FLOWS_PID
+  wait_for_line "$case_dir/client.log" tcp-connected 30 || e2e_die "the client did not connect"
+  mark flows-up
+  ip netns exec c sh -c "echo \$\$ >'$case_dir/ping.pid'; exec busybox ping6 -i 0.2 '$DESTINATION'" \
+    2>&1 | stamp >"$case_dir/ping.log" &
+  ping=$!
+  if [ "$j1" != none ] && [ "$j2" != none ]; then
+    if failover_wait_synced j2 15; then mark synced; else mark not-synced; fi
+  else
+    sleep 3
+  fi
+  sleep 0.5
+  jool_in j2 session display --tcp --numeric --csv >"$case_dir/j2.at-failover.csv"
+  jool_in j2 session display --udp --numeric --csv --no-headers >>"$case_dir/j2.at-failover.csv"
+  mark failover
+  failover_move_to j2
+  mark on-j2
+  e2e_log "$j1:$j2: failed over to j2"
+  sleep "$ON_BACKUP_S"
+  mark failback
+  failover_move_to j1
+  mark on-j1
+  e2e_log "$j1:$j2: failed back to j1"
+  sleep "$BACK_S"
+  mark case-end
+  kill -TERM "$client"
+  wait_for_line "$case_dir/client.log" ' end ' 10 || e2e_log "the client did not end"
+  kill "$(cat "$case_dir/ping.pid")" 2>/dev/null
+  wait "$ping" 2>/dev/null
+  daemons_stop
+  cp -r "$E2E_OUT/daemons" "$case_dir/daemons"
+  rm -rf "$E2E_OUT/daemons"
+  failover_instances_renew
+  e2e_log "$j1:$j2: done ($(grep -c tcp-echo "$case_dir/client.log") TCP echoes," \
+    "$(grep -cE 'tcp-(timeout|reset)' "$case_dir/client.log") timeouts or resets)"
+}
+
+failover_setup
+mkdir -p "$DIR"
+flows_start s "$DIR/server.log" server "$E2E_TCP_PORT" "$UDP_PORT"
+server=$FLOWS_PID
+wait_for_line "$DIR/server.log" server-ready 30 || e2e_die "the flows' server did not start"
+index=0
+for pair in $CASES; do
+  index=$((index + 1))
+  run_case "${pair%%:*}" "${pair##*:}" "$index"
+done
+echo "$CASES" >"$DIR/cases.txt"
+kill "$server"
+e2e_finish
