@@ -84,6 +84,10 @@ async function flap(family: "ipv4" | "ipv6", prefix: string): Promise<void> {
       aHears[0].at - backAt <= BUDGET_MS,
       `A heard B ${aHears[0].at - backAt} ms after its interface came back`,
     );
+    // The control socket, rejoined with the sync socket (the daemon passes both).
+    const aHearsControl = heard(resultA, "B control", backAt);
+    assert.ok(aHearsControl.length > 0, "A's control socket never heard B again");
+    assert.ok(aHearsControl[0].at - backAt <= BUDGET_MS);
     const bHears = heard(resultB, "A", backAt);
     assert.ok(bHears.length > 0, "B never heard A again after A's interface came back");
     assert.ok(
