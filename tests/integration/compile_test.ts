@@ -76,6 +76,7 @@ Deno.test("the executable's permissions and V8 flags are those of `deno task sta
 const LAUNCHERS = [
   "tests/e2e/lib/daemons.sh",
   "tests/e2e/e2e_test.ts",
+  "tests/e2e/lib/harness.ts",
   "tests/integration/joold_process.ts",
   "scripts/bench_sync.ts",
   "bench/sync_guest.sh",
@@ -99,7 +100,7 @@ Deno.test("nothing starts joold with other flags than the executable's", () => {
   // The daemon's launchers take the flags from scripts/runtime_flags.ts, not a copy.
   assert.match(read("tests/e2e/lib/daemons.sh"), /"\$E2E_DENO" run "\$\{E2E_FLAGS\[@\]\}"/);
   assert.doesNotMatch(read("tests/e2e/lib/daemons.sh"), /max-opt|memory-reducer/);
-  assert.match(read("tests/e2e/e2e_test.ts"), /JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS\.join/);
+  assert.match(read("tests/e2e/lib/harness.ts"), /JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS\.join/);
   assert.match(read("scripts/bench_sync.ts"), /JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS\.join/);
   assert.match(read("scripts/demo.sh"), /scripts\/runtime_flags\.ts/);
   assert.match(read("tests/integration/joold_process.ts"), /\.\.\.RUNTIME_FLAGS, MAIN/);
