@@ -14,7 +14,8 @@
 # that folder.
 set -euo pipefail
 
-readonly modules=(jool 9p 9pnet_virtio virtio_pci veth bridge)
+# virtio_net: the NIC of two linked VMs (scripts/vm/run_vm_pair.sh); a lone VM has none.
+readonly modules=(jool 9p 9pnet_virtio virtio_pci virtio_net veth bridge)
 
 die() {
   echo "build_initrd: $*" >&2

@@ -15,6 +15,12 @@
 #   JOOLD_VM_CPUS     guest CPUs (default: this machine's, at most 4)
 #   JOOLD_VM_LOG      guest console log (default OUT_DIR/vm/console.log)
 #   JOOLD_VM_TEE=1    also copy the guest console to stdout
+#   JOOLD_VM_NIC      QEMU options for the guest's network (word-split; default
+#                     "-nic none"); scripts/vm/run_vm_pair.sh links two guests
+#                     with it (the guest's virtio NIC is eth0)
+#   JOOLD_VM_RUN_LOCK the lock that lets one VM run at a time (default
+#                     /var/tmp/joold-vm-run.lock; run_vm_pair.sh takes it once
+#                     for both of its VMs and gives each a lock of its own)
 # Exit status: the guest command's; 124 if the VM timed out; 125 if the VM
 # ended without the command reporting a status.
 set -euo pipefail
@@ -58,13 +64,15 @@ qemu=(
   qemu-system-x86_64
   # KVM does not work on the CI machines (nested virtualisation): TCG it is.
   -accel tcg,thread=multi -cpu max -smp "$cpus" -m "${JOOLD_VM_MEMORY:-2048}"
-  -nographic -no-reboot -nic none
+  -nographic -no-reboot
   -kernel "$vm_dir/vmlinuz" -initrd "$vm_dir/initrd.gz"
   -append "console=ttyS0 quiet panic=-1 joold_e2e.out=$(printf '%s' "$out" | base64 -w0) joold_e2e.repo=$(printf '%s' "$repo" | base64 -w0)"
   -virtfs local,path=/,mount_tag=host0,security_model=none,readonly=on,multidevs=remap
   -virtfs "local,path=$out,mount_tag=out0,security_model=none"
   -virtfs "local,path=$repo,mount_tag=repo0,security_model=none,readonly=on,multidevs=remap"
 )
+# shellcheck disable=SC2206 # QEMU options, one per word
+qemu+=(${JOOLD_VM_NIC:--nic none})
 # One VM at a time: two TCG guests on a 2-core machine starve each other and
 # make timing-sensitive scenarios flaky.
 exec 8>"${JOOLD_VM_RUN_LOCK:-/var/tmp/joold-vm-run.lock}"

@@ -39,11 +39,13 @@ import {
 } from "./lib/checks.ts";
 import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
+import { SCENARIOS as TOOLS } from "./families/tools.ts";
 
 // The families: one import each.
 const ALL = [
   ...CORE,
   ...FAILOVER,
+  ...TOOLS,
 ];
 registerScenarios(ALL);
 

@@ -40,6 +40,13 @@ export interface Scenario {
   nodes: number;
   /** Which versions CI runs it on: MAIN_JOOL only, or every version. */
   ci: "main" | "all";
+  /**
+   * Two VMs, one per version, linked (scripts/vm/run_vm_pair.sh): the guest
+   * script runs in both, j1 on the first, j2 on the second. Such a scenario
+   * is one test, `NAME (Jool A + B)`, run by CI if `ci` is "main"; its
+   * results are OUT_ROOT/A+B/NAME/{a,b}.
+   */
+  pair?: readonly [JoolVersion, JoolVersion];
   check: (outcome: Outcome) => Promise<void>;
 }
 
@@ -210,6 +217,59 @@ async function runScenario(scenario: Scenario, jool: JoolVersion): Promise<void>
   }
 }
 
+/** A scenario of two linked VMs (Scenario.pair). */
+async function runPairScenario(
+  scenario: Scenario,
+  [first, second]: readonly [JoolVersion, JoolVersion],
+): Promise<void> {
+  await prepare(scenario, first, false);
+  await prepare(scenario, second, false);
+  const out = `${OUT_ROOT}/${first}+${second}/${scenario.name}`;
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  const passed = Object.entries({
+    ...Deno.env.toObject(),
+    JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
+  }).filter(([name]) => name.startsWith("JOOLD_E2E_"))
+    .map(([name, value]) => `${name}=${value}`);
+  const script = `tests/e2e/scenarios/${scenario.name.replaceAll("-", "_")}.sh`;
+  const vm = await run("bash", [
+    `${REPO}/scripts/vm/run_vm_pair.sh`,
+    out,
+    first,
+    second,
+    "env",
+    ...passed,
+    "bash",
+    `${REPO}/${script}`,
+  ]);
+  const outcome: Outcome = {
+    name: scenario.name,
+    jool: `${first}+${second}`,
+    out,
+    nodes: ["j1", "j2"],
+  };
+  try {
+    if (vm.code !== 0) {
+      const why: string[] = [];
+      for (const side of ["a", "b"]) {
+        const consoleLog = (await readText(`${out}/${side}/vm/console.log`)) ?? "";
+        why.push(...consoleLog.split("\n").filter((line) => /^(e2e: |daemon in )/.test(line)));
+      }
+      assert.fail(
+        `${script} failed in a VM (status ${vm.code}): ${[...why, vm.stderr.trim()].join("\n")}`,
+      );
+    }
+    await scenario.check(outcome);
+  } catch (error) {
+    for (const [side, node] of [["a", "j1"], ["b", "j2"]]) {
+      const part = { ...outcome, out: `${out}/${side}`, nodes: [node] };
+      console.error(await diagnostics(part));
+    }
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Registration
 
@@ -246,8 +306,22 @@ export function registerScenarios(scenarios: Scenario[]): void {
     if (joolOnly.length > 0) return joolOnly.includes(jool);
     return fullMatrix || jool === MAIN_JOOL || scenario.ci === "all";
   };
+  for (const scenario of scenarios) {
+    const pair = scenario.pair;
+    if (pair === undefined) continue;
+    const wanted = only.length > 0
+      ? only.includes(scenario.name)
+      : (joolOnly.length === 0 || pair.some((v) => joolOnly.includes(v))) &&
+        (fullMatrix || scenario.ci === "main");
+    Deno.test({
+      name: `${scenario.name} (Jool ${pair[0]} + ${pair[1]})`,
+      ignore: skipReason !== undefined || !wanted,
+      fn: () => runPairScenario(scenario, pair),
+    });
+  }
   for (const jool of JOOL_VERSIONS) {
     for (const scenario of scenarios) {
+      if (scenario.pair !== undefined) continue;
       Deno.test({
         name: `${scenario.name} (Jool ${jool})`,
         ignore: skipReason !== undefined || !selected(scenario, jool),
