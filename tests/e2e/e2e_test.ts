@@ -37,12 +37,14 @@ import {
   STATS_NAMES,
   versionOf,
 } from "./lib/checks.ts";
+import { SCENARIOS as AUTH } from "./families/auth.ts";
 import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
 import { SCENARIOS as TOOLS } from "./families/tools.ts";
 
 // The families: one import each.
 const ALL = [
+  ...AUTH,
   ...CORE,
   ...FAILOVER,
   ...TOOLS,
