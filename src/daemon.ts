@@ -21,7 +21,7 @@ import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { PeerSockets } from "./daemon/peer_sockets.ts";
-import type { KeyRing } from "./auth/sealed_datagram.ts";
+import { type KeyRing, SEALED_OVERHEAD } from "./auth/sealed_datagram.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
@@ -118,7 +118,14 @@ export class Daemon {
     const opened = peerSockets.openSync();
     this.#opened.push(opened.socket);
     const network = opened.socket;
-    const sync = wireSyncPath({ ...common, kernel, channel: opened.channel, jool, drops });
+    const sync = wireSyncPath({
+      ...common,
+      kernel,
+      channel: opened.channel,
+      jool,
+      drops,
+      datagramOverhead: config.keys ? SEALED_OVERHEAD : 0,
+    });
     this.#advertiser = sync.advertiser;
     reactor.watch(network.fd, { readable: true }, () => sync.toKernel.drain());
     this.#drops.start();

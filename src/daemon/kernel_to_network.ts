@@ -7,7 +7,7 @@
  * @module
  */
 
-import { splitBatch } from "../sync/batch_split.ts";
+import { SPLIT_DATAGRAM_BYTES, splitBatch } from "../sync/batch_split.ts";
 import type { Clock } from "./clock.ts";
 import type { LocalJool } from "./local_jool.ts";
 import type { SyncMeasures } from "./measures.ts";
@@ -22,6 +22,13 @@ export interface KernelToNetworkDeps {
   /** Relay latency and the time of the last sync. */
   measures: SyncMeasures;
   clock: Clock;
+  /**
+   * Bytes the channel adds to each datagram (sealing: "auth key file");
+   * default 0. When set, every batch that would not fit a 1500-byte MTU
+   * once sealed is split, not only the large ones: only our daemons read
+   * sealed datagrams, and they read any size.
+   */
+  datagramOverhead?: number;
 }
 
 /** Sends the kernel's batches to the peers. */
@@ -42,7 +49,11 @@ export class KernelToNetwork {
     // With a raised ss-max-payload, peers get datagrams of whole sessions
     // that fit the MTU; an ordinary batch is one part, as it came.
     let sent = false;
-    for (const part of splitBatch(payload)) sent = sender.send(part) || sent;
+    const overhead = this.#deps.datagramOverhead ?? 0;
+    const parts = overhead === 0
+      ? splitBatch(payload)
+      : splitBatch(payload, SPLIT_DATAGRAM_BYTES - overhead, SPLIT_DATAGRAM_BYTES - overhead);
+    for (const part of parts) sent = sender.send(part) || sent;
     if (sent) {
       measures.relayLatency.recordMs(clock.monotonic() - receivedAt);
       measures.lastSyncMs = clock.now();

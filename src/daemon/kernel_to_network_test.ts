@@ -142,3 +142,16 @@ Deno.test("a lasting send failure: one log line per interval, and the table adve
     "the table is advertised: the lost sessions were ACKed already",
   );
 });
+
+Deno.test("sealed: batches that would not fit a 1500-byte MTU once sealed are split too", async () => {
+  const version = joolVersion(4, 1, 13);
+  // 36 sessions of 40 bytes (Jool 4.1.11+'s full message): 1440 bytes, 1472 sealed.
+  const { jool, channel } = await syncHarness({ version, datagramOverhead: 32 });
+  jool.multicast(sessions(36, version));
+  assert.deepEqual(channel.sent.map((datagram) => datagram.byteLength), [1400, 40]);
+  jool.multicast(sessions(35, version));
+  assert.deepEqual(channel.sent.slice(2).map((datagram) => datagram.byteLength), [1400]);
+  const clear = await syncHarness({ version });
+  clear.jool.multicast(sessions(36, version));
+  assert.deepEqual(clear.channel.sent.map((datagram) => datagram.byteLength), [1440]);
+});

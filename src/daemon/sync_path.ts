@@ -30,6 +30,8 @@ export interface SyncPathDeps {
   counters: SyncCounters;
   logger: Logger;
   clock: Clock;
+  /** Bytes the channel adds to each datagram (see KernelToNetworkDeps). */
+  datagramOverhead?: number;
 }
 
 /** The parts of a wired sync path. */

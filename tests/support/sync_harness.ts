@@ -27,6 +27,8 @@ export interface SyncHarnessOptions extends FakeJoolOptions {
   moduleVersion?: number | null;
   /** The instance the daemon syncs (its modsocket file's); default the fake's one. */
   daemonInstance?: string;
+  /** Bytes the channel adds to each datagram (sealing); default 0. */
+  datagramOverhead?: number;
 }
 
 /** Everything a test of the sync path looks at. */
@@ -75,6 +77,7 @@ export async function syncHarness(options: SyncHarnessOptions): Promise<SyncHarn
     counters,
     logger,
     clock,
+    datagramOverhead: options.datagramOverhead,
   });
   logs.length = 0;
   return { jool, link, channel, clock, counters, measures, logs, logger, local, drops, sync };
