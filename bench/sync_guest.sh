@@ -6,8 +6,9 @@
 # j2 stopped growing, and what the daemons cost.
 #
 # Environment:
-#   BENCH_RUNS    space-separated KIND:COUNT:RATE[:MAX_PAYLOAD] (KIND ours or
-#                 reference; RATE 0 = as fast as the generator can;
+#   BENCH_RUNS    space-separated KIND:COUNT:RATE[:MAX_PAYLOAD] (KIND ours,
+#                 ours-auth (ours with "auth key file": every datagram
+#                 sealed) or reference; RATE 0 = as fast as the generator can;
 #                 MAX_PAYLOAD: ours gets it as "ss max payload" (1452: ours
 #                 leaves Jool's default alone), the C joold's nodes get
 #                 ss-max-payload set by hand), run in this order
@@ -178,6 +179,10 @@ bench_stats_json() {
   [ -s "$BENCH_DIR/$2.json" ] || echo null >"$BENCH_DIR/$2.json"
 }
 
+# The key of the ours-auth runs: fixed, the guest's /tmp is fresh and private.
+readonly BENCH_KEY=/tmp/bench.key
+(umask 077 && printf 'key 1 %s current\n' "$(printf '5a%.0s' {1..32})" >"$BENCH_KEY")
+
 # bench_start KIND [MAX_PAYLOAD]: daemons of KIND on every node, ready; ours
 # with "ss max payload": MAX_PAYLOAD if given.
 bench_start() {
@@ -186,7 +191,10 @@ bench_start() {
     net=$E2E_OUT/config/$node.netsocket.json
     mod=$E2E_OUT/config/$node.modsocket.json
     netsocket_write "$node" 6 "$net"
-    if [ "$kind" = ours ]; then
+    if [ "$kind" = ours-auth ]; then
+      sed -i "s|\"ttl\": 3|\"ttl\": 3, \"auth key file\": \"$BENCH_KEY\"|" "$net"
+    fi
+    if [ "$kind" != reference ]; then
       members=${BENCH_OURS_ARGS:-}
       if [ -n "$max_payload" ]; then
         members="${members:+$members, }\"ss max payload\": $max_payload"
@@ -202,7 +210,7 @@ bench_start() {
     fi
   done
   for node in "${E2E_NODES[@]}"; do
-    if [ "$kind" = ours ]; then
+    if [ "$kind" != reference ]; then
       daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$STATS_PORT"
     else
       daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT"

@@ -6,7 +6,10 @@
  *
  * Options (all optional):
  *   --jool VERSION                               Jool in the VM: 4.1.9, 4.1.13 or 4.1.15 (default)
- *   --runs "KIND:COUNT:RATE[:MAX_PAYLOAD] ..."   what to measure, in order
+ *   --runs "KIND:COUNT:RATE[:MAX_PAYLOAD] ..."   what to measure, in order (KIND: ours,
+ *                                                ours-auth: ours with "auth key file", or reference)
+ *   --auth                                       ours with and without auth, alternating
+ *                                                (AUTH_RUNS), unless --runs says otherwise
  *   --startup N                                  exec-to-ready samples per daemon (5; 0: none)
  *   --memory STEP:TOTAL:RATE | none              the memory run of ours
  *   --warmup N                                   sessions relayed before each run
@@ -36,6 +39,14 @@ const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replac
 export const DEFAULT_RUNS = Array.from(
   { length: 5 },
   () => ["reference:30000:0", "ours:30000:0"],
+).flat();
+/**
+ * `--auth`: the 30k-session burst with ours in clear and sealed ("auth key
+ * file"), alternating, three times each: what authentication costs.
+ */
+export const AUTH_RUNS = Array.from(
+  { length: 3 },
+  () => ["ours:30000:0", "ours-auth:30000:0"],
 ).flat();
 /** The Jool versions the VM can run (scripts/vm/jool_version.sh). */
 export const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
@@ -74,7 +85,7 @@ export interface NodeRecord {
 
 /** One measured run (a line of runs.jsonl). */
 export interface RunRecord {
-  kind: "ours" | "reference";
+  kind: "ours" | "ours-auth" | "reference";
   count: number;
   rate: number;
   /** j1's ss-max-payload during the run, as `jool global display` showed it. */
@@ -135,6 +146,13 @@ export function markdownTable(header: string[], rows: string[][]): string {
   ].join("\n");
 }
 
+/** How the tables name each kind of run. */
+const DAEMON_LABELS: Record<RunRecord["kind"], string> = {
+  ours: "ours",
+  "ours-auth": "ours, auth",
+  reference: "C joold",
+};
+
 /** The main table: per run, sessions synced, time, CPU and memory of both daemons. */
 export function runsTable(runs: RunRecord[]): string {
   const header = [
@@ -164,7 +182,7 @@ export function runsTable(runs: RunRecord[]): string {
       sessions > 0 ? fixed((seconds * 1000 * 10000) / sessions, 0) : "-";
     return [
       `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
-      r.kind === "ours" ? "ours" : "C joold",
+      DAEMON_LABELS[r.kind],
       r.maxPayload === null ? "?" : String(r.maxPayload),
       String(r.capacity ?? "?"),
       fixed(r.generator.rate, 0),
@@ -195,7 +213,37 @@ export function completeRunsLine(runs: RunRecord[]): string {
     const complete = mine.filter((r) => r.j2Synced >= r.j1Created).length;
     return `${label} synced 100% in ${complete} of ${mine.length} runs`;
   };
-  return `${line("ours", "ours")}; ${line("reference", "the C joold")}.`;
+  const kinds = (["ours", "ours-auth", "reference"] as const).filter((kind) =>
+    runs.some((r) => r.kind === kind)
+  );
+  const labels = { ours: "ours", "ours-auth": "ours with auth", reference: "the C joold" };
+  return `${kinds.map((kind) => line(kind, labels[kind])).join("; ")}.`;
+}
+
+/**
+ * Ours with auth against ours in clear: mean CPU per 10k sessions synced on
+ * each node, and how much more auth costs; null without runs of both kinds.
+ */
+export function authCostLine(runs: RunRecord[]): string | null {
+  const mean = (kind: RunRecord["kind"], node: "j1" | "j2") => {
+    const mine = runs.filter((r) => r.kind === kind && r.j2Synced > 0);
+    if (mine.length === 0) return NaN;
+    return mine.reduce((sum, r) => sum + (cpu(r[node]) * 1000 * 10000) / r.j2Synced, 0) /
+      mine.length;
+  };
+  const parts: string[] = [];
+  for (const node of ["j1", "j2"] as const) {
+    const clear = mean("ours", node);
+    const sealed = mean("ours-auth", node);
+    if (!Number.isFinite(clear) || !Number.isFinite(sealed)) return null;
+    const change = (100 * (sealed - clear)) / clear;
+    parts.push(
+      `${node} ${fixed(clear, 0)} → ${fixed(sealed, 0)} ms/10k (${change >= 0 ? "+" : ""}${
+        fixed(change, 1)
+      }%)`,
+    );
+  }
+  return `CPU per 10k sessions synced, ours in clear → with auth (means): ${parts.join("; ")}.`;
 }
 
 /** Ours only: what its JSON stats say about each run. */
@@ -214,13 +262,13 @@ export function oursTable(runs: RunRecord[], sessionBytes: number): string {
   ];
   const rows: string[][] = [];
   for (const r of runs) {
-    if (r.kind !== "ours") continue;
+    if (r.kind === "reference") continue;
     const s = r.j1.stats;
     if (s === null || s === undefined) continue;
     const c = s.counters;
     rows.push([
       `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
-      "ours",
+      DAEMON_LABELS[r.kind],
       "j1",
       String(c.kernelSentPackets),
       fixed(c.kernelSentBytes / sessionBytes / Math.max(1, c.kernelSentPackets), 1),
@@ -239,13 +287,13 @@ export function threadsTable(runs: RunRecord[]): string {
   const header = ["target rate", "daemon", "node", "JS thread s", "V8 workers s", "Deno pool s"];
   const rows: string[][] = [];
   for (const r of runs) {
-    if (r.kind !== "ours") continue;
+    if (r.kind === "reference") continue;
     for (const node of ["j1", "j2"] as const) {
       const delta = (name: string) =>
         (r[node].threads?.[name] ?? 0) - (r[node].threadsBefore?.[name] ?? 0);
       rows.push([
         `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
-        "ours",
+        DAEMON_LABELS[r.kind],
         node,
         fixed(delta("deno"), 2),
         fixed(delta("V8 DefaultWorke"), 2),
@@ -374,7 +422,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      runs: { type: "string", default: DEFAULT_RUNS.join(" ") },
+      runs: { type: "string" },
+      auth: { type: "boolean", default: false },
       memory: { type: "string", default: DEFAULT_MEMORY },
       warmup: { type: "string", default: "3000" },
       jool: { type: "string", default: "4.1.15" },
@@ -394,6 +443,7 @@ async function main(): Promise<number> {
     console.error(`bench:sync: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
     return 2;
   }
+  const runsSpec = values.runs ?? (values.auth ? AUTH_RUNS : DEFAULT_RUNS).join(" ");
   const out = `${values.out}/${jool}`;
   // Not under /tmp: the guest sees this machine's files, except its /tmp.
   const bundle = `${out}/joold.js`;
@@ -418,14 +468,14 @@ async function main(): Promise<number> {
     JOOLD_E2E_BUNDLE: bundle,
     JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
     BENCH_STARTUP: values.startup,
-    BENCH_RUNS: values.runs,
+    BENCH_RUNS: runsSpec,
     BENCH_MEMORY: values.memory === "none" ? "" : values.memory,
     BENCH_WARMUP: values.warmup,
     BENCH_BURST: values.burst,
     BENCH_OURS_ARGS: values["ours-modsocket"],
     BENCH_V8_FLAGS: values["v8-flags"],
   };
-  console.log(`== booting the VM (Jool ${jool}): ${values.runs}; memory ${values.memory}`);
+  console.log(`== booting the VM (Jool ${jool}): ${runsSpec}; memory ${values.memory}`);
   const started = performance.now();
   const vm = await run(
     "bash",
@@ -452,6 +502,7 @@ async function main(): Promise<number> {
     runsTable(runs),
     "",
     completeRunsLine(runs),
+    ...[authCostLine(runs)].filter((line) => line !== null).flatMap((line) => ["", line!]),
     "",
     oursTable(runs, bytes),
     "",
