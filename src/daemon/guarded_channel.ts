@@ -40,8 +40,12 @@ export interface GuardedChannelDeps {
   measures: SyncMeasures;
   drops: DropReporter;
   clock: Clock;
-  /** `sync` or `control`, for the log. */
-  label: string;
+  /**
+   * `sync`: a drop also counts as a datagram received and dropped
+   * (`netReceivedPackets`, `netDropped`, its sender's per-peer entry), as the
+   * relay counts the ones it drops; `control`: as `controlDropped`.
+   */
+  label: "sync" | "control";
 }
 
 /** The key of an address in {@link ChannelGuards.allowedSenders}. */
@@ -106,11 +110,18 @@ export class GuardedChannel implements PeerChannel {
     else counters.unknownSenderDropped++;
     const origin = describePeer(datagram.from as IpSocketAddress | null);
     const now = clock.now();
-    const peer = measures.peers.find(origin);
-    peer.datagrams++;
-    peer.bytes += datagram.fullLength;
-    peer.dropped++;
-    peer.lastSeenMs = now;
+    if (label === "sync") {
+      counters.netReceivedPackets++;
+      counters.netReceivedBytes += datagram.fullLength;
+      counters.netDropped++;
+      const peer = measures.peers.find(origin);
+      peer.datagrams++;
+      peer.bytes += datagram.fullLength;
+      peer.dropped++;
+      peer.lastSeenMs = now;
+    } else {
+      counters.controlDropped++;
+    }
     const what = kind === "auth"
       ? "not authentic"
       : kind === "replay"

@@ -25,7 +25,7 @@ const WRONG: AuthKey = { id: 1, secret: new Uint8Array(32).fill(8) };
 const RING: KeyRing = { current: KEY, accepted: new Map([[1, KEY]]) };
 const PAYLOAD = Uint8Array.of(1, 2, 3, 4);
 
-function setUp(guards: Partial<ChannelGuards>) {
+function setUp(guards: Partial<ChannelGuards>, label: "sync" | "control" = "sync") {
   const inner = new MemoryPeerChannel();
   const counters = new SyncCounters();
   const clock = new ManualClock();
@@ -36,7 +36,7 @@ function setUp(guards: Partial<ChannelGuards>) {
   const channel = new GuardedChannel(
     inner,
     { sealer: null, opener: null, allowedSenders: null, ...guards },
-    { counters, measures, drops, clock, label: "sync" },
+    { counters, measures, drops, clock, label },
   );
   return { inner, channel, counters, measures, lines };
 }
@@ -69,6 +69,9 @@ Deno.test("a stranger's plain batch, a wrong key and a replay are dropped, count
     0,
   ]);
   assert.deepEqual(measures.peers.snapshot()[OTHER_PEERS].dropped, 3);
+  // As the relay counts what it drops: received, dropped, per peer.
+  assert.deepEqual([counters.netReceivedPackets, counters.netDropped], [3, 3]);
+  assert.equal(counters.netReceivedBytes, 4 + 36 + 36);
   assert.deepEqual(lines, [
     "Dropped a datagram from [2001:db8::9]:6464: sync datagram not authentic: " +
     "not sealed (4 bytes)",
@@ -98,4 +101,19 @@ Deno.test("a cut datagram passes unopened, for the relay to report as too large"
   inner.deliver(PAYLOAD, peerAddress(1), 70_000);
   assert.equal(channel.receive()?.fullLength, 70_000);
   assert.equal(counters.authDropped, 0);
+});
+
+Deno.test("control drops count as controlDropped, not as sync traffic", () => {
+  const { inner, channel, counters, measures, lines } = setUp(
+    { opener: new DatagramOpener(RING) },
+    "control",
+  );
+  inner.deliver(PAYLOAD, peerAddress(9, 6465));
+  assert.equal(channel.receive(), null);
+  assert.deepEqual(
+    [counters.authDropped, counters.controlDropped, counters.netReceivedPackets],
+    [1, 1, 0],
+  );
+  assert.deepEqual(measures.peers.snapshot(), {});
+  assert.match(lines[0], /from \[2001:db8::9\]:6465: control datagram not authentic/);
 });

@@ -80,7 +80,7 @@ export class PeerSockets {
     return true;
   }
 
-  #open(port: number, label: string): OpenedChannel {
+  #open(port: number, label: "sync" | "control"): OpenedChannel {
     const config = this.#config;
     const { sockets } = this.#deps;
     const peers = config.unicastPeers ?? null;

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import type { Scenario } from "../lib/harness.ts";
 import {
   checkCleanStops,
+  checkCounterRelations,
   checkSync,
   daemonRecord,
   diffSessions,
@@ -63,6 +64,8 @@ export async function checkAuth(outcome: Outcome): Promise<void> {
   for (const node of SEALED) {
     const stats = await readJsonStats(outcome, node);
     const { stderr } = await daemonRecord(outcome, node);
+    // Drops for auth count as received and dropped, per peer too.
+    checkCounterRelations(node, stats);
     assert.ok(stats.counters.authDropped > 0, `${node} counted no unauthenticated datagram`);
     assert.match(
       stderr,
@@ -125,6 +128,7 @@ export async function checkUnicast(outcome: Outcome): Promise<void> {
   for (const node of ["j1", "j2", "j3"]) {
     const stats = await readJsonStats(outcome, node);
     assert.ok(stats.counters.netSentPackets > 0, `${node} sent nothing`);
+    checkCounterRelations(node, stats);
     assert.equal(stats.counters.authDropped, 0, `${node} dropped authentic datagrams`);
     const { stderr } = await daemonRecord(outcome, node);
     assert.match(
