@@ -196,7 +196,18 @@ async function follow(
       closers.unshift(() => reactor.unwatch(socket.fd));
     }
     if (netsocket !== null) {
-      const network = MulticastSocket.open(sockets, netsocket);
+      let network: MulticastSocket;
+      try {
+        network = MulticastSocket.open(sockets, netsocket);
+      } catch (error) {
+        if (!(error instanceof SyscallError && error.code === "EADDRINUSE")) throw error;
+        // The daemon's socket does not share its port (SO_REUSEADDR).
+        throw new Error(
+          `${error.message}: the daemon bound to port ${netsocket.port} does not share it ` +
+            `(Jool 4.1.12 and earlier's joold needs "reuseaddr": 1 in its netsocket file); ` +
+            "follow the kernel only with --source=kernel",
+        );
+      }
       closers.push(() => network.close());
       reactor.watch(network.fd, { readable: true }, () => {
         drain(() => {

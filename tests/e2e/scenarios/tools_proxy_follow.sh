@@ -78,7 +78,12 @@ daemon_launch j1 "${OURS[@]}" proxy -i default "${PROXY_FLAGS[@]}" \
 if [ "$(cat "$DIR/peer.txt")" = jool-session-proxy ]; then
   daemon_launch j2 jool -i default session proxy "${PROXY_FLAGS[@]}" "$E2E_MCAST6"
 else
-  node_start_daemon j2 reference 6
+  # Before 4.1.13 Jool's joold shares the group's port (SO_REUSEADDR), which
+  # the follower next to it needs, only when its file says so.
+  netsocket_write j2 6 "$E2E_OUT/config/j2.netsocket.json"
+  sed -i '1a\  "reuseaddr": 1,' "$E2E_OUT/config/j2.netsocket.json"
+  modsocket_write "$E2E_OUT/config/j2.modsocket.json"
+  start_reference j2 "$E2E_OUT/config/j2.netsocket.json" "$E2E_OUT/config/j2.modsocket.json"
 fi
 daemon_wait_ready j1 30 "$E2E_SYNC_PORT" "$STATS_PORT" || e2e_die "joold proxy did not start"
 daemon_wait_ready j2 30 "$E2E_SYNC_PORT" || e2e_die "the reference proxy did not start"
