@@ -1,0 +1,179 @@
+/**
+ * `deno task bench:window`: the exposure window, how long after a session is
+ * created on node 1 it exists on node 2 (a session younger than that when
+ * node 1 dies is lost), with this project's joold and with Jool's C joold of
+ * the same version, in one VM run (bench/window_guest.sh): at a quiet rate
+ * and during a burst, p50, p99 and max. Prints one table (markdown) and
+ * leaves everything in the out directory.
+ *
+ * Options (all optional):
+ *   --jool VERSION       Jool in the VM: 4.1.9, 4.1.13 or 4.1.15 (default)
+ *   --kinds "K K ..."    daemons in turn (default: reference ours reference ours)
+ *   --quiet COUNT:MS     the quiet load: COUNT flows, one every MS ms (30:300)
+ *   --burst COUNT        the burst: COUNT flows at once (300)
+ *   --out DIR            results (default /var/tmp/joold-bench-window; then /VERSION)
+ *   --report-only        no VM: the table again from the results of the last run
+ *
+ * Needs Linux and root (it boots a VM). Not part of the test suite: it
+ * measures, it does not pass or fail on numbers.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { RUNTIME_FLAGS } from "./runtime_flags.ts";
+import {
+  parseStamps,
+  pollPeriods,
+  type RunWindows,
+  windowRows,
+  windowsOf,
+  windowTable,
+} from "../bench/window_stats.ts";
+
+const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
+
+async function run(command: string, args: string[], env: Record<string, string> = {}) {
+  const result = await new Deno.Command(command, { args, cwd: REPO, env }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: result.code,
+    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
+  };
+}
+
+async function step(what: string, command: string, args: string[]): Promise<void> {
+  const result = await run(command, args);
+  if (result.code !== 0) {
+    throw new Error(`${what} failed (status ${result.code}):\n${result.output.trim()}`);
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "";
+    throw error;
+  }
+}
+
+/** The table of the results in OUT/window, with what they were measured on. */
+async function report(
+  out: string,
+  jool: string,
+  kindList: string,
+  quiet: string,
+  burst: string,
+  minutes: number,
+): Promise<string> {
+  const runs: { kind: string; load: string; windows: RunWindows; polls: number[] }[] = [];
+  const kinds = kindList.split(/\s+/).filter((kind) => kind !== "");
+  for (const [i, kind] of kinds.entries()) {
+    for (const load of ["quiet", "burst"]) {
+      const dir = `${out}/window/${i + 1}-${kind}-${load}`;
+      const created = parseStamps(await readText(`${dir}/created.txt`));
+      if (created.size === 0) continue;
+      const windows = windowsOf(created, parseStamps(await readText(`${dir}/seen.txt`)));
+      runs.push({ kind, load, windows, polls: pollPeriods(await readText(`${dir}/polls.txt`)) });
+    }
+  }
+  const globals = (await readText(`${out}/window/jool.txt`)).split("\n")
+    .filter((line) => /^\s*ss-(flush-asap|flush-deadline|max-payload|capacity):/.test(line))
+    .map((line) => line.trim()).join(", ");
+  const [count, interval] = quiet.split(":");
+  return [
+    `Jool ${jool}; node 1's instance before the daemons: ${globals}`,
+    `Quiet: ${count} flows, one every ${interval} ms; burst: ${burst} flows at once`,
+    `VM run: ${Number.isNaN(minutes) ? "-" : minutes.toFixed(1)} min; results in ${out}/window`,
+    "",
+    windowTable(windowRows(runs)),
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      jool: { type: "string", default: "4.1.15" },
+      kinds: { type: "string", default: "reference ours reference ours" },
+      quiet: { type: "string", default: "30:300" },
+      burst: { type: "string", default: "300" },
+      "report-only": { type: "boolean", default: false },
+      out: {
+        type: "string",
+        default: Deno.env.get("JOOLD_BENCH_OUT") ?? "/var/tmp/joold-bench-window",
+      },
+    },
+  });
+  if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
+    console.error("bench:window: needs Linux and root (it boots a VM and may install packages)");
+    return 1;
+  }
+  const jool = values.jool;
+  if (!JOOL_VERSIONS.includes(jool)) {
+    console.error(`bench:window: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
+    return 2;
+  }
+  const quiet = /^(\d+):(\d+)$/.exec(values.quiet);
+  if (quiet === null || !/^\d+$/.test(values.burst)) {
+    console.error(`bench:window: --quiet is COUNT:MS and --burst COUNT, got '${values.quiet}'`);
+    return 2;
+  }
+  const out = `${values.out}/${jool}`;
+  if (values["report-only"]) {
+    console.log(await report(out, jool, values.kinds, values.quiet, values.burst, NaN));
+    return 0;
+  }
+  // Not under /tmp: the guest sees this machine's files, except its /tmp.
+  const bundle = `${out}/joold.js`;
+  console.log("== dependencies, VM and bundle");
+  await step("scripts/vm/install_deps.sh", "bash", [`${REPO}/scripts/vm/install_deps.sh`]);
+  await step("scripts/vm/build_initrd.sh", "env", [
+    `JOOLD_VM_JOOL=${jool}`,
+    "bash",
+    `${REPO}/scripts/vm/build_initrd.sh`,
+  ]);
+  await Deno.remove(`${out}/window`, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  await step("deno bundle", Deno.execPath(), [
+    "bundle",
+    "--platform=deno",
+    "-o",
+    bundle,
+    `${REPO}/main.ts`,
+  ]);
+  const env: Record<string, string> = {
+    JOOLD_E2E_BUNDLE: bundle,
+    JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
+    WINDOW_KINDS: values.kinds,
+    WINDOW_QUIET_COUNT: quiet[1],
+    WINDOW_QUIET_INTERVAL_MS: quiet[2],
+    WINDOW_BURST_COUNT: values.burst,
+  };
+  console.log(`== booting the VM (Jool ${jool}): ${values.kinds}`);
+  const started = performance.now();
+  const vm = await run("bash", [
+    `${REPO}/scripts/vm/run_vm.sh`,
+    out,
+    "env",
+    ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+    "bash",
+    `${REPO}/bench/window_guest.sh`,
+  ], { JOOLD_VM_JOOL: jool, JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "900" });
+  const minutes = (performance.now() - started) / 60000;
+  const text = await report(out, jool, values.kinds, values.quiet, values.burst, minutes);
+  console.log(text);
+  await Deno.writeTextFile(`${out}/window/report.md`, `${text}\n`).catch(() => {});
+  if (vm.code !== 0) {
+    console.error(
+      `bench:window: the VM run failed (status ${vm.code}); console: ${out}/vm/console.log\n` +
+        vm.output.trim(),
+    );
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
