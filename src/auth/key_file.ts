@@ -1,5 +1,5 @@
 /**
- * The key file of `"auth key file"`: one or two AES-256 keys, text, one
+ * The key file of `"auth key file"`: one or two 256-bit keys, text, one
  * key a line:
  *
  * ```

@@ -1,6 +1,6 @@
 /**
  * `joold keygen FILE`: writes a new key file for `"auth key file"` (one
- * random AES-256 key, id 1, current), mode 0600, never over an existing
+ * random 256-bit key, id 1, current), mode 0600, never over an existing
  * file. The format is in joold(8) and src/auth/key_file.ts.
  *
  * @module
