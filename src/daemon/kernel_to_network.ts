@@ -26,7 +26,8 @@ export interface KernelToNetworkDeps {
    * Bytes the channel adds to each datagram (sealing: "auth key file");
    * default 0. When set, every batch that would not fit a 1500-byte MTU
    * once sealed is split, not only the large ones: only our daemons read
-   * sealed datagrams, and they read any size.
+   * sealed datagrams, and they read any size. And batches are sent after
+   * the kernel socket's wake-up, not within it (see {@link KernelToNetwork.relay}).
    */
   datagramOverhead?: number;
 }
@@ -34,6 +35,11 @@ export interface KernelToNetworkDeps {
 /** Sends the kernel's batches to the peers. */
 export class KernelToNetwork {
   readonly #deps: KernelToNetworkDeps;
+  /** Sealed mode: batches ACKed and waiting to be sent, oldest first. */
+  readonly #waiting: [payload: Uint8Array, receivedAt: number][] = [];
+  readonly #sendWaiting = () => {
+    for (const [payload, receivedAt] of this.#waiting.splice(0)) this.#send(payload, receivedAt);
+  };
 
   constructor(deps: KernelToNetworkDeps) {
     this.#deps = deps;
@@ -44,8 +50,23 @@ export class KernelToNetwork {
    * kernel's version, and `performance.now()` when it came in.
    */
   relay(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
-    const { sender, jool, measures, clock } = this.#deps;
-    jool.learnFromBatch(kernelVersion);
+    this.#deps.jool.learnFromBatch(kernelVersion);
+    if ((this.#deps.datagramOverhead ?? 0) === 0) {
+      this.#send(payload, receivedAt);
+      return;
+    }
+    // Sealing costs far more than a send. Jool 4.1.10 and earlier send
+    // the next batch as soon as they see the ACK, and hold new sessions
+    // (dropping what overflows one batch) until they see the next ACK: so
+    // the batches the kernel socket holds are all read and ACKed first,
+    // and sealed and sent once that wake-up is over. The payload is a view
+    // into the socket's buffer, which the next read overwrites.
+    if (this.#waiting.length === 0) queueMicrotask(this.#sendWaiting);
+    this.#waiting.push([payload.slice(), receivedAt]);
+  }
+
+  #send(payload: Uint8Array, receivedAt: number): void {
+    const { sender, measures, clock } = this.#deps;
     // With a raised ss-max-payload, peers get datagrams of whole sessions
     // that fit the MTU; an ordinary batch is one part, as it came.
     let sent = false;

@@ -148,10 +148,28 @@ Deno.test("sealed: batches that would not fit a 1500-byte MTU once sealed are sp
   // 36 sessions of 40 bytes (Jool 4.1.11+'s full message): 1440 bytes, 1472 sealed.
   const { jool, channel } = await syncHarness({ version, datagramOverhead: 32 });
   jool.multicast(sessions(36, version));
+  await settle();
   assert.deepEqual(channel.sent.map((datagram) => datagram.byteLength), [1400, 40]);
   jool.multicast(sessions(35, version));
+  await settle();
   assert.deepEqual(channel.sent.slice(2).map((datagram) => datagram.byteLength), [1400]);
   const clear = await syncHarness({ version });
   clear.jool.multicast(sessions(36, version));
   assert.deepEqual(clear.channel.sent.map((datagram) => datagram.byteLength), [1440]);
+});
+
+Deno.test("sealed: the batches of one wake-up are all ACKed before the first is sent", async () => {
+  const version = joolVersion(4, 1, 9);
+  const { jool, channel, counters } = await syncHarness({ version, datagramOverhead: 32 });
+  const acksAtSend: number[] = [];
+  channel.onSend = () => acksAtSend.push(counters.kernelAcks);
+  const first = sessions(3, version);
+  const second = sessions(4, version);
+  jool.multicast(first);
+  jool.multicast(second);
+  assert.equal(counters.kernelAcks, 2);
+  assert.deepEqual(channel.sent, [], "nothing is sent within the wake-up");
+  await settle();
+  assert.deepEqual(channel.sent, [first, second], "then both, in order, whole");
+  assert.deepEqual(acksAtSend, [2, 2]);
 });
