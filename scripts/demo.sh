@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # One-command demo of this project's joold against the real Jool kernel module:
-# installs what is missing, builds the VM and the daemon bundle, boots the VM,
-# starts two joold (IPv6 multicast, stats port 45678), makes TCP, UDP and ICMP
-# traffic through node 1 (the e2e scenario tests/e2e/scenarios/ours_stats.sh),
-# then prints both nodes' session tables side by side and both daemons' stats.
+# installs what is missing, builds the VM and the daemon bundle, then boots
+# the VM twice:
+#   1. a failover (tests/e2e/scenarios/failover.sh, two of its cases): a TCP
+#      connection, a UDP flow and a ping go through NAT64 router j1, which
+#      dies; traffic moves to j2, then back. Printed side by side: with our
+#      joold on both routers the connection survives; with none it breaks;
+#   2. two joold (IPv6 multicast, stats port 45678) and TCP, UDP and ICMP
+#      traffic through node 1 (tests/e2e/scenarios/ours_stats.sh): both
+#      nodes' session tables side by side and both daemons' stats.
 #
-# Usage: scripts/demo.sh        (Linux, as root; about 30 s once installed)
-# Results stay in $JOOLD_DEMO_OUT (default /var/tmp/joold-demo).
+# Usage: scripts/demo.sh        (Linux, as root; about 2 minutes once installed)
+# Results stay in $JOOLD_DEMO_OUT (default /var/tmp/joold-demo): failover/, sync/.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,19 +33,35 @@ fi
 # The daemons run with the executable's own permissions and V8 flags.
 flags=$(bash scripts/deno.sh run --no-config scripts/runtime_flags.ts)
 
-echo "== booting the VM (Debian kernel with Jool under QEMU)"
 rm -rf "$out"
-mkdir -p "$out"
-set +e
-JOOLD_VM_TEE=1 bash scripts/vm/run_vm.sh "$out" env JOOLD_E2E_OURS_FLAGS="$flags" \
-  bash "$root/tests/e2e/scenarios/ours_stats.sh" |
-  grep --line-buffered -o 'e2e \[.*'
-status=${PIPESTATUS[0]}
-set -e
-if [ "$status" -ne 0 ]; then
-  echo "demo: the VM run failed (status $status); console: $out/vm/console.log" >&2
-  exit "$status"
-fi
+mkdir -p "$out/failover" "$out/sync"
+
+# boot OUT SCRIPT [VAR=VALUE...]: one VM run of a scenario, its progress lines shown.
+boot() {
+  local dir=$1 script=$2 status
+  shift 2
+  set +e
+  JOOLD_VM_TEE=1 bash scripts/vm/run_vm.sh "$dir" env JOOLD_E2E_OURS_FLAGS="$flags" "$@" \
+    bash "$root/tests/e2e/scenarios/$script" |
+    grep --line-buffered -o 'e2e \[.*'
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    echo "demo: the VM run failed (status $status); console: $dir/vm/console.log" >&2
+    exit "$status"
+  fi
+}
+
+echo "== booting the VM (Debian kernel with Jool under QEMU): a NAT64 router dies"
+boot "$out/failover" failover.sh JOOLD_E2E_FAILOVER_CASES="ours:ours none:none"
+echo
+echo "== the same connection through the failover: with joold on both routers (left), without (right)"
+bash scripts/deno.sh run --allow-read --no-config tests/e2e/lib/failover_timeline.ts \
+  "$out/failover/failover/ours-ours" "$out/failover/failover/none-none"
+echo
+echo "== booting the VM again: two nodes in sync, their tables and stats"
+boot "$out/sync" ours_stats.sh
+out=$out/sync
 
 # table NODE: the node's sessions, one line each.
 table() {
@@ -70,4 +91,4 @@ for family in ipv4 ipv6; do
     <(echo "j2 over $family"; cat "$out/stats/j2.$family.txt")
 done
 echo
-echo "Daemon logs, configs and dumps: $out"
+echo "Daemon logs, configs and dumps: $out and ${out%/sync}/failover"

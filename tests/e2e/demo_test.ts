@@ -1,8 +1,10 @@
 /**
  * The README's demo command, `scripts/deno.sh task demo`, as a user runs
- * it: it must end with status 0 and print two identical session tables
- * (j2 learnt j1's sessions from j1's joold) and both nodes' stats answers.
- * Needs what the end-to-end tests need (Linux, root, a VM); one VM run.
+ * it: it must end with status 0, show the same TCP connection surviving a
+ * router's death with our joold and breaking without it, and print two
+ * identical session tables (j2 learnt j1's sessions from j1's joold) and
+ * both nodes' stats answers. Needs what the end-to-end tests need (Linux,
+ * root, a VM); two VM runs.
  *
  * @module
  */
@@ -53,6 +55,14 @@ Deno.test({
     const stdout = new TextDecoder().decode(result.stdout);
     const stderr = new TextDecoder().decode(result.stderr);
     assert.equal(result.code, 0, `The demo failed:\n${stdout}\n${stderr}`);
+    // The failover, side by side: survived with joold, broke without.
+    assert.match(
+      stdout,
+      /^ours-ours: the connection survived +none-none: the connection broke$/m,
+      stdout,
+    );
+    assert.match(stdout, /^TCP connections: 1, \d+ of \d+ lines echoed +TCP connections: [2-9], /m);
+    assert.match(stdout, /TCP LOST \(/, stdout);
     const [j1, j2] = sessionColumns(stdout);
     assert.equal(j1[0], "j1", stdout);
     assert.equal(j2[0], "j2", stdout);

@@ -251,5 +251,9 @@ if (import.meta.main) {
       ...describeCase(timeline, report),
     ]);
   }
+  // The summaries side by side too: the shorter story gets blank lines before its own.
+  const ends = columns.map((column) => column.findIndex((line) => line.endsWith("  end")) + 1);
+  const longest = Math.max(...ends);
+  columns.forEach((column, i) => column.splice(ends[i], 0, ...Array(longest - ends[i]).fill("")));
   for (const line of sideBySide(columns[0], columns[1])) console.log(line);
 }
