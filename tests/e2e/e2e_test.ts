@@ -40,6 +40,7 @@ import {
 import { SCENARIOS as AUTH } from "./families/auth.ts";
 import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
+import { SCENARIOS as FAULTS } from "./families/faults.ts";
 import { SCENARIOS as TOOLS } from "./families/tools.ts";
 
 // The families: one import each.
@@ -47,6 +48,7 @@ const ALL = [
   ...AUTH,
   ...CORE,
   ...FAILOVER,
+  ...FAULTS,
   ...TOOLS,
 ];
 registerScenarios(ALL);

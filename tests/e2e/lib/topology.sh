@@ -252,6 +252,16 @@ traffic_all() {
     "$(grep -c "^$1,.*,failed$" "$E2E_OUT/traffic.csv") failed"
 }
 
+# traffic_lasting NODE: a TCP connection and a UDP flow through NODE, for
+# scenarios longer than a minute: an ICMP session expires after 60 s, and
+# then the comparison at the end misses it (the TCP one, closed, lasts 4 min).
+traffic_lasting() {
+  traffic_tcp "$1"
+  sleep "$E2E_FLOW_GAP"
+  traffic_udp "$1" "${E2E_UDP_PORTS[1]}"
+  sleep "$E2E_FLOW_GAP"
+}
+
 # traffic_udp_flows NODE COUNT [FIRST_PORT]: COUNT UDP flows at once from
 # NODE's client (source ports FIRST_PORT.., default 20000) to its server's
 # first UDP port, by tests/e2e/lib/udp_flows.ts; recorded as one line of
