@@ -378,5 +378,6 @@ export async function checkFaultsPeer(outcome: Outcome): Promise<void> {
 /** The fault-injection scenarios; CI runs them on the main Jool version. */
 export const SCENARIOS: Scenario[] = [
   { name: "faults-kernel", ours: true, nodes: 2, ci: "main", check: checkFaultsKernel },
+  { name: "faults-peer", ours: true, nodes: 2, ci: "main", check: checkFaultsPeer },
   { name: "faults-flood", ours: true, nodes: 2, ci: "main", check: checkFaultsFlood },
 ];
