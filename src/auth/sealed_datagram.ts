@@ -2,11 +2,10 @@
  * Sealed datagrams: what our daemons send to each other when `"auth key
  * file"` is set. ChaCha20-Poly1305 (RFC 8439; node:crypto, synchronous, so
  * the peer channel stays synchronous) over the whole payload, session batch
- * or control message alike. Not AES-256-GCM: Deno's node:crypto seals 1,420
- * bytes with it in about twice the time (its GCM runs at some 140 MB/s here,
- * ChaCha20-Poly1305 at 650), and under an emulated CPU (the benchmark's VM)
- * that cost delayed the ACKs enough for Jool 4.1.9 to drop sessions in a
- * burst. Layout, all numbers big-endian:
+ * or control message alike. Not AES-256-GCM: Deno's node:crypto seals with
+ * ChaCha20-Poly1305 about 40% faster (its GCM runs at some 140 MB/s here,
+ * ChaCha20-Poly1305 at 650; BENCHMARKS.md has what sealing costs the
+ * daemon). Layout, all numbers big-endian:
  *
  * ```
  * offset  size  field

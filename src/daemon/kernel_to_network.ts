@@ -30,10 +30,10 @@ export interface KernelToNetworkDeps {
    * default 0. When set, each kernel batch goes whole as one datagram (up
    * to UDP's limit), not split for the C joold's 2 KiB buffer and the MTU:
    * only our daemons read sealed datagrams, and they read any size, while
-   * each seal costs a fixed amount (under the benchmark's emulated CPU, a
-   * 32 KiB batch in 23 sealed parts cost the ACKs enough for Jool 4.1.9 to
-   * drop a quarter of a burst). The IP layer fragments what exceeds the
-   * link's MTU. And batches are sent after the kernel socket's wake-up, not
+   * each seal costs mostly per call (one seal per batch instead of 23 for
+   * Jool 4.1.9's 32 KiB batches cut the CPU that auth adds from about +90%
+   * to +50% in the benchmark: BENCHMARKS.md). The IP layer fragments what
+   * exceeds the link's MTU. And batches are sent after the kernel socket's wake-up, not
    * within it (see {@link KernelToNetwork.relay}).
    */
   datagramOverhead?: number;
