@@ -115,6 +115,8 @@ catch_up() {
 
 for node in j1 j2; do unit_wait_up "$node" none 60; done
 traffic_lasting j1
+# Both nodes share pool4: j2 picks its ports once it knows j1's.
+sessions_wait_sync 15 || e2e_log "j2 did not get j1's flows"
 traffic_lasting j2
 sessions_wait_sync 15 || e2e_die "the nodes did not sync before the faults"
 
@@ -141,6 +143,8 @@ instance_create j2
 unit_wait_up j2 "$j2_pid" 60
 catch_up j2 reload
 traffic_lasting j1
+# Both nodes share pool4: j2 picks its ports once it knows j1's.
+sessions_wait_sync 15 || e2e_log "j2 did not get j1's flows"
 traffic_lasting j2
 sessions_wait_sync 15 || e2e_log "not in sync after the reload"
 cp "$E2E_OUT/sync.txt" "$out/reload.sync"
@@ -157,6 +161,8 @@ instance_create j2
 unit_wait_up j2 "$j2_pid" 60
 catch_up j2 instance
 traffic_lasting j1
+# Both nodes share pool4: j2 picks its ports once it knows j1's.
+sessions_wait_sync 15 || e2e_log "j2 did not get j1's flows"
 traffic_lasting j2
 sessions_wait_sync 20
 for node in j1 j2; do stats_json "$node" "$stats_port" "$node"; done

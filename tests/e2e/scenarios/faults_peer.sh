@@ -67,9 +67,13 @@ caught_up() {
 }
 
 # after FAULT FIRST_PORT: a burst through j1 and traffic through j2 once the fault is
-# over; both nodes must then hold the same sessions; counters recorded.
+# over; both nodes must then hold the same sessions; counters recorded. j2's
+# traffic waits for the burst to reach j2: both nodes have the same pool4, and
+# a port j2 picked for its own flow before j1's session for it arrived would
+# collide (two BIB entries, one pool4 port: one node refuses the other's).
 after() {
   traffic_udp_flows j1 "$burst" "$2"
+  sessions_wait_sync 30 || e2e_log "$1: j2 did not get the burst"
   traffic_lasting j2
   sessions_wait_sync 30 || e2e_log "$1: not in sync"
   cp "$E2E_OUT/sync.txt" "$out/$1.sync"
