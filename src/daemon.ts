@@ -24,6 +24,7 @@ import { PeerSockets } from "./daemon/peer_sockets.ts";
 import { type KeyRing, SEALED_OVERHEAD } from "./auth/sealed_datagram.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
+import { warmUpRelayPath } from "./daemon/warm_up.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
 import { openSyncInterfaceWatch } from "./daemon/sync_interface.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
@@ -93,6 +94,12 @@ export class Daemon {
     const { logger, sockets, counters } = this.#deps;
     const { netsocket, modsocket: { instance }, kernelVersion } = config;
     const reactor = this.#reactor;
+    // Compile the relay's code now, not on the first sessions (BENCHMARKS.md, exposure window).
+    const warmUpStart = this.#clock.monotonic();
+    warmUpRelayPath(kernelVersion, instance, this.#clock);
+    logger.debug(
+      `Relay path warmed up in ${(this.#clock.monotonic() - warmUpStart).toFixed(1)} ms`,
+    );
     const common = { counters, logger, clock: this.#clock, measures: this.#measures };
     const jool = new LocalJool(kernelVersion, logger);
     const link = { ...common, sockets, reactor, ackLatency: this.#measures.ackLatency };
