@@ -67,10 +67,22 @@ export type Print = (text: string) => void;
  * Runs the daemon until SIGINT or SIGTERM. Returns the process exit status;
  * every failure is logged as one line first.
  */
-export async function runDaemon(
+export function runDaemon(
   options: RunOptions,
   logger: Logger,
   print: Print,
+): Promise<number> {
+  return withLibc(logger, (libc) => runWithLibc(libc, options, logger, print));
+}
+
+/**
+ * Opens the C library for `use` and closes it afterwards, whatever `use`
+ * did; returns `use`'s exit status, or logs why the library cannot be opened
+ * and returns EXIT_FAILURE.
+ */
+export async function withLibc(
+  logger: Logger,
+  use: (libc: Libc) => number | Promise<number>,
 ): Promise<number> {
   let libc: Libc;
   try {
@@ -80,7 +92,7 @@ export async function runDaemon(
     return EXIT_FAILURE;
   }
   try {
-    return await runWithLibc(libc, options, logger, print);
+    return await use(libc);
   } finally {
     libc.close();
   }

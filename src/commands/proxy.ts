@@ -21,13 +21,11 @@
  * @module
  */
 
-import { Libc } from "../../ffi/libc.ts";
-import { EXIT_FAILURE, type Print, runDaemon } from "../app.ts";
+import { type Print, runDaemon, withLibc } from "../app.ts";
 import { CommandLineError, parseCommandLine } from "../command_line.ts";
 import { systemEnvironment } from "../config/environment.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { NetworkEnvironment } from "../config/environment.ts";
-import { errorText } from "../error_text.ts";
 import {
   DEFAULT_INSTANCE,
   DEFAULT_SS_CAPACITY,
@@ -245,23 +243,18 @@ export async function runProxyCommand(
   print: Print,
   usage: (line: string) => void,
 ): Promise<number> {
-  let netsocket: NetsocketResult;
-  let libc: Libc;
-  try {
-    libc = Libc.open();
-  } catch (error) {
-    logger.error(errorText(error));
-    return EXIT_FAILURE;
-  }
-  try {
-    netsocket = proxyNetsocket(options, systemEnvironment(libc));
-  } catch (error) {
-    if (!(error instanceof CommandLineError)) throw error;
-    usage(error.message);
-    return EXIT_USAGE;
-  } finally {
-    libc.close();
-  }
+  let netsocket: NetsocketResult | undefined;
+  const status = await withLibc(logger, (libc) => {
+    try {
+      netsocket = proxyNetsocket(options, systemEnvironment(libc));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof CommandLineError)) throw error;
+      usage(error.message);
+      return EXIT_USAGE;
+    }
+  });
+  if (netsocket === undefined) return status;
   return await runDaemon(
     {
       netsocketFile: PROXY_SOURCE,

@@ -175,10 +175,12 @@ async function diagnostics(outcome: Outcome): Promise<string> {
   return parts.join("\n");
 }
 
-async function runScenario(scenario: Scenario, jool: JoolVersion): Promise<void> {
-  const oursIsReference = Deno.env.get("JOOLD_E2E_OURS") === "reference";
-  await prepare(scenario, jool, oursIsReference);
-  const out = `${OUT_ROOT}/${jool}/${scenario.name}`;
+/**
+ * Empties the scenario's out directory; returns the guest script and the
+ * environment passed into the guest (the JOOLD_E2E_ variables and our
+ * daemon's runtime flags).
+ */
+async function guestRun(scenario: Scenario, out: string) {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
   const passed = Object.entries({
@@ -187,6 +189,14 @@ async function runScenario(scenario: Scenario, jool: JoolVersion): Promise<void>
   }).filter(([name]) => name.startsWith("JOOLD_E2E_"))
     .map(([name, value]) => `${name}=${value}`);
   const script = `tests/e2e/scenarios/${scenario.name.replaceAll("-", "_")}.sh`;
+  return { passed, script };
+}
+
+async function runScenario(scenario: Scenario, jool: JoolVersion): Promise<void> {
+  const oursIsReference = Deno.env.get("JOOLD_E2E_OURS") === "reference";
+  await prepare(scenario, jool, oursIsReference);
+  const out = `${OUT_ROOT}/${jool}/${scenario.name}`;
+  const { passed, script } = await guestRun(scenario, out);
   const vm = await run("env", [
     `JOOLD_VM_JOOL=${jool}`,
     "bash",
@@ -225,14 +235,7 @@ async function runPairScenario(
   await prepare(scenario, first, false);
   await prepare(scenario, second, false);
   const out = `${OUT_ROOT}/${first}+${second}/${scenario.name}`;
-  await Deno.remove(out, { recursive: true }).catch(() => {});
-  await Deno.mkdir(out, { recursive: true });
-  const passed = Object.entries({
-    ...Deno.env.toObject(),
-    JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
-  }).filter(([name]) => name.startsWith("JOOLD_E2E_"))
-    .map(([name, value]) => `${name}=${value}`);
-  const script = `tests/e2e/scenarios/${scenario.name.replaceAll("-", "_")}.sh`;
+  const { passed, script } = await guestRun(scenario, out);
   const vm = await run("bash", [
     `${REPO}/scripts/vm/run_vm_pair.sh`,
     out,
