@@ -21,7 +21,7 @@ import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { PeerSockets } from "./daemon/peer_sockets.ts";
-import { type KeyRing, SEALED_OVERHEAD } from "./auth/sealed_datagram.ts";
+import { type KeyRing, SEALED_OVERHEAD, warmUpSealing } from "./auth/sealed_datagram.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { warmUpRelayPath } from "./daemon/warm_up.ts";
@@ -43,6 +43,9 @@ async function readPool6(kernel: KernelLink, jool: LocalJool, logger: Logger): P
     logger.warning(`Cannot read the instance's pool6: ${errorText(error)}`);
   }
 }
+
+/** The warm-up's sealed payload: a full Jool 4.1.9 batch (ss-max-payload as joold raises it). */
+const WARM_UP_SEALED_BYTES = 32768;
 
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
@@ -100,6 +103,15 @@ export class Daemon {
     logger.debug(
       `Relay path warmed up in ${(this.#clock.monotonic() - warmUpStart).toFixed(1)} ms`,
     );
+    if (config.keys) {
+      const sealStart = this.#clock.monotonic();
+      if (!warmUpSealing(WARM_UP_SEALED_BYTES)) {
+        throw new Error("Cannot seal datagrams: a sealed test datagram did not open again");
+      }
+      logger.debug(
+        `Sealing warmed up in ${(this.#clock.monotonic() - sealStart).toFixed(1)} ms`,
+      );
+    }
     const common = { counters, logger, clock: this.#clock, measures: this.#measures };
     const jool = new LocalJool(kernelVersion, logger);
     const link = { ...common, sockets, reactor, ackLatency: this.#measures.ackLatency };
