@@ -27,6 +27,7 @@
 
 import { parseArgs } from "node:util";
 import { RUNTIME_FLAGS } from "./runtime_flags.ts";
+import { prepareVmBench, readText, run } from "./vm_bench.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -382,42 +383,6 @@ export function memoryTable(samples: MemoryRecord[], sessionBytes: number): stri
   return markdownTable(header, rows);
 }
 
-async function run(
-  command: string,
-  args: string[],
-  env: Record<string, string> = {},
-  quiet = true,
-): Promise<{ code: number; output: string }> {
-  const result = await new Deno.Command(command, {
-    args,
-    cwd: REPO,
-    env,
-    stdout: quiet ? "piped" : "inherit",
-    stderr: quiet ? "piped" : "inherit",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    output: quiet ? decoder.decode(result.stdout) + decoder.decode(result.stderr) : "",
-  };
-}
-
-async function step(what: string, command: string, args: string[]): Promise<void> {
-  const result = await run(command, args);
-  if (result.code !== 0) {
-    throw new Error(`${what} failed (status ${result.code}):\n${result.output.trim()}`);
-  }
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "";
-    throw error;
-  }
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -445,24 +410,7 @@ async function main(): Promise<number> {
   }
   const runsSpec = values.runs ?? (values.auth ? AUTH_RUNS : DEFAULT_RUNS).join(" ");
   const out = `${values.out}/${jool}`;
-  // Not under /tmp: the guest sees this machine's files, except its /tmp.
-  const bundle = `${out}/joold.js`;
-  console.log("== dependencies, VM and bundle");
-  await step("scripts/vm/install_deps.sh", "bash", [`${REPO}/scripts/vm/install_deps.sh`]);
-  await step("scripts/vm/build_initrd.sh", "env", [
-    `JOOLD_VM_JOOL=${jool}`,
-    "bash",
-    `${REPO}/scripts/vm/build_initrd.sh`,
-  ]);
-  await Deno.remove(`${out}/bench`, { recursive: true }).catch(() => {});
-  await Deno.mkdir(out, { recursive: true });
-  await step("deno bundle", Deno.execPath(), [
-    "bundle",
-    "--platform=deno",
-    "-o",
-    bundle,
-    `${REPO}/main.ts`,
-  ]);
+  const bundle = await prepareVmBench(jool, out, "bench");
 
   const env: Record<string, string> = {
     JOOLD_E2E_BUNDLE: bundle,

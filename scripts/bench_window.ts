@@ -22,6 +22,7 @@
 
 import { parseArgs } from "node:util";
 import { RUNTIME_FLAGS } from "./runtime_flags.ts";
+import { prepareVmBench, readText, run } from "./vm_bench.ts";
 import {
   parseStamps,
   pollPeriods,
@@ -33,31 +34,6 @@ import {
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
-
-async function run(command: string, args: string[], env: Record<string, string> = {}) {
-  const result = await new Deno.Command(command, { args, cwd: REPO, env }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: result.code,
-    output: decoder.decode(result.stdout) + decoder.decode(result.stderr),
-  };
-}
-
-async function step(what: string, command: string, args: string[]): Promise<void> {
-  const result = await run(command, args);
-  if (result.code !== 0) {
-    throw new Error(`${what} failed (status ${result.code}):\n${result.output.trim()}`);
-  }
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "";
-    throw error;
-  }
-}
 
 /** The table of the results in OUT/window, with what they were measured on. */
 async function report(
@@ -126,24 +102,7 @@ async function main(): Promise<number> {
     console.log(await report(out, jool, values.kinds, values.quiet, values.burst, NaN));
     return 0;
   }
-  // Not under /tmp: the guest sees this machine's files, except its /tmp.
-  const bundle = `${out}/joold.js`;
-  console.log("== dependencies, VM and bundle");
-  await step("scripts/vm/install_deps.sh", "bash", [`${REPO}/scripts/vm/install_deps.sh`]);
-  await step("scripts/vm/build_initrd.sh", "env", [
-    `JOOLD_VM_JOOL=${jool}`,
-    "bash",
-    `${REPO}/scripts/vm/build_initrd.sh`,
-  ]);
-  await Deno.remove(`${out}/window`, { recursive: true }).catch(() => {});
-  await Deno.mkdir(out, { recursive: true });
-  await step("deno bundle", Deno.execPath(), [
-    "bundle",
-    "--platform=deno",
-    "-o",
-    bundle,
-    `${REPO}/main.ts`,
-  ]);
+  const bundle = await prepareVmBench(jool, out, "window");
   const env: Record<string, string> = {
     JOOLD_E2E_BUNDLE: bundle,
     JOOLD_E2E_OURS_FLAGS: RUNTIME_FLAGS.join(" "),
