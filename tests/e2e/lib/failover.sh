@@ -72,24 +72,12 @@ failover_setup() {
     ip -n "$router" link set to-server up
     ip netns exec "$router" sysctl -qw net.ipv4.conf.all.forwarding=1 \
       net.ipv6.conf.all.forwarding=1
-    failover_instance_add "$router"
+    topo_instance_add "$router"
     E2E_NODES+=("$router")
   done
   ip -n lan4 link set j2 down
   printf '%s\n' "${E2E_NODES[@]}" >"$E2E_OUT/nodes.txt"
   e2e_log "failover topology ready: j1 active, j2 standing by"
-}
-
-# failover_instance_add ROUTER: ROUTER's Jool instance, as topology.sh's nodes have it.
-failover_instance_add() {
-  local p
-  jool_in "$1" instance add default --netfilter --pool6 "$E2E_POOL6" ||
-    e2e_die "cannot add the Jool instance in $1"
-  for p in "${E2E_PROTOCOLS[@]}"; do
-    jool_in "$1" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" || e2e_die "cannot add pool4 in $1"
-  done
-  jool_in "$1" global update ss-enabled true || e2e_die "cannot enable session sync in $1"
-  jool_in "$1" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $1"
 }
 
 # failover_instances_renew: both routers' instances removed and added again,
@@ -98,7 +86,7 @@ failover_instances_renew() {
   local router
   for router in "${FAILOVER_ROUTERS[@]}"; do
     jool_in "$router" instance remove default || e2e_die "cannot remove the Jool instance in $router"
-    failover_instance_add "$router"
+    topo_instance_add "$router"
   done
 }
 

@@ -84,6 +84,22 @@ topo_setup() {
   e2e_log "topology ready: ${E2E_NODES[*]}"
 }
 
+# topo_instance_add NODE: NODE's Jool instance "default": pool6, pool4 for
+# every protocol, ss-enabled (unless E2E_SET_SS_ENABLED=0, which leaves
+# Jool's default, off, untouched) and ss-flush-asap.
+topo_instance_add() {
+  local p
+  jool_in "$1" instance add default --netfilter --pool6 "$E2E_POOL6" ||
+    e2e_die "cannot add the Jool instance in $1"
+  for p in "${E2E_PROTOCOLS[@]}"; do
+    jool_in "$1" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" || e2e_die "cannot add pool4 in $1"
+  done
+  if [ "${E2E_SET_SS_ENABLED:-1}" = 1 ]; then
+    jool_in "$1" global update ss-enabled true || e2e_die "cannot enable session sync in $1"
+  fi
+  jool_in "$1" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $1"
+}
+
 topo_add_node() {
   local n=$1 j=j$1 c=c$1 s=s$1 p
   ns_add "$j"
@@ -105,16 +121,7 @@ topo_add_node() {
   ip -n "$j" link set to-server up
 
   ip netns exec "$j" sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1
-  jool_in "$j" instance add default --netfilter --pool6 "$E2E_POOL6" ||
-    e2e_die "cannot add the Jool instance in $j"
-  for p in "${E2E_PROTOCOLS[@]}"; do
-    jool_in "$j" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" || e2e_die "cannot add pool4 in $j"
-  done
-  # E2E_SET_SS_ENABLED=0 leaves ss-enabled at Jool's default (off), untouched.
-  if [ "${E2E_SET_SS_ENABLED:-1}" = 1 ]; then
-    jool_in "$j" global update ss-enabled true || e2e_die "cannot enable session sync in $j"
-  fi
-  jool_in "$j" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $j"
+  topo_instance_add "$j"
 
   # The TCP flows need someone to talk to; UDP and ICMP do not.
   ip netns exec "$s" nc -4 -l -k "$E2E_TCP_PORT" </dev/null >/dev/null 2>&1 &

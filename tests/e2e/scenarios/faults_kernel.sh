@@ -83,14 +83,7 @@ unit_wait_down() {
 
 # instance_create NODE: NODE's Jool instance as topo_add_node makes it.
 instance_create() {
-  local p
-  jool_in "$1" instance add default --netfilter --pool6 "$E2E_POOL6" ||
-    e2e_die "cannot add the Jool instance in $1"
-  for p in "${E2E_PROTOCOLS[@]}"; do
-    jool_in "$1" pool4 add "$E2E_POOL4" "$E2E_POOL4_PORTS" "--$p" || e2e_die "cannot add pool4 in $1"
-  done
-  jool_in "$1" global update ss-enabled true || e2e_die "cannot enable session sync in $1"
-  jool_in "$1" global update ss-flush-asap true || e2e_die "cannot set ss-flush-asap in $1"
+  topo_instance_add "$1"
   event "$1 instance created"
 }
 
