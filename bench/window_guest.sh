@@ -32,9 +32,8 @@ readonly DESTINATION=64:ff9b::$E2E_SERVER4
 measure() {
   local dir=$DIR/$1 watcher deadline
   mkdir -p "$dir"
-  ip netns exec j2 env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/bench/window_watch.ts" \
-    "$FAILOVER_CLIENT6" "$POLL_MS" "$dir/polls.txt" >"$dir/seen.txt" 2>"$dir/watch.err" &
+  run_deno_tool j2 bench/window_watch.ts "$FAILOVER_CLIENT6" "$POLL_MS" "$dir/polls.txt" \
+    >"$dir/seen.txt" 2>"$dir/watch.err" &
   watcher=$!
   deadline=$((SECONDS + 30))
   until [ -s "$dir/polls.txt" ]; do

@@ -130,6 +130,28 @@ run_deno_tool() {
     "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/$script" "$@"
 }
 
+# capture_valid_batch OUT JOOL_VERSION COMMAND...: listens on the sync group
+# from the stranger g (tests/e2e/lib/garbage_datagrams.ts capture) while
+# COMMAND makes traffic, and leaves the first valid batch in OUT/base.bin,
+# the raw material of forged and mutated datagrams; then waits for j2 to
+# have j1's sessions.
+capture_valid_batch() {
+  local out=$1 jool_version=$2 capture deadline
+  shift 2
+  run_deno_tool g tests/e2e/lib/garbage_datagrams.ts capture --out "$out/base.bin" \
+    --jool-version "$jool_version" --timeout 30 >"$out/capture.txt" 2>&1 &
+  capture=$!
+  deadline=$((SECONDS + 30))
+  until udp_port_bound g "$E2E_SYNC_PORT"; do
+    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the capture did not start"
+    sleep 0.1
+  done
+  "$@"
+  wait "$capture" || e2e_die "no valid batch captured: $(cat "$out/capture.txt")"
+  e2e_log "$(cat "$out/capture.txt")"
+  sessions_wait_sync 15 || e2e_die "j1's first sessions did not reach j2"
+}
+
 # start_reference NODE NETSOCKET MODSOCKET [PORT]: Jool's C joold in NODE
 # (4.1.9 ignores PORT: it has no stats server).
 start_reference() {

@@ -30,18 +30,7 @@ for node in j1 j2; do
     e2e_die "the daemon in $node did not start"
 done
 
-run_deno_tool g "$tool" capture --out "$out/base.bin" --jool-version "$jool_version" \
-  --timeout 30 >"$out/capture.txt" 2>&1 &
-capture=$!
-deadline=$((SECONDS + 30))
-until udp_port_bound g "$E2E_SYNC_PORT"; do
-  [ "$SECONDS" -lt "$deadline" ] || e2e_die "the capture did not start"
-  sleep 0.1
-done
-traffic_all j1
-wait "$capture" || e2e_die "no valid batch captured: $(cat "$out/capture.txt")"
-e2e_log "$(cat "$out/capture.txt")"
-sessions_wait_sync 15 || e2e_die "j1's first sessions did not reach j2"
+capture_valid_batch "$out" "$jool_version" traffic_all j1
 # Later batches (TCP state changes) may still be on their way.
 sleep 1
 
