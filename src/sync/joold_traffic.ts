@@ -49,6 +49,20 @@ export interface JooldTarget {
   readonly instance: string;
 }
 
+/**
+ * How many bytes of batches are held until the relay listens. The kernel
+ * sends batches as soon as sync is on, while the daemon is still tuning
+ * the instance and opening its network socket (under a burst, dozens).
+ */
+const HELD_BYTES_LIMIT = 4 * 1024 * 1024;
+
+/** A batch that came before listen(): a copy, since the payload views the read buffer. */
+interface HeldBatch {
+  payload: Uint8Array;
+  kernelVersion: number;
+  receivedAt: number;
+}
+
 /** Recent fire-and-forget adds remembered to name the peer in errors. */
 const REMEMBERED_ADDS = 1024;
 
@@ -65,6 +79,11 @@ export class JooldTraffic {
   readonly #client: Pick<NetlinkClient, "send">;
   readonly #target: JooldTarget;
   #handlers: KernelLinkHandlers | null = null;
+  /** Batches ACKed before listen(), to relay on listen(). */
+  #held: HeldBatch[] = [];
+  #heldBytes = 0;
+  /** Batches that did not fit in the bound before listen(). */
+  #heldDropped = 0;
   /** Who sent the sessions of recent adds, by sequence number modulo their number. */
   readonly #addSequences = new Uint32Array(REMEMBERED_ADDS);
   readonly #addOrigins: (string | undefined)[] = new Array(REMEMBERED_ADDS);
@@ -81,9 +100,34 @@ export class JooldTraffic {
     this.#target = target;
   }
 
-  /** Starts delivering batches. Until then they are ACKed and dropped. */
+  /**
+   * Starts delivering batches, first those ACKed and held since the link
+   * opened. If more came than the bound holds, the rest were dropped: that
+   * is reported as an overrun, so that the table is advertised.
+   */
   listen(handlers: KernelLinkHandlers): void {
     this.#handlers = handlers;
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    for (const batch of held) handlers.onBatch(batch.payload, batch.kernelVersion, batch.receivedAt);
+    if (this.#heldDropped === 0) return;
+    this.#deps.logger.error(
+      `Dropped ${this.#heldDropped} session batches that came before the network socket was open ` +
+        `(more than ${HELD_BYTES_LIMIT} bytes)`,
+    );
+    this.#heldDropped = 0;
+    handlers.onOverrun();
+  }
+
+  /** Keeps a batch that came before listen(), within the bound. */
+  #hold(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
+    if (this.#heldBytes + payload.byteLength > HELD_BYTES_LIMIT) {
+      this.#heldDropped++;
+      return;
+    }
+    this.#heldBytes += payload.byteLength;
+    this.#held.push({ payload: payload.slice(), kernelVersion, receivedAt });
   }
 
   /** The per-batch and per-datagram messages, encoded without allocating. */
@@ -156,7 +200,8 @@ export class JooldTraffic {
     this.#deps.ackLatency?.recordMs(performance.now() - receivedAt);
     counters.kernelSentPackets++;
     counters.kernelSentBytes += batch.payload.byteLength;
-    this.#handlers?.onBatch(batch.payload, batch.header.version, receivedAt);
+    if (this.#handlers === null) this.#hold(batch.payload, batch.header.version, receivedAt);
+    else this.#handlers.onBatch(batch.payload, batch.header.version, receivedAt);
   }
 
   /** A reply no request waits for: the kernel refusing an add, most likely. */

@@ -148,7 +148,7 @@ export class KernelLink {
     }
   }
 
-  /** Starts delivering batches. Until then they are ACKed and dropped. */
+  /** Starts delivering batches, first those ACKed and held since the link opened. */
   listen(handlers: KernelLinkHandlers): void {
     this.#traffic.listen(handlers);
   }

@@ -74,6 +74,34 @@ Deno.test("a batch for our instance is ACKed before it is relayed, byte for byte
   assert.equal(decodeJoolHeader(ack.data).instance, "default");
 });
 
+Deno.test("batches that come before listen() are ACKed, held and relayed in order on listen()", async () => {
+  const { kernel, link, counters } = await setUp();
+  // The kernel sends batches as soon as sync is on, while the daemon is
+  // still opening its network socket: losing them loses sessions.
+  kernel.inject(sessionBatch("default", Uint8Array.of(8, 0, 1, 0, 1, 1, 1, 1)));
+  kernel.inject(sessionBatch("default", Uint8Array.of(8, 0, 1, 0, 2, 2, 2, 2)));
+  assert.deepEqual(commands(kernel), [JoolOperation.JOOLD_ACK, JoolOperation.JOOLD_ACK]);
+  const seen: number[][] = [];
+  link.listen({ onBatch: (payload) => seen.push([...payload]), onOverrun: () => {} });
+  assert.deepEqual(seen, [[8, 0, 1, 0, 1, 1, 1, 1], [8, 0, 1, 0, 2, 2, 2, 2]]);
+  kernel.inject(sessionBatch("default", Uint8Array.of(8, 0, 1, 0, 3, 3, 3, 3)));
+  assert.deepEqual(seen.at(-1), [8, 0, 1, 0, 3, 3, 3, 3]);
+  assert.equal(counters.kernelSentPackets, 3);
+});
+
+Deno.test("held batches past the bound are dropped and reported as an overrun on listen()", async () => {
+  const { kernel, link, logs } = await setUp();
+  const big = new Uint8Array(60_000);
+  big.set([0x60, 0xea, 1, 0]); // one attribute of 60,000 bytes
+  for (let i = 0; i < 100; i++) kernel.inject(sessionBatch("default", big));
+  let relayed = 0;
+  let overruns = 0;
+  link.listen({ onBatch: () => relayed++, onOverrun: () => overruns++ });
+  assert.ok(relayed > 0 && relayed < 100, `${relayed}`);
+  assert.equal(overruns, 1);
+  assert.match(logs.join("\n"), /Dropped \d+ session batches that came before the network socket was open/);
+});
+
 Deno.test("another instance's batch is neither ACKed nor relayed", async () => {
   const { kernel, link, counters } = await setUp();
   let relayed = 0;
