@@ -12,6 +12,7 @@ import { errorText } from "./error_text.ts";
 import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
+import type { KernelToNetwork } from "./daemon/kernel_to_network.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
@@ -59,6 +60,7 @@ export class Daemon {
   readonly #opened: Closable[] = [];
   #setup: InstanceSetup | null = null;
   #advertiser: Advertiser | null = null;
+  #toNetwork: KernelToNetwork | null = null;
   #resync: ResyncChannel | null = null;
   #watchdog: KernelWatchdog | null = null;
   #peerSockets: PeerSockets | null = null;
@@ -146,6 +148,7 @@ export class Daemon {
       datagramOverhead: config.keys ? SEALED_OVERHEAD : 0,
     });
     this.#advertiser = sync.advertiser;
+    this.#toNetwork = sync.toNetwork;
     reactor.watch(network.fd, { readable: true }, () => sync.toKernel.drain());
     this.#drops.start();
     logger.info(`Network socket ready: ${opened.description}`);
@@ -230,6 +233,8 @@ export class Daemon {
     this.#resync?.close();
     this.#drops.stop();
     this.#setup?.restore();
+    // Sessions gathered for a sealed datagram were ACKed: send them.
+    this.#toNetwork?.flush();
     this.#reactor.stop();
     try {
       await this.#running;

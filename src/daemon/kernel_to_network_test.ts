@@ -11,6 +11,7 @@ import { JoolOperation } from "../jool/protocol.ts";
 import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
+import { SEALED_COALESCE_MS } from "./kernel_to_network.ts";
 
 const VERSIONS = [joolVersion(4, 1, 9), joolVersion(4, 1, 12), joolVersion(4, 1, 13)];
 
@@ -143,30 +144,82 @@ Deno.test("a lasting send failure: one log line per interval, and the table adve
   );
 });
 
-Deno.test("sealed: each batch goes whole, one seal, even a 32 KiB one", async () => {
+Deno.test("sealed: a batch over 32 KiB goes whole, at once, one seal", async () => {
   const version = joolVersion(4, 1, 9);
   const { jool, channel } = await syncHarness({ version, datagramOverhead: 32 });
-  const batch = sessions(230, version); // 32,200 bytes: 23 datagrams in clear
+  const batch = sessions(240, version); // 33,600 bytes: 24 datagrams in clear
   jool.multicast(batch);
-  await settle();
-  assert.deepEqual(channel.sent, [batch]);
+  assert.deepEqual(channel.sent, [batch], "larger than 32 KiB: alone, at once");
   const clear = await syncHarness({ version });
   clear.jool.multicast(batch);
-  assert.equal(clear.channel.sent.length, 23);
+  assert.equal(clear.channel.sent.length, 24);
 });
 
-Deno.test("sealed: the batches of one wake-up are all ACKed before the first is sent", async () => {
+Deno.test("sealed: the batches of 5 ms go as one sealed datagram, each ACKed at once", async () => {
   const version = joolVersion(4, 1, 9);
-  const { jool, channel, counters } = await syncHarness({ version, datagramOverhead: 32 });
-  const acksAtSend: number[] = [];
-  channel.onSend = () => acksAtSend.push(counters.kernelAcks);
+  const { jool, channel, counters, measures, clock } = await syncHarness({
+    version,
+    datagramOverhead: 32,
+  });
+  const batches = [sessions(3, version), sessions(4, version), sessions(5, version)];
+  jool.multicast(batches[0]);
+  clock.advance(2);
+  jool.multicast(batches[1]);
+  assert.equal(counters.kernelAcks, 2, "ACKed as they come");
+  assert.deepEqual(channel.sent, [], "gathered, not sent yet");
+  clock.advance(SEALED_COALESCE_MS - 2);
+  assert.deepEqual(
+    channel.sent,
+    [concat(batches[0], batches[1])],
+    "sent when the first is 5 ms old",
+  );
+  assert.equal(measures.relayLatency.count, 2, "one relay latency per batch");
+  jool.multicast(batches[2]);
+  clock.advance(SEALED_COALESCE_MS);
+  assert.deepEqual(channel.sent.at(-1), batches[2]);
+  assert.equal(counters.netSentPackets, 2);
+});
+
+Deno.test("sealed: a batch that finds the gathered ones 5 ms old sends them, timers late or not", async () => {
+  const version = joolVersion(4, 1, 9);
+  const { jool, channel, clock } = await syncHarness({ version, datagramOverhead: 32 });
   const first = sessions(3, version);
   const second = sessions(4, version);
   jool.multicast(first);
+  clock.monotonicMs += SEALED_COALESCE_MS; // the event loop's timers did not run
   jool.multicast(second);
-  assert.equal(counters.kernelAcks, 2);
-  assert.deepEqual(channel.sent, [], "nothing is sent within the wake-up");
-  await settle();
-  assert.deepEqual(channel.sent, [first, second], "then both, in order, whole");
-  assert.deepEqual(acksAtSend, [2, 2]);
+  assert.deepEqual(channel.sent, [concat(first, second)]);
 });
+
+Deno.test("sealed: gathering stops at 32 KiB; a larger batch goes alone, in order", async () => {
+  const version = joolVersion(4, 1, 9);
+  const { jool, channel } = await syncHarness({ version, datagramOverhead: 32 });
+  const small = sessions(200, version); // 28,000 bytes
+  const big = sessions(300, version); // 42,000 bytes
+  jool.multicast(small);
+  jool.multicast(small);
+  assert.deepEqual(channel.sent, [small], "the second would not fit: the first went");
+  jool.multicast(big);
+  assert.deepEqual(channel.sent, [small, small, big]);
+  jool.multicast(small);
+  assert.equal(channel.sent.length, 3);
+});
+
+Deno.test("sealed: flush() (the daemon stopping) sends what was gathered", async () => {
+  const version = joolVersion(4, 1, 9);
+  const { jool, channel, sync } = await syncHarness({ version, datagramOverhead: 32 });
+  const batch = sessions(3, version);
+  jool.multicast(batch);
+  sync.toNetwork.flush();
+  assert.deepEqual(channel.sent, [batch]);
+});
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.byteLength;
+  }
+  return all;
+}

@@ -110,7 +110,9 @@ export class JooldTraffic {
     const held = this.#held;
     this.#held = [];
     this.#heldBytes = 0;
-    for (const batch of held) handlers.onBatch(batch.payload, batch.kernelVersion, batch.receivedAt);
+    for (const batch of held) {
+      handlers.onBatch(batch.payload, batch.kernelVersion, batch.receivedAt);
+    }
     if (this.#heldDropped === 0) return;
     this.#deps.logger.error(
       `Dropped ${this.#heldDropped} session batches that came before the network socket was open ` +

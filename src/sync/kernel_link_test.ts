@@ -99,7 +99,10 @@ Deno.test("held batches past the bound are dropped and reported as an overrun on
   link.listen({ onBatch: () => relayed++, onOverrun: () => overruns++ });
   assert.ok(relayed > 0 && relayed < 100, `${relayed}`);
   assert.equal(overruns, 1);
-  assert.match(logs.join("\n"), /Dropped \d+ session batches that came before the network socket was open/);
+  assert.match(
+    logs.join("\n"),
+    /Dropped \d+ session batches that came before the network socket was open/,
+  );
 });
 
 Deno.test("another instance's batch is neither ACKed nor relayed", async () => {
