@@ -101,7 +101,8 @@ export class Daemon {
     const reactor = this.#reactor;
     // Compile the relay's code now, not on the first sessions (BENCHMARKS.md, exposure window).
     const warmUpStart = this.#clock.monotonic();
-    warmUpRelayPath(kernelVersion, instance, this.#clock);
+    const datagramOverhead = config.keys ? SEALED_OVERHEAD : 0;
+    warmUpRelayPath(kernelVersion, instance, this.#clock, datagramOverhead);
     logger.debug(
       `Relay path warmed up in ${(this.#clock.monotonic() - warmUpStart).toFixed(1)} ms`,
     );
@@ -145,7 +146,7 @@ export class Daemon {
       channel: opened.channel,
       jool,
       drops,
-      datagramOverhead: config.keys ? SEALED_OVERHEAD : 0,
+      datagramOverhead,
     });
     this.#advertiser = sync.advertiser;
     this.#toNetwork = sync.toNetwork;

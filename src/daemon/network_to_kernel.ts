@@ -15,6 +15,7 @@ import { convertSessions, SessionConversionError } from "../jool/session_convert
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { DatagramFilter } from "../sync/datagram_filter.ts";
+import { splitBatch } from "../sync/batch_split.ts";
 import { drain } from "../sync/drain.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import { describePeer } from "../sync/peer_address.ts";
@@ -125,7 +126,13 @@ export class NetworkToKernel {
     }
     this.onSessions(origin);
     try {
-      kernel.add(payload, origin);
+      // A sealed datagram gathers many batches (up to 32 KiB): the kernel
+      // gets them in requests of the size of its own batches, as in clear.
+      // Jool adds a request's sessions in one go, in the sender's system
+      // call; hundreds at once hold a CPU of a small router for
+      // milliseconds, while the other daemon must read and ACK its batches.
+      for (const part of splitBatch(payload)) kernel.add(part, origin);
+      counters.kernelAdds++;
       measures.lastSyncMs = now;
     } catch (error) {
       if (!(error instanceof SyscallError)) throw error;

@@ -53,6 +53,16 @@ Deno.test("a peer's datagram goes to the kernel as is, counted in total and per 
   assert.deepEqual(logs, []);
 });
 
+Deno.test("a large datagram (sealed batches gathered) reaches the kernel in requests of at most 1452 bytes", async () => {
+  const { jool, channel, counters, sync } = await syncHarness({ version: JOOL_4_1_13 });
+  const datagram = sessions(100); // 40-byte entries: 36 + 36 + 28
+  channel.deliver(datagram, PEER);
+  sync.toKernel.drain();
+  assert.deepEqual(jool.added.map((add) => add.byteLength), [1440, 1440, 1120]);
+  assert.deepEqual(new Uint8Array(jool.added.flatMap((add) => [...add])), datagram);
+  assert.equal(counters.kernelAdds, 1, "one datagram handed to the kernel");
+});
+
 Deno.test("the filter drops what the kernel must not get, and says why", async () => {
   const cases: {
     name: string;

@@ -53,11 +53,14 @@ export interface WarmUpResult {
  * Runs one made-up batch of `kernelVersion`'s encoding (4.1.15's if
  * unknown) from a kernel message to a JOOLD_ADD request, twice, on a
  * transport and a channel that discard. Synchronous; takes no sockets.
+ * `datagramOverhead` as the daemon's (non-zero when sealing) takes the
+ * sealed relay's way, gathering included.
  */
 export function warmUpRelayPath(
   kernelVersion: number | null,
   instance: string,
   clock: Clock,
+  datagramOverhead = 0,
 ): WarmUpResult {
   const version = kernelVersion ?? joolVersion(4, 1, 15, 0);
   const result: WarmUpResult = { acks: 0, datagrams: 0, adds: 0, errors: 0 };
@@ -110,10 +113,12 @@ export function warmUpRelayPath(
     counters,
     logger,
     clock,
+    datagramOverhead,
   });
   const batch = kernelBatch(version, instance);
   for (let round = 0; round < WARM_UP_ROUNDS; round++) {
     client.receive(batch);
+    sync.toNetwork.flush();
     sync.toKernel.drain();
   }
   return result;

@@ -31,6 +31,18 @@ Deno.test("the warm-up runs a batch from the kernel's message to JOOLD_ADD, twic
   }
 });
 
+Deno.test("with sealing, the warm-up takes the gathering way and still goes all the way", async () => {
+  for (const version of VERSIONS) {
+    const { clock } = await syncHarness({ version: joolVersion(4, 1, 9) });
+    assert.deepEqual(
+      warmUpRelayPath(version, "default", clock, 32),
+      { acks: 2, datagrams: 2, adds: 2, errors: 0 },
+      `version ${version}`,
+    );
+    assert.equal(clock.timers.size, 0, "no gathering timer left behind");
+  }
+});
+
 Deno.test("the warm-up sends nothing to the kernel or the group and counts and logs nothing", async () => {
   for (const version of VERSIONS) {
     const { jool, channel, counters, measures, logs, clock } = await syncHarness({ version });

@@ -142,7 +142,7 @@ export class JooldTraffic {
     return this.#encoder;
   }
 
-  /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
+  /** Hands sessions from a peer to the kernel (one JOOLD_ADD). `origin` names the peer for logs. */
   add(payload: Uint8Array, origin: string): void {
     this.#addPayload = payload;
     let sequence: number;
@@ -151,7 +151,6 @@ export class JooldTraffic {
     } finally {
       this.#addPayload = EMPTY;
     }
-    this.#deps.counters.kernelAdds++;
     // Successful adds get no reply: the slot of an old one is simply reused.
     const slot = sequence % REMEMBERED_ADDS;
     this.#addSequences[slot] = sequence;

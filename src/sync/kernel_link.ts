@@ -153,7 +153,7 @@ export class KernelLink {
     this.#traffic.listen(handlers);
   }
 
-  /** Hands a peer's datagram to the kernel (JOOLD_ADD). `origin` names the peer for logs. */
+  /** Hands sessions from a peer to the kernel (one JOOLD_ADD). `origin` names the peer for logs. */
   add(payload: Uint8Array, origin: string): void {
     this.#traffic.add(payload, origin);
   }

@@ -132,7 +132,6 @@ Deno.test("a refused add is logged with the peer and the kernel's own words", as
   );
   link.add(Uint8Array.of(4, 0, 1, 0), "[2001:db8:ff08::2]:6464");
   await new Promise((resolve) => setTimeout(resolve, 0));
-  assert.equal(counters.kernelAdds, 1);
   assert.equal(counters.kernelErrors, 1);
   assert.ok(
     logs.includes(
