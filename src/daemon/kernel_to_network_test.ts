@@ -11,6 +11,7 @@ import { JoolOperation } from "../jool/protocol.ts";
 import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
+import { concat } from "../../tests/support/fake_jool.ts";
 import { SEALED_COALESCE_MS } from "./kernel_to_network.ts";
 
 const VERSIONS = [joolVersion(4, 1, 9), joolVersion(4, 1, 12), joolVersion(4, 1, 13)];
@@ -170,7 +171,7 @@ Deno.test("sealed: the batches of 5 ms go as one sealed datagram, each ACKed at 
   clock.advance(SEALED_COALESCE_MS - 2);
   assert.deepEqual(
     channel.sent,
-    [concat(batches[0], batches[1])],
+    [concat([batches[0], batches[1]])],
     "sent when the first is 5 ms old",
   );
   assert.equal(measures.relayLatency.count, 2, "one relay latency per batch");
@@ -188,7 +189,7 @@ Deno.test("sealed: a batch that finds the gathered ones 5 ms old sends them, tim
   jool.multicast(first);
   clock.monotonicMs += SEALED_COALESCE_MS; // the event loop's timers did not run
   jool.multicast(second);
-  assert.deepEqual(channel.sent, [concat(first, second)]);
+  assert.deepEqual(channel.sent, [concat([first, second])]);
 });
 
 Deno.test("sealed: gathering stops at 32 KiB; a larger batch goes alone, in order", async () => {
@@ -213,13 +214,3 @@ Deno.test("sealed: flush() (the daemon stopping) sends what was gathered", async
   sync.toNetwork.flush();
   assert.deepEqual(channel.sent, [batch]);
 });
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.byteLength;
-  }
-  return all;
-}
