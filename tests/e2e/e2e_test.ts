@@ -239,6 +239,16 @@ Deno.test("e2e checks: JSON stats answers", async () => {
   // Counters that do not add up.
   const lost = parseJsonStats(broken((j) => j.counters.kernelAdds = 1));
   assert.throws(() => checkCounterRelations("j1", lost), assert.AssertionError);
+  // A sealed daemon sends one datagram for the batches of a few milliseconds.
+  const gathered = parseJsonStats(broken((j) => {
+    Object.assign(j.counters, { kernelSentPackets: 3, kernelAcks: 3, kernelSentBytes: 300 });
+    Object.assign(j.counters, { netSentPackets: 1, netSentBytes: 300 });
+    const latency = { count: 3, p50Us: 256, p90Us: 500, p99Us: 500, maxUs: 500 };
+    j.ackLatency = latency;
+    j.relayLatency = latency;
+  }));
+  checkCounterRelations("j1", gathered, { sealed: true });
+  assert.throws(() => checkCounterRelations("j1", gathered), assert.AssertionError);
 });
 
 Deno.test("e2e checks: new kernel log lines", () => {
