@@ -136,16 +136,12 @@ run_deno_tool() {
 # the raw material of forged and mutated datagrams; then waits for j2 to
 # have j1's sessions.
 capture_valid_batch() {
-  local out=$1 jool_version=$2 capture deadline
+  local out=$1 jool_version=$2 capture
   shift 2
   run_deno_tool g tests/e2e/lib/garbage_datagrams.ts capture --out "$out/base.bin" \
     --jool-version "$jool_version" --timeout 30 >"$out/capture.txt" 2>&1 &
   capture=$!
-  deadline=$((SECONDS + 30))
-  until udp_port_bound g "$E2E_SYNC_PORT"; do
-    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the capture did not start"
-    sleep 0.1
-  done
+  udp_port_wait g "$E2E_SYNC_PORT" 30 || e2e_die "the capture did not start"
   "$@"
   wait "$capture" || e2e_die "no valid batch captured: $(cat "$out/capture.txt")"
   e2e_log "$(cat "$out/capture.txt")"
@@ -192,6 +188,17 @@ daemon_wait_ready() {
     done
   done
   sleep 0.5
+}
+
+# udp_port_wait NODE PORT TIMEOUT: waits until some UDP socket of NODE is
+# bound to PORT (a listener started in the background is ready); fails after
+# TIMEOUT seconds.
+udp_port_wait() {
+  local deadline=$((SECONDS + $3))
+  until udp_port_bound "$1" "$2"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
 }
 
 # udp_port_bound NODE PORT: is some UDP socket of namespace NODE bound to PORT?

@@ -101,7 +101,7 @@ topo_instance_add() {
 }
 
 topo_add_node() {
-  local n=$1 j=j$1 c=c$1 s=s$1 p
+  local n=$1 j=j$1 c=c$1 s=s$1
   ns_add "$j"
   ns_add "$c"
   ns_add "$s"

@@ -88,11 +88,7 @@ auth_wait_sync() {
 g_link=("$E2E_MCAST6" "$E2E_SYNC_PORT" sync0)
 run_deno_tool g "$probe" "${g_link[@]}" capture "$out/captured.bin" 60 2001:db8:ff08::1 >"$out/capture.txt" 2>&1 &
 capture=$!
-deadline=$((SECONDS + 30))
-until udp_port_bound g "$E2E_SYNC_PORT"; do
-  [ "$SECONDS" -lt "$deadline" ] || e2e_die "the capture did not start"
-  sleep 0.1
-done
+udp_port_wait g "$E2E_SYNC_PORT" 30 || e2e_die "the capture did not start"
 for node in j1 j2 j3 j4 j5; do
   traffic_all "$node"
 done

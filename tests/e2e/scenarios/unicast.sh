@@ -23,11 +23,7 @@ multicast_probe() {
   local listener
   run_deno_tool g "$probe" "$E2E_MCAST4" "$E2E_SYNC_PORT" 198.51.100.9 listen 15 >"$1" 2>&1 &
   listener=$!
-  deadline=$((SECONDS + 30))
-  until udp_port_bound g "$E2E_SYNC_PORT"; do
-    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the probe listener did not start"
-    sleep 0.1
-  done
+  udp_port_wait g "$E2E_SYNC_PORT" 30 || e2e_die "the probe listener did not start"
   run_deno_tool j1 "$probe" "$E2E_MCAST4" "$E2E_SYNC_PORT" 198.51.100.1 send 5 >/dev/null 2>&1 ||
     e2e_die "the probe could not send"
   wait "$listener"
