@@ -57,6 +57,8 @@ export interface KernelToNetworkDeps {
 /** Sends the kernel's batches to the peers. */
 export class KernelToNetwork {
   readonly #deps: KernelToNetworkDeps;
+  /** `deps.datagramOverhead`; non-zero: sealed mode. */
+  readonly #overhead: number;
   /** Sealed mode: the sessions of the batches waiting, in order (reused). */
   readonly #pending: Uint8Array;
   #pendingBytes = 0;
@@ -72,7 +74,8 @@ export class KernelToNetwork {
 
   constructor(deps: KernelToNetworkDeps) {
     this.#deps = deps;
-    this.#pending = new Uint8Array((deps.datagramOverhead ?? 0) === 0 ? 0 : SEALED_COALESCE_BYTES);
+    this.#overhead = deps.datagramOverhead ?? 0;
+    this.#pending = new Uint8Array(this.#overhead === 0 ? 0 : SEALED_COALESCE_BYTES);
   }
 
   /**
@@ -81,7 +84,7 @@ export class KernelToNetwork {
    */
   relay(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
     this.#deps.jool.learnFromBatch(kernelVersion);
-    if ((this.#deps.datagramOverhead ?? 0) === 0 || payload.byteLength > this.#pending.byteLength) {
+    if (this.#overhead === 0 || payload.byteLength > this.#pending.byteLength) {
       if (this.#pendingBytes > 0) this.flush(); // keep the order
       if (this.#send(payload)) this.#relayed(receivedAt);
       return;
@@ -129,7 +132,7 @@ export class KernelToNetwork {
     // With a raised ss-max-payload, peers get datagrams of whole sessions
     // that fit the MTU; an ordinary batch is one part, as it came.
     let sent = false;
-    const overhead = this.#deps.datagramOverhead ?? 0;
+    const overhead = this.#overhead;
     const parts = overhead === 0
       ? splitBatch(payload)
       : splitBatch(payload, MAX_UDP_PAYLOAD - overhead, MAX_UDP_PAYLOAD - overhead);
