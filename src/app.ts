@@ -325,6 +325,14 @@ export function describeConfiguration(
         ? "left alone"
         : `${modsocket.ssCapacity} sessions (Jool 4.1.11 and later; put back at exit)`
     }`,
+    `  ss flush asap:     ${
+      modsocket.ssFlushAsap ? "turned on (Jool 4.1.12 and earlier; put back at exit)" : "left alone"
+    }`,
+    `  ss flush deadline: ${
+      modsocket.ssFlushDeadline === null
+        ? "left alone"
+        : `${modsocket.ssFlushDeadline} ms (Jool 4.1.13 and later; put back at exit)`
+    }`,
     `  stats port:        ${
       statsPort === null
         ? "none"

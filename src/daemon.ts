@@ -16,6 +16,8 @@ import type { KernelToNetwork } from "./daemon/kernel_to_network.ts";
 import { type Clock, systemClock } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
+import { FlushNudge } from "./daemon/flush_nudge.ts";
+import { flushNudgeDelayMs } from "./sync/instance_tuning.ts";
 import { DEFAULT_STATE_DIRECTORY, TuningStateFile } from "./daemon/tuning_state.ts";
 import { readSystemLink } from "../ffi/system_files.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
@@ -63,6 +65,7 @@ export class Daemon {
   #toNetwork: KernelToNetwork | null = null;
   #resync: ResyncChannel | null = null;
   #watchdog: KernelWatchdog | null = null;
+  #flushNudge: FlushNudge | null = null;
   #peerSockets: PeerSockets | null = null;
   #failure: string | null = null;
   #stopped = false;
@@ -140,6 +143,11 @@ export class Daemon {
     const opened = peerSockets.openSync();
     this.#opened.push(opened.socket);
     const network = opened.socket;
+    const nudgeDelayMs = flushNudgeDelayMs(config.modsocket, kernelVersion);
+    if (nudgeDelayMs !== null) {
+      const nudge = () => kernel.nudge();
+      this.#flushNudge = new FlushNudge({ clock: this.#clock, nudge, delayMs: nudgeDelayMs });
+    }
     const sync = wireSyncPath({
       ...common,
       kernel,
@@ -147,6 +155,7 @@ export class Daemon {
       jool,
       drops,
       datagramOverhead,
+      flushNudge: this.#flushNudge,
     });
     this.#advertiser = sync.advertiser;
     this.#toNetwork = sync.toNetwork;
@@ -230,6 +239,7 @@ export class Daemon {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
     this.#watchdog?.stop();
+    this.#flushNudge?.stop();
     this.#advertiser?.close();
     this.#resync?.close();
     this.#drops.stop();

@@ -28,8 +28,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { NetworkEnvironment } from "../config/environment.ts";
 import {
   DEFAULT_INSTANCE,
-  DEFAULT_SS_CAPACITY,
-  DEFAULT_SS_MAX_PAYLOAD,
+  defaultModsocketConfig,
   type ModsocketResult,
 } from "../config/modsocket.ts";
 import { type NetsocketResult, parseNetsocketConfig } from "../config/netsocket.ts";
@@ -220,16 +219,8 @@ export function proxyNetsocket(options: ProxyOptions, env: NetworkEnvironment): 
  * kernel's queue while it runs, as `joold` with no MODSOCKET file does).
  */
 export function proxyModsocket(options: ProxyOptions): ModsocketResult {
-  return {
-    config: {
-      file: PROXY_SOURCE,
-      instance: options.instance,
-      enableSs: true,
-      ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
-      ssCapacity: DEFAULT_SS_CAPACITY,
-    },
-    warnings: [],
-  };
+  const { config } = defaultModsocketConfig();
+  return { config: { ...config, file: PROXY_SOURCE, instance: options.instance }, warnings: [] };
 }
 
 /**

@@ -5,7 +5,7 @@
  * @example
  * ```jsonc
  * { "instance": "default", "enable ss": true, "ss max payload": 32768, "ss capacity": 16384,
- *   "netlink receive buffer": 4194304 }
+ *   "ss flush asap": true, "ss flush deadline": 20, "netlink receive buffer": 4194304 }
  * ```
  *
  * @module
@@ -64,6 +64,21 @@ export const MIN_SS_CAPACITY = 512;
 /** A bound on the kernel memory a full queue may take (about 100 MiB). */
 export const MAX_SS_CAPACITY = 1_048_576;
 
+/**
+ * What the daemon lowers `ss-flush-deadline` to on Jool 4.1.13 and later,
+ * where it alone decides when a partial batch leaves the kernel (Jool's
+ * default: 2000 ms). The kernel also sends a batch without waiting for the
+ * ACK once this has passed, so it bounds the unACKed batches to one per
+ * deadline: 50 a second, some 200 KiB of the netlink receive buffer's 8 MiB.
+ */
+export const DEFAULT_SS_FLUSH_DEADLINE = 20;
+
+/** Below this the kernel would send nearly every session without waiting for an ACK. */
+export const MIN_SS_FLUSH_DEADLINE = 10;
+
+/** Jool's own default `ss-flush-deadline`: above it nothing would be lowered. */
+export const MAX_SS_FLUSH_DEADLINE = 2000;
+
 /** The smallest `"netlink receive buffer"`: the kernel's own floor is about this. */
 export const MIN_NETLINK_RECEIVE_BUFFER = 4096;
 
@@ -93,6 +108,18 @@ export interface ModsocketConfig {
    * is false) to leave it alone.
    */
   ssCapacity: number | null;
+  /**
+   * `"ss flush asap"`: whether the daemon turns the instance's
+   * `ss-flush-asap` on while it runs if it is off (Jool 4.1.12 and earlier).
+   */
+  ssFlushAsap: boolean;
+  /**
+   * `"ss flush deadline"`: the milliseconds the daemon lowers the instance's
+   * `ss-flush-deadline` to while it runs, nudging the kernel once it has
+   * passed (Jool 4.1.13 and later), or null (the key is false) to do
+   * neither.
+   */
+  ssFlushDeadline: number | null;
   /**
    * `"netlink receive buffer"`: the bytes asked for the netlink socket's
    * receive buffer (the kernel doubles it), where the kernel's batches wait
@@ -132,6 +159,17 @@ const FIELDS = {
       max: MAX_SS_CAPACITY,
       unit: "a number of sessions",
       global: "ss-capacity",
+    });
+  },
+  "ss flush asap": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    config.ssFlushAsap = parseBoolean(member, file);
+  },
+  "ss flush deadline": (member: JsonMember, file: string, config: ModsocketConfig) => {
+    config.ssFlushDeadline = parseRaisedGlobal(member, file, {
+      min: MIN_SS_FLUSH_DEADLINE,
+      max: MAX_SS_FLUSH_DEADLINE,
+      unit: "a number of milliseconds",
+      global: "ss-flush-deadline",
     });
   },
   "netlink receive buffer": (member: JsonMember, file: string, config: ModsocketConfig) => {
@@ -208,7 +246,7 @@ function parseInstance(member: JsonMember, file: string): string {
   return value;
 }
 
-/** The accepted values of a key naming what the daemon raises a global to. */
+/** The accepted values of a key naming what the daemon raises (or lowers) a global to. */
 interface RaisedGlobalRange {
   min: number;
   max: number;
@@ -277,6 +315,8 @@ export function defaultModsocketConfig(): ModsocketResult {
       enableSs: true,
       ssMaxPayload: DEFAULT_SS_MAX_PAYLOAD,
       ssCapacity: DEFAULT_SS_CAPACITY,
+      ssFlushAsap: true,
+      ssFlushDeadline: DEFAULT_SS_FLUSH_DEADLINE,
       netlinkReceiveBuffer: RECEIVE_BUFFER_BYTES,
     },
     warnings: [],

@@ -81,6 +81,20 @@ Deno.test("parseModsocketConfig rejects bad files with one precise line", () => 
       "leave the instance's ss-capacity alone; got a string",
     ],
     [
+      '{ "ss flush deadline": 9 }',
+      'mod.json: "ss flush deadline": must be a number of milliseconds from 10 to 2000, or false ' +
+      "to leave the instance's ss-flush-deadline alone; got 9",
+    ],
+    [
+      '{ "ss flush deadline": true }',
+      'mod.json: "ss flush deadline": must be a number of milliseconds from 10 to 2000, or false ' +
+      "to leave the instance's ss-flush-deadline alone; got a boolean",
+    ],
+    [
+      '{ "ss flush asap": "yes" }',
+      'mod.json: "ss flush asap": must be true or false, got a string',
+    ],
+    [
       '{ "netlink receive buffer": 4095 }',
       'mod.json: "netlink receive buffer": must be a number of bytes from 4096 to 1073741824, got 4095',
     ],
@@ -123,6 +137,8 @@ Deno.test("parseModsocketConfig reads the man page's example", () => {
       enableSs: true,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      ssFlushAsap: true,
+      ssFlushDeadline: 20,
       netlinkReceiveBuffer: 4194304,
     },
     warnings: [],
@@ -136,6 +152,8 @@ Deno.test("parseModsocketConfig fills defaults", () => {
     enableSs: true,
     ssMaxPayload: 32768,
     ssCapacity: 16384,
+    ssFlushAsap: true,
+    ssFlushDeadline: 20,
     netlinkReceiveBuffer: 4194304,
   });
 });
@@ -153,6 +171,8 @@ Deno.test("parseModsocketConfig reads every key, in any case, with comments", ()
       enableSs: false,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      ssFlushAsap: true,
+      ssFlushDeadline: 20,
       netlinkReceiveBuffer: 4194304,
     },
     warnings: [],
@@ -185,6 +205,20 @@ Deno.test("parseModsocketConfig reads ss capacity: sessions, or false to leave i
   }
 });
 
+Deno.test("parseModsocketConfig reads ss flush asap and ss flush deadline, each can be off", () => {
+  const table: [string, boolean, number | null][] = [
+    ["{}", true, 20],
+    ['{ "ss flush deadline": 10 }', true, 10],
+    ['{ "SS Flush Deadline": 2000 }', true, 2000],
+    ['{ "ss flush deadline": false }', true, null],
+    ['{ "ss flush asap": false }', false, 20],
+  ];
+  for (const [text, asap, deadline] of table) {
+    const { config } = parseModsocketConfig(text, "m.json");
+    assert.deepEqual([config.ssFlushAsap, config.ssFlushDeadline], [asap, deadline], text);
+  }
+});
+
 Deno.test("parseModsocketConfig reads netlink receive buffer: bytes, 4 MiB by default", () => {
   const table: [string, number][] = [
     ["{}", 4194304],
@@ -212,6 +246,8 @@ Deno.test("parseModsocketConfig warns about unknown keys and ignores them", () =
       enableSs: true,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      ssFlushAsap: true,
+      ssFlushDeadline: 20,
       netlinkReceiveBuffer: 4194304,
     },
     warnings: [
@@ -234,6 +270,8 @@ Deno.test("loadModsocketConfig reads the file and names it as given", async () =
         enableSs: true,
         ssMaxPayload: 32768,
         ssCapacity: 16384,
+        ssFlushAsap: true,
+        ssFlushDeadline: 20,
         netlinkReceiveBuffer: 4194304,
       },
       warnings: [],
@@ -262,6 +300,8 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
         enableSs: true,
         ssMaxPayload: 32768,
         ssCapacity: 16384,
+        ssFlushAsap: true,
+        ssFlushDeadline: 20,
         netlinkReceiveBuffer: 4194304,
       },
       warnings: [],
@@ -277,6 +317,8 @@ Deno.test("loadModsocketConfigOrDefault: an absent default file means instance d
       enableSs: false,
       ssMaxPayload: 32768,
       ssCapacity: 16384,
+      ssFlushAsap: true,
+      ssFlushDeadline: 20,
       netlinkReceiveBuffer: 4194304,
     });
   } finally {

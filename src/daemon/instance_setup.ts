@@ -1,10 +1,11 @@
 /**
  * Setting the instance up for sync and putting it back at exit: session
  * sync turned on if it is off (unless the modsocket file says not to), and
- * the globals that size the kernel's queue raised while the daemon runs
- * (which ones, on which Jool: src/sync/instance_tuning.ts), with the values
- * found recorded in a state file first (src/daemon/tuning_state.ts), so that
- * a start after a SIGKILL still knows and puts back the operator's values.
+ * the globals that size the kernel's queue and decide how long a session
+ * waits in it changed while the daemon runs (which ones, on which Jool:
+ * src/sync/instance_tuning.ts), with the values found recorded in a state
+ * file first (src/daemon/tuning_state.ts), so that a start after a SIGKILL
+ * still knows and puts back the operator's values.
  *
  * @module
  */
@@ -14,7 +15,13 @@ import { errorText } from "../error_text.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { GlobalAttribute } from "../jool/protocol.ts";
 import type { Logger } from "../log.ts";
-import { instanceTunings } from "../sync/instance_tuning.ts";
+import {
+  alreadyTuned,
+  type GlobalTuning,
+  instanceTunings,
+  SWITCH,
+  tunedValueText,
+} from "../sync/instance_tuning.ts";
 import { isSyncDisabledRefusal, type KernelRefusalError } from "../sync/kernel_errors.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import {
@@ -27,17 +34,33 @@ import {
 /** What the setup asks of the kernel. */
 export type InstanceControl = Pick<
   KernelLink,
-  "probe" | "updateGlobal" | "readGlobalU32" | "setGlobalNow"
+  "probe" | "updateGlobal" | "readGlobalNumber" | "setGlobalNow"
 >;
 
-/** A global raised at start, with the operator's value: what goes back at exit. */
+/** A global changed at start, with the operator's value: what goes back at exit. */
 interface RaisedGlobal {
   type: number;
   name: string;
   original: number;
+  /** The operator's value as the log shows it. */
+  originalText: string;
 }
 
-/** Turns sync on, raises the queue's globals, and puts them back. */
+/** What the log says of changing `tuning`'s global from `found`. */
+function changeText(tuning: GlobalTuning, found: number): string {
+  const { name, unit, wanted } = tuning;
+  if (unit === SWITCH) return `Turned ${name} on`;
+  const verb = tuning.direction === "raise" ? "Raised" : "Lowered";
+  return `${verb} ${name} from ${found} to ${wanted} ${unit}`;
+}
+
+/** What the log says of a global's value that needs no change. */
+function settledText(tuning: GlobalTuning, found: number): string {
+  const unit = tuning.unit === SWITCH ? "" : ` ${tuning.unit}`;
+  return `${tuning.name} is ${tunedValueText(tuning, found)}${unit} already`;
+}
+
+/** Turns sync on, changes the queue's globals, and puts them back. */
 export class InstanceSetup {
   readonly #kernel: InstanceControl;
   readonly #modsocket: ModsocketConfig;
@@ -109,53 +132,59 @@ export class InstanceSetup {
   }
 
   /**
-   * Raises the globals that size the kernel's queue of sessions awaiting our
-   * ACK on a Jool of `kernelVersion` (null: unknown): raised only, never
-   * lowered, and put back by {@link restore}. The value found is recorded
-   * in the state file before a global is raised; a value found that is the
-   * one a killed daemon recorded as raised is its leftover, and the
-   * operator's value recorded with it is what goes back. Failures are
-   * logged, not fatal: sync works without them.
+   * Changes the globals that size the kernel's queue and decide how long a
+   * session waits in it, on a Jool of `kernelVersion` (null: unknown), each
+   * only in its direction (a value already past the wanted one is left
+   * alone), and put back by {@link restore}. The value found is recorded in
+   * the state file before a global is changed; a value found that is the
+   * one a killed daemon recorded as set is its leftover, and the operator's
+   * value recorded with it is what goes back. Failures are logged, not
+   * fatal: sync works without them.
    */
   async tune(kernelVersion: number | null): Promise<void> {
     const logger = this.#logger;
     this.#tuned = true;
     const leftovers = this.#loadState();
     for (const tuning of instanceTunings(this.#modsocket, kernelVersion)) {
-      const { type, name, unit, wanted } = tuning;
+      const { type, name, wanted } = tuning;
       const leftover = leftovers.get(name);
       leftovers.delete(name);
       try {
-        const found = await this.#kernel.readGlobalU32(type);
+        const found = await this.#kernel.readGlobalNumber(type);
         if (found === null) {
           logger.warning(`The kernel does not report ${name}; leaving it alone`);
           continue;
         }
         const original = this.#originalOf(name, found, leftover);
-        if (found >= wanted) {
-          if (original === found) logger.info(`${name} is ${found} ${unit} already`);
-          else this.#keepRaised({ type, name, original }, found);
+        const originalText = tunedValueText(tuning, original);
+        if (alreadyTuned(tuning, found)) {
+          if (original === found) logger.info(settledText(tuning, found));
+          else this.#keepRaised({ type, name, original, originalText }, found);
           continue;
         }
         this.#record(name, { type, original, raised: wanted });
         await this.#kernel.updateGlobal({ type, value: wanted }, name);
-        this.#raised.push({ type, name, original });
+        this.#raised.push({ type, name, original, originalText });
         logger.info(
-          `Raised ${name} from ${found} to ${wanted} ${unit}, so that ${tuning.reason}; it goes ` +
-            `back to ${original} at exit (set "${tuning.key}": false in ${this.#modsocket.file} ` +
+          `${changeText(tuning, found)}, so that ${tuning.reason}; it goes back to ` +
+            `${originalText} at exit (set "${tuning.key}": false in ${this.#modsocket.file} ` +
             "to prevent this)",
         );
       } catch (error) {
-        logger.warning(`Cannot raise ${name} (sync works without it): ${errorText(error)}`);
+        const verb = tuning.direction === "raise" ? "raise" : "lower";
+        logger.warning(`Cannot ${verb} ${name} (sync works without it): ${errorText(error)}`);
       }
     }
-    // Raised by a killed daemon, and no longer raised by us (the modsocket file changed).
+    // Changed by a killed daemon, and no longer changed by us (the modsocket file changed).
     for (const [name, leftover] of leftovers) {
       try {
-        const found = await this.#kernel.readGlobalU32(leftover.type);
+        const found = await this.#kernel.readGlobalNumber(leftover.type);
         if (found === null) continue;
         const original = this.#originalOf(name, found, leftover);
-        if (original !== found) this.#keepRaised({ type: leftover.type, name, original }, found);
+        if (original !== found) {
+          const originalText = String(original);
+          this.#keepRaised({ type: leftover.type, name, original, originalText }, found);
+        }
       } catch (error) {
         logger.warning(`Cannot read ${name}: ${errorText(error)}`);
       }
@@ -173,12 +202,12 @@ export class InstanceSetup {
     if (found !== leftover.raised) {
       this.#logger.info(
         `${name} is ${found}, not the ${leftover.raised} a joold that did not stop cleanly ` +
-          `raised it to (${this.#store!.path}): the operator changed it since; ${found} counts`,
+          `set it to (${this.#store!.path}): the operator changed it since; ${found} counts`,
       );
       return found;
     }
     this.#logger.info(
-      `${name} is ${found}, raised by a joold that did not stop cleanly; the operator's ` +
+      `${name} is ${found}, set by a joold that did not stop cleanly; the operator's ` +
         `${leftover.original} from ${this.#store!.path} goes back at exit`,
     );
     return leftover.original;
@@ -227,10 +256,10 @@ export class InstanceSetup {
    */
   restore(): void {
     let failed = false;
-    for (const { type, name, original } of this.#raised.splice(0)) {
+    for (const { type, name, original, originalText } of this.#raised.splice(0)) {
       try {
         this.#kernel.setGlobalNow({ type, value: original });
-        this.#logger.info(`Put ${name} back to ${original}`);
+        this.#logger.info(`Put ${name} back to ${originalText}`);
       } catch (error) {
         failed = true;
         this.#logger.warning(`Cannot put ${name} back to ${original}: ${errorText(error)}`);

@@ -13,11 +13,20 @@ import { syncHarness } from "../../tests/support/sync_harness.ts";
 import { InstanceSetup } from "./instance_setup.ts";
 import { stateFileName, TuningStateFile } from "./tuning_state.ts";
 
+/** The queue's globals alone: the flush globals have tests of their own below. */
 const MODSOCKET: ModsocketConfig = {
   ...defaultModsocketConfig().config,
   file: "/etc/joold/modsocket.json",
+  ssFlushAsap: false,
+  ssFlushDeadline: null,
 };
-const { JOOLD_CAPACITY, JOOLD_MAX_PAYLOAD } = GlobalAttribute;
+/** The defaults: every global the daemon changes. */
+const DEFAULT_MODSOCKET: ModsocketConfig = {
+  ...defaultModsocketConfig().config,
+  file: "/etc/joold/modsocket.json",
+};
+const { JOOLD_CAPACITY, JOOLD_FLUSH_ASAP, JOOLD_FLUSH_DEADLINE, JOOLD_MAX_PAYLOAD } =
+  GlobalAttribute;
 const PAYLOAD_REASON = "bursts of sessions wait in the kernel instead of being dropped";
 const CAPACITY_REASON = "bursts of sessions wait in the kernel's queue instead of being dropped";
 const RAISED_PAYLOAD =
@@ -238,7 +247,7 @@ Deno.test("state file: after a SIGKILL the next start puts the operator's value 
       const next = new InstanceSetup(link, MODSOCKET, logger, store);
       await next.tune(version);
       assert.deepEqual(logs, [
-        `info: ${name} is ${high}, raised by a joold that did not stop cleanly; the operator's ` +
+        `info: ${name} is ${high}, set by a joold that did not stop cleanly; the operator's ` +
         `${low} from ${store.path} goes back at exit`,
       ], name);
       next.restore();
@@ -386,4 +395,127 @@ Deno.test("state file: a directory it cannot write is said once; the globals are
 Deno.test("stateFileName(): the instance percent-encoded, the namespace's inode", () => {
   assert.equal(stateFileName("default", "net:[4026531840]"), "default.net-4026531840.json");
   assert.equal(stateFileName("../x y", null), "..%2Fx%20y.net-unknown.json");
+});
+
+const LOWERED_DEADLINE =
+  "info: Lowered ss-flush-deadline from 2000 to 20 ms, so that a new session waits at most " +
+  "that long in the kernel before it reaches the peers; it goes back to 2000 at exit (set " +
+  `"ss flush deadline": false in ${DEFAULT_MODSOCKET.file} to prevent this)`;
+const ASAP_ON =
+  "info: Turned ss-flush-asap on, so that a new session leaves the kernel as soon as the last " +
+  `batch is ACKed; it goes back to off at exit (set "ss flush asap": false in ` +
+  `${DEFAULT_MODSOCKET.file} to prevent this)`;
+
+Deno.test("tune() and restore(): the flush globals per Jool version, the opt-outs, put back at exit", async () => {
+  type Case = {
+    name: string;
+    version: number;
+    modsocket?: Partial<ModsocketConfig>;
+    /** The flush globals before tune(), if not Jool's defaults. */
+    globals?: [number, number][];
+    /** ss-flush-asap and ss-flush-deadline after tune(), then after restore(). */
+    tuned: [number, number];
+    restored: [number, number];
+    /** The log lines about the flush globals. */
+    logs: string[];
+  };
+  const cases: Case[] = [
+    {
+      name: "4.1.9, ss-flush-asap on (Jool's default): left alone",
+      version: joolVersion(4, 1, 9),
+      tuned: [1, 2000],
+      restored: [1, 2000],
+      logs: ["info: ss-flush-asap is on already"],
+    },
+    {
+      name: "4.1.9, ss-flush-asap off: turned on, and off again at exit",
+      version: joolVersion(4, 1, 9),
+      globals: [[JOOLD_FLUSH_ASAP, 0]],
+      tuned: [1, 2000],
+      restored: [0, 2000],
+      logs: [ASAP_ON, "info: Put ss-flush-asap back to off"],
+    },
+    {
+      name: '4.1.9, ss-flush-asap off, "ss flush asap": false: left alone',
+      version: joolVersion(4, 1, 9),
+      modsocket: { ssFlushAsap: false },
+      globals: [[JOOLD_FLUSH_ASAP, 0]],
+      tuned: [0, 2000],
+      restored: [0, 2000],
+      logs: [],
+    },
+    {
+      name: "4.1.13: ss-flush-deadline lowered, and put back at exit",
+      version: joolVersion(4, 1, 13),
+      tuned: [1, 20],
+      restored: [1, 2000],
+      logs: [LOWERED_DEADLINE, "info: Put ss-flush-deadline back to 2000"],
+    },
+    {
+      name: "4.1.15: ss-flush-deadline lowered, and put back at exit",
+      version: joolVersion(4, 1, 15),
+      tuned: [1, 20],
+      restored: [1, 2000],
+      logs: [LOWERED_DEADLINE, "info: Put ss-flush-deadline back to 2000"],
+    },
+    {
+      name: "4.1.15, the operator's deadline already lower: left alone",
+      version: joolVersion(4, 1, 15),
+      globals: [[JOOLD_FLUSH_DEADLINE, 15]],
+      tuned: [1, 15],
+      restored: [1, 15],
+      logs: ["info: ss-flush-deadline is 15 ms already"],
+    },
+    {
+      name: '4.1.15, "ss flush deadline": false: left alone',
+      version: joolVersion(4, 1, 15),
+      modsocket: { ssFlushDeadline: null },
+      tuned: [1, 2000],
+      restored: [1, 2000],
+      logs: [],
+    },
+  ];
+  const FLUSH = [JOOLD_FLUSH_ASAP, JOOLD_FLUSH_DEADLINE];
+  for (const c of cases) {
+    const { jool, link, logger, logs } = await syncHarness({ version: c.version });
+    for (const [type, value] of c.globals ?? []) jool.globals.set(type, value);
+    const modsocket = { ...DEFAULT_MODSOCKET, ...c.modsocket };
+    const setup = new InstanceSetup(link, modsocket, logger);
+    await setup.tune(c.version);
+    assert.deepEqual(FLUSH.map((type) => jool.globals.get(type)), c.tuned, c.name);
+    setup.restore();
+    assert.deepEqual(FLUSH.map((type) => jool.globals.get(type)), c.restored, c.name);
+    const flushLogs = logs.filter((line) => /ss-flush/.test(line));
+    assert.deepEqual(flushLogs, c.logs, c.name);
+  }
+});
+
+Deno.test("state file: a deadline lowered by a killed daemon goes back to the operator's at the next stop", async () => {
+  await withStateDirectory(async (directory) => {
+    const version = joolVersion(4, 1, 15);
+    const { jool, link, logger, logs } = await syncHarness({ version });
+    jool.globals.set(JOOLD_FLUSH_DEADLINE, 500);
+    const store = new TuningStateFile(directory, "default", NETNS);
+    await new InstanceSetup(link, DEFAULT_MODSOCKET, logger, store).tune(version);
+    assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 20);
+    const recorded = JSON.parse(await Deno.readTextFile(store.path));
+    assert.deepEqual(recorded.globals["ss-flush-deadline"], {
+      type: JOOLD_FLUSH_DEADLINE,
+      original: 500,
+      raised: 20,
+    });
+    // SIGKILL: no restore(). The next daemon finds 20 and knows it is not the operator's.
+    logs.length = 0;
+    const next = new InstanceSetup(link, DEFAULT_MODSOCKET, logger, store);
+    await next.tune(version);
+    assert.ok(
+      logs.includes(
+        "info: ss-flush-deadline is 20, set by a joold that did not stop cleanly; the " +
+          `operator's 500 from ${store.path} goes back at exit`,
+      ),
+      logs.join("\n"),
+    );
+    next.restore();
+    assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 500, "the operator's value is back");
+  });
 });

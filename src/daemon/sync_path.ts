@@ -13,6 +13,7 @@ import type { KernelLink } from "../sync/kernel_link.ts";
 import { Advertiser } from "./advertiser.ts";
 import type { Clock } from "./clock.ts";
 import type { DropReporter } from "./drop_report.ts";
+import type { FlushNudge } from "./flush_nudge.ts";
 import { KernelToNetwork } from "./kernel_to_network.ts";
 import type { LocalJool } from "./local_jool.ts";
 import type { SyncMeasures } from "./measures.ts";
@@ -32,6 +33,8 @@ export interface SyncPathDeps {
   clock: Clock;
   /** Bytes the channel adds to each datagram (see KernelToNetworkDeps). */
   datagramOverhead?: number;
+  /** Told of every batch and overrun, where the daemon nudges the kernel's queue. */
+  flushNudge?: Pick<FlushNudge, "batchArrived"> | null;
 }
 
 /** The parts of a wired sync path. */
@@ -54,9 +57,16 @@ export function wireSyncPath(deps: SyncPathDeps): SyncPath {
   sender.onRecovered = (failed) => {
     advertiser.advertise(`${failed} datagrams could not be sent`).catch(() => {});
   };
+  const nudge = deps.flushNudge ?? null;
   deps.kernel.listen({
-    onBatch: (payload, version, receivedAt) => toNetwork.relay(payload, version, receivedAt),
-    onOverrun: () => advertiser.afterOverrun(),
+    onBatch: (payload, version, receivedAt) => {
+      nudge?.batchArrived();
+      toNetwork.relay(payload, version, receivedAt);
+    },
+    onOverrun: () => {
+      nudge?.batchArrived();
+      advertiser.afterOverrun();
+    },
   });
   return { toKernel, toNetwork, advertiser };
 }

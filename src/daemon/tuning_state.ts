@@ -19,13 +19,13 @@
 /** Where the state files go unless `--state-directory` says otherwise. */
 export const DEFAULT_STATE_DIRECTORY = "/run/joold";
 
-/** A raised global as recorded: the operator's value, and what we raised it to. */
+/** A global the daemon changed, as recorded: the operator's value, and what the daemon set. */
 export interface TuningStateEntry {
   /** The GLOBALS attribute type. */
   type: number;
-  /** The value before the daemon raised it: what goes back at exit. */
+  /** The value before the daemon changed it: what goes back at exit. */
   original: number;
-  /** What the daemon raised it to. */
+  /** What the daemon set it to, raised or lowered. */
   raised: number;
 }
 

@@ -30,6 +30,8 @@ export class SyncCounters {
   kernelOverruns = 0;
   /** ACKs sent to the kernel. */
   kernelAcks = 0;
+  /** Extra ACKs that make the kernel check its queue once the flush deadline has passed. */
+  kernelNudges = 0;
   /** Datagrams handed to the kernel (JOOLD_ADD). */
   kernelAdds = 0;
   /** Sends to the group that failed (buffer full, no route, ...). */

@@ -26,6 +26,11 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
   ["kernelErrors", "kernel_errors_total", "Requests the kernel refused."],
   ["kernelOverruns", "kernel_overruns_total", "Netlink receive buffer overflows (ENOBUFS)."],
   ["kernelAcks", "kernel_acks_total", "JOOLD_ACKs sent to the kernel."],
+  [
+    "kernelNudges",
+    "kernel_nudges_total",
+    "Extra JOOLD_ACKs that made the kernel check its queue once its flush deadline had passed.",
+  ],
   ["kernelAdds", "kernel_adds_total", "Peer datagrams handed to the kernel (JOOLD_ADD)."],
   ["netSendFailures", "network_send_failures_total", "Datagrams that could not be sent."],
   ["netDropped", "network_dropped_datagrams_total", "Peer datagrams dropped as invalid."],

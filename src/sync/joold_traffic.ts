@@ -176,6 +176,21 @@ export class JooldTraffic {
     }
   }
 
+  /**
+   * Sends an ACK no batch asked for. The kernel checks its queue on every
+   * ACK, and sends what waits there once `ss-flush-deadline` has passed
+   * since its last batch, where otherwise only a new session or its 2 s
+   * timer would make it look.
+   */
+  nudge(): void {
+    try {
+      this.#client.send(this.#buildAck);
+      this.#deps.counters.kernelNudges++;
+    } catch (error) {
+      this.#deps.logger.error(`Cannot nudge the kernel: ${errorText(error)}`);
+    }
+  }
+
   /** A message with sequence 0: a batch of sessions, if it is of our family. */
   onMulticast(message: Message): void {
     const receivedAt = performance.now();

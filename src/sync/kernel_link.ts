@@ -32,7 +32,12 @@ import {
   decodeSessionsPage,
   type SessionsPage,
 } from "../jool/kernel_messages.ts";
-import { GlobalAttribute, JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
+import {
+  GlobalAttribute,
+  globalAttributeSize,
+  JOOL_FAMILY_NAME,
+  JOOLD_MULTICAST_GROUP,
+} from "../jool/protocol.ts";
 import type { Ipv6Prefix } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
 import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
@@ -158,6 +163,11 @@ export class KernelLink {
     this.#traffic.add(payload, origin);
   }
 
+  /** Makes the kernel check its queue (an ACK no batch asked for): see JooldTraffic.nudge. */
+  nudge(): void {
+    this.#traffic.nudge();
+  }
+
   /** Reports that the kernel dropped multicast to us (ENOBUFS). */
   overrun(): void {
     this.#traffic.overrun();
@@ -209,17 +219,18 @@ export class KernelLink {
   }
 
   /**
-   * The instance's value of one u32 global (GLOBAL_FOREACH), or null if the
-   * kernel does not report it. Throws {@link KernelRefusalError} with the
-   * kernel's message.
+   * The instance's value of one scalar global (GLOBAL_FOREACH): a u32, or a
+   * u8 (a boolean is 0 or 1); null if the kernel does not report it. Throws
+   * {@link KernelRefusalError} with the kernel's message.
    */
-  async readGlobalU32(type: number): Promise<number | null> {
+  async readGlobalNumber(type: number): Promise<number | null> {
     const value = await this.#readGlobal(type);
     if (value === null) return null;
-    if (value.byteLength !== 4) {
-      throw new Error(`Global ${type} is ${value.byteLength} bytes long, not a u32`);
+    const size = globalAttributeSize(type);
+    if (value.byteLength !== size) {
+      throw new Error(`Global ${type} is ${value.byteLength} bytes long, not ${size}`);
     }
-    return viewOf(value).getUint32(0, NATIVE_LITTLE_ENDIAN);
+    return size === 1 ? value[0] : viewOf(value).getUint32(0, NATIVE_LITTLE_ENDIAN);
   }
 
   /**

@@ -16,7 +16,13 @@ import {
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import type { Message } from "../netlink/message.ts";
 import { decodeJoolHeader } from "../jool/header.ts";
-import { GlobalAttribute, JoolOperation, L4Protocol, RootAttribute } from "../jool/protocol.ts";
+import {
+  GlobalAttribute,
+  globalAttributeSize,
+  JoolOperation,
+  L4Protocol,
+  RootAttribute,
+} from "../jool/protocol.ts";
 import { encodeSessions } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { LevelLogger } from "../log.ts";
@@ -182,6 +188,17 @@ Deno.test("an overrun is counted, logged and answered with an ACK", async () => 
   assert.match(logs.join("\n"), /ENOBUFS/);
 });
 
+Deno.test("nudge() sends the instance a JOOLD_ACK, counted as a nudge and not as a batch's ACK", async () => {
+  const { kernel, link, counters } = await setUp();
+  link.nudge();
+  assert.deepEqual(commands(kernel), [JoolOperation.JOOLD_ACK]);
+  assert.equal(
+    decodeJoolHeader(decodeGenericMessage(kernel.requests.at(-1)!).data).instance,
+    "default",
+  );
+  assert.deepEqual([counters.kernelNudges, counters.kernelAcks], [1, 0]);
+});
+
 /** The GLOBAL_FOREACH answer of a kernel whose globals are `pages` (M flag on all but the last). */
 function globalsReplies(pages: [number, number][][]): (request: Message) => Uint8Array[] {
   return (request) => {
@@ -191,7 +208,10 @@ function globalsReplies(pages: [number, number][][]): (request: Message) => Uint
     const after = message.data.byteLength > 28 ? message.data[32] : 0;
     const index = after === 0 ? 0 : pages.findIndex((page) => page[0][0] > after);
     const attributes = new AttributeEncoder();
-    for (const [type, value] of pages[index]) attributes.uint32(type, value);
+    for (const [type, value] of pages[index]) {
+      if (globalAttributeSize(type) === 1) attributes.uint8(type, value);
+      else attributes.uint32(type, value);
+    }
     const more = index < pages.length - 1 ? 8 : 0;
     return [
       kernelMessage(request.header.sequence, "default", attributes.encode(), more),
@@ -200,17 +220,20 @@ function globalsReplies(pages: [number, number][][]): (request: Message) => Uint
   };
 }
 
-Deno.test("readGlobalU32() finds a global, on a later page if need be", async () => {
+Deno.test("readGlobalNumber() finds a global, on a later page if need be", async () => {
   const { JOOLD_CAPACITY: capacity, JOOLD_MAX_PAYLOAD: maxPayload } = GlobalAttribute;
   const onePage = await setUp(globalsReplies([[[capacity, 512], [maxPayload, 1452]]]));
-  assert.equal(await onePage.link.readGlobalU32(maxPayload), 1452);
+  assert.equal(await onePage.link.readGlobalNumber(maxPayload), 1452);
   const twoPages = await setUp(globalsReplies([[[capacity, 512]], [[maxPayload, 16384]]]));
-  assert.equal(await twoPages.link.readGlobalU32(maxPayload), 16384);
+  assert.equal(await twoPages.link.readGlobalNumber(maxPayload), 16384);
   assert.deepEqual(commands(twoPages.kernel), [
     JoolOperation.GLOBAL_FOREACH,
     JoolOperation.GLOBAL_FOREACH,
   ]);
-  assert.equal(await onePage.link.readGlobalU32(GlobalAttribute.JOOLD_FLUSH_DEADLINE), null);
+  assert.equal(await onePage.link.readGlobalNumber(GlobalAttribute.JOOLD_FLUSH_DEADLINE), null);
+  const { JOOLD_FLUSH_ASAP: flushAsap } = GlobalAttribute;
+  const withSwitch = await setUp(globalsReplies([[[capacity, 512], [flushAsap, 1]]]));
+  assert.equal(await withSwitch.link.readGlobalNumber(flushAsap), 1, "a u8 global");
 });
 
 Deno.test("setGlobalNow() sends GLOBAL_UPDATE at once, without asking for an ACK", async () => {

@@ -23,6 +23,7 @@ import {
 import { kernelAdvertises } from "../../src/jool/kernel_behaviour.ts";
 import {
   GlobalAttribute,
+  globalAttributeSize,
   JoolHeaderFlag,
   JoolOperation,
   L4Protocol,
@@ -123,7 +124,7 @@ export interface FakeJoolOptions {
   instance?: string;
   /** `ss-enabled`; default on. */
   ssEnabled?: boolean;
-  /** The u32 globals it reports, by type; default Jool's defaults for `version`. */
+  /** The scalar globals it reports, by type; default Jool's defaults for `version`. */
   globals?: Map<number, number>;
   /** Its session table; default empty. */
   sessions?: Session[];
@@ -147,6 +148,8 @@ export class FakeJool {
   sessions: Session[];
   /** The session payloads of JOOLD_ADDs taken in (copies), in order. */
   readonly added: Uint8Array[] = [];
+  /** Called on every JOOLD_ACK (tests/support/fake_joold_queue.ts). */
+  onAck: (() => void) | null = null;
   readonly #refusals = new Map<number, { code: number; text: string }>();
 
   constructor(options: FakeJoolOptions) {
@@ -204,6 +207,7 @@ export class FakeJool {
       kernelMessage(request.header.sequence, this.instance, attributes, flags, this.version);
     switch (command) {
       case JoolOperation.JOOLD_ACK:
+        this.onAck?.();
         return [];
       case JoolOperation.JOOLD_ADD: {
         const entries = new AttributeDecoder(attributes);
@@ -222,6 +226,7 @@ export class FakeJool {
         const types = [...this.globals.keys(), GlobalAttribute.JOOLD_ENABLED].sort((a, b) => a - b);
         for (const type of types) {
           if (type === GlobalAttribute.JOOLD_ENABLED) globals.uint8(type, this.ssEnabled ? 1 : 0);
+          else if (globalAttributeSize(type) === 1) globals.uint8(type, this.globals.get(type)!);
           else globals.uint32(type, this.globals.get(type)!);
         }
         return [reply(globals.encode())];
@@ -234,6 +239,8 @@ export class FakeJool {
             while (global.next()) {
               if (global.type === GlobalAttribute.JOOLD_ENABLED) {
                 this.ssEnabled = global.uint8() !== 0;
+              } else if (globalAttributeSize(global.type) === 1) {
+                this.globals.set(global.type, global.uint8());
               } else this.globals.set(global.type, global.uint32());
             }
           });
@@ -299,6 +306,7 @@ export async function fakeJoolLink(
 /** Jool's defaults of the u32 session-sync globals on `version`. */
 function defaultGlobals(version: number): Map<number, number> {
   const globals = new Map<number, number>([
+    [GlobalAttribute.JOOLD_FLUSH_ASAP, 1],
     [GlobalAttribute.JOOLD_FLUSH_DEADLINE, 2000],
     [GlobalAttribute.JOOLD_CAPACITY, 512],
     [GlobalAttribute.JOOLD_MAX_PAYLOAD, 1452],

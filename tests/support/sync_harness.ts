@@ -8,6 +8,7 @@
  */
 
 import { DropReporter } from "../../src/daemon/drop_report.ts";
+import { FlushNudge } from "../../src/daemon/flush_nudge.ts";
 import { LocalJool } from "../../src/daemon/local_jool.ts";
 import { SyncMeasures } from "../../src/daemon/measures.ts";
 import { type SyncPath, wireSyncPath } from "../../src/daemon/sync_path.ts";
@@ -29,6 +30,8 @@ export interface SyncHarnessOptions extends FakeJoolOptions {
   daemonInstance?: string;
   /** Bytes the channel adds to each datagram (sealing); default 0. */
   datagramOverhead?: number;
+  /** Nudge the kernel this long after the last batch (src/daemon/flush_nudge.ts); default never. */
+  flushNudgeDelayMs?: number | null;
 }
 
 /** Everything a test of the sync path looks at. */
@@ -68,6 +71,10 @@ export async function syncHarness(options: SyncHarnessOptions): Promise<SyncHarn
     logger,
   );
   const drops = new DropReporter(logger, clock);
+  const delayMs = options.flushNudgeDelayMs ?? null;
+  const flushNudge = delayMs === null
+    ? null
+    : new FlushNudge({ clock, delayMs, nudge: () => link.nudge() });
   const sync = wireSyncPath({
     kernel: link,
     channel,
@@ -78,6 +85,7 @@ export async function syncHarness(options: SyncHarnessOptions): Promise<SyncHarn
     logger,
     clock,
     datagramOverhead: options.datagramOverhead,
+    flushNudge,
   });
   logs.length = 0;
   return { jool, link, channel, clock, counters, measures, logs, logger, local, drops, sync };

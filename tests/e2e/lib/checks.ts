@@ -232,6 +232,7 @@ export const JSON_COUNTERS = [
   "kernelErrors",
   "kernelOverruns",
   "kernelAcks",
+  "kernelNudges",
   "kernelAdds",
   "netSendFailures",
   "netDropped",
