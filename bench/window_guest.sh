@@ -12,7 +12,9 @@
 #
 # Results in $E2E_OUT/window/RUN (RUN = ROUND-KIND-PHASE): created.txt
 # ("EPOCH_MS SOURCE_PORT"), seen.txt ("EPOCH_MS SOURCE_PORT"), polls.txt
-# ("START_MS END_MS" per listing); and kinds.txt, jool.txt (j1's globals).
+# ("START_MS END_MS" per listing), stats-before.txt and stats-after.txt (j1's
+# `jool stats display --all`: why its batches left); and kinds.txt, jool.txt
+# (j1's globals before the daemons).
 
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/topology.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/failover.sh"
@@ -40,9 +42,11 @@ measure() {
     [ "$SECONDS" -lt "$deadline" ] || e2e_die "the watcher did not start in $1"
     sleep 0.1
   done
+  jool_in j1 stats display --all >"$dir/stats-before.txt"
   run_deno_tool c1 bench/window_probe.ts "$DESTINATION" "${E2E_UDP_PORTS[0]}" "$2" "$3" "$4" \
     >"$dir/created.txt" || e2e_die "the probe failed in $1"
   sleep "$SETTLE_S"
+  jool_in j1 stats display --all >"$dir/stats-after.txt"
   kill -TERM "$watcher"
   wait "$watcher"
   e2e_log "$1: $(awk 'NR == FNR { created[$2] = 1; next } $2 in created { n++ } END { print n + 0 }' \

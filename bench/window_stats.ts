@@ -107,3 +107,59 @@ export function windowTable(rows: WindowRow[]): string {
   }
   return lines.join("\n");
 }
+
+/** `jool stats display --all` lines (`NAME: VALUE`, or `NAME,VALUE` with --csv) to a map. */
+export function parseJoolStats(text: string): Map<string, number> {
+  const stats = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = /^(JSTAT\w+)[:,]\s*(\d+)/.exec(line.trim());
+    if (match !== null) stats.set(match[1], Number(match[2]));
+  }
+  return stats;
+}
+
+/** The kernel's joold counters: why a batch left or waited (Jool 4.1.11 and later). */
+export const JOOLD_STATS = [
+  "JSTAT_JOOLD_PKT_SENT",
+  "JSTAT_JOOLD_TIMEOUT",
+  "JSTAT_JOOLD_PKT_FULL",
+  "JSTAT_JOOLD_AD_ONGOING",
+  "JSTAT_JOOLD_MISSING_ACK",
+  "JSTAT_JOOLD_QUEUING",
+  "JSTAT_JOOLD_EMPTY",
+  "JSTAT_JOOLD_ACKS",
+  "JSTAT_JOOLD_SSS_QUEUED",
+  "JSTAT_JOOLD_SSS_SENT",
+  "JSTAT_JOOLD_SSS_ENOSPC",
+] as const;
+
+/** One run's change in each of {@link JOOLD_STATS}: null where the kernel has no such counter. */
+export function joolStatsDelta(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): (number | null)[] {
+  return JOOLD_STATS.map((name) => {
+    const start = before.get(name);
+    const end = after.get(name);
+    return start === undefined || end === undefined ? null : end - start;
+  });
+}
+
+/**
+ * Node 1's kernel counters per run, as a markdown table: batches sent, and
+ * why each check sent one (TIMEOUT: ss-flush-deadline passed; PKT_FULL: 36
+ * sessions) or not (MISSING_ACK, QUEUING, EMPTY).
+ */
+export function joolStatsTable(runs: { kind: string; load: string; delta: (number | null)[] }[]) {
+  const names = JOOLD_STATS.map((name) => name.replace("JSTAT_JOOLD_", ""));
+  const lines = [
+    `| daemon  | load  | ${names.join(" | ")} |`,
+    `| ------- | ----- | ${names.map(() => "--:").join(" | ")} |`,
+  ];
+  for (const run of runs) {
+    const name = run.kind === "reference" ? "C joold" : run.kind;
+    const cells = run.delta.map((value) => value === null ? "-" : String(value));
+    lines.push(`| ${name.padEnd(7)} | ${run.load.padEnd(5)} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}

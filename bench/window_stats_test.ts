@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  joolStatsDelta,
+  joolStatsTable,
+  parseJoolStats,
   parseStamps,
   percentile,
   pollPeriods,
@@ -44,4 +47,17 @@ Deno.test("window stats: rows gather the runs of one daemon and load", () => {
   const table = windowTable(rows);
   assert.match(table, /^\| C joold \| quiet \| 3 \| 0 \| 10 \| 20 \| 30 \| 30 \| 40 \|$/m);
   assert.match(table, /^\| ours {4}\| quiet \| 2 \| 1 \| 20 \| 20 \| 20 \| 20 \| 50 \|$/m);
+});
+
+Deno.test("window stats: the kernel's joold counters, their change per run, as a table", () => {
+  const before = parseJoolStats("JSTAT_JOOLD_PKT_SENT: 10\nJSTAT_JOOLD_TIMEOUT: 4\nJSTAT_X: 1\n");
+  const after = parseJoolStats(
+    "Stat,Value\nJSTAT_JOOLD_PKT_SENT,25\nJSTAT_JOOLD_TIMEOUT,12\nJSTAT_X,1\n",
+  );
+  const delta = joolStatsDelta(before, after);
+  assert.deepEqual(delta.slice(0, 3), [15, 8, null], "PKT_SENT, TIMEOUT, PKT_FULL (absent)");
+  const table = joolStatsTable([{ kind: "reference", load: "quiet", delta }]);
+  assert.match(table, /^\| daemon {2}\| load {2}\| PKT_SENT \| TIMEOUT \| PKT_FULL \|/);
+  assert.match(table, /\| C joold \| quiet \| 15 \| 8 \| - \|/);
+  assert.deepEqual(joolStatsDelta(new Map(), new Map()).filter((v) => v !== null), []);
 });

@@ -24,6 +24,9 @@ import { parseArgs } from "node:util";
 import { RUNTIME_FLAGS } from "./runtime_flags.ts";
 import { prepareVmBench, readText, run } from "./vm_bench.ts";
 import {
+  joolStatsDelta,
+  joolStatsTable,
+  parseJoolStats,
   parseStamps,
   pollPeriods,
   type RunWindows,
@@ -45,6 +48,7 @@ async function report(
   minutes: number,
 ): Promise<string> {
   const runs: { kind: string; load: string; windows: RunWindows; polls: number[] }[] = [];
+  const statsRuns: { kind: string; load: string; delta: (number | null)[] }[] = [];
   const kinds = kindList.split(/\s+/).filter((kind) => kind !== "");
   for (const [i, kind] of kinds.entries()) {
     for (const load of ["quiet", "burst"]) {
@@ -53,8 +57,12 @@ async function report(
       if (created.size === 0) continue;
       const windows = windowsOf(created, parseStamps(await readText(`${dir}/seen.txt`)));
       runs.push({ kind, load, windows, polls: pollPeriods(await readText(`${dir}/polls.txt`)) });
+      const before = parseJoolStats(await readText(`${dir}/stats-before.txt`));
+      const after = parseJoolStats(await readText(`${dir}/stats-after.txt`));
+      statsRuns.push({ kind, load, delta: joolStatsDelta(before, after) });
     }
   }
+  const hasStats = statsRuns.some((run) => run.delta.some((value) => value !== null));
   const globals = (await readText(`${out}/window/jool.txt`)).split("\n")
     .filter((line) => /^\s*ss-(flush-asap|flush-deadline|max-payload|capacity):/.test(line))
     .map((line) => line.trim()).join(", ");
@@ -65,6 +73,12 @@ async function report(
     `VM run: ${Number.isNaN(minutes) ? "-" : minutes.toFixed(1)} min; results in ${out}/window`,
     "",
     windowTable(windowRows(runs)),
+    "",
+    hasStats
+      ? `Node 1's kernel counters per run (jool stats display, after minus before):\n\n${
+        joolStatsTable(statsRuns)
+      }`
+      : "Node 1's kernel has no JSTAT_JOOLD_ counters (Jool 4.1.10 and earlier).",
   ].join("\n");
 }
 

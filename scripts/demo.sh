@@ -4,8 +4,9 @@
 # the VM twice:
 #   1. a failover (tests/e2e/scenarios/failover.sh, two of its cases): a TCP
 #      connection, a UDP flow and a ping go through NAT64 router j1, which
-#      dies; traffic moves to j2, then back. Printed side by side: with our
-#      joold on both routers the connection survives; with none it breaks;
+#      dies while busy making new sessions, 0.3 s after a second TCP connection
+#      opened; traffic moves to j2, then back. Printed side by side: with our
+#      joold on both routers both connections survive; with none they break;
 #   2. two joold (IPv6 multicast, stats port 45678) and TCP, UDP and ICMP
 #      traffic through node 1 (tests/e2e/scenarios/ours_stats.sh): both
 #      nodes' session tables side by side and both daemons' stats.

@@ -42,6 +42,7 @@ import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
 import { SCENARIOS as FAULTS } from "./families/faults.ts";
 import { SCENARIOS as TOOLS } from "./families/tools.ts";
+import { SCENARIOS as YOUNG } from "./families/young.ts";
 
 // The families: one import each.
 const ALL = [
@@ -50,6 +51,7 @@ const ALL = [
   ...FAILOVER,
   ...FAULTS,
   ...TOOLS,
+  ...YOUNG,
 ];
 registerScenarios(ALL);
 

@@ -187,8 +187,65 @@ export function failuresAfterFailover(timelineText: string, report: CaseReport):
   return report.failures.filter((f) => f.ms >= failover && f.event !== "tcp-error");
 }
 
+/** What the young connection did: opened just before the failover, on its own ports. */
+export interface YoungReport {
+  /** How long it had been connected when j1 died, in ms. */
+  ageAtFailoverMs: number;
+  /** TCP connections it opened (1 when nothing broke). */
+  connections: number;
+  failures: FlowEvent[];
+  /** Lines echoed while traffic went through j2. */
+  echoesOnJ2: number;
+}
+
+/** Reads the young client's log; null if it never connected (or did not run). */
+export function reportYoung(timelineText: string, youngText: string): YoungReport | null {
+  const timeline = parseTimeline(timelineText);
+  const events = parseEvents(youngText);
+  const connected = events.find((e) => e.event === "tcp-connected");
+  if (connected === undefined) return null;
+  return {
+    ageAtFailoverMs: timeline.failover - connected.ms,
+    connections: events.filter((e) => e.event === "tcp-connected").length,
+    failures: events.filter((e) => TCP_FAILURES.has(e.event)),
+    echoesOnJ2: events.filter((e) => e.event === "tcp-echo" && phaseOf(timeline, e.ms) === "j2")
+      .length,
+  };
+}
+
+/** Why the young connection did not survive (none: it did). */
+export function youngProblems(young: YoungReport | null): string[] {
+  if (young === null) return ["the young connection never connected"];
+  const problems: string[] = [];
+  if (young.connections !== 1) {
+    problems.push(`the young client connected ${young.connections} times (reconnected)`);
+  }
+  for (const failure of young.failures) {
+    problems.push(`young TCP ${failure.event.slice(4)} ${failure.detail.join(" ")}`.trim());
+  }
+  if (young.echoesOnJ2 === 0) problems.push("no young TCP echo through j2");
+  return problems;
+}
+
+/** The young connection's story in two lines, for the demo. */
+function describeYoung(young: YoungReport | null): string[] {
+  if (young === null) return ["young TCP connection: never connected"];
+  const age = `opened ${(young.ageAtFailoverMs / 1000).toFixed(1)} s before j1 died`;
+  const problems = youngProblems(young);
+  return [
+    `young TCP connection, ${age}:`,
+    problems.length === 0
+      ? `  went on via j2 (${young.echoesOnJ2} echoes), no reconnect`
+      : `  LOST: ${problems[0]}`,
+  ];
+}
+
 /** A case's story, a line a step, for the demo. */
-export function describeCase(timelineText: string, report: CaseReport): string[] {
+export function describeCase(
+  timelineText: string,
+  report: CaseReport,
+  young?: YoungReport | null,
+): string[] {
   const timeline = parseTimeline(timelineText);
   const at = (ms: number) => `${((ms - timeline["flows-up"]) / 1000).toFixed(1).padStart(5)} s`;
   const lines = [`${at(timeline["flows-up"])}  TCP connected, UDP and ping flowing via j1`];
@@ -209,13 +266,14 @@ export function describeCase(timelineText: string, report: CaseReport): string[]
     `UDP source port seen by the server (j1 / j2 / j1): ${ports}`,
     `ping replies (j1 / j2 / j1): ${PHASES.map((p) => report.pingReplies[p]).join(" / ")}`,
   );
+  if (young !== undefined) lines.push(...describeYoung(young));
   return lines;
 }
 
 /** Reads a case directory and the server log beside it. */
 export async function reportCaseDir(
   dir: string,
-): Promise<{ timeline: string; report: CaseReport }> {
+): Promise<{ timeline: string; report: CaseReport; young: YoungReport | null }> {
   const read = (path: string) => Deno.readTextFile(path).catch(() => "");
   const timeline = await read(`${dir}/timeline.txt`);
   const report = reportCase(
@@ -224,7 +282,7 @@ export async function reportCaseDir(
     await read(`${dir}/../server.log`),
     await read(`${dir}/ping.log`),
   );
-  return { timeline, report };
+  return { timeline, report, young: reportYoung(timeline, await read(`${dir}/young.log`)) };
 }
 
 /** Two columns, the left padded to its widest line. */
@@ -243,12 +301,12 @@ if (import.meta.main) {
   }
   const columns: string[][] = [];
   for (const dir of Deno.args) {
-    const { timeline, report } = await reportCaseDir(dir);
+    const { timeline, report, young } = await reportCaseDir(dir);
     const name = dir.replace(/\/$/, "").split("/").pop() ?? dir;
     const problems = survivalProblems(report);
     columns.push([
       `${name}: ${problems.length === 0 ? "the connection survived" : "the connection broke"}`,
-      ...describeCase(timeline, report),
+      ...describeCase(timeline, report, young),
     ]);
   }
   // The summaries side by side too: the shorter story gets blank lines before its own.

@@ -4,8 +4,10 @@ import {
   failuresAfterFailover,
   parseTimeline,
   reportCase,
+  reportYoung,
   sideBySide,
   survivalProblems,
+  youngProblems,
 } from "./failover_timeline.ts";
 
 // flows-up at 1000, on j2 from 5000 to 9000, back on j1 from 9500 to 12000.
@@ -116,4 +118,45 @@ Deno.test("failover timeline: the control's failures are those after the failove
 
 Deno.test("failover timeline: two columns", () => {
   assert.deepEqual(sideBySide(["a", "bbb"], ["x", "y", "z"]), ["a      x", "bbb    y", "       z"]);
+});
+
+Deno.test("failover timeline: the young connection, opened just before the failover", () => {
+  const survived = [
+    "3700 tcp-connected 40001",
+    "3850 tcp-echo 1",
+    "5200 tcp-echo 2",
+    "6000 tcp-echo 3",
+  ]
+    .join("\n");
+  const young = reportYoung(TIMELINE, survived);
+  assert.deepEqual(young, { ageAtFailoverMs: 300, connections: 1, failures: [], echoesOnJ2: 2 });
+  assert.deepEqual(youngProblems(young), []);
+  const story = describeCase(
+    TIMELINE,
+    reportCase(TIMELINE, client(STEADY), SAME_PORT, PING),
+    young,
+  );
+  assert.deepEqual(story.slice(-2), [
+    "young TCP connection, opened 0.3 s before j1 died:",
+    "  went on via j2 (2 echoes), no reconnect",
+  ]);
+  // Its session was still in j1's kernel: j2 drops the packets, the client gives up.
+  const lost = reportYoung(
+    TIMELINE,
+    [
+      "3700 tcp-connected 40001",
+      "3850 tcp-echo 1",
+      "8000 tcp-timeout 4000",
+      "8001 tcp-connected 40002",
+    ]
+      .join("\n"),
+  );
+  assert.deepEqual(youngProblems(lost), [
+    "the young client connected 2 times (reconnected)",
+    "young TCP timeout 4000",
+    "no young TCP echo through j2",
+  ]);
+  assert.deepEqual(youngProblems(reportYoung(TIMELINE, "")), [
+    "the young connection never connected",
+  ]);
 });

@@ -38,8 +38,8 @@ export interface Scenario {
   ours: boolean;
   /** How many nodes (j1, j2, ...) the guest builds; it lists them in nodes.txt. */
   nodes: number;
-  /** Which versions CI runs it on: MAIN_JOOL only, or every version. */
-  ci: "main" | "all";
+  /** Which versions CI runs it on: MAIN_JOOL only, every version, or those listed. */
+  ci: "main" | "all" | readonly JoolVersion[];
   /**
    * Two VMs, one per version, linked (scripts/vm/run_vm_pair.sh): the guest
    * script runs in both, j1 on the first, j2 on the second. Such a scenario
@@ -307,7 +307,8 @@ export function registerScenarios(scenarios: Scenario[]): void {
   const selected = (scenario: Scenario, jool: JoolVersion): boolean => {
     if (only.length > 0 && !only.includes(scenario.name)) return false;
     if (joolOnly.length > 0) return joolOnly.includes(jool);
-    return fullMatrix || jool === MAIN_JOOL || scenario.ci === "all";
+    if (fullMatrix || scenario.ci === "all") return true;
+    return Array.isArray(scenario.ci) ? scenario.ci.includes(jool) : jool === MAIN_JOOL;
   };
   for (const scenario of scenarios) {
     const pair = scenario.pair;

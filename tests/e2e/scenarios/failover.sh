@@ -5,17 +5,26 @@
 # none:none, or JOOLD_E2E_FAILOVER_CASES) a TCP connection that echoes a line
 # every 150 ms, a UDP flow from one source port and a ping run from the client
 # to the server (tests/e2e/lib/failover_flows.ts) while traffic moves to j2
-# (j1's cables pulled) and back to j1. Each case leaves
-# failover/J1KIND-J2KIND/{timeline.txt,client.log,ping.log,j2.at-failover.csv,
-# daemons/}; the server's log is failover/server.log. The checks
-# (tests/e2e/families/failover.ts) say which cases must keep the connection
-# (those with daemons) and which must lose it (none:none).
+# (j1's cables pulled) and back to j1. Before the failover j1 is busy: its
+# client makes 10 new UDP sessions a second, and a second TCP connection, the
+# young one, opens YOUNG_AGE_S before j1 dies (its own server ports). Each
+# case leaves failover/J1KIND-J2KIND/{timeline.txt,client.log,young.log,
+# ping.log,background.txt,j2.at-failover.csv,daemons/}; the servers' logs are
+# failover/server.log and failover/young-server.log. The checks
+# (tests/e2e/families/failover.ts) say which cases must keep the connections
+# (those with daemons; the young one with ours on both) and which must lose
+# them (none:none).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/failover.sh"
 
 readonly CASES=${JOOLD_E2E_FAILOVER_CASES:-ours:ours reference:reference ours:reference none:none}
 readonly DESTINATION=64:ff9b::$E2E_SERVER4
 readonly UDP_PORT=${E2E_UDP_PORTS[0]}
+readonly YOUNG_TCP_PORT=$((E2E_TCP_PORT + 1))
+readonly YOUNG_UDP_PORT=${E2E_UDP_PORTS[1]}
+# Nothing listens there: each datagram only makes a new session on the way.
+readonly BACKGROUND_PORT=9
+readonly YOUNG_AGE_S=0.3
 readonly INTERVAL_MS=150
 # Longer than any stall a surviving connection has (the routes take up to 2 s
 # to move under TCG, then a retransmission or two), shorter than the time on
@@ -56,7 +65,7 @@ stamp() {
 
 # run_case J1KIND J2KIND INDEX
 run_case() {
-  local j1=$1 j2=$2 index=$3 case_dir=$DIR/$1-$2 client ping node kind
+  local j1=$1 j2=$2 index=$3 case_dir=$DIR/$1-$2 client young background ping node kind
   mkdir -p "$case_dir"
   mark() { echo "$(failover_now_ms) $1" >>"$case_dir/timeline.txt"; }
   mark case-start
@@ -82,8 +91,19 @@ run_case() {
     sleep 3
   fi
   sleep 0.5
+  # Listing j2's table takes ~0.7 s under TCG: before the young connection opens.
   jool_in j2 session display --tcp --numeric --csv >"$case_dir/j2.at-failover.csv"
   jool_in j2 session display --udp --numeric --csv --no-headers >>"$case_dir/j2.at-failover.csv"
+  run_deno_tool c bench/window_probe.ts "$DESTINATION" "$BACKGROUND_PORT" \
+    $((40000 + index * 1000)) 80 100 >"$case_dir/background.txt" &
+  background=$!
+  sleep 2
+  flows_start c "$case_dir/young.log" client "$DESTINATION" "$YOUNG_TCP_PORT" "$YOUNG_UDP_PORT" \
+    $((31000 + index)) "$INTERVAL_MS" "$TIMEOUT_MS"
+  young=$FLOWS_PID
+  wait_for_line "$case_dir/young.log" tcp-connected 30 || e2e_die "the young client did not connect"
+  mark young-connected
+  sleep "$YOUNG_AGE_S"
   mark failover
   failover_move_to j2
   mark on-j2
@@ -95,8 +115,10 @@ run_case() {
   e2e_log "$j1:$j2: failed back to j1"
   sleep "$BACK_S"
   mark case-end
-  kill -TERM "$client"
+  kill -TERM "$client" "$young"
   wait_for_line "$case_dir/client.log" ' end ' 10 || e2e_log "the client did not end"
+  wait_for_line "$case_dir/young.log" ' end ' 10 || e2e_log "the young client did not end"
+  wait "$background"
   kill "$(cat "$case_dir/ping.pid")" 2>/dev/null
   wait "$ping" 2>/dev/null
   daemons_stop
@@ -104,7 +126,8 @@ run_case() {
   rm -rf "$E2E_OUT/daemons"
   failover_instances_renew
   e2e_log "$j1:$j2: done ($(grep -c tcp-echo "$case_dir/client.log") TCP echoes," \
-    "$(grep -cE 'tcp-(timeout|reset)' "$case_dir/client.log") timeouts or resets)"
+    "$(grep -cE 'tcp-(timeout|reset)' "$case_dir/client.log") timeouts or resets; young:" \
+    "$(grep -cE 'tcp-(timeout|reset)' "$case_dir/young.log") timeouts or resets)"
 }
 
 failover_setup
@@ -112,11 +135,14 @@ mkdir -p "$DIR"
 flows_start s "$DIR/server.log" server "$E2E_TCP_PORT" "$UDP_PORT"
 server=$FLOWS_PID
 wait_for_line "$DIR/server.log" server-ready 30 || e2e_die "the flows' server did not start"
+flows_start s "$DIR/young-server.log" server "$YOUNG_TCP_PORT" "$YOUNG_UDP_PORT"
+young_server=$FLOWS_PID
+wait_for_line "$DIR/young-server.log" server-ready 30 || e2e_die "the young server did not start"
 index=0
 for pair in $CASES; do
   index=$((index + 1))
   run_case "${pair%%:*}" "${pair##*:}" "$index"
 done
 echo "$CASES" >"$DIR/cases.txt"
-kill "$server"
+kill "$server" "$young_server"
 e2e_finish
