@@ -49,6 +49,10 @@ export async function checkFailover(outcome: Outcome): Promise<void> {
     assert.deepEqual(problems, [], `${pair}: the flows did not survive:\n${story}`);
     // Only ours keeps a session a few hundred ms old: printed for the others.
     if (pair === "ours:ours") {
+      assert.ok(
+        young !== null && young.ageAtFailoverMs < 1000,
+        `${pair}: the young connection was not young at the failover:\n${story}`,
+      );
       assert.deepEqual(
         youngProblems(young),
         [],

@@ -7,7 +7,7 @@
 # to the server (tests/e2e/lib/failover_flows.ts) while traffic moves to j2
 # (j1's cables pulled) and back to j1. Before the failover j1 is busy: its
 # client makes 10 new UDP sessions a second, and a second TCP connection, the
-# young one, opens YOUNG_AGE_S before j1 dies (its own server ports). Each
+# young one, opens YOUNG_AGE_MS before j1 dies (its own server ports). Each
 # case leaves failover/J1KIND-J2KIND/{timeline.txt,client.log,young.log,
 # ping.log,background.txt,j2.at-failover.csv,daemons/}; the servers' logs are
 # failover/server.log and failover/young-server.log. The checks
@@ -24,7 +24,7 @@ readonly YOUNG_TCP_PORT=$((E2E_TCP_PORT + 1))
 readonly YOUNG_UDP_PORT=${E2E_UDP_PORTS[1]}
 # Nothing listens there: each datagram only makes a new session on the way.
 readonly BACKGROUND_PORT=9
-readonly YOUNG_AGE_S=0.3
+readonly YOUNG_AGE_MS=300
 readonly INTERVAL_MS=150
 # Longer than any stall a surviving connection has (the routes take up to 2 s
 # to move under TCG, then a retransmission or two), shorter than the time on
@@ -52,6 +52,19 @@ wait_for_line() {
     [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.1
   done
+}
+
+# young_wait_age LOG: returns YOUNG_AGE_MS after the young client's
+# tcp-connected line (its own clock), polling more often than wait_for_line.
+young_wait_age() {
+  local deadline=$((SECONDS + 30)) connected_ms rest_ms
+  until connected_ms=$(awk '$2 == "tcp-connected" { print $1; exit }' "$1" 2>/dev/null) &&
+    [ -n "$connected_ms" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the young client did not connect"
+    sleep 0.02
+  done
+  rest_ms=$((YOUNG_AGE_MS - ($(failover_now_ms) - connected_ms)))
+  [ "$rest_ms" -le 0 ] || sleep "$(printf '%d.%03d' $((rest_ms / 1000)) $((rest_ms % 1000)))"
 }
 
 # stamp: each input line with the wall clock (ms) in front.
@@ -101,9 +114,7 @@ run_case() {
   flows_start c "$case_dir/young.log" client "$DESTINATION" "$YOUNG_TCP_PORT" "$YOUNG_UDP_PORT" \
     $((31000 + index)) "$INTERVAL_MS" "$TIMEOUT_MS"
   young=$FLOWS_PID
-  wait_for_line "$case_dir/young.log" tcp-connected 30 || e2e_die "the young client did not connect"
-  mark young-connected
-  sleep "$YOUNG_AGE_S"
+  young_wait_age "$case_dir/young.log"
   mark failover
   failover_move_to j2
   mark on-j2
