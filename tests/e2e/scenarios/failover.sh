@@ -54,17 +54,34 @@ wait_for_line() {
   done
 }
 
+# pause SECONDS: sleeps without starting a process (under TCG, with the
+# host busy, starting one costs up to hundreds of ms): a read that times out
+# on a pipe nobody writes to.
+exec {PAUSE_FD}<> <(:)
+pause() {
+  read -r -t "$1" -u "$PAUSE_FD" _ || true
+}
+
 # young_wait_age LOG: returns YOUNG_AGE_MS after the young client's
-# tcp-connected line (its own clock), polling more often than wait_for_line.
+# tcp-connected line (its own clock); starts no process while it waits.
 young_wait_age() {
-  local deadline=$((SECONDS + 30)) connected_ms rest_ms
-  until connected_ms=$(awk '$2 == "tcp-connected" { print $1; exit }' "$1" 2>/dev/null) &&
-    [ -n "$connected_ms" ]; do
+  local deadline=$((SECONDS + 30)) connected_ms="" ms event rest us rest_ms fraction
+  while [ -z "$connected_ms" ]; do
     [ "$SECONDS" -lt "$deadline" ] || e2e_die "the young client did not connect"
-    sleep 0.02
+    pause 0.01
+    [ -f "$1" ] || continue
+    while read -r ms event rest; do
+      if [ "$event" = tcp-connected ]; then
+        connected_ms=$ms
+        break
+      fi
+    done <"$1"
   done
-  rest_ms=$((YOUNG_AGE_MS - ($(failover_now_ms) - connected_ms)))
-  [ "$rest_ms" -le 0 ] || sleep "$(printf '%d.%03d' $((rest_ms / 1000)) $((rest_ms % 1000)))"
+  us=${EPOCHREALTIME/./}
+  rest_ms=$((YOUNG_AGE_MS - (${us:0:-3} - connected_ms)))
+  [ "$rest_ms" -gt 0 ] || return 0
+  printf -v fraction '%03d' $((rest_ms % 1000))
+  pause "$((rest_ms / 1000)).$fraction"
 }
 
 # stamp: each input line with the wall clock (ms) in front.
