@@ -38,7 +38,7 @@ export type InstanceControl = Pick<
 >;
 
 /** A global changed at start, with the operator's value: what goes back at exit. */
-interface RaisedGlobal {
+interface ChangedGlobal {
   type: number;
   name: string;
   original: number;
@@ -65,9 +65,9 @@ export class InstanceSetup {
   readonly #kernel: InstanceControl;
   readonly #modsocket: ModsocketConfig;
   readonly #logger: Logger;
-  /** The globals we raised, with the operator's values: put back at exit. */
-  readonly #raised: RaisedGlobal[] = [];
-  /** Where the operator's values are kept while raised; null: nowhere. */
+  /** The globals we changed, with the operator's values: put back at exit. */
+  readonly #changed: ChangedGlobal[] = [];
+  /** Where the operator's values are kept while changed; null: nowhere. */
   readonly #store: TuningStateStore | null;
   /** What the state file says now. */
   readonly #recorded: TuningState = new Map();
@@ -159,12 +159,12 @@ export class InstanceSetup {
         const originalText = tunedValueText(tuning, original);
         if (alreadyTuned(tuning, found)) {
           if (original === found) logger.info(settledText(tuning, found));
-          else this.#keepRaised({ type, name, original, originalText }, found);
+          else this.#keepChanged({ type, name, original, originalText }, found);
           continue;
         }
         this.#record(name, { type, original, raised: wanted });
         await this.#kernel.updateGlobal({ type, value: wanted }, name);
-        this.#raised.push({ type, name, original, originalText });
+        this.#changed.push({ type, name, original, originalText });
         logger.info(
           `${changeText(tuning, found)}, so that ${tuning.reason}; it goes back to ` +
             `${originalText} at exit (set "${tuning.key}": false in ${this.#modsocket.file} ` +
@@ -183,7 +183,7 @@ export class InstanceSetup {
         const original = this.#originalOf(name, found, leftover);
         if (original !== found) {
           const originalText = String(original);
-          this.#keepRaised({ type: leftover.type, name, original, originalText }, found);
+          this.#keepChanged({ type: leftover.type, name, original, originalText }, found);
         }
       } catch (error) {
         logger.warning(`Cannot read ${name}: ${errorText(error)}`);
@@ -193,7 +193,7 @@ export class InstanceSetup {
 
   /**
    * The operator's value of a global the kernel shows as `found`: the one
-   * in the state file if `found` is what a killed daemon raised it to (its
+   * in the state file if `found` is what a killed daemon set it to (its
    * leftover), else `found` (the operator changed it since: the entry is
    * stale).
    */
@@ -213,10 +213,10 @@ export class InstanceSetup {
     return leftover.original;
   }
 
-  /** A killed daemon's raise that we keep as it is, and put back at exit. */
-  #keepRaised(global: RaisedGlobal, found: number): void {
+  /** A killed daemon's change that we keep as it is, and put back at exit. */
+  #keepChanged(global: ChangedGlobal, found: number): void {
     this.#record(global.name, { type: global.type, original: global.original, raised: found });
-    this.#raised.push(global);
+    this.#changed.push(global);
   }
 
   /** The state file's entries (none if there is no file, or an unusable one: said). */
@@ -235,7 +235,7 @@ export class InstanceSetup {
     }
   }
 
-  /** Records a raised global in the state file, before raising it. */
+  /** Records a changed global in the state file, before changing it. */
   #record(name: string, entry: TuningStateEntry): void {
     this.#recorded.set(name, entry);
     if (this.#store === null || !this.#storeWritable) return;
@@ -244,19 +244,19 @@ export class InstanceSetup {
     } catch (error) {
       this.#storeWritable = false;
       this.#logger.warning(
-        `Cannot write the state file ${this.#store.path}: ${errorText(error)}; raised globals ` +
+        `Cannot write the state file ${this.#store.path}: ${errorText(error)}; changed globals ` +
           "go back at a clean stop, but after a SIGKILL the next start cannot put them back",
       );
     }
   }
 
   /**
-   * Puts back the globals found at start, where we raised them, without
+   * Puts back the globals found at start, where we changed them, without
    * waiting for the kernel's answer: at exit nothing reads the socket.
    */
   restore(): void {
     let failed = false;
-    for (const { type, name, original, originalText } of this.#raised.splice(0)) {
+    for (const { type, name, original, originalText } of this.#changed.splice(0)) {
       try {
         this.#kernel.setGlobalNow({ type, value: original });
         this.#logger.info(`Put ${name} back to ${originalText}`);

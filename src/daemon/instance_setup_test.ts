@@ -383,7 +383,7 @@ Deno.test("state file: a directory it cannot write is said once; the globals are
       logs[0],
       new RegExp(
         `^warning: Cannot write the state file ${directory}/file/joold/default\\.net-4026531840\\.json: .*; ` +
-          "raised globals go back at a clean stop, but after a SIGKILL the next start cannot put them back$",
+          "changed globals go back at a clean stop, but after a SIGKILL the next start cannot put them back$",
       ),
     );
     assert.equal(jool.globals.get(JOOLD_CAPACITY), 16384);

@@ -29,7 +29,7 @@ export interface TuningStateEntry {
   raised: number;
 }
 
-/** The state file's content: raised globals by name (e.g. `ss-capacity`). */
+/** The state file's content: changed globals by name (e.g. `ss-capacity`). */
 export type TuningState = Map<string, TuningStateEntry>;
 
 /** The file's format version; a file of another version is refused. */
