@@ -56,8 +56,11 @@ wait_for_line() {
 
 # pause SECONDS: sleeps without starting a process (under TCG, with the
 # host busy, starting one costs up to hundreds of ms): a read that times out
-# on a pipe nobody writes to.
-exec {PAUSE_FD}<> <(:)
+# on a FIFO nobody writes to (opened read-write, so it never ends).
+pause_fifo=$(mktemp -u /tmp/failover-pause.XXXXXX)
+mkfifo "$pause_fifo"
+exec {PAUSE_FD}<>"$pause_fifo"
+rm -f "$pause_fifo"
 pause() {
   read -r -t "$1" -u "$PAUSE_FD" _ || true
 }
