@@ -54,20 +54,26 @@ export function parseProbePlan(words: readonly string[]): ProbePlan {
 
 const PAYLOAD = new TextEncoder().encode("window\n");
 
-/** Datagrams sent to the loopback's discard port before the first flow. */
+/** Datagrams sent before the first flow, from one source port not measured. */
 const WARM_UP_SENDS = 5;
 
+/** The discard port: the warm-up's datagrams only make one session on the way. */
+const DISCARD_PORT = 9;
+
 /**
- * Sends a few datagrams to [::1]:9 (nothing is translated, no session is
- * made): a fresh process's first sends take the node:dgram layer's
- * compilation, under an emulated CPU some 100-200 ms, which would count as
- * the first flows' windows.
+ * Sends a few datagrams to the destination's discard port from one port of
+ * its own, before the measured flows: a fresh process's first sends take
+ * the node:dgram layer's compilation (under an emulated CPU some 100-200
+ * ms), and the first packet towards node 1 waits for neighbour discovery
+ * (some 50 ms); either would count as the first flow's window.
  */
-async function warmUpSends(): Promise<void> {
+async function warmUpSends(destination: string): Promise<void> {
   const socket = dgram.createSocket({ type: "udp6" });
   await new Promise<void>((resolve) => socket.bind(0, resolve));
   for (let i = 0; i < WARM_UP_SENDS; i++) {
-    await new Promise<void>((resolve) => socket.send(PAYLOAD, 9, "::1", () => resolve()));
+    await new Promise<void>((resolve) =>
+      socket.send(PAYLOAD, DISCARD_PORT, destination, () => resolve())
+    );
   }
   socket.close();
 }
@@ -77,7 +83,7 @@ export async function openFlows(
   plan: ProbePlan,
   sent: (ms: number, sourcePort: number) => void,
 ): Promise<void> {
-  await warmUpSends();
+  await warmUpSends(plan.destination);
   const start = performance.now();
   for (let i = 0; i < plan.count; i++) {
     const due = start + i * plan.intervalMs;
