@@ -26,6 +26,7 @@ import { sameInstance, validateInstanceName } from "../jool/header.ts";
 import { decodeSessionBatch } from "../jool/kernel_messages.ts";
 import { TcpState } from "../jool/protocol.ts";
 import {
+  ALL_SESSION_ENCODINGS,
   decodeSessions,
   type Session,
   type SessionEncoding,
@@ -233,8 +234,6 @@ export interface FollowContext {
   pool6: Ipv6Prefix | null;
 }
 
-const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
-
 function events(
   sessions: Session[],
   origin: string,
@@ -282,8 +281,8 @@ export function sessionsOfDatagram(
 ): SyncedSession[] | string {
   if (payload.byteLength === 0) return "empty datagram";
   const order = context.localEncoding === null
-    ? ALL_ENCODINGS
-    : [context.localEncoding, ...ALL_ENCODINGS.filter((e) => e !== context.localEncoding)];
+    ? ALL_SESSION_ENCODINGS
+    : [context.localEncoding, ...ALL_SESSION_ENCODINGS.filter((e) => e !== context.localEncoding)];
   let firstProblem: string | null = null;
   for (const encoding of order) {
     const problem = validateSessions(payload, encoding);

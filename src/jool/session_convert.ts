@@ -24,7 +24,7 @@
 import { formatIPv6, parseIPv4 } from "../net/ip.ts";
 import { decodeSessions } from "./session_decode.ts";
 import { encodeSessions } from "./session_encode.ts";
-import type { Session, SessionEncoding } from "./session_layout.ts";
+import { type Session, SESSION_ENCODINGS, type SessionEncoding } from "./session_layout.ts";
 
 /** An IPv6 prefix, such as an instance's pool6. */
 export interface Ipv6Prefix {
@@ -102,7 +102,9 @@ export function convertSessions(
 ): Uint8Array {
   if (from === to) return payload;
   let { sessions } = decodeSessions(payload, from);
-  if (from === "raw36-4.1.13" && sessions.length > 0) {
+  if (
+    !SESSION_ENCODINGS[from].carriesDst6 && SESSION_ENCODINGS[to].carriesDst6 && sessions.length > 0
+  ) {
     if (pool6 === null) {
       throw new SessionConversionError(
         `${to} needs dst6, which ${from} does not carry, and the local pool6 prefix is unknown`,

@@ -21,9 +21,8 @@ import {
   MAX_STATE,
   MAX_TIMER,
   PROTOCOLS,
-  RAW36_SIZE,
-  RAW48_SIZE,
   type Session,
+  SESSION_ENCODINGS,
   type SessionEncoding,
   type TransportAddress,
 } from "./session_layout.ts";
@@ -156,19 +155,34 @@ function checkNested(
   return null;
 }
 
-/** Checks the raw entry `entries` is at, in `payload`. */
-function checkRaw(
-  payload: Uint8Array,
-  entries: AttributeCursor,
-  encoding: SessionEncoding,
-): string | null {
-  const expected = encoding === "raw36-4.1.13" ? RAW36_SIZE : RAW48_SIZE;
-  const size = entries.length - NLA_HDRLEN;
-  if (size !== expected) return `entry has ${size} bytes, not ${expected}`;
-  // The packed proto/state/timer: the entry's last two bytes, big-endian.
+/**
+ * Checks the raw entry `entries` is at, in `payload`, of `size` payload
+ * bytes whose last two are the packed proto/state/timer (big-endian).
+ */
+function checkRaw(payload: Uint8Array, entries: AttributeCursor, size: number): string | null {
+  const got = entries.length - NLA_HDRLEN;
+  if (got !== size) return `entry has ${got} bytes, not ${size}`;
   const end = entries.offset + entries.length;
   return checkPacked((payload[end - 2] << 8) | payload[end - 1]);
 }
+
+const RAW48_SIZE = SESSION_ENCODINGS["raw48-4.1.12"].entryLength - NLA_HDRLEN;
+const RAW36_SIZE = SESSION_ENCODINGS["raw36-4.1.13"].entryLength - NLA_HDRLEN;
+
+/** Checks the entry `entries` is at; `fields` and `parts` are spare cursors. */
+type EntryChecker = (
+  payload: Uint8Array,
+  entries: AttributeCursor,
+  fields: AttributeCursor,
+  parts: AttributeCursor,
+) => string | null;
+
+const CHECKERS = {
+  "nested-4.1.0": (payload, entries, fields, parts) =>
+    checkNested(payload, fields.within(entries), parts),
+  "raw48-4.1.12": (payload, entries) => checkRaw(payload, entries, RAW48_SIZE),
+  "raw36-4.1.13": (payload, entries) => checkRaw(payload, entries, RAW36_SIZE),
+} satisfies Record<SessionEncoding, EntryChecker>;
 
 /**
  * Checks SESSION_ENTRIES payloads with cursors made once: what checks every
@@ -182,14 +196,12 @@ export class SessionValidator {
   /** As {@link validateSessions}. */
   check(payload: Uint8Array, encoding: SessionEncoding): string | null {
     const entries = this.#entries.over(payload);
-    const nested = encoding === "nested-4.1.0";
+    const checkEntry: EntryChecker = CHECKERS[encoding];
     let index = 0;
     for (; entries.next(); index++) {
       const type = entries.type;
       if (type !== JNLAL_ENTRY) return `session ${index}: attribute type ${type}, not JNLAL_ENTRY`;
-      const problem = nested
-        ? checkNested(payload, this.#fields.within(entries), this.#parts)
-        : checkRaw(payload, entries, encoding);
+      const problem = checkEntry(payload, entries, this.#fields, this.#parts);
       if (problem !== null) return `session ${index}: ${problem}`;
     }
     if (!entries.malformed) return null;
@@ -308,6 +320,22 @@ function decodeNested(view: DataView, fields: AttributeCursor, parts: AttributeC
   };
 }
 
+/** Reads the checked entry `entries` is at; `fields` and `parts` are spare cursors. */
+type EntryReader = (
+  bytes: Uint8Array,
+  view: DataView,
+  entries: AttributeCursor,
+  fields: AttributeCursor,
+  parts: AttributeCursor,
+) => Session;
+
+const READERS = {
+  "nested-4.1.0": (_bytes, view, entries, fields, parts) =>
+    decodeNested(view, fields.within(entries), parts),
+  "raw48-4.1.12": (bytes, view, entries) => decodeRaw48(bytes, view, entries.payloadStart),
+  "raw36-4.1.13": (bytes, view, entries) => decodeRaw36(bytes, view, entries.payloadStart),
+} satisfies Record<SessionEncoding, EntryReader>;
+
 /**
  * Decodes a SESSION_ENTRIES payload, after the checks of
  * {@link validateSessions}.
@@ -325,18 +353,7 @@ export function decodeSessions(
   const entries = new AttributeCursor(payload);
   const fields = new AttributeCursor();
   const parts = new AttributeCursor();
-  while (entries.next()) {
-    switch (encoding) {
-      case "nested-4.1.0":
-        sessions.push(decodeNested(view, fields.within(entries), parts));
-        break;
-      case "raw48-4.1.12":
-        sessions.push(decodeRaw48(payload, view, entries.payloadStart));
-        break;
-      case "raw36-4.1.13":
-        sessions.push(decodeRaw36(payload, view, entries.payloadStart));
-        break;
-    }
-  }
+  const read: EntryReader = READERS[encoding];
+  while (entries.next()) sessions.push(read(payload, view, entries, fields, parts));
   return { sessions };
 }

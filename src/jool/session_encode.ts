@@ -14,8 +14,8 @@ import {
   MAX_TIMER,
   PROTOCOLS,
   type Session,
+  SESSION_ENCODINGS,
   type SessionEncoding,
-  sessionEntryLength,
   type TransportAddress,
 } from "./session_layout.ts";
 
@@ -144,6 +144,15 @@ function putRaw36({ bytes, view }: Output, at: number, index: number, session: S
   view.setUint16(at + 34, packed(index, session));
 }
 
+/** Writes session `index` as the payload of the entry at `at`. */
+type EntryWriter = (out: Output, at: number, index: number, session: Session) => void;
+
+const WRITERS = {
+  "nested-4.1.0": putNested,
+  "raw48-4.1.12": putRaw48,
+  "raw36-4.1.13": putRaw36,
+} satisfies Record<SessionEncoding, EntryWriter>;
+
 /**
  * Encodes sessions as a SESSION_ENTRIES payload, the way the kernel of
  * `encoding` writes them (nested entries carry NLA_F_NESTED, as kernels
@@ -157,7 +166,8 @@ export function encodeSessions(
   sessions: readonly Session[],
   encoding: SessionEncoding,
 ): Uint8Array {
-  const entryLength = sessionEntryLength(encoding);
+  const { entryLength, nested } = SESSION_ENCODINGS[encoding];
+  const write: EntryWriter = WRITERS[encoding];
   const bytes = new Uint8Array(sessions.length * entryLength);
   const out: Output = { bytes, view: viewOf(bytes) };
   sessions.forEach((session, index) => {
@@ -166,12 +176,9 @@ export function encodeSessions(
       out.view,
       at,
       entryLength,
-      encoding === "nested-4.1.0" ? JNLAL_ENTRY | NLA_F_NESTED : JNLAL_ENTRY,
+      nested ? JNLAL_ENTRY | NLA_F_NESTED : JNLAL_ENTRY,
     );
-    const data = at + NLA_HDRLEN;
-    if (encoding === "nested-4.1.0") putNested(out, data, index, session);
-    else if (encoding === "raw48-4.1.12") putRaw48(out, data, index, session);
-    else putRaw36(out, data, index, session);
+    write(out, at + NLA_HDRLEN, index, session);
   });
   return bytes;
 }

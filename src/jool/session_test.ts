@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
 import { joolVersion } from "./header.ts";
 import {
+  ALL_SESSION_ENCODINGS,
   decodeSessions,
   encodeSessions,
   type Session,
+  SESSION_ENCODINGS,
   SessionDecodeError,
   type SessionEncoding,
   sessionEncodingFor,
@@ -16,7 +18,7 @@ import {
 // The nested encoding is in host byte order; its literals below are little-endian.
 assert.ok(NATIVE_LITTLE_ENDIAN, "these tests assume a little-endian host (x86_64, aarch64)");
 
-const ENCODINGS: SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
+const ENCODINGS = ALL_SESSION_ENCODINGS;
 
 Deno.test("sessionEncodingFor() follows the kernel's version", () => {
   const cases: [number, SessionEncoding][] = [
@@ -35,6 +37,16 @@ Deno.test("sessionEncodingFor() follows the kernel's version", () => {
       () => sessionEncodingFor(version),
       (error) => error instanceof RangeError && /^Unsupported Jool version: /.test(error.message),
     );
+  }
+});
+
+Deno.test("each encoding in the table is what the kernel of its first revision writes", () => {
+  const revisions = ENCODINGS.map((encoding) => SESSION_ENCODINGS[encoding].firstRevision);
+  assert.equal(revisions[0], 0, "the oldest encoding starts at 4.1.0");
+  for (const [i, encoding] of ENCODINGS.entries()) {
+    if (i > 0) assert.ok(revisions[i] > revisions[i - 1], `${encoding}: oldest first`);
+    assert.equal(sessionEncodingFor(joolVersion(4, 1, revisions[i])), encoding);
+    assert.equal(sessionEncodingFor(joolVersion(4, 1, revisions[i], 255)), encoding);
   }
 });
 
@@ -186,18 +198,19 @@ const RAW36 = Uint8Array.from([
   0x00, 0x40, //   ICMP (2<<5) | ESTABLISHED | EST
 ]);
 
-const SAMPLES: { encoding: SessionEncoding; bytes: Uint8Array; sessions: Session[] }[] = [
-  { encoding: "nested-4.1.0", bytes: NESTED, sessions: NESTED_SESSIONS },
+/** Every encoding's annotated bytes and what they decode to: a new encoding needs its own. */
+const SAMPLE_OF = {
+  "nested-4.1.0": { bytes: NESTED, sessions: NESTED_SESSIONS },
   // 4.1.12 derives dst4 from dst6, which gives the same dst4 here.
-  { encoding: "raw48-4.1.12", bytes: RAW48, sessions: NESTED_SESSIONS },
-  {
-    encoding: "raw36-4.1.13",
+  "raw48-4.1.12": { bytes: RAW48, sessions: NESTED_SESSIONS },
+  "raw36-4.1.13": {
     bytes: RAW36,
     sessions: NESTED_SESSIONS.map(({ dst6: _, ...rest }) => rest),
   },
-];
+} satisfies Record<SessionEncoding, { bytes: Uint8Array; sessions: Session[] }>;
+const SAMPLES = ENCODINGS.map((encoding) => ({ encoding, ...SAMPLE_OF[encoding] }));
 
-Deno.test("decodeSessions() reads all three encodings", () => {
+Deno.test("decodeSessions() reads every encoding", () => {
   for (const { encoding, bytes, sessions } of SAMPLES) {
     assert.equal(validateSessions(bytes, encoding), null, encoding);
     assert.deepEqual(decodeSessions(bytes, encoding), { sessions }, encoding);

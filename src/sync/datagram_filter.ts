@@ -8,9 +8,7 @@
  * @module
  */
 
-import { type SessionEncoding, SessionValidator } from "../jool/session.ts";
-
-const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
+import { ALL_SESSION_ENCODINGS, type SessionEncoding, SessionValidator } from "../jool/session.ts";
 
 /** Decides whether a peer's datagram may go to the kernel. */
 export class DatagramFilter {
@@ -18,7 +16,7 @@ export class DatagramFilter {
   // Kept: it checks every datagram from the peers.
   readonly #validator = new SessionValidator();
 
-  /** `encoding` null: not known yet; accept any of the three until it is. */
+  /** `encoding` null: not known yet; accept any until it is. */
   constructor(encoding: SessionEncoding | null) {
     this.#encoding = encoding;
   }
@@ -41,7 +39,7 @@ export class DatagramFilter {
    */
   foreignEncoding(payload: Uint8Array): SessionEncoding | null {
     if (payload.byteLength === 0) return null;
-    for (const encoding of ALL_ENCODINGS) {
+    for (const encoding of ALL_SESSION_ENCODINGS) {
       if (encoding === this.#encoding) continue;
       if (this.#validator.check(payload, encoding) === null) return encoding;
     }
@@ -53,7 +51,7 @@ export class DatagramFilter {
     if (payload.byteLength === 0) return "empty datagram";
     if (this.#encoding !== null) return this.#validator.check(payload, this.#encoding);
     let firstProblem: string | null = null;
-    for (const encoding of ALL_ENCODINGS) {
+    for (const encoding of ALL_SESSION_ENCODINGS) {
       const problem = this.#validator.check(payload, encoding);
       if (problem === null) return null;
       firstProblem ??= problem;

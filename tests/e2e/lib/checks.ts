@@ -8,6 +8,8 @@
 
 import assert from "node:assert/strict";
 import { joolVersion, parseVersion } from "../../../src/jool/header.ts";
+import { type SessionEncoding, sessionEncodingFor } from "../../../src/jool/session.ts";
+import { garbageKinds } from "./garbage_datagrams.ts";
 
 export const PROTOCOLS = ["tcp", "udp", "icmp"] as const;
 export const STATS_NAMES = [
@@ -816,17 +818,13 @@ export const GARBAGE_OTHER = "other";
  * The session encoding a Jool version's kernel writes, which the garbage is
  * made in (../shared/docs/jool-protocol.md section 4).
  */
-export function garbageEncoding(version: number): string {
-  if (version < joolVersion(4, 1, 12)) return "nested-4.1.0";
-  if (version < joolVersion(4, 1, 13)) return "raw48-4.1.12";
-  return "raw36-4.1.13";
+export function garbageEncoding(version: number): SessionEncoding {
+  return sessionEncodingFor(version);
 }
 
 /** The kinds of garbage made per encoding (tests/e2e/lib/garbage_datagrams.ts), sorted. */
-export function garbageKindsOf(encoding: string): string[] {
-  const nestedOnly = encoding === "nested-4.1.0" ? "header-flip" : "entry-type";
-  return ["bad-value", "empty", "entry-length", nestedOnly, "extended", "random", "truncated"]
-    .sort();
+export function garbageKindsOf(encoding: SessionEncoding): string[] {
+  return garbageKinds(encoding).sort();
 }
 
 /** Udp6InErrors of a /proc/net/snmp6 dump: datagrams the namespace's UDP dropped. */

@@ -106,6 +106,8 @@ import type { NetsocketConfig } from "../../../src/config/netsocket.ts";
 import { parseVersion } from "../../../src/jool/header.ts";
 import { JNLAL_ENTRY, SessionAttribute } from "../../../src/jool/protocol.ts";
 import {
+  ALL_SESSION_ENCODINGS,
+  SESSION_ENCODINGS,
   type SessionEncoding,
   sessionEncodingFor,
   sessionEntryLength,
@@ -135,20 +137,15 @@ export interface Garbage {
 }
 
 /** The session encodings of Jool 4.1, oldest first. */
-export const ENCODINGS: readonly SessionEncoding[] = [
-  "nested-4.1.0",
-  "raw48-4.1.12",
-  "raw36-4.1.13",
-];
+export const ENCODINGS: readonly SessionEncoding[] = ALL_SESSION_ENCODINGS;
 
 const NESTED: SessionEncoding = "nested-4.1.0";
 /** Bytes of one nested entry, its header included. */
 const ENTRY_LENGTH = sessionEntryLength(NESTED);
 /** The entry lengths of the raw encodings. */
-const RAW_ENTRY_LENGTHS: readonly number[] = [
-  sessionEntryLength("raw48-4.1.12"),
-  sessionEntryLength("raw36-4.1.13"),
-];
+const RAW_ENTRY_LENGTHS: readonly number[] = ALL_SESSION_ENCODINGS
+  .filter((encoding) => !SESSION_ENCODINGS[encoding].nested)
+  .map(sessionEntryLength);
 /** The shortest entry that can hold the eight nested fields (see the module documentation). */
 const NESTED_SHORTEST_ENTRY = 137;
 
@@ -172,7 +169,7 @@ const RAW_CYCLE: readonly GarbageKind[] = [
 
 /** The kinds of datagram made from a base in `encoding`, `empty` first. */
 export function garbageKinds(encoding: SessionEncoding): GarbageKind[] {
-  return ["empty", ...(encoding === NESTED ? NESTED_CYCLE : RAW_CYCLE)];
+  return ["empty", ...(SESSION_ENCODINGS[encoding].nested ? NESTED_CYCLE : RAW_CYCLE)];
 }
 
 /** Largest `random` datagram. */
