@@ -6,7 +6,8 @@
  * @module
  */
 
-import { EXIT_FAILURE, runDaemon } from "./src/app.ts";
+import { runDaemon } from "./src/commands/run.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "./src/exit_status.ts";
 import { parseCommandLine } from "./src/command_line.ts";
 import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
@@ -62,9 +63,6 @@ Options:
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 `;
-
-/** Exit status for a bad command line. */
-const EXIT_USAGE = 2;
 
 /** Operator commands, given as the first argument, and how many arguments follow. */
 const COMMANDS = { check: 2, advertise: 1, keygen: 1 } as const;

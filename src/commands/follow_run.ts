@@ -13,7 +13,7 @@ import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
-import { drain, RECEIVE_BUFFER_BYTES } from "../sync/drain.ts";
+import { drain, RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { GenericNetlinkSocket } from "../sync/netlink_socket.ts";
 import { describePeer } from "../sync/peer_address.ts";
@@ -29,11 +29,7 @@ import {
 import { PROXY_DEFAULT_TTL, proxyNetsocket } from "./proxy.ts";
 import { openRequestLink, type SystemTools, withSystem } from "./system.ts";
 import { CommandLineError } from "../command_line.ts";
-
-/** Exit status for a failure (module absent, socket refused). */
-const EXIT_FAILURE = 1;
-/** Exit status for a bad command line. */
-const EXIT_USAGE = 2;
+import { EXIT_FAILURE, EXIT_USAGE } from "../exit_status.ts";
 
 /** Writes all of `bytes`; throws Deno.errors.BrokenPipe when the reader has gone. */
 export type OutputWriter = (bytes: Uint8Array) => void;

@@ -21,7 +21,9 @@
  * @module
  */
 
-import { type Print, runDaemon, withLibc } from "../app.ts";
+import { type Print, runDaemon } from "./run.ts";
+import { withLibc } from "./system.ts";
+import { EXIT_USAGE } from "../exit_status.ts";
 import { CommandLineError, parseCommandLine } from "../command_line.ts";
 import { systemEnvironment } from "../config/environment.ts";
 import { ConfigError } from "../config/errors.ts";
@@ -44,9 +46,6 @@ export const PROXY_DEFAULT_TTL = 1;
 export const PROXY_DEFAULT_STATS_ADDRESS = "::";
 /** `jool session proxy`'s stats port when only the address is given. */
 export const PROXY_DEFAULT_STATS_PORT = "6401";
-
-/** Exit status for a bad command line. */
-export const EXIT_USAGE = 2;
 
 /** What names the file in messages about the flags. */
 export const PROXY_SOURCE = "joold proxy";

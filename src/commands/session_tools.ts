@@ -12,7 +12,8 @@ import { LevelLogger, type LineSink, stderrSink } from "../log.ts";
 import { openSyslog, type SyslogConnection } from "../syslog_sink.ts";
 import { parseFollowArguments } from "./follow.ts";
 import { runFollowCommand } from "./follow_run.ts";
-import { EXIT_USAGE, parseProxyArguments, runProxyCommand } from "./proxy.ts";
+import { parseProxyArguments, runProxyCommand } from "./proxy.ts";
+import { EXIT_USAGE } from "../exit_status.ts";
 
 /** `joold proxy --help`. */
 export const PROXY_USAGE = `Usage: joold proxy [OPTIONS] MCAST_ADDRESS

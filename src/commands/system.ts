@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import { errorText } from "../error_text.ts";
 import { KernelLink } from "../sync/kernel_link.ts";
+import { EXIT_FAILURE } from "../exit_status.ts";
 
 /** What the commands run on; valid only inside {@link withSystem}. */
 export interface SystemTools {
@@ -24,6 +25,29 @@ export interface SystemTools {
   reactor: Reactor;
   environment: NetworkEnvironment;
   logger: Logger;
+}
+
+/**
+ * Opens the C library for `use` and closes it afterwards, whatever `use`
+ * did; returns `use`'s exit status, or logs why the library cannot be opened
+ * and returns EXIT_FAILURE.
+ */
+export async function withLibc(
+  logger: Logger,
+  use: (libc: Libc) => number | Promise<number>,
+): Promise<number> {
+  let libc: Libc;
+  try {
+    libc = Libc.open();
+  } catch (error) {
+    logger.error(errorText(error));
+    return EXIT_FAILURE;
+  }
+  try {
+    return await use(libc);
+  } finally {
+    libc.close();
+  }
 }
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { RECEIVE_BUFFER_BYTES } from "../sync/drain.ts";
+import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import { ConfigError } from "./errors.ts";
 import {
   type JsonMember,

@@ -20,7 +20,9 @@
 import { formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "../net/ip.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
-import { hasSpaceOrControl, parseInterface } from "./netsocket_interface.ts";
+import { hasSpaceOrControl, type InterfaceChoice, parseInterface } from "./netsocket_interface.ts";
+
+export type { InterfaceChoice };
 import { parseUnicastPeers, type UnicastPeer } from "./unicast_peers.ts";
 import {
   type JsonMember,
@@ -44,32 +46,6 @@ export const NETSOCKET_KEYS: readonly string[] = [
 
 /** TTL (IPv4) or hop limit (IPv6) when the file gives none, as in the C daemon. */
 export const DEFAULT_TTL = 1;
-
-/**
- * Where multicast traffic enters or leaves.
- *
- * - For an IPv4 group, an address the interface holds (ip_mreq.imr_interface
- *   and IP_MULTICAST_IF take an `in_addr`), and the interface that holds it.
- * - For an IPv6 group, the interface by name and index (ipv6_mreq and
- *   IPV6_MULTICAST_IF take an index).
- */
-export type InterfaceChoice =
-  | {
-    kind: "address";
-    /** The value as written in the file. */
-    text: string;
-    /** 4 address bytes. */
-    address: Uint8Array;
-    /** The interface holding the address, e.g. `eth0`. */
-    name: string;
-  }
-  | {
-    kind: "name";
-    /** The interface name as written in the file. */
-    text: string;
-    /** if_nametoindex() of the name; never 0. */
-    index: number;
-  };
 
 /** A checked netsocket file. */
 export interface NetsocketConfig {

@@ -10,7 +10,32 @@ import { formatIPv4, parseIPv4, parseIPv6 } from "../net/ip.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
 import { type JsonMember, jsonTypeName } from "./json_file.ts";
-import type { InterfaceChoice } from "./netsocket.ts";
+
+/**
+ * Where multicast traffic enters or leaves.
+ *
+ * - For an IPv4 group, an address the interface holds (ip_mreq.imr_interface
+ *   and IP_MULTICAST_IF take an `in_addr`), and the interface that holds it.
+ * - For an IPv6 group, the interface by name and index (ipv6_mreq and
+ *   IPV6_MULTICAST_IF take an index).
+ */
+export type InterfaceChoice =
+  | {
+    kind: "address";
+    /** The value as written in the file. */
+    text: string;
+    /** 4 address bytes. */
+    address: Uint8Array;
+    /** The interface holding the address, e.g. `eth0`. */
+    name: string;
+  }
+  | {
+    kind: "name";
+    /** The interface name as written in the file. */
+    text: string;
+    /** if_nametoindex() of the name; never 0. */
+    index: number;
+  };
 
 /**
  * Checks `in interface` or `out interface` for a group of `family`.

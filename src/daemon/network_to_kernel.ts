@@ -16,7 +16,7 @@ import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { DatagramFilter } from "../sync/datagram_filter.ts";
 import { splitBatch } from "../sync/batch_split.ts";
-import { drain } from "../sync/drain.ts";
+import { drain } from "../net/drain.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import { describePeer } from "../sync/peer_address.ts";
 import type { Clock } from "./clock.ts";
@@ -61,7 +61,7 @@ export class NetworkToKernel {
     this.#deps = deps;
   }
 
-  /** Relays what the channel holds, as much as one wake-up may (src/sync/drain.ts). */
+  /** Relays what the channel holds, as much as one wake-up may (src/net/drain.ts). */
   drain(): void {
     // One clock reading per wake-up: under an emulated CPU a reading costs
     // as much as checking a datagram.

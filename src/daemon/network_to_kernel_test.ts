@@ -10,7 +10,7 @@ import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { joolVersion } from "../jool/header.ts";
 import { ALL_SESSION_ENCODINGS, encodeSessions, type SessionEncoding } from "../jool/session.ts";
 import { parseIPv6 } from "../net/ip.ts";
-import { MAX_DATAGRAMS_PER_WAKE } from "../sync/drain.ts";
+import { MAX_DATAGRAMS_PER_WAKE } from "../net/drain.ts";
 import { SS_DISABLED_TEXT } from "../../tests/support/fake_jool.ts";
 import { peerAddress } from "../../tests/support/memory_peer_channel.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";

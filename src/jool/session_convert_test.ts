@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatIPv6, parseIPv4, parseIPv6 } from "../net/ip.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import {
   convertSessions,
   embedIPv4,

@@ -9,7 +9,7 @@
 
 import { NLA_HDRLEN } from "../netlink/attribute.ts";
 import { AttributeCursor } from "../netlink/attribute_decoder.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import { formatIPv4, formatIPv6 } from "../net/ip.ts";
 import {
   JNLAL_ENTRY,

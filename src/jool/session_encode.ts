@@ -6,7 +6,7 @@
  */
 
 import { NLA_F_NESTED, NLA_HDRLEN, nlaAlign, putAttributeHeader } from "../netlink/attribute.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import { parseIPv4, parseIPv6 } from "../net/ip.ts";
 import { JNLAL_ENTRY, SessionAttribute, TransportAddressAttribute } from "./protocol.ts";
 import {

@@ -7,7 +7,7 @@
  */
 
 import { NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from "./attribute.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 
 const decoder = new TextDecoder();
 

@@ -6,7 +6,7 @@
  */
 
 import { AttributeCursor } from "./attribute_decoder.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 
 /** #define NLMSG_ALIGNTO 4U */
 export const NLMSG_ALIGNTO = 4;

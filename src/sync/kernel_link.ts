@@ -15,7 +15,7 @@ import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts";
 import { GenericNetlinkSocket } from "./netlink_socket.ts";
-import { drain, RECEIVE_BUFFER_BYTES } from "./drain.ts";
+import { drain, RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import {
   encodeGlobalForeach,
   encodeGlobalUpdate,
@@ -40,7 +40,7 @@ import {
 } from "../jool/protocol.ts";
 import type { Ipv6Prefix } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import { JoolModuleMissingError, refusalIn } from "./kernel_errors.ts";
 import { JooldTraffic, type KernelLinkDeps, type KernelLinkHandlers } from "./joold_traffic.ts";
 

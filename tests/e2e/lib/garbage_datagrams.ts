@@ -114,7 +114,7 @@ import {
   validateSessions,
 } from "../../../src/jool/session.ts";
 import { NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from "../../../src/netlink/attribute.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../../../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../../ffi/native_endian.ts";
 import { formatIPv6, parseIPv6 } from "../../../src/net/ip.ts";
 import { DatagramFilter } from "../../../src/sync/datagram_filter.ts";
 import { MulticastSocket } from "../../../src/sync/multicast_socket.ts";

@@ -5,30 +5,32 @@
  * @module
  */
 
-import { Libc } from "../ffi/libc.ts";
-import { Sockets } from "../ffi/sockets.ts";
-import { ConfigError } from "./config/errors.ts";
-import { systemEnvironment } from "./config/environment.ts";
+import type { Libc } from "../../ffi/libc.ts";
+import { Sockets } from "../../ffi/sockets.ts";
+import { ConfigError } from "../config/errors.ts";
+import { systemEnvironment } from "../config/environment.ts";
 import {
   loadModsocketConfigOrDefault,
   type ModsocketConfig,
   type ModsocketResult,
-} from "./config/modsocket.ts";
+} from "../config/modsocket.ts";
 import {
   type InterfaceChoice,
   loadNetsocketConfig,
   type NetsocketConfig,
   type NetsocketResult,
-} from "./config/netsocket.ts";
-import { Daemon } from "./daemon.ts";
-import { loadKeyFile } from "./auth/key_file.ts";
-import type { KeyRing } from "./auth/sealed_datagram.ts";
-import { readJoolModuleVersion } from "./jool_module_version.ts";
-import { type Logger } from "./log.ts";
-import { SyncCounters } from "./stats/counters.ts";
-import { errorText } from "./error_text.ts";
-import { VERSION } from "./version.ts";
-import { formatIp, parseIPv4, parseIPv6 } from "./net/ip.ts";
+} from "../config/netsocket.ts";
+import { Daemon } from "../daemon.ts";
+import { loadKeyFile } from "../auth/key_file.ts";
+import type { KeyRing } from "../auth/sealed_datagram.ts";
+import { readJoolModuleVersion } from "../jool_module_version.ts";
+import { type Logger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
+import { errorText } from "../error_text.ts";
+import { VERSION } from "../version.ts";
+import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
+import { withLibc } from "./system.ts";
+import { formatIp, parseIPv4, parseIPv6 } from "../net/ip.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
 export interface RunOptions {
@@ -51,15 +53,6 @@ export interface RunOptions {
   configs?: { netsocket: NetsocketResult; modsocket: ModsocketResult };
 }
 
-/** Exit status for a failure at run time or setup that a retry may fix. */
-export const EXIT_FAILURE = 1;
-
-/**
- * Exit status for a configuration the daemon cannot use (sysexits.h
- * EX_CONFIG), so a supervisor can tell it from a failure worth retrying.
- */
-export const EXIT_CONFIG = 78;
-
 /** Where the effective configuration is printed (stdout, as the reference does). */
 export type Print = (text: string) => void;
 
@@ -73,29 +66,6 @@ export function runDaemon(
   print: Print,
 ): Promise<number> {
   return withLibc(logger, (libc) => runWithLibc(libc, options, logger, print));
-}
-
-/**
- * Opens the C library for `use` and closes it afterwards, whatever `use`
- * did; returns `use`'s exit status, or logs why the library cannot be opened
- * and returns EXIT_FAILURE.
- */
-export async function withLibc(
-  logger: Logger,
-  use: (libc: Libc) => number | Promise<number>,
-): Promise<number> {
-  let libc: Libc;
-  try {
-    libc = Libc.open();
-  } catch (error) {
-    logger.error(errorText(error));
-    return EXIT_FAILURE;
-  }
-  try {
-    return await use(libc);
-  } finally {
-    libc.close();
-  }
 }
 
 async function runWithLibc(
