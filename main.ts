@@ -8,12 +8,13 @@
 
 import { runDaemon } from "./src/commands/run.ts";
 import { EXIT_FAILURE, EXIT_USAGE } from "./src/exit_status.ts";
-import { parseCommandLine } from "./src/command_line.ts";
+import { logLevelFlag, parseCommandLine } from "./src/command_line.ts";
 import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
 import { runFollowTool, runProxyTool } from "./src/commands/session_tools.ts";
 import { runKeygenCommand } from "./src/commands/keygen.ts";
-import { isLogLevel, LevelLogger, type LineSink, stderrSink } from "./src/log.ts";
+import { LevelLogger, type LineSink, type LogLevel, stderrSink } from "./src/log.ts";
+import { errorText } from "./src/error_text.ts";
 import { openSyslog, type SyslogConnection } from "./src/syslog_sink.ts";
 import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
 
@@ -106,9 +107,11 @@ async function main(args: string[]): Promise<number> {
     : null;
   const operands = command === null ? positionals : positionals.slice(1);
   const maxOperands = command === null ? 3 : COMMANDS[command];
-  const level = values["log-level"] ?? (command === null ? "info" : "warning");
-  if (!isLogLevel(level)) {
-    console.error(`joold: --log-level: must be error, warning, info or debug, got '${level}'`);
+  let level: LogLevel;
+  try {
+    level = logLevelFlag(values["log-level"] ?? (command === null ? "info" : "warning"));
+  } catch (error) {
+    console.error(`joold: ${errorText(error)}`);
     return EXIT_USAGE;
   }
   if (operands.length > maxOperands) {

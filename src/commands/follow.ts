@@ -20,9 +20,15 @@
  * @module
  */
 
-import { CommandLineError, parseCommandLine } from "../command_line.ts";
+import {
+  checkPortFlag,
+  CommandLineError,
+  instanceFlag,
+  logLevelFlag,
+  parseCommandLine,
+} from "../command_line.ts";
 import { DEFAULT_INSTANCE } from "../config/modsocket.ts";
-import { sameInstance, validateInstanceName } from "../jool/header.ts";
+import { sameInstance } from "../jool/header.ts";
 import { decodeSessionBatch } from "../jool/kernel_messages.ts";
 import { TcpState } from "../jool/protocol.ts";
 import {
@@ -42,7 +48,7 @@ import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { JoolModuleMissingError } from "../sync/kernel_errors.ts";
 import type { Message } from "../netlink/message.ts";
-import { isLogLevel, type LogLevel } from "../log.ts";
+import type { LogLevel } from "../log.ts";
 
 /** The options `joold follow` takes. */
 export const FOLLOW_OPTIONS = {
@@ -95,9 +101,7 @@ export function parseFollowArguments(args: readonly string[]): FollowOptions {
   if (values["no-headers"] && !values.csv) {
     throw new CommandLineError("--no-headers only goes with --csv");
   }
-  const instance = values.instance ?? DEFAULT_INSTANCE;
-  const problem = instance === "" ? "instance name is empty" : validateInstanceName(instance);
-  if (problem !== null) throw new CommandLineError(`--instance: ${problem}`);
+  const instance = instanceFlag(values.instance ?? DEFAULT_INSTANCE);
   const group = positionals[0] ?? null;
   const sourceText = values.source ?? (group === null ? "kernel" : "both");
   if (sourceText !== "kernel" && sourceText !== "group" && sourceText !== "both") {
@@ -107,17 +111,8 @@ export function parseFollowArguments(args: readonly string[]): FollowOptions {
     throw new CommandLineError(`--source=${sourceText} needs MCAST_ADDRESS (the sync group)`);
   }
   const port = values["net.mcast.port"] ?? FOLLOW_DEFAULT_PORT;
-  if (/^\d+$/.test(port) ? !(Number(port) >= 1 && Number(port) <= 65535) : port === "") {
-    throw new CommandLineError(
-      `--net.mcast.port: must be a port from 1 to 65535 or a service name, got '${port}'`,
-    );
-  }
-  const level = values["log-level"] ?? "warning";
-  if (!isLogLevel(level)) {
-    throw new CommandLineError(
-      `--log-level: must be error, warning, info or debug, got '${level}'`,
-    );
-  }
+  checkPortFlag("net.mcast.port", port, "number or name");
+  const level = logLevelFlag(values["log-level"] ?? "warning");
   return {
     instance,
     format: values.json ? "json" : values.csv ? "csv" : "text",

@@ -59,11 +59,11 @@ Deno.test("joold follow: the command line", () => {
     [["ff08::1", "ff08::2"], "too many arguments: ff08::2"],
     [
       ["-p", "0", "ff08::1"],
-      "--net.mcast.port: must be a port from 1 to 65535 or a service name, got '0'",
+      "--net.mcast.port: must be a port number from 1 to 65535, got '0'",
     ],
     [
       ["-i", "0123456789abcdef"],
-      "--instance: instance name '0123456789abcdef' is longer than 15 characters",
+      "--instance: must be at most 15 characters long, got 16 ('0123456789abcdef')",
     ],
     [["--log-level=x"], "--log-level: must be error, warning, info or debug, got 'x'"],
   ];

@@ -24,7 +24,13 @@
 import { type Print, runDaemon } from "./run.ts";
 import { withLibc } from "./system.ts";
 import { EXIT_USAGE } from "../exit_status.ts";
-import { CommandLineError, parseCommandLine } from "../command_line.ts";
+import {
+  checkPortFlag,
+  CommandLineError,
+  instanceFlag,
+  logLevelFlag,
+  parseCommandLine,
+} from "../command_line.ts";
 import { systemEnvironment } from "../config/environment.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { NetworkEnvironment } from "../config/environment.ts";
@@ -34,9 +40,8 @@ import {
   type ModsocketResult,
 } from "../config/modsocket.ts";
 import { type NetsocketResult, parseNetsocketConfig } from "../config/netsocket.ts";
-import { validateInstanceName } from "../jool/header.ts";
-import { isLogLevel, type Logger, type LogLevel } from "../log.ts";
-import { parseIPv4, parseIPv6 } from "../net/ip.ts";
+import type { Logger, LogLevel } from "../log.ts";
+import { ipProblem, parseIp } from "../net/ip.ts";
 
 /** `jool session proxy`'s default group port. */
 export const PROXY_DEFAULT_PORT = "6400";
@@ -103,11 +108,7 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
   if (positionals.length === 0 && !help) {
     throw new CommandLineError("MCAST_ADDRESS is missing (the group, e.g. ff08::db8:64:64)");
   }
-  const instance = values.instance ?? DEFAULT_INSTANCE;
-  const instanceProblem = instance === ""
-    ? "instance name is empty"
-    : validateInstanceName(instance);
-  if (instanceProblem !== null) throw new CommandLineError(`--instance: ${instanceProblem}`);
+  const instance = instanceFlag(values.instance ?? DEFAULT_INSTANCE);
   const ttlText = values["net.ttl"];
   let ttl = PROXY_DEFAULT_TTL;
   if (ttlText !== undefined) {
@@ -117,25 +118,15 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
     }
   }
   const statsAddressText = values["stats.address"];
-  if (
-    statsAddressText !== undefined &&
-    (parseIPv4(statsAddressText) ?? parseIPv6(statsAddressText)) === null
-  ) {
-    throw new CommandLineError(
-      `--stats.address: must be an IPv4 or IPv6 address, got '${statsAddressText}'`,
-    );
+  if (statsAddressText !== undefined && parseIp(statsAddressText) === null) {
+    throw new CommandLineError(`--stats.address: ${ipProblem(`'${statsAddressText}'`)}`);
   }
   for (const flag of ["net.mcast.port", "stats.port", "control-port", "metrics-port"] as const) {
     const text = values[flag];
     if (text === undefined) continue;
-    checkPort(flag, text, flag !== "metrics-port");
+    checkPortFlag(flag, text, flag === "metrics-port" ? "number" : "number or name");
   }
-  const level = values["log-level"] ?? "info";
-  if (!isLogLevel(level)) {
-    throw new CommandLineError(
-      `--log-level: must be error, warning, info or debug, got '${level}'`,
-    );
-  }
+  const level = logLevelFlag(values["log-level"] ?? "info");
   const statsWanted = values["stats.address"] !== undefined || values["stats.port"] !== undefined;
   return {
     instance,
@@ -158,24 +149,8 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
 
 /** `::` or `0.0.0.0`: every address, which a null stats address means. */
 function isUnspecified(text: string): boolean {
-  const bytes = parseIPv4(text) ?? parseIPv6(text);
+  const bytes = parseIp(text);
   return bytes !== null && bytes.every((byte) => byte === 0);
-}
-
-/** A port number 1..65535, or (if `names`) something that may be a service name. */
-function checkPort(flag: string, text: string, names: boolean): void {
-  if (/^\d+$/.test(text)) {
-    const port = Number(text);
-    if (port >= 1 && port <= 65535) return;
-    throw new CommandLineError(`--${flag}: must be a port from 1 to 65535, got '${text}'`);
-  }
-  if (!names || text === "" || /[\s\0]/.test(text)) {
-    throw new CommandLineError(
-      `--${flag}: must be a port from 1 to 65535${
-        names ? " or a service name" : ""
-      }, got '${text}'`,
-    );
-  }
 }
 
 /** Which flag each netsocket key comes from, to name it in messages. */

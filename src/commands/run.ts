@@ -30,7 +30,8 @@ import { errorText } from "../error_text.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
 import { withLibc } from "./system.ts";
-import { formatIp, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
+import { parsePort, type ServiceLookup } from "../net/port.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
 export interface RunOptions {
@@ -96,8 +97,10 @@ async function runWithLibc(
     }
     statsPort = options.statsPort === null
       ? null
-      : parseStatsPort(options.statsPort, environment.resolveService.bind(environment));
-    metricsPort = options.metricsPort === null ? null : parseMetricsPort(options.metricsPort);
+      : parsePortArgument("PORT", options.statsPort, (name) => environment.resolveService(name));
+    metricsPort = options.metricsPort === null
+      ? null
+      : parsePortArgument("--metrics-port", options.metricsPort, null);
     statsAddress = (options.statsAddress ?? null) === null
       ? null
       : parseStatsAddress(options.statsAddress!);
@@ -194,26 +197,21 @@ function reloadKeyFile(daemon: Daemon, netsocket: NetsocketConfig, logger: Logge
 }
 
 /**
- * The PORT argument: a number 1..65535 or a service name. Throws
- * ConfigError naming the argument.
+ * A port flag or argument: `names` allows a UDP service name (resolved with
+ * `lookup`). Throws ConfigError naming `flag`.
  */
-export function parseStatsPort(
+export function parsePortArgument(
+  flag: string,
   text: string,
-  resolveService: (name: string) => number | null,
+  lookup: ServiceLookup | null,
 ): number {
-  if (/^\d+$/.test(text)) {
-    const port = Number(text);
-    if (port >= 1 && port <= 65535) return port;
-    throw new ConfigError("command line", "PORT", `must be a port from 1 to 65535, got ${text}`);
-  }
-  const port = resolveService(text);
-  if (port === null) {
-    throw new ConfigError(
-      "command line",
-      "PORT",
-      `'${text}' is neither a port number nor a known UDP service`,
-    );
-  }
+  const port = parsePort(
+    text,
+    lookup === null ? "number" : "number or resolved name",
+    `'${text}'`,
+    lookup,
+  );
+  if (typeof port !== "number") throw new ConfigError("command line", flag, port.problem);
   return port;
 }
 
@@ -224,28 +222,9 @@ export function parseStatsPort(
  * @throws {ConfigError} If it is not an address.
  */
 export function parseStatsAddress(text: string): Uint8Array {
-  const address = parseIPv4(text) ?? parseIPv6(text);
+  const address = parseIp(text);
   if (address !== null) return address;
-  throw new ConfigError(
-    "command line",
-    "--stats-address",
-    `must be an IPv4 or IPv6 address, got '${text}'`,
-  );
-}
-
-/**
- * Parses `--metrics-port`: a TCP port number.
- *
- * @throws {ConfigError} If it is not a port from 1 to 65535.
- */
-export function parseMetricsPort(text: string): number {
-  const port = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (port >= 1 && port <= 65535) return port;
-  throw new ConfigError(
-    "command line",
-    "--metrics-port",
-    `must be a TCP port from 1 to 65535, got '${text}'`,
-  );
+  throw new ConfigError("command line", "--stats-address", ipProblem(`'${text}'`));
 }
 
 function describeInterface(choice: InterfaceChoice | null, fallback: string): string {

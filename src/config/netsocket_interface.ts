@@ -6,7 +6,8 @@
  * @module
  */
 
-import { formatIPv4, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { formatIPv4, parseIp, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { hasSpaceOrControl } from "../net/port.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
 import { type JsonMember, jsonTypeName } from "./json_file.ts";
@@ -75,18 +76,6 @@ function isValidInterfaceName(name: string): boolean {
     new TextEncoder().encode(name).length <= 15 && !/[/:]/.test(name) && !hasSpaceOrControl(name);
 }
 
-/**
- * Whether `text` holds white space, C0 controls (NUL included) or DEL,
- * which no interface or service name does.
- */
-export function hasSpaceOrControl(text: string): boolean {
-  for (const character of text) {
-    const code = character.codePointAt(0)!;
-    if (code < 0x20 || code === 0x7f || /\s/.test(character)) return true;
-  }
-  return false;
-}
-
 /** `in interface` or `out interface` of an IPv4 group: an address some interface holds. */
 function ipv4Interface(
   text: string,
@@ -132,7 +121,7 @@ function ipv6Interface(
   const fail = (problem: string): never => {
     throw new ConfigError(file, key, problem);
   };
-  const address = parseIPv4(text) ?? parseIPv6(text);
+  const address = parseIp(text);
   if (address !== null) {
     const owner = env.interfaceAddresses().find((entry) => sameBytes(entry.address, address));
     return fail(
