@@ -89,7 +89,7 @@ async function main(args: string[]): Promise<number> {
       version: { type: "boolean", short: "V" },
     });
   } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
+    return usageError(errorText(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -124,7 +124,7 @@ async function main(args: string[]): Promise<number> {
     try {
       syslog = openSyslog();
     } catch (error) {
-      console.error(`joold: --syslog: ${error instanceof Error ? error.message : error}`);
+      console.error(`joold: --syslog: ${errorText(error)}`);
       return EXIT_FAILURE;
     }
     sink = syslog.sink;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorText } from "../error_text.ts";
 import { CommandLineError } from "../command_line.ts";
 import { LevelLogger, type LineSink, stderrSink } from "../log.ts";
 import { openSyslog, type SyslogConnection } from "../syslog_sink.ts";
@@ -88,7 +89,7 @@ export async function runProxyTool(args: readonly string[]): Promise<number> {
     try {
       syslog = openSyslog();
     } catch (error) {
-      console.error(`joold: --syslog: ${error instanceof Error ? error.message : error}`);
+      console.error(`joold: --syslog: ${errorText(error)}`);
       return 1;
     }
     sink = syslog.sink;
