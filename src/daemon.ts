@@ -134,7 +134,7 @@ export class Daemon {
     this.#watchdog.start();
 
     const drops = this.#drops;
-    const peerSockets = new PeerSockets(netsocket, config.keys ?? null, {
+    const peerSockets = new PeerSockets(netsocket, config.keys, {
       ...common,
       sockets,
       drops,

@@ -97,7 +97,7 @@ export interface CheckProbes {
   /** Opens the unicast socket on `port` as the daemon would, then closes it. */
   openUnicast(config: NetsocketConfig, port: number): void;
   /** Reads the key file as the daemon would; throws ConfigError. */
-  loadKeys(config: NetsocketConfig): Promise<KeyRing>;
+  loadKeys(keyFile: string, config: NetsocketConfig): Promise<KeyRing>;
   /** The local address that would send to `peer` (sends nothing); throws SyscallError. */
   routeTo(config: NetsocketConfig, peer: UnicastPeer): string;
 }
@@ -148,9 +148,9 @@ export async function runChecks(options: CheckOptions, probes: CheckProbes): Pro
     );
   }
 
-  if (netsocket !== null && (netsocket.authKeyFile ?? null) !== null) {
+  if (netsocket !== null && netsocket.authKeyFile !== null) {
     try {
-      const keys = await probes.loadKeys(netsocket);
+      const keys = await probes.loadKeys(netsocket.authKeyFile, netsocket);
       const accepted = [...keys.accepted.keys()];
       add(
         "ok",
@@ -197,7 +197,7 @@ function checkSocket(
   add: Add,
 ): void {
   try {
-    if ((netsocket.unicastPeers ?? null) !== null) {
+    if (netsocket.unicastPeers !== null) {
       probes.openUnicast(netsocket, port);
       add("ok", subject, `bound port ${port} for the unicast peers (the group is not joined)`);
       return;
@@ -324,9 +324,9 @@ export function describeNetsocket(config: NetsocketConfig): string {
   const control = config.controlPort === null
     ? "no control port"
     : `control port ${config.controlPort}`;
-  const peers = config.unicastPeers ?? null;
+  const peers = config.unicastPeers;
   const unicast = peers === null ? "" : `, unicast to ${peers.map((peer) => peer.text).join(", ")}`;
-  const auth = (config.authKeyFile ?? null) === null ? "" : ", authenticated";
+  const auth = config.authKeyFile === null ? "" : ", authenticated";
   return `${config.address} port ${config.port}, ${inText}, ${outText}, ttl ${config.ttl}, ${control}` +
     unicast + auth;
 }
@@ -385,7 +385,7 @@ export async function runCheckCommand(
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),
       openUnicast: (config, port) =>
         UnicastSocket.open(tools.sockets, { ...config, port }, config.unicastPeers ?? []).close(),
-      loadKeys: (config) => loadKeyFile(config.authKeyFile!, config.file),
+      loadKeys: (keyFile, config) => loadKeyFile(keyFile, config.file),
       routeTo: (config, peer) => sourceAddressTowards(tools.sockets, config, peer),
     }, print));
 }

@@ -227,6 +227,7 @@ export async function runProxyCommand(
       statsPort: options.statsPort,
       statsAddress: options.statsAddress,
       metricsPort: options.metricsPort,
+      stateDirectory: null,
       configs: { netsocket, modsocket: proxyModsocket(options) },
     },
     logger,

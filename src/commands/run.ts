@@ -41,10 +41,10 @@ export interface RunOptions {
   statsPort: string | null;
   /** `--metrics-port` as given (a TCP port number), or null for none. */
   metricsPort: string | null;
-  /** `--stats-address` as given (an IPv4 or IPv6 address), or null/absent for all. */
-  statsAddress?: string | null;
-  /** `--state-directory` as given, or null/absent for /run/joold. */
-  stateDirectory?: string | null;
+  /** `--stats-address` as given (an IPv4 or IPv6 address), or null for all. */
+  statsAddress: string | null;
+  /** `--state-directory` as given, or null for /run/joold. */
+  stateDirectory: string | null;
   /**
    * True if MODSOCKET was not given: then a missing default file means the
    * man page's defaults (instance "default") rather than an error.
@@ -92,8 +92,8 @@ async function runWithLibc(
     for (const warning of [...net.warnings, ...mod.warnings]) logger.warning(warning);
     netsocket = net.config;
     modsocket = mod.config;
-    if ((netsocket.authKeyFile ?? null) !== null) {
-      keys = await loadKeyFile(netsocket.authKeyFile!, netsocket.file);
+    if (netsocket.authKeyFile !== null) {
+      keys = await loadKeyFile(netsocket.authKeyFile, netsocket.file);
     }
     statsPort = options.statsPort === null
       ? null
@@ -101,9 +101,7 @@ async function runWithLibc(
     metricsPort = options.metricsPort === null
       ? null
       : parsePortArgument("--metrics-port", options.metricsPort, null);
-    statsAddress = (options.statsAddress ?? null) === null
-      ? null
-      : parseStatsAddress(options.statsAddress!);
+    statsAddress = options.statsAddress === null ? null : parseStatsAddress(options.statsAddress);
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
@@ -146,9 +144,10 @@ async function runWithLibc(
   };
   // SIGHUP's default action would end the daemon without putting the
   // instance's globals back: it is caught, and said to do nothing.
+  const keyFile = netsocket.authKeyFile;
   const hangUp = () => {
-    if (keys !== null) {
-      reloadKeyFile(daemon, netsocket, logger);
+    if (keyFile !== null) {
+      reloadKeyFile(daemon, keyFile, netsocket.file, logger);
       return;
     }
     logger.warning(
@@ -184,11 +183,16 @@ async function runWithLibc(
  * SIGHUP with "auth key file": reads the key file again and seals and
  * opens with its keys (a key rotation step); a bad file keeps the keys in use.
  */
-function reloadKeyFile(daemon: Daemon, netsocket: NetsocketConfig, logger: Logger): void {
-  loadKeyFile(netsocket.authKeyFile!, netsocket.file).then((keys) => {
+function reloadKeyFile(
+  daemon: Daemon,
+  keyFile: string,
+  netsocketFile: string,
+  logger: Logger,
+): void {
+  loadKeyFile(keyFile, netsocketFile).then((keys) => {
     daemon.reloadKeys(keys);
     logger.info(
-      `SIGHUP: reloaded ${netsocket.authKeyFile}: sending with key ${keys.current.id}, ` +
+      `SIGHUP: reloaded ${keyFile}: sending with key ${keys.current.id}, ` +
         `accepting ${[...keys.accepted.keys()].join(" and ")}`,
     );
   }, (error) => {
@@ -255,9 +259,9 @@ export function describeConfiguration(
     `  ttl:               ${netsocket.ttl}`,
     `  control port:      ${netsocket.controlPort ?? "none (resync disabled)"}`,
     `  unicast peers:     ${
-      (netsocket.unicastPeers ?? null) === null
+      netsocket.unicastPeers === null
         ? "none (the multicast group)"
-        : netsocket.unicastPeers!.map((peer) => peer.text)
+        : netsocket.unicastPeers.map((peer) => peer.text)
           .join(", ")
     }`,
     `  auth key file:     ${netsocket.authKeyFile ?? "none (in clear)"}`,

@@ -76,13 +76,13 @@ export interface NetsocketConfig {
    * `"auth key file"`: the key file's path (relative paths from the
    * netsocket file's directory), or null: sync in clear, as the C daemon.
    */
-  authKeyFile?: string | null;
+  authKeyFile: string | null;
   /**
    * `"unicast peers"`: send to these instead of the group, and receive on
    * our own port (any address of the family) without joining the group;
    * null: the group.
    */
-  unicastPeers?: UnicastPeer[] | null;
+  unicastPeers: UnicastPeer[] | null;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */

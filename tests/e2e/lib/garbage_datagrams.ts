@@ -511,6 +511,8 @@ function syncSocket(libc: Libc, group: string, port: number, name: string): Mult
     outInterface: choice,
     ttl: 3,
     controlPort: null,
+    authKeyFile: null,
+    unicastPeers: null,
   };
   return MulticastSocket.open(new Sockets(libc), config);
 }
