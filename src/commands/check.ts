@@ -22,6 +22,7 @@
  * @module
  */
 
+import { factPhrase, modsocketFacts, netsocketFacts } from "../config/describe.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
 import {
@@ -31,7 +32,6 @@ import {
   NO_MODSOCKET_FILE,
 } from "../config/modsocket.ts";
 import {
-  type InterfaceChoice,
   loadNetsocketConfig,
   type NetsocketConfig,
   type NetsocketResult,
@@ -118,7 +118,7 @@ export async function runChecks(options: CheckOptions, probes: CheckProbes): Pro
   try {
     const result = await probes.loadNetsocket(options.netsocketFile);
     netsocket = result.config;
-    add("ok", "netsocket", `${netsocket.file}: ${describeNetsocket(netsocket)}`);
+    add("ok", "netsocket", `${netsocket.file}: ${factPhrase(netsocketFacts(netsocket))}`);
     for (const warning of result.warnings) add("warn", "netsocket", warning);
   } catch (error) {
     add("FAIL", "netsocket", configProblem(error));
@@ -308,35 +308,11 @@ function configProblem(error: unknown): string {
   return error instanceof ConfigError ? error.message : `unexpected failure: ${errorText(error)}`;
 }
 
-function describeInterface(choice: InterfaceChoice): string {
-  return choice.kind === "address" ? `${choice.text} (${choice.name})` : choice.text;
-}
-
-/** The checked netsocket file in one phrase. */
-export function describeNetsocket(config: NetsocketConfig): string {
-  const inText = config.inInterface === null
-    ? "in chosen by the kernel"
-    : `in ${describeInterface(config.inInterface)}`;
-  const outChoice = config.outInterface ?? config.inInterface;
-  const outText = outChoice === null
-    ? "out chosen by the kernel"
-    : `out ${describeInterface(outChoice)}`;
-  const control = config.controlPort === null
-    ? "no control port"
-    : `control port ${config.controlPort}`;
-  const peers = config.unicastPeers;
-  const unicast = peers === null ? "" : `, unicast to ${peers.map((peer) => peer.text).join(", ")}`;
-  const auth = config.authKeyFile === null ? "" : ", authenticated";
-  return `${config.address} port ${config.port}, ${inText}, ${outText}, ttl ${config.ttl}, ${control}` +
-    unicast + auth;
-}
-
 function describeModsocket(config: ModsocketConfig, requestedFile: string): string {
   const where = config.file === NO_MODSOCKET_FILE
     ? `no ${requestedFile}, so the default`
     : `${config.file}:`;
-  const ss = config.enableSs ? "" : ', "enable ss": false';
-  return `${where} instance '${config.instance}'${ss}`;
+  return `${where} ${factPhrase(modsocketFacts(config))}`;
 }
 
 /** One report line: the verdict in a 6-column field, subject, detail. */

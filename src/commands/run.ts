@@ -15,12 +15,12 @@ import {
   type ModsocketResult,
 } from "../config/modsocket.ts";
 import {
-  type InterfaceChoice,
   loadNetsocketConfig,
   type NetsocketConfig,
   type NetsocketResult,
 } from "../config/netsocket.ts";
 import { Daemon } from "../daemon.ts";
+import { factLines, modsocketFacts, netsocketFacts } from "../config/describe.ts";
 import { loadKeyFile } from "../auth/key_file.ts";
 import type { KeyRing } from "../auth/sealed_datagram.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
@@ -231,13 +231,6 @@ export function parseStatsAddress(text: string): Uint8Array {
   throw new ConfigError("command line", "--stats-address", ipProblem(`'${text}'`));
 }
 
-function describeInterface(choice: InterfaceChoice | null, fallback: string): string {
-  if (choice === null) return fallback;
-  return choice.kind === "address"
-    ? `${choice.text} (${choice.name})`
-    : `${choice.text} (index ${choice.index})`;
-}
-
 /** The effective configuration, as printed at start. */
 export function describeConfiguration(
   netsocket: NetsocketConfig,
@@ -246,56 +239,28 @@ export function describeConfiguration(
   metricsPort: number | null,
   statsAddress: Uint8Array | null = null,
 ): string {
-  const outFallback = netsocket.inInterface === null
-    ? "chosen by the kernel"
-    : "same as in interface";
   return [
     `joold ${VERSION} configuration:`,
-    `  netsocket file:    ${netsocket.file}`,
-    `  multicast address: ${netsocket.address} (${netsocket.family === "ipv4" ? "IPv4" : "IPv6"})`,
-    `  multicast port:    ${netsocket.port}`,
-    `  in interface:      ${describeInterface(netsocket.inInterface, "chosen by the kernel")}`,
-    `  out interface:     ${describeInterface(netsocket.outInterface, outFallback)}`,
-    `  ttl:               ${netsocket.ttl}`,
-    `  control port:      ${netsocket.controlPort ?? "none (resync disabled)"}`,
-    `  unicast peers:     ${
-      netsocket.unicastPeers === null
-        ? "none (the multicast group)"
-        : netsocket.unicastPeers.map((peer) => peer.text)
-          .join(", ")
-    }`,
-    `  auth key file:     ${netsocket.authKeyFile ?? "none (in clear)"}`,
-    `  modsocket file:    ${modsocket.file}`,
-    `  instance:          ${modsocket.instance}`,
-    `  enable ss:         ${modsocket.enableSs ? "yes" : "no"}`,
-    `  ss max payload:    ${
-      modsocket.ssMaxPayload === null
-        ? "left alone"
-        : `${modsocket.ssMaxPayload} bytes (Jool 4.1.10 and earlier; put back at exit)`
-    }`,
-    `  ss capacity:       ${
-      modsocket.ssCapacity === null
-        ? "left alone"
-        : `${modsocket.ssCapacity} sessions (Jool 4.1.11 and later; put back at exit)`
-    }`,
-    `  ss flush asap:     ${
-      modsocket.ssFlushAsap ? "turned on (Jool 4.1.12 and earlier; put back at exit)" : "left alone"
-    }`,
-    `  ss flush deadline: ${
-      modsocket.ssFlushDeadline === null
-        ? "left alone"
-        : `${modsocket.ssFlushDeadline} ms (Jool 4.1.13 and later; put back at exit)`
-    }`,
-    `  stats port:        ${
-      statsPort === null
-        ? "none"
-        : statsAddress === null
-        ? `${statsPort} (every address)`
-        : `${statsPort} (${formatIp(statsAddress)} only)`
-    }`,
-    `  metrics port:      ${
-      metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`
-    }`,
+    ...factLines([
+      { label: "netsocket file", value: netsocket.file, brief: null },
+      ...netsocketFacts(netsocket),
+      { label: "modsocket file", value: modsocket.file, brief: null },
+      ...modsocketFacts(modsocket),
+      {
+        label: "stats port",
+        value: statsPort === null
+          ? "none"
+          : statsAddress === null
+          ? `${statsPort} (every address)`
+          : `${statsPort} (${formatIp(statsAddress)} only)`,
+        brief: null,
+      },
+      {
+        label: "metrics port",
+        value: metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`,
+        brief: null,
+      },
+    ]),
     "",
   ].join("\n");
 }
