@@ -47,8 +47,6 @@ import { ipProblem, parseIp } from "../net/ip.ts";
 export const PROXY_DEFAULT_PORT = "6400";
 /** `jool session proxy`'s default TTL. */
 export const PROXY_DEFAULT_TTL = 1;
-/** `jool session proxy`'s stats address when only the port is given. */
-export const PROXY_DEFAULT_STATS_ADDRESS = "::";
 /** `jool session proxy`'s stats port when only the address is given. */
 export const PROXY_DEFAULT_STATS_PORT = "6401";
 

@@ -13,9 +13,6 @@ import { formatIp, isMulticast, parseIp } from "../net/ip.ts";
 import { ConfigError } from "./errors.ts";
 import { type JsonMember, jsonTypeName } from "./json_file.ts";
 
-/** The netsocket key. */
-export const UNICAST_PEERS_KEY = "unicast peers";
-
 /** Peers a list may name (a full mesh of this many nodes is plenty). */
 export const MAX_UNICAST_PEERS = 64;
 
