@@ -1,5 +1,5 @@
 /**
- * Jool 4.1.14's session tools (issue 12): `joold proxy` on `jool session
+ * Jool 4.1.14's session tools: `joold proxy` on `jool session
  * proxy`'s command line, syncing with Jool's own proxy both ways, and `joold
  * follow` printing every session of the traffic (text, JSON, CSV) next to
  * both daemons without disturbing them; and a cluster that mixes Jool

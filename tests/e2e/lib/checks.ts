@@ -816,7 +816,7 @@ export const GARBAGE_OTHER = "other";
 
 /**
  * The session encoding a Jool version's kernel writes, which the garbage is
- * made in (../shared/docs/jool-protocol.md section 4).
+ * made in (src/jool/session_layout.ts).
  */
 export function garbageEncoding(version: number): SessionEncoding {
   return sessionEncodingFor(version);
