@@ -32,21 +32,19 @@ import { sameInstance } from "../jool/header.ts";
 import { decodeSessionBatch } from "../jool/kernel_messages.ts";
 import { TcpState } from "../jool/protocol.ts";
 import {
-  ALL_SESSION_ENCODINGS,
   decodeSessions,
   type Session,
   type SessionEncoding,
   sessionEncodingFor,
   type TransportAddress,
-  validateSessions,
 } from "../jool/session.ts";
 import { type Ipv6Prefix, withDst6 } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
-import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
 import { NetlinkClient, type NetlinkTransport } from "../netlink/client.ts";
-import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
-import { JoolModuleMissingError } from "../sync/kernel_errors.ts";
+import { DatagramFilter } from "../sync/datagram_filter.ts";
+import { resolveJoolFamily } from "../sync/jool_family.ts";
+import { isProblem } from "../problem.ts";
 import type { Message } from "../netlink/message.ts";
 import type { LogLevel } from "../log.ts";
 
@@ -274,19 +272,10 @@ export function sessionsOfDatagram(
   origin: string,
   context: FollowContext,
 ): SyncedSession[] | string {
-  if (payload.byteLength === 0) return "empty datagram";
-  const order = context.localEncoding === null
-    ? ALL_SESSION_ENCODINGS
-    : [context.localEncoding, ...ALL_SESSION_ENCODINGS.filter((e) => e !== context.localEncoding)];
-  let firstProblem: string | null = null;
-  for (const encoding of order) {
-    const problem = validateSessions(payload, encoding);
-    if (problem === null) {
-      return events(decodeSessions(payload, encoding).sessions, origin, encoding, context.pool6);
-    }
-    firstProblem ??= problem;
-  }
-  return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+  const found = new DatagramFilter(context.localEncoding).classify(payload);
+  if (isProblem(found)) return found.problem;
+  const { encoding } = found;
+  return events(decodeSessions(payload, encoding).sessions, origin, encoding, context.pool6);
 }
 
 /**
@@ -327,13 +316,8 @@ export class KernelFollower {
    * @throws {JoolModuleMissingError} If the module is not loaded.
    */
   async resolve(): Promise<number> {
-    const family = await resolveFamily(this.#client, JOOL_FAMILY_NAME);
-    if (family === null) throw new JoolModuleMissingError();
-    const group = family.groups.get(JOOLD_MULTICAST_GROUP);
-    if (group === undefined) {
-      throw new Error(`The Jool module registers no '${JOOLD_MULTICAST_GROUP}' multicast group`);
-    }
-    this.#familyId = family.id;
+    const { familyId, group } = await resolveJoolFamily(this.#client);
+    this.#familyId = familyId;
     return group;
   }
 

@@ -167,7 +167,10 @@ const FLAG_OF_KEY: Record<string, string> = {
  *
  * @throws {CommandLineError} One line naming the flag at the first problem.
  */
-export function proxyNetsocket(options: ProxyOptions, env: NetworkEnvironment): NetsocketResult {
+export function proxyNetsocket(
+  options: Pick<ProxyOptions, "group" | "port" | "devIn" | "devOut" | "ttl" | "controlPort">,
+  env: NetworkEnvironment,
+): NetsocketResult {
   const file: Record<string, unknown> = {
     "multicast address": options.group,
     "multicast port": options.port,

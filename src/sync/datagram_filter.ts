@@ -9,6 +9,11 @@
  */
 
 import { ALL_SESSION_ENCODINGS, type SessionEncoding, SessionValidator } from "../jool/session.ts";
+import type { Problem } from "../problem.ts";
+
+function notABatch(firstProblem: string | null): string {
+  return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+}
 
 /** Decides whether a peer's datagram may go to the kernel. */
 export class DatagramFilter {
@@ -56,6 +61,25 @@ export class DatagramFilter {
       if (problem === null) return null;
       firstProblem ??= problem;
     }
-    return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+    return notABatch(firstProblem);
+  }
+
+  /**
+   * The 4.1 encoding `payload` is a valid batch in, the local one tried
+   * first: what a reader of every peer's datagrams (`joold follow`) wants.
+   */
+  classify(payload: Uint8Array): { encoding: SessionEncoding } | Problem {
+    if (payload.byteLength === 0) return { problem: "empty datagram" };
+    const local = this.#encoding;
+    const order = local === null
+      ? ALL_SESSION_ENCODINGS
+      : [local, ...ALL_SESSION_ENCODINGS.filter((encoding) => encoding !== local)];
+    let firstProblem: string | null = null;
+    for (const encoding of order) {
+      const problem = this.#validator.check(payload, encoding);
+      if (problem === null) return { encoding };
+      firstProblem ??= problem;
+    }
+    return { problem: notABatch(firstProblem) };
   }
 }
