@@ -11,7 +11,7 @@
 
 import { SyscallError } from "../../ffi/errors.ts";
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
-import { convertSessions, SessionConversionError } from "../jool/session_convert.ts";
+import { convertCheckedSessions, SessionConversionError } from "../jool/session_convert.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { DatagramFilter } from "../sync/datagram_filter.ts";
@@ -99,7 +99,7 @@ export class NetworkToKernel {
       const foreign = filter.foreignEncoding(payload);
       if (foreign !== null) {
         try {
-          payload = convertSessions(payload, foreign, local, this.#deps.jool.pool6);
+          payload = convertCheckedSessions(payload, foreign, local, this.#deps.jool.pool6);
           convertedFrom = foreign;
           problem = null;
         } catch (error) {

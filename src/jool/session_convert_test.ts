@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { formatIPv6, parseIPv4, parseIPv6 } from "../net/ip.ts";
 import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import {
+  convertCheckedSessions,
   convertSessions,
   embedIPv4,
   type Ipv6Prefix,
@@ -199,6 +200,18 @@ Deno.test("convertSessions() gives, for every pair of encodings, what the other 
       assert.deepEqual(
         convertSessions(BYTES[from], from, to, POOL6),
         BYTES[to],
+        `${from} to ${to}`,
+      );
+    }
+  }
+});
+
+Deno.test("convertCheckedSessions(), for payloads the filter passed, gives the same bytes", () => {
+  for (const from of ENCODINGS) {
+    for (const to of ENCODINGS) {
+      assert.deepEqual(
+        convertCheckedSessions(BYTES[from], from, to, POOL6),
+        convertSessions(BYTES[from], from, to, POOL6),
         `${from} to ${to}`,
       );
     }

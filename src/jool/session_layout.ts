@@ -64,6 +64,28 @@ export interface Session {
   expirationMs: number;
 }
 
+/**
+ * A session as the entries carry it, addresses as bytes: what converting
+ * between encodings reads and writes, with no text in between.
+ */
+export interface SessionFields {
+  /** `proto << 5 | state << 2 | timer`. */
+  packed: number;
+  /** 16 bytes. */
+  src6: Uint8Array;
+  src6Port: number;
+  /** 16 bytes; null where the encoding does not carry it (raw36). */
+  dst6: Uint8Array | null;
+  dst6Port: number;
+  /** 4 bytes. */
+  src4: Uint8Array;
+  src4Port: number;
+  /** 4 bytes. */
+  dst4: Uint8Array;
+  dst4Port: number;
+  expirationMs: number;
+}
+
 /** The protocols, indexed by their number (L4Protocol). */
 export const PROTOCOLS: readonly SessionProtocol[] = ["TCP", "UDP", "ICMP"];
 /** The highest valid {@link TcpState}. */
@@ -88,6 +110,8 @@ export interface SessionEncodingLayout {
   readonly nested: boolean;
   /** Carries dst6 (else the receiving kernel builds it from its pool6 and dst4). */
   readonly carriesDst6: boolean;
+  /** Carries dst4 (else the receiving kernel derives it from dst6). */
+  readonly carriesDst4: boolean;
 }
 
 /**
@@ -101,18 +125,21 @@ export const SESSION_ENCODINGS = {
     entryLength: NLA_HDRLEN + NESTED_SIZE,
     nested: true,
     carriesDst6: true,
+    carriesDst4: true,
   },
   "raw48-4.1.12": {
     firstRevision: 12,
     entryLength: NLA_HDRLEN + 48,
     nested: false,
     carriesDst6: true,
+    carriesDst4: false,
   },
   "raw36-4.1.13": {
     firstRevision: 13,
     entryLength: NLA_HDRLEN + 36,
     nested: false,
     carriesDst6: false,
+    carriesDst4: true,
   },
 } as const satisfies Record<string, SessionEncodingLayout>;
 
