@@ -13,9 +13,9 @@ import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
 import { runFollowTool, runProxyTool } from "./src/commands/session_tools.ts";
 import { runKeygenCommand } from "./src/commands/keygen.ts";
-import { LevelLogger, type LineSink, type LogLevel, stderrSink } from "./src/log.ts";
+import { LevelLogger, type LogLevel } from "./src/log.ts";
 import { errorText } from "./src/error_text.ts";
-import { openSyslog, type SyslogConnection } from "./src/syslog_sink.ts";
+import { openLogSink } from "./src/syslog_sink.ts";
 import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
 
 const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
@@ -118,20 +118,9 @@ async function main(args: string[]): Promise<number> {
     return usageError(`too many arguments: ${operands.slice(maxOperands).join(" ")}`);
   }
 
-  let syslog: SyslogConnection | null = null;
-  let sink: LineSink;
-  if (values.syslog) {
-    try {
-      syslog = openSyslog();
-    } catch (error) {
-      console.error(`joold: --syslog: ${errorText(error)}`);
-      return EXIT_FAILURE;
-    }
-    sink = syslog.sink;
-  } else {
-    sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), !Deno.stderr.isTerminal());
-  }
-  const logger = new LevelLogger(level, sink);
+  const log = openLogSink(values.syslog ?? false);
+  if (log === null) return EXIT_FAILURE;
+  const logger = new LevelLogger(level, log.sink);
   const print = (text: string) => console.log(text);
   const netsocketFile = operands[0] ?? "netsocket.json";
   const modsocketFile = (command === "advertise" ? operands[0] : operands[1]) ?? "modsocket.json";
@@ -170,7 +159,7 @@ async function main(args: string[]): Promise<number> {
     );
     return EXIT_FAILURE;
   } finally {
-    syslog?.close();
+    log.close();
   }
 }
 
