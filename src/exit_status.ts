@@ -5,7 +5,10 @@
  * @module
  */
 
-/** A failure at run time or setup that a retry may fix. */
+/** Success; for `joold check`, no item failed. */
+export const EXIT_SUCCESS = 0;
+
+/** A failure at run time or setup that a retry may fix; for `joold check`, an item failed. */
 export const EXIT_FAILURE = 1;
 
 /** A bad command line. */

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { EXIT_FAILURE, EXIT_SUCCESS } from "../exit_status.ts";
 import { factPhrase, modsocketFacts, netsocketFacts } from "../config/describe.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
@@ -101,11 +102,6 @@ export interface CheckProbes {
   /** The local address that would send to `peer` (sends nothing); throws SyscallError. */
   routeTo(config: NetsocketConfig, peer: UnicastPeer): string;
 }
-
-/** Exit status when every item is ok, warn or skip. */
-export const CHECK_PASSED = 0;
-/** Exit status when some item failed. */
-export const CHECK_FAILED = 1;
 
 /** Runs every check, in report order. Never throws for what it checks. */
 export async function runChecks(options: CheckOptions, probes: CheckProbes): Promise<CheckItem[]> {
@@ -329,9 +325,9 @@ export function formatCheckReport(items: readonly CheckItem[]): string {
   return [...items.map(formatCheckItem), summary].join("\n");
 }
 
-/** {@link CHECK_PASSED} if no item failed, else {@link CHECK_FAILED}. */
+/** EXIT_SUCCESS if no item failed, else EXIT_FAILURE. */
 export function checkExitStatus(items: readonly CheckItem[]): number {
-  return items.some((item) => item.verdict === "FAIL") ? CHECK_FAILED : CHECK_PASSED;
+  return items.some((item) => item.verdict === "FAIL") ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /** Runs the checks, prints the report, returns the exit status. */
