@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { joolVersion } from "../jool/header.ts";
-import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
+import { ALL_SESSION_ENCODINGS, encodeSessions, sessionEncodingFor } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
 import { warmUpRelayPath, warmUpShortfall } from "./warm_up.ts";
@@ -19,6 +19,10 @@ const VERSIONS = [
   joolVersion(4, 1, 13),
   joolVersion(4, 1, 15),
 ];
+
+Deno.test("the versions tried cover every session encoding", () => {
+  assert.deepEqual(new Set(VERSIONS.map(sessionEncodingFor)), new Set(ALL_SESSION_ENCODINGS));
+});
 
 Deno.test("the warm-up runs a batch from the kernel's message to JOOLD_ADD, twice, without errors", async () => {
   for (const version of [...VERSIONS, null]) {
