@@ -79,7 +79,8 @@ export function embedIPv4(prefix: Ipv6Prefix, ipv4: Uint8Array): Uint8Array {
  */
 export function withDst6(session: Session, pool6: Ipv6Prefix): Session {
   if (session.dst6 !== undefined) return session;
-  const dst4 = parseIPv4(session.dst4.address)!;
+  const dst4 = parseIPv4(session.dst4.address);
+  if (dst4 === null) throw new RangeError(`dst4 ${session.dst4.address} is not an IPv4 address`);
   return {
     ...session,
     dst6: {
