@@ -299,18 +299,34 @@ function readNested(
         out.expirationMs = view.getUint32(at, NATIVE_LITTLE_ENDIAN);
         break;
       default: {
+        // SRC6, DST6, SRC4, DST4: an address and a port each.
         let address = bytes;
         let port = 0;
         const addressParts = parts.within(fields);
         while (addressParts.next()) {
           if (addressParts.type === TransportAddressAttribute.ADDR) {
             address = addressParts.payload();
-          } else port = view.getUint16(addressParts.payloadStart, NATIVE_LITTLE_ENDIAN);
+          } else {
+            port = view.getUint16(addressParts.payloadStart, NATIVE_LITTLE_ENDIAN);
+          }
         }
-        if (fields.type === SessionAttribute.SRC6) [out.src6, out.src6Port] = [address, port];
-        else if (fields.type === SessionAttribute.DST6) [out.dst6, out.dst6Port] = [address, port];
-        else if (fields.type === SessionAttribute.SRC4) [out.src4, out.src4Port] = [address, port];
-        else [out.dst4, out.dst4Port] = [address, port];
+        switch (fields.type) {
+          case SessionAttribute.SRC6:
+            out.src6 = address;
+            out.src6Port = port;
+            break;
+          case SessionAttribute.DST6:
+            out.dst6 = address;
+            out.dst6Port = port;
+            break;
+          case SessionAttribute.SRC4:
+            out.src4 = address;
+            out.src4Port = port;
+            break;
+          default:
+            out.dst4 = address;
+            out.dst4Port = port;
+        }
       }
     }
   }
