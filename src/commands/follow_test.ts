@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SAMPLE_SESSIONS } from "../../tests/support/session_entries.ts";
 import { CommandLineError } from "../command_line.ts";
 import { joolVersion } from "../jool/header.ts";
 import { encodeSessions, type Session } from "../jool/session.ts";
@@ -83,16 +84,7 @@ Deno.test("formatTimeout() prints as Jool's tools do", () => {
   assert.equal(formatTimeout(299_999), "0:04:59.999");
 });
 
-const TCP: Session = {
-  proto: "TCP",
-  src6: { address: "2001:db8::5", port: 40000 },
-  dst6: { address: "64:ff9b::cb00:7109", port: 443 },
-  src4: { address: "192.0.2.1", port: 61001 },
-  dst4: { address: "203.0.113.9", port: 443 },
-  state: 2,
-  timer: 2,
-  expirationMs: 6000,
-};
+const TCP: Session = SAMPLE_SESSIONS.tcp;
 const UDP: Session = {
   proto: "UDP",
   src6: { address: "2001:db8::7", port: 5353 },
