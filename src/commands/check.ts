@@ -1,23 +1,10 @@
 /**
- * `joold check [NETSOCKET] [MODSOCKET]`: checks the configuration files and
- * the machine the way the daemon would use them, without changing
- * anything, and prints one verdict per item:
- *
- * ```
- * ok    netsocket: netsocket.json: ff08::db8:64:64 port 6464, in eth0, out eth0, ttl 3, control port 6465
- * ok    modsocket: modsocket.json: instance 'default'
- * ok    privileges: CAP_NET_ADMIN is in effect
- * FAIL  Jool module: not loaded in this network namespace (try `modprobe jool`)
- * skip  instance 'default': needs the Jool module
- * skip  session sync: needs the instance
- * ok    multicast socket: joined ff08::db8:64:64 port 6464
- * ok    control socket: joined ff08::db8:64:64 port 6465
- * 1 problem found
- * ```
- *
- * An item that fails makes the items that depend on it `skip`; `warn` is
- * worth knowing but does not stop the daemon. The machine is reached only
- * through {@link CheckProbes}, so tests can describe one of their own.
+ * `joold check [NETSOCKET] [MODSOCKET]` (docs/operation.md): checks the
+ * configuration files and the machine the way the daemon would use them,
+ * without changing anything, one verdict per item. An item that fails makes
+ * the items that depend on it `skip`; `warn` is worth knowing but does not
+ * stop the daemon. The machine is reached only through {@link CheckProbes},
+ * so tests can describe one of their own.
  *
  * @module
  */

@@ -1,21 +1,9 @@
 /**
- * `joold follow`: prints every session as it is synced, one line each (like
- * `jool session follow` of Jool 4.1.14+ and `conntrack -E`), from the local
- * kernel's `joold` netlink group and/or the sync multicast group:
- *
- * ```text
- * joold follow [-i|--instance NAME] [--json | --csv [--no-headers]]
- *              [--source=kernel|group|both] [--net.mcast.port=PORT]
- *              [--net.dev.in=DEV] [MCAST_ADDRESS]
- * ```
- *
- * It only listens: it never ACKs a kernel batch (Jool 4.1.14's `session
- * follow` does, which releases the kernel's next batch before the daemon
- * has taken the current one: every 4.1 kernel waits for an ACK, or for
- * ss-flush-deadline) and never sends to the group, so a daemon next to it
- * sees exactly what it saw before. This
- * file holds the command line and the line formats; follow_run.ts the
- * sockets.
+ * `joold follow` (docs/session_tools.md): the command line and the line
+ * formats; follow_run.ts has the sockets. It only listens: it never ACKs a
+ * kernel batch (every 4.1 kernel waits for that ACK, which is the daemon's
+ * to give) and never sends to the group, so a daemon next to it sees
+ * exactly what it saw before.
  *
  * @module
  */

@@ -1,22 +1,8 @@
 /**
- * `joold proxy`: the daemon, configured on the command line of Jool
- * 4.1.14/4.1.15's `jool session proxy` instead of the two JSON files:
- *
- * ```text
- * joold proxy [-i|--instance NAME] [--net.dev.in=DEV] [--net.dev.out=DEV]
- *             [--net.mcast.port=PORT] [--net.ttl=TTL] [--stats.address=ADDR]
- *             [--stats.port=PORT] MCAST_ADDRESS
- * ```
- *
- * Same defaults as Jool's (src/usr/argp/wargp/session.c at v4.1.15):
- * instance `default`, port 6400, TTL 1, no stats server unless
- * `--stats.address` or `--stats.port` is given, then `::` port 6401. Jool's
- * short forms `-p`, `-o` and `-t` work; `-i` is the instance (as in
- * `jool -i NAME session proxy`), not Jool's short form of `--net.dev.in`.
- * Our extras: `--control-port` (resync between our daemons; off by
- * default here, since `jool session proxy` has none and its stats port
- * defaults to the group's port + 1), `--metrics-port`, `--log-level`,
- * `--syslog`.
+ * `joold proxy` (docs/session_tools.md): the daemon, configured on the
+ * command line of Jool 4.1.14/4.1.15's `jool session proxy` instead of the
+ * two JSON files, with Jool's defaults (src/usr/argp/wargp/session.c at
+ * v4.1.15), so that a unit written for Jool's proxy runs ours unchanged.
  *
  * @module
  */
