@@ -6,14 +6,16 @@
  * @module
  */
 
-import { EXIT_FAILURE, runDaemon } from "./src/app.ts";
-import { parseCommandLine } from "./src/command_line.ts";
+import { runDaemon } from "./src/commands/run.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "./src/exit_status.ts";
+import { logLevelFlag, parseCommandLine } from "./src/command_line.ts";
 import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
 import { runFollowTool, runProxyTool } from "./src/commands/session_tools.ts";
 import { runKeygenCommand } from "./src/commands/keygen.ts";
-import { isLogLevel, LevelLogger, type LineSink, stderrSink } from "./src/log.ts";
-import { openSyslog, type SyslogConnection } from "./src/syslog_sink.ts";
+import { LevelLogger, type LogLevel } from "./src/log.ts";
+import { errorText } from "./src/error_text.ts";
+import { openLogSink } from "./src/syslog_sink.ts";
 import { REFERENCE_VERSION, VERSION } from "./src/version.ts";
 
 const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
@@ -63,9 +65,6 @@ Options:
   -V, --version      show the version and exit
 `;
 
-/** Exit status for a bad command line. */
-const EXIT_USAGE = 2;
-
 /** Operator commands, given as the first argument, and how many arguments follow. */
 const COMMANDS = { check: 2, advertise: 1, keygen: 1 } as const;
 
@@ -90,7 +89,7 @@ async function main(args: string[]): Promise<number> {
       version: { type: "boolean", short: "V" },
     });
   } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
+    return usageError(errorText(error));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -108,29 +107,20 @@ async function main(args: string[]): Promise<number> {
     : null;
   const operands = command === null ? positionals : positionals.slice(1);
   const maxOperands = command === null ? 3 : COMMANDS[command];
-  const level = values["log-level"] ?? (command === null ? "info" : "warning");
-  if (!isLogLevel(level)) {
-    console.error(`joold: --log-level: must be error, warning, info or debug, got '${level}'`);
+  let level: LogLevel;
+  try {
+    level = logLevelFlag(values["log-level"] ?? (command === null ? "info" : "warning"));
+  } catch (error) {
+    console.error(`joold: ${errorText(error)}`);
     return EXIT_USAGE;
   }
   if (operands.length > maxOperands) {
     return usageError(`too many arguments: ${operands.slice(maxOperands).join(" ")}`);
   }
 
-  let syslog: SyslogConnection | null = null;
-  let sink: LineSink;
-  if (values.syslog) {
-    try {
-      syslog = openSyslog();
-    } catch (error) {
-      console.error(`joold: --syslog: ${error instanceof Error ? error.message : error}`);
-      return EXIT_FAILURE;
-    }
-    sink = syslog.sink;
-  } else {
-    sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), !Deno.stderr.isTerminal());
-  }
-  const logger = new LevelLogger(level, sink);
+  const log = openLogSink(values.syslog ?? false);
+  if (log === null) return EXIT_FAILURE;
+  const logger = new LevelLogger(level, log.sink);
   const print = (text: string) => console.log(text);
   const netsocketFile = operands[0] ?? "netsocket.json";
   const modsocketFile = (command === "advertise" ? operands[0] : operands[1]) ?? "modsocket.json";
@@ -169,7 +159,7 @@ async function main(args: string[]): Promise<number> {
     );
     return EXIT_FAILURE;
   } finally {
-    syslog?.close();
+    log.close();
   }
 }
 

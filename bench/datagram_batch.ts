@@ -12,7 +12,7 @@ import { MSG_DONTWAIT } from "../ffi/constants.ts";
 import { Errno, SyscallError } from "../ffi/errors.ts";
 import type { Libc } from "../ffi/libc.ts";
 import { SOCKADDR_STORAGE_SIZE } from "../ffi/sockaddr.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../ffi/native_endian.ts";
 
 /**
  * struct msghdr on LP64 Linux: msg_name@0, msg_namelen@8, msg_iov@16,

@@ -86,8 +86,6 @@ export const IPV6_MULTICAST_ALL = 29;
 
 /** SOL_NETLINK options (linux/netlink.h). */
 export const NETLINK_ADD_MEMBERSHIP = 1;
-/** Leave a netlink multicast group. */
-export const NETLINK_DROP_MEMBERSHIP = 2;
 /** Ask for extended ACKs (error text in NLMSG_ERROR). */
 export const NETLINK_EXT_ACK = 11;
 
@@ -124,12 +122,7 @@ export const EFD_CLOEXEC = 0o2000000;
 export const AI_PASSIVE = 0x0001;
 /** Do not resolve host names. */
 export const AI_NUMERICHOST = 0x0004;
-/** Do not resolve service names. */
-export const AI_NUMERICSERV = 0x0400;
-
 /** syslog (sys/syslog.h): facility and options. */
 export const LOG_DAEMON = 3 << 3;
 /** Log the pid with each message. */
 export const LOG_PID = 0x01;
-/** Write to the console if syslog is unreachable. */
-export const LOG_CONS = 0x02;

@@ -31,7 +31,7 @@ import {
 } from "./constants.ts";
 import { SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
 
 /**
  * struct epoll_event { uint32_t events; epoll_data_t data; }

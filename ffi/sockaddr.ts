@@ -6,7 +6,7 @@
  */
 
 import { AF_INET, AF_INET6, AF_NETLINK } from "./constants.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
 
 /** Size of `struct sockaddr_storage`, big enough for any address. */
 export const SOCKADDR_STORAGE_SIZE = 128;

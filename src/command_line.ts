@@ -1,13 +1,15 @@
 /**
  * Command-line options: `--name value`, `--name=value`, `-x`, booleans and
- * positionals, with the same error sentences as Node's `parseArgs`.
- *
- * joold used `node:util`'s parseArgs; importing any `node:` module makes
- * Deno load its Node compatibility layer first, which was most of joold's
- * own start-up time (BENCHMARKS.md: exec to ready under the emulated CPU).
+ * positionals, with the same error sentences as Node's `parseArgs`; and the
+ * flags several commands share, read by the one validator of each value.
  *
  * @module
  */
+
+import { parseInstanceName } from "./jool/header.ts";
+import { type LogLevel, parseLogLevel } from "./log.ts";
+import { parsePort, type PortForms } from "./net/port.ts";
+import { isProblem, type Problem } from "./problem.ts";
 
 /** How one option is written and what it takes. */
 export interface OptionSpec {
@@ -111,6 +113,35 @@ export function parseCommandLine<O extends OptionSpecs>(
     values[name] = inline;
   }
   return { values: values as OptionValues<O>, positionals };
+}
+
+/**
+ * A flag's value as a shared validator read it.
+ *
+ * @throws {CommandLineError} `--flag: problem` if it refused the value.
+ */
+export function flagValue<T>(flag: string, parsed: T | Problem): T {
+  if (isProblem(parsed)) throw new CommandLineError(`--${flag}: ${parsed.problem}`);
+  return parsed;
+}
+
+/** `--instance`'s value. @throws {CommandLineError} If it is no instance name. */
+export function instanceFlag(text: string): string {
+  return flagValue("instance", parseInstanceName(text, `'${text}'`));
+}
+
+/** `--log-level`'s value. @throws {CommandLineError} If it is no log level. */
+export function logLevelFlag(text: string): LogLevel {
+  return flagValue("log-level", parseLogLevel(text, `'${text}'`));
+}
+
+/**
+ * Screens a port flag whose names are resolved later, on the machine.
+ *
+ * @throws {CommandLineError} If it cannot be a port.
+ */
+export function checkPortFlag(flag: string, text: string, forms: PortForms): void {
+  flagValue(flag, parsePort(text, forms, `'${text}'`));
 }
 
 function unknownOption(option: string): CommandLineError {

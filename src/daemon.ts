@@ -27,7 +27,7 @@ import { PeerSockets } from "./daemon/peer_sockets.ts";
 import { type KeyRing, SEALED_OVERHEAD, warmUpSealing } from "./auth/sealed_datagram.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
-import { warmUpRelayPath } from "./daemon/warm_up.ts";
+import { warmUpRelayPath, warmUpShortfall } from "./daemon/warm_up.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
 import { openSyncInterfaceWatch } from "./daemon/sync_interface.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
@@ -105,7 +105,11 @@ export class Daemon {
     // Compile the relay's code now, not on the first sessions (BENCHMARKS.md, exposure window).
     const warmUpStart = this.#clock.monotonic();
     const datagramOverhead = config.keys ? SEALED_OVERHEAD : 0;
-    warmUpRelayPath(kernelVersion, instance, this.#clock, datagramOverhead);
+    const common = { counters, logger, clock: this.#clock, measures: this.#measures };
+    const shortfall = warmUpShortfall(
+      warmUpRelayPath(kernelVersion, instance, common, datagramOverhead),
+    );
+    if (shortfall !== null) logger.warning(`The relay path's warm-up fell short: ${shortfall}`);
     logger.debug(
       `Relay path warmed up in ${(this.#clock.monotonic() - warmUpStart).toFixed(1)} ms`,
     );
@@ -118,7 +122,6 @@ export class Daemon {
         `Sealing warmed up in ${(this.#clock.monotonic() - sealStart).toFixed(1)} ms`,
       );
     }
-    const common = { counters, logger, clock: this.#clock, measures: this.#measures };
     const jool = new LocalJool(kernelVersion, logger);
     const link = { ...common, sockets, reactor, ackLatency: this.#measures.ackLatency };
     const receiveBuffer = config.modsocket.netlinkReceiveBuffer;
@@ -134,7 +137,7 @@ export class Daemon {
     this.#watchdog.start();
 
     const drops = this.#drops;
-    const peerSockets = new PeerSockets(netsocket, config.keys ?? null, {
+    const peerSockets = new PeerSockets(netsocket, config.keys, {
       ...common,
       sockets,
       drops,

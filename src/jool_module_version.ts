@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorText } from "./error_text.ts";
 import type { Libc } from "../ffi/libc.ts";
 import { readSystemFile } from "../ffi/system_files.ts";
 import type { Logger } from "./log.ts";
@@ -27,7 +28,7 @@ export function readJoolModuleVersion(
   try {
     return parseVersion(readSystemFile(libc, file));
   } catch (error) {
-    logger.debug(`Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    logger.debug(`Cannot read ${file}: ${errorText(error)}`);
     return null;
   }
 }

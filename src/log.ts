@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Problem } from "./problem.ts";
+
 /** Log levels, most severe first. */
 export const LOG_LEVELS = ["error", "warning", "info", "debug"] as const;
 /** One of {@link LOG_LEVELS}. */
@@ -27,6 +29,12 @@ export interface Logger {
   debug(message: string): void;
   /** True if `level` would be written (to skip building costly messages). */
   enabled(level: LogLevel): boolean;
+}
+
+/** `text` as a log level, or why it is none (quoted as `shown`). */
+export function parseLogLevel(text: string, shown: string): LogLevel | Problem {
+  if (isLogLevel(text)) return text;
+  return { problem: `must be error, warning, info or debug, got ${shown}` };
 }
 
 /** True if `text` names a log level. */

@@ -1,5 +1,21 @@
 import assert from "node:assert/strict";
-import { LevelLogger, OTHER_SOURCES, RateLimiter } from "./log.ts";
+import { LevelLogger, OTHER_SOURCES, parseLogLevel, RateLimiter } from "./log.ts";
+
+Deno.test("parseLogLevel(): the four levels and nothing else", () => {
+  const cases: [string, string | null][] = [
+    ["error", null],
+    ["warning", null],
+    ["info", null],
+    ["debug", null],
+    ["", "must be error, warning, info or debug, got 'x'"],
+    ["warn", "must be error, warning, info or debug, got 'x'"],
+    ["INFO", "must be error, warning, info or debug, got 'x'"],
+    [" info", "must be error, warning, info or debug, got 'x'"],
+  ];
+  for (const [text, problem] of cases) {
+    assert.deepEqual(parseLogLevel(text, "'x'"), problem === null ? text : { problem }, text);
+  }
+});
 
 Deno.test("the rate limiter lets one event per key and interval through", () => {
   const limiter = new RateLimiter(1000);

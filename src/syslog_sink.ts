@@ -7,7 +7,8 @@
 
 import { Libc } from "../ffi/libc.ts";
 import { LOG_DAEMON, LOG_PID, Syslog } from "../ffi/syslog.ts";
-import { type LineSink, SYSLOG_PRIORITY } from "./log.ts";
+import { type LineSink, stderrSink, SYSLOG_PRIORITY } from "./log.ts";
+import { errorText } from "./error_text.ts";
 
 /** The ident every record carries. */
 export const SYSLOG_IDENT = "joold";
@@ -53,4 +54,24 @@ export function openSyslog(): SyslogConnection {
       libc.close();
     },
   };
+}
+
+/**
+ * Where a command's log lines go: the system logger if `syslog` (say why
+ * not on stderr, and null, if it cannot be opened), else stderr, with a
+ * priority prefix for journald unless stderr is a terminal.
+ */
+export function openLogSink(syslog: boolean): SyslogConnection | null {
+  if (!syslog) {
+    return {
+      sink: stderrSink((bytes) => Deno.stderr.writeSync(bytes), !Deno.stderr.isTerminal()),
+      close() {},
+    };
+  }
+  try {
+    return openSyslog();
+  } catch (error) {
+    console.error(`joold: --syslog: ${errorText(error)}`);
+    return null;
+  }
 }

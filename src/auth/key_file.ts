@@ -16,6 +16,7 @@
  * @module
  */
 
+import { errorText } from "../error_text.ts";
 import { ConfigError } from "../config/errors.ts";
 import { type AuthKey, KEY_BYTES, type KeyRing } from "./sealed_datagram.ts";
 
@@ -111,7 +112,7 @@ export async function loadKeyFile(
     throw new ConfigError(
       netsocketFile,
       KEY_FILE_KEY,
-      `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+      `cannot read ${file}: ${errorText(error)}`,
     );
   }
   if (!info.isFile) throw new ConfigError(netsocketFile, KEY_FILE_KEY, `${file} is not a file`);
@@ -131,7 +132,7 @@ export async function loadKeyFile(
     throw new ConfigError(
       netsocketFile,
       KEY_FILE_KEY,
-      `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+      `cannot read ${file}: ${errorText(error)}`,
     );
   }
   return parseKeyFile(text, file);

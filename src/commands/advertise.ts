@@ -6,6 +6,7 @@
  * @module
  */
 
+import { EXIT_FAILURE } from "../exit_status.ts";
 import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ModsocketResult } from "../config/modsocket.ts";
@@ -66,7 +67,7 @@ export async function advertise(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logger.error(error.message);
-    return 1;
+    return EXIT_FAILURE;
   }
 
   let kernel: KernelAdvertiser;
@@ -74,7 +75,7 @@ export async function advertise(
     kernel = await probes.openKernel(instance);
   } catch (error) {
     logger.error(errorText(error));
-    return 1;
+    return EXIT_FAILURE;
   }
   try {
     await kernel.advertise();
@@ -85,7 +86,7 @@ export async function advertise(
         (enableSs ? " or start joold, which turns it on" : "");
     }
     logger.error(line);
-    return 1;
+    return EXIT_FAILURE;
   } finally {
     kernel.close();
   }

@@ -1,27 +1,16 @@
 /**
- * `joold check [NETSOCKET] [MODSOCKET]`: checks the configuration files and
- * the machine the way the daemon would use them, without changing
- * anything, and prints one verdict per item:
- *
- * ```
- * ok    netsocket: netsocket.json: ff08::db8:64:64 port 6464, in eth0, out eth0, ttl 3, control port 6465
- * ok    modsocket: modsocket.json: instance 'default'
- * ok    privileges: CAP_NET_ADMIN is in effect
- * FAIL  Jool module: not loaded in this network namespace (try `modprobe jool`)
- * skip  instance 'default': needs the Jool module
- * skip  session sync: needs the instance
- * ok    multicast socket: joined ff08::db8:64:64 port 6464
- * ok    control socket: joined ff08::db8:64:64 port 6465
- * 1 problem found
- * ```
- *
- * An item that fails makes the items that depend on it `skip`; `warn` is
- * worth knowing but does not stop the daemon. The machine is reached only
- * through {@link CheckProbes}, so tests can describe one of their own.
+ * `joold check [NETSOCKET] [MODSOCKET]` (docs/operation.md): checks the
+ * configuration files and the machine the way the daemon would use them,
+ * without changing anything, one verdict per item. An item that fails makes
+ * the items that depend on it `skip`; `warn` is worth knowing but does not
+ * stop the daemon. The machine is reached only through {@link CheckProbes},
+ * so tests can describe one of their own.
  *
  * @module
  */
 
+import { EXIT_FAILURE, EXIT_SUCCESS } from "../exit_status.ts";
+import { factPhrase, modsocketFacts, netsocketFacts } from "../config/describe.ts";
 import { ssEnableCommand } from "../jool/cli_hint.ts";
 import { loadModsocketConfigOrDefault } from "../config/modsocket.ts";
 import {
@@ -31,7 +20,6 @@ import {
   NO_MODSOCKET_FILE,
 } from "../config/modsocket.ts";
 import {
-  type InterfaceChoice,
   loadNetsocketConfig,
   type NetsocketConfig,
   type NetsocketResult,
@@ -97,15 +85,10 @@ export interface CheckProbes {
   /** Opens the unicast socket on `port` as the daemon would, then closes it. */
   openUnicast(config: NetsocketConfig, port: number): void;
   /** Reads the key file as the daemon would; throws ConfigError. */
-  loadKeys(config: NetsocketConfig): Promise<KeyRing>;
+  loadKeys(keyFile: string, config: NetsocketConfig): Promise<KeyRing>;
   /** The local address that would send to `peer` (sends nothing); throws SyscallError. */
   routeTo(config: NetsocketConfig, peer: UnicastPeer): string;
 }
-
-/** Exit status when every item is ok, warn or skip. */
-export const CHECK_PASSED = 0;
-/** Exit status when some item failed. */
-export const CHECK_FAILED = 1;
 
 /** Runs every check, in report order. Never throws for what it checks. */
 export async function runChecks(options: CheckOptions, probes: CheckProbes): Promise<CheckItem[]> {
@@ -118,7 +101,7 @@ export async function runChecks(options: CheckOptions, probes: CheckProbes): Pro
   try {
     const result = await probes.loadNetsocket(options.netsocketFile);
     netsocket = result.config;
-    add("ok", "netsocket", `${netsocket.file}: ${describeNetsocket(netsocket)}`);
+    add("ok", "netsocket", `${netsocket.file}: ${factPhrase(netsocketFacts(netsocket))}`);
     for (const warning of result.warnings) add("warn", "netsocket", warning);
   } catch (error) {
     add("FAIL", "netsocket", configProblem(error));
@@ -148,9 +131,9 @@ export async function runChecks(options: CheckOptions, probes: CheckProbes): Pro
     );
   }
 
-  if (netsocket !== null && (netsocket.authKeyFile ?? null) !== null) {
+  if (netsocket !== null && netsocket.authKeyFile !== null) {
     try {
-      const keys = await probes.loadKeys(netsocket);
+      const keys = await probes.loadKeys(netsocket.authKeyFile, netsocket);
       const accepted = [...keys.accepted.keys()];
       add(
         "ok",
@@ -197,7 +180,7 @@ function checkSocket(
   add: Add,
 ): void {
   try {
-    if ((netsocket.unicastPeers ?? null) !== null) {
+    if (netsocket.unicastPeers !== null) {
       probes.openUnicast(netsocket, port);
       add("ok", subject, `bound port ${port} for the unicast peers (the group is not joined)`);
       return;
@@ -308,35 +291,11 @@ function configProblem(error: unknown): string {
   return error instanceof ConfigError ? error.message : `unexpected failure: ${errorText(error)}`;
 }
 
-function describeInterface(choice: InterfaceChoice): string {
-  return choice.kind === "address" ? `${choice.text} (${choice.name})` : choice.text;
-}
-
-/** The checked netsocket file in one phrase. */
-export function describeNetsocket(config: NetsocketConfig): string {
-  const inText = config.inInterface === null
-    ? "in chosen by the kernel"
-    : `in ${describeInterface(config.inInterface)}`;
-  const outChoice = config.outInterface ?? config.inInterface;
-  const outText = outChoice === null
-    ? "out chosen by the kernel"
-    : `out ${describeInterface(outChoice)}`;
-  const control = config.controlPort === null
-    ? "no control port"
-    : `control port ${config.controlPort}`;
-  const peers = config.unicastPeers ?? null;
-  const unicast = peers === null ? "" : `, unicast to ${peers.map((peer) => peer.text).join(", ")}`;
-  const auth = (config.authKeyFile ?? null) === null ? "" : ", authenticated";
-  return `${config.address} port ${config.port}, ${inText}, ${outText}, ttl ${config.ttl}, ${control}` +
-    unicast + auth;
-}
-
 function describeModsocket(config: ModsocketConfig, requestedFile: string): string {
   const where = config.file === NO_MODSOCKET_FILE
     ? `no ${requestedFile}, so the default`
     : `${config.file}:`;
-  const ss = config.enableSs ? "" : ', "enable ss": false';
-  return `${where} instance '${config.instance}'${ss}`;
+  return `${where} ${factPhrase(modsocketFacts(config))}`;
 }
 
 /** One report line: the verdict in a 6-column field, subject, detail. */
@@ -353,9 +312,9 @@ export function formatCheckReport(items: readonly CheckItem[]): string {
   return [...items.map(formatCheckItem), summary].join("\n");
 }
 
-/** {@link CHECK_PASSED} if no item failed, else {@link CHECK_FAILED}. */
+/** EXIT_SUCCESS if no item failed, else EXIT_FAILURE. */
 export function checkExitStatus(items: readonly CheckItem[]): number {
-  return items.some((item) => item.verdict === "FAIL") ? CHECK_FAILED : CHECK_PASSED;
+  return items.some((item) => item.verdict === "FAIL") ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /** Runs the checks, prints the report, returns the exit status. */
@@ -385,7 +344,7 @@ export async function runCheckCommand(
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),
       openUnicast: (config, port) =>
         UnicastSocket.open(tools.sockets, { ...config, port }, config.unicastPeers ?? []).close(),
-      loadKeys: (config) => loadKeyFile(config.authKeyFile!, config.file),
+      loadKeys: (keyFile, config) => loadKeyFile(keyFile, config.file),
       routeTo: (config, peer) => sourceAddressTowards(tools.sockets, config, peer),
     }, print));
 }

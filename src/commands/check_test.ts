@@ -88,10 +88,10 @@ async function runOn(machine: Machine, options = OPTIONS): Promise<Run> {
       const error = machine.socketErrors?.get(port);
       if (error !== undefined) throw error;
     },
-    loadKeys: (config) =>
+    loadKeys: (keyFile) =>
       machine.keyFile === undefined
         ? Promise.reject(new Error("no key file in this test"))
-        : Promise.resolve().then(() => parseKeyFile(machine.keyFile!, config.authKeyFile!)),
+        : Promise.resolve().then(() => parseKeyFile(machine.keyFile!, keyFile)),
     routeTo: (_config, peer) => {
       const route = machine.routes?.get(peer.text);
       if (route === undefined) {

@@ -1,28 +1,22 @@
 /**
- * `joold follow`: prints every session as it is synced, one line each (like
- * `jool session follow` of Jool 4.1.14+ and `conntrack -E`), from the local
- * kernel's `joold` netlink group and/or the sync multicast group:
- *
- * ```text
- * joold follow [-i|--instance NAME] [--json | --csv [--no-headers]]
- *              [--source=kernel|group|both] [--net.mcast.port=PORT]
- *              [--net.dev.in=DEV] [MCAST_ADDRESS]
- * ```
- *
- * It only listens: it never ACKs a kernel batch (Jool 4.1.14's `session
- * follow` does, which releases the kernel's next batch before the daemon
- * has taken the current one: every 4.1 kernel waits for an ACK, or for
- * ss-flush-deadline) and never sends to the group, so a daemon next to it
- * sees exactly what it saw before. This
- * file holds the command line and the line formats; follow_run.ts the
- * sockets.
+ * `joold follow` (docs/session_tools.md): the command line and the line
+ * formats; follow_run.ts has the sockets. It only listens: it never ACKs a
+ * kernel batch (every 4.1 kernel waits for that ACK, which is the daemon's
+ * to give) and never sends to the group, so a daemon next to it sees
+ * exactly what it saw before.
  *
  * @module
  */
 
-import { CommandLineError, parseCommandLine } from "../command_line.ts";
+import {
+  checkPortFlag,
+  CommandLineError,
+  instanceFlag,
+  logLevelFlag,
+  parseCommandLine,
+} from "../command_line.ts";
 import { DEFAULT_INSTANCE } from "../config/modsocket.ts";
-import { sameInstance, validateInstanceName } from "../jool/header.ts";
+import { sameInstance } from "../jool/header.ts";
 import { decodeSessionBatch } from "../jool/kernel_messages.ts";
 import { TcpState } from "../jool/protocol.ts";
 import {
@@ -31,17 +25,16 @@ import {
   type SessionEncoding,
   sessionEncodingFor,
   type TransportAddress,
-  validateSessions,
 } from "../jool/session.ts";
 import { type Ipv6Prefix, withDst6 } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
-import { JOOL_FAMILY_NAME, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
 import { NetlinkClient, type NetlinkTransport } from "../netlink/client.ts";
-import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
-import { JoolModuleMissingError } from "../sync/kernel_errors.ts";
+import { DatagramFilter } from "../sync/datagram_filter.ts";
+import { resolveJoolFamily } from "../sync/jool_family.ts";
+import { isProblem } from "../problem.ts";
 import type { Message } from "../netlink/message.ts";
-import { isLogLevel, type LogLevel } from "../log.ts";
+import type { LogLevel } from "../log.ts";
 
 /** The options `joold follow` takes. */
 export const FOLLOW_OPTIONS = {
@@ -94,9 +87,7 @@ export function parseFollowArguments(args: readonly string[]): FollowOptions {
   if (values["no-headers"] && !values.csv) {
     throw new CommandLineError("--no-headers only goes with --csv");
   }
-  const instance = values.instance ?? DEFAULT_INSTANCE;
-  const problem = instance === "" ? "instance name is empty" : validateInstanceName(instance);
-  if (problem !== null) throw new CommandLineError(`--instance: ${problem}`);
+  const instance = instanceFlag(values.instance ?? DEFAULT_INSTANCE);
   const group = positionals[0] ?? null;
   const sourceText = values.source ?? (group === null ? "kernel" : "both");
   if (sourceText !== "kernel" && sourceText !== "group" && sourceText !== "both") {
@@ -106,17 +97,8 @@ export function parseFollowArguments(args: readonly string[]): FollowOptions {
     throw new CommandLineError(`--source=${sourceText} needs MCAST_ADDRESS (the sync group)`);
   }
   const port = values["net.mcast.port"] ?? FOLLOW_DEFAULT_PORT;
-  if (/^\d+$/.test(port) ? !(Number(port) >= 1 && Number(port) <= 65535) : port === "") {
-    throw new CommandLineError(
-      `--net.mcast.port: must be a port from 1 to 65535 or a service name, got '${port}'`,
-    );
-  }
-  const level = values["log-level"] ?? "warning";
-  if (!isLogLevel(level)) {
-    throw new CommandLineError(
-      `--log-level: must be error, warning, info or debug, got '${level}'`,
-    );
-  }
+  checkPortFlag("net.mcast.port", port, "number or name");
+  const level = logLevelFlag(values["log-level"] ?? "warning");
   return {
     instance,
     format: values.json ? "json" : values.csv ? "csv" : "text",
@@ -233,8 +215,6 @@ export interface FollowContext {
   pool6: Ipv6Prefix | null;
 }
 
-const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
-
 function events(
   sessions: Session[],
   origin: string,
@@ -280,19 +260,10 @@ export function sessionsOfDatagram(
   origin: string,
   context: FollowContext,
 ): SyncedSession[] | string {
-  if (payload.byteLength === 0) return "empty datagram";
-  const order = context.localEncoding === null
-    ? ALL_ENCODINGS
-    : [context.localEncoding, ...ALL_ENCODINGS.filter((e) => e !== context.localEncoding)];
-  let firstProblem: string | null = null;
-  for (const encoding of order) {
-    const problem = validateSessions(payload, encoding);
-    if (problem === null) {
-      return events(decodeSessions(payload, encoding).sessions, origin, encoding, context.pool6);
-    }
-    firstProblem ??= problem;
-  }
-  return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+  const found = new DatagramFilter(context.localEncoding).classify(payload);
+  if (isProblem(found)) return found.problem;
+  const { encoding } = found;
+  return events(decodeSessions(payload, encoding).sessions, origin, encoding, context.pool6);
 }
 
 /**
@@ -333,13 +304,8 @@ export class KernelFollower {
    * @throws {JoolModuleMissingError} If the module is not loaded.
    */
   async resolve(): Promise<number> {
-    const family = await resolveFamily(this.#client, JOOL_FAMILY_NAME);
-    if (family === null) throw new JoolModuleMissingError();
-    const group = family.groups.get(JOOLD_MULTICAST_GROUP);
-    if (group === undefined) {
-      throw new Error(`The Jool module registers no '${JOOLD_MULTICAST_GROUP}' multicast group`);
-    }
-    this.#familyId = family.id;
+    const { familyId, group } = await resolveJoolFamily(this.#client);
+    this.#familyId = familyId;
     return group;
   }
 

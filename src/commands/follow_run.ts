@@ -13,9 +13,9 @@ import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
-import { drain, RECEIVE_BUFFER_BYTES } from "../sync/drain.ts";
+import { drain, RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
-import { GenericNetlinkSocket } from "../sync/netlink_socket.ts";
+import { drainNetlink, GenericNetlinkSocket } from "../sync/netlink_socket.ts";
 import { describePeer } from "../sync/peer_address.ts";
 import {
   FOLLOW_CSV_HEADER,
@@ -29,11 +29,7 @@ import {
 import { PROXY_DEFAULT_TTL, proxyNetsocket } from "./proxy.ts";
 import { openRequestLink, type SystemTools, withSystem } from "./system.ts";
 import { CommandLineError } from "../command_line.ts";
-
-/** Exit status for a failure (module absent, socket refused). */
-const EXIT_FAILURE = 1;
-/** Exit status for a bad command line. */
-const EXIT_USAGE = 2;
+import { EXIT_FAILURE, EXIT_USAGE } from "../exit_status.ts";
 
 /** Writes all of `bytes`; throws Deno.errors.BrokenPipe when the reader has gone. */
 export type OutputWriter = (bytes: Uint8Array) => void;
@@ -109,22 +105,15 @@ async function follow(
   const followKernel = options.source !== "group";
   const followGroup = options.source !== "kernel";
   let netsocket = null;
-  if (followGroup) {
+  if (followGroup && options.group !== null) {
     try {
       netsocket = proxyNetsocket({
-        instance: options.instance,
-        group: options.group!,
+        group: options.group,
         port: options.port,
         devIn: options.devIn,
         devOut: null,
         ttl: PROXY_DEFAULT_TTL,
-        statsPort: null,
-        statsAddress: null,
         controlPort: null,
-        metricsPort: null,
-        logLevel: options.logLevel,
-        syslog: false,
-        help: false,
       }, tools.environment).config;
     } catch (error) {
       if (!(error instanceof CommandLineError)) throw error;
@@ -177,18 +166,8 @@ async function follow(
         (problem) => logger.warning(problem),
       );
       reactor.watch(socket.fd, { readable: true }, () => {
-        drain(() => {
-          let datagram;
-          try {
-            datagram = socket.receive();
-          } catch (error) {
-            if (!(error instanceof SyscallError && error.code === "ENOBUFS")) throw error;
-            logger.warning("Missed kernel batches: the netlink receive buffer overflowed");
-            return true;
-          }
-          if (datagram === null) return false;
-          follower.receive(datagram);
-          return true;
+        drainNetlink(socket, (datagram) => follower.receive(datagram), () => {
+          logger.warning("Missed kernel batches: the netlink receive buffer overflowed");
         });
         flushOrFinish();
       });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SAMPLE_SESSIONS } from "../../tests/support/session_entries.ts";
 import { CommandLineError } from "../command_line.ts";
 import { joolVersion } from "../jool/header.ts";
 import { encodeSessions, type Session } from "../jool/session.ts";
@@ -59,11 +60,11 @@ Deno.test("joold follow: the command line", () => {
     [["ff08::1", "ff08::2"], "too many arguments: ff08::2"],
     [
       ["-p", "0", "ff08::1"],
-      "--net.mcast.port: must be a port from 1 to 65535 or a service name, got '0'",
+      "--net.mcast.port: must be a port number from 1 to 65535, got '0'",
     ],
     [
       ["-i", "0123456789abcdef"],
-      "--instance: instance name '0123456789abcdef' is longer than 15 characters",
+      "--instance: must be at most 15 characters long, got 16 ('0123456789abcdef')",
     ],
     [["--log-level=x"], "--log-level: must be error, warning, info or debug, got 'x'"],
   ];
@@ -83,16 +84,7 @@ Deno.test("formatTimeout() prints as Jool's tools do", () => {
   assert.equal(formatTimeout(299_999), "0:04:59.999");
 });
 
-const TCP: Session = {
-  proto: "TCP",
-  src6: { address: "2001:db8::5", port: 40000 },
-  dst6: { address: "64:ff9b::cb00:7109", port: 443 },
-  src4: { address: "192.0.2.1", port: 61001 },
-  dst4: { address: "203.0.113.9", port: 443 },
-  state: 2,
-  timer: 2,
-  expirationMs: 6000,
-};
+const TCP: Session = SAMPLE_SESSIONS.tcp;
 const UDP: Session = {
   proto: "UDP",
   src6: { address: "2001:db8::7", port: 5353 },

@@ -6,15 +6,13 @@
  * @module
  */
 
-import { Libc } from "../../ffi/libc.ts";
 import { createPrivateFile } from "../../ffi/system_files.ts";
 import { KEY_BYTES } from "../auth/sealed_datagram.ts";
 import { newKeyFileText } from "../auth/key_file.ts";
 import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
-
-/** Exit status when the file could not be written (exists, no permission, ...). */
-export const KEYGEN_FAILED = 1;
+import { EXIT_FAILURE } from "../exit_status.ts";
+import { withLibc } from "./system.ts";
 
 /**
  * Creates the key file; returns the exit status. `id` is the new key's id
@@ -25,23 +23,16 @@ export function runKeygenCommand(
   logger: Logger,
   print: (text: string) => void,
   id = 1,
-): number {
-  let libc: Libc;
-  try {
-    libc = Libc.open();
-  } catch (error) {
-    logger.error(errorText(error));
-    return KEYGEN_FAILED;
-  }
-  try {
-    const secret = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
-    createPrivateFile(libc, file, newKeyFileText(secret, id));
-  } catch (error) {
-    logger.error(`Cannot create the key file: ${errorText(error)}`);
-    return KEYGEN_FAILED;
-  } finally {
-    libc.close();
-  }
-  print(`Wrote ${file}: key ${id} (current), mode 0600; name it in "auth key file"`);
-  return 0;
+): Promise<number> {
+  return withLibc(logger, (libc) => {
+    try {
+      const secret = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+      createPrivateFile(libc, file, newKeyFileText(secret, id));
+    } catch (error) {
+      logger.error(`Cannot create the key file: ${errorText(error)}`);
+      return EXIT_FAILURE;
+    }
+    print(`Wrote ${file}: key ${id} (current), mode 0600; name it in "auth key file"`);
+    return 0;
+  });
 }

@@ -1,28 +1,22 @@
 /**
- * `joold proxy`: the daemon, configured on the command line of Jool
- * 4.1.14/4.1.15's `jool session proxy` instead of the two JSON files:
- *
- * ```text
- * joold proxy [-i|--instance NAME] [--net.dev.in=DEV] [--net.dev.out=DEV]
- *             [--net.mcast.port=PORT] [--net.ttl=TTL] [--stats.address=ADDR]
- *             [--stats.port=PORT] MCAST_ADDRESS
- * ```
- *
- * Same defaults as Jool's (src/usr/argp/wargp/session.c at v4.1.15):
- * instance `default`, port 6400, TTL 1, no stats server unless
- * `--stats.address` or `--stats.port` is given, then `::` port 6401. Jool's
- * short forms `-p`, `-o` and `-t` work; `-i` is the instance (as in
- * `jool -i NAME session proxy`), not Jool's short form of `--net.dev.in`.
- * Our extras: `--control-port` (resync between our daemons; off by
- * default here, since `jool session proxy` has none and its stats port
- * defaults to the group's port + 1), `--metrics-port`, `--log-level`,
- * `--syslog`.
+ * `joold proxy` (docs/session_tools.md): the daemon, configured on the
+ * command line of Jool 4.1.14/4.1.15's `jool session proxy` instead of the
+ * two JSON files, with Jool's defaults (src/usr/argp/wargp/session.c at
+ * v4.1.15), so that a unit written for Jool's proxy runs ours unchanged.
  *
  * @module
  */
 
-import { type Print, runDaemon, withLibc } from "../app.ts";
-import { CommandLineError, parseCommandLine } from "../command_line.ts";
+import { type Print, runDaemon } from "./run.ts";
+import { withLibc } from "./system.ts";
+import { EXIT_USAGE } from "../exit_status.ts";
+import {
+  checkPortFlag,
+  CommandLineError,
+  instanceFlag,
+  logLevelFlag,
+  parseCommandLine,
+} from "../command_line.ts";
 import { systemEnvironment } from "../config/environment.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { NetworkEnvironment } from "../config/environment.ts";
@@ -32,21 +26,15 @@ import {
   type ModsocketResult,
 } from "../config/modsocket.ts";
 import { type NetsocketResult, parseNetsocketConfig } from "../config/netsocket.ts";
-import { validateInstanceName } from "../jool/header.ts";
-import { isLogLevel, type Logger, type LogLevel } from "../log.ts";
-import { parseIPv4, parseIPv6 } from "../net/ip.ts";
+import type { Logger, LogLevel } from "../log.ts";
+import { ipProblem, parseIp } from "../net/ip.ts";
 
 /** `jool session proxy`'s default group port. */
 export const PROXY_DEFAULT_PORT = "6400";
 /** `jool session proxy`'s default TTL. */
 export const PROXY_DEFAULT_TTL = 1;
-/** `jool session proxy`'s stats address when only the port is given. */
-export const PROXY_DEFAULT_STATS_ADDRESS = "::";
 /** `jool session proxy`'s stats port when only the address is given. */
 export const PROXY_DEFAULT_STATS_PORT = "6401";
-
-/** Exit status for a bad command line. */
-export const EXIT_USAGE = 2;
 
 /** What names the file in messages about the flags. */
 export const PROXY_SOURCE = "joold proxy";
@@ -104,11 +92,7 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
   if (positionals.length === 0 && !help) {
     throw new CommandLineError("MCAST_ADDRESS is missing (the group, e.g. ff08::db8:64:64)");
   }
-  const instance = values.instance ?? DEFAULT_INSTANCE;
-  const instanceProblem = instance === ""
-    ? "instance name is empty"
-    : validateInstanceName(instance);
-  if (instanceProblem !== null) throw new CommandLineError(`--instance: ${instanceProblem}`);
+  const instance = instanceFlag(values.instance ?? DEFAULT_INSTANCE);
   const ttlText = values["net.ttl"];
   let ttl = PROXY_DEFAULT_TTL;
   if (ttlText !== undefined) {
@@ -118,25 +102,15 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
     }
   }
   const statsAddressText = values["stats.address"];
-  if (
-    statsAddressText !== undefined &&
-    (parseIPv4(statsAddressText) ?? parseIPv6(statsAddressText)) === null
-  ) {
-    throw new CommandLineError(
-      `--stats.address: must be an IPv4 or IPv6 address, got '${statsAddressText}'`,
-    );
+  if (statsAddressText !== undefined && parseIp(statsAddressText) === null) {
+    throw new CommandLineError(`--stats.address: ${ipProblem(`'${statsAddressText}'`)}`);
   }
   for (const flag of ["net.mcast.port", "stats.port", "control-port", "metrics-port"] as const) {
     const text = values[flag];
     if (text === undefined) continue;
-    checkPort(flag, text, flag !== "metrics-port");
+    checkPortFlag(flag, text, flag === "metrics-port" ? "number" : "number or name");
   }
-  const level = values["log-level"] ?? "info";
-  if (!isLogLevel(level)) {
-    throw new CommandLineError(
-      `--log-level: must be error, warning, info or debug, got '${level}'`,
-    );
-  }
+  const level = logLevelFlag(values["log-level"] ?? "info");
   const statsWanted = values["stats.address"] !== undefined || values["stats.port"] !== undefined;
   return {
     instance,
@@ -159,24 +133,8 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
 
 /** `::` or `0.0.0.0`: every address, which a null stats address means. */
 function isUnspecified(text: string): boolean {
-  const bytes = parseIPv4(text) ?? parseIPv6(text);
+  const bytes = parseIp(text);
   return bytes !== null && bytes.every((byte) => byte === 0);
-}
-
-/** A port number 1..65535, or (if `names`) something that may be a service name. */
-function checkPort(flag: string, text: string, names: boolean): void {
-  if (/^\d+$/.test(text)) {
-    const port = Number(text);
-    if (port >= 1 && port <= 65535) return;
-    throw new CommandLineError(`--${flag}: must be a port from 1 to 65535, got '${text}'`);
-  }
-  if (!names || text === "" || /[\s\0]/.test(text)) {
-    throw new CommandLineError(
-      `--${flag}: must be a port from 1 to 65535${
-        names ? " or a service name" : ""
-      }, got '${text}'`,
-    );
-  }
 }
 
 /** Which flag each netsocket key comes from, to name it in messages. */
@@ -195,7 +153,10 @@ const FLAG_OF_KEY: Record<string, string> = {
  *
  * @throws {CommandLineError} One line naming the flag at the first problem.
  */
-export function proxyNetsocket(options: ProxyOptions, env: NetworkEnvironment): NetsocketResult {
+export function proxyNetsocket(
+  options: Pick<ProxyOptions, "group" | "port" | "devIn" | "devOut" | "ttl" | "controlPort">,
+  env: NetworkEnvironment,
+): NetsocketResult {
   const file: Record<string, unknown> = {
     "multicast address": options.group,
     "multicast port": options.port,
@@ -253,6 +214,7 @@ export async function runProxyCommand(
       statsPort: options.statsPort,
       statsAddress: options.statsAddress,
       metricsPort: options.metricsPort,
+      stateDirectory: null,
       configs: { netsocket, modsocket: proxyModsocket(options) },
     },
     logger,

@@ -80,15 +80,15 @@ Deno.test("joold proxy: bad values are one line naming the flag", () => {
     [["-t", "x", "ff08::1"], "--net.ttl: must be an integer from 0 to 255, got 'x'"],
     [
       ["--net.mcast.port=0", "ff08::1"],
-      "--net.mcast.port: must be a port from 1 to 65535, got '0'",
+      "--net.mcast.port: must be a port number from 1 to 65535, got '0'",
     ],
     [
       ["--net.mcast.port=", "ff08::1"],
-      "--net.mcast.port: must be a port from 1 to 65535 or a service name, got ''",
+      "--net.mcast.port: must be a port number from 1 to 65535 or a service name, got ''",
     ],
     [
       ["--stats.port=70000", "ff08::1"],
-      "--stats.port: must be a port from 1 to 65535, got '70000'",
+      "--stats.port: must be a port number from 1 to 65535, got '70000'",
     ],
     [
       ["--stats.address=localhost", "ff08::1"],
@@ -96,13 +96,13 @@ Deno.test("joold proxy: bad values are one line naming the flag", () => {
     ],
     [
       ["--metrics-port=http", "ff08::1"],
-      "--metrics-port: must be a port from 1 to 65535, got 'http'",
+      "--metrics-port: must be a port number from 1 to 65535, got 'http'",
     ],
     [
       ["-i", "a-name-too-long-for-jool", "ff08::1"],
-      "--instance: instance name 'a-name-too-long-for-jool' is longer than 15 characters",
+      "--instance: must be at most 15 characters long, got 24 ('a-name-too-long-for-jool')",
     ],
-    [["--instance=", "ff08::1"], "--instance: instance name is empty"],
+    [["--instance=", "ff08::1"], "--instance: must not be empty"],
     [
       ["--log-level=loud", "ff08::1"],
       "--log-level: must be error, warning, info or debug, got 'loud'",

@@ -8,11 +8,12 @@
  */
 
 import { CommandLineError } from "../command_line.ts";
-import { LevelLogger, type LineSink, stderrSink } from "../log.ts";
-import { openSyslog, type SyslogConnection } from "../syslog_sink.ts";
+import { LevelLogger, stderrSink } from "../log.ts";
+import { openLogSink } from "../syslog_sink.ts";
 import { parseFollowArguments } from "./follow.ts";
 import { runFollowCommand } from "./follow_run.ts";
-import { EXIT_USAGE, parseProxyArguments, runProxyCommand } from "./proxy.ts";
+import { parseProxyArguments, runProxyCommand } from "./proxy.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../exit_status.ts";
 
 /** `joold proxy --help`. */
 export const PROXY_USAGE = `Usage: joold proxy [OPTIONS] MCAST_ADDRESS
@@ -62,6 +63,28 @@ Text lines: SOURCE PROTO SRC6#PORT DST6#PORT SRC4#PORT DST4#PORT STATE EXPIRES,
 SOURCE being 'kernel' or the peer's address:port.
 `;
 
+/**
+ * A tool's options, or the exit status if there is nothing to run: a bad
+ * command line (one line through `usage`) or `--help`.
+ */
+function toolOptions<T extends { help: boolean }>(
+  args: readonly string[],
+  parse: (args: readonly string[]) => T,
+  help: string,
+  usage: (line: string) => void,
+): T | number {
+  try {
+    const options = parse(args);
+    if (!options.help) return options;
+    console.log(help);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    usage(error.message);
+    return EXIT_USAGE;
+  }
+}
+
 function usageLine(command: string): (line: string) => void {
   return (line) => console.error(`joold ${command}: ${line}`);
 }
@@ -69,36 +92,15 @@ function usageLine(command: string): (line: string) => void {
 /** Runs `joold proxy` (`args`: what follows `proxy`); returns the exit status. */
 export async function runProxyTool(args: readonly string[]): Promise<number> {
   const usage = usageLine("proxy");
-  let options;
+  const options = toolOptions(args, parseProxyArguments, PROXY_USAGE, usage);
+  if (typeof options === "number") return options;
+  const log = openLogSink(options.syslog);
+  if (log === null) return EXIT_FAILURE;
   try {
-    options = parseProxyArguments(args);
-  } catch (error) {
-    if (!(error instanceof CommandLineError)) throw error;
-    usage(error.message);
-    return EXIT_USAGE;
-  }
-  if (options.help) {
-    console.log(PROXY_USAGE);
-    return 0;
-  }
-  let syslog: SyslogConnection | null = null;
-  let sink: LineSink;
-  if (options.syslog) {
-    try {
-      syslog = openSyslog();
-    } catch (error) {
-      console.error(`joold: --syslog: ${error instanceof Error ? error.message : error}`);
-      return 1;
-    }
-    sink = syslog.sink;
-  } else {
-    sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), !Deno.stderr.isTerminal());
-  }
-  try {
-    const logger = new LevelLogger(options.logLevel, sink);
+    const logger = new LevelLogger(options.logLevel, log.sink);
     return await runProxyCommand(options, logger, (text) => console.log(text), usage);
   } finally {
-    syslog?.close();
+    log.close();
   }
 }
 
@@ -111,18 +113,8 @@ function writeStdout(bytes: Uint8Array): void {
 /** Runs `joold follow` (`args`: what follows `follow`); returns the exit status. */
 export async function runFollowTool(args: readonly string[]): Promise<number> {
   const usage = usageLine("follow");
-  let options;
-  try {
-    options = parseFollowArguments(args);
-  } catch (error) {
-    if (!(error instanceof CommandLineError)) throw error;
-    usage(error.message);
-    return EXIT_USAGE;
-  }
-  if (options.help) {
-    console.log(FOLLOW_USAGE);
-    return 0;
-  }
+  const options = toolOptions(args, parseFollowArguments, FOLLOW_USAGE, usage);
+  if (typeof options === "number") return options;
   const sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), false);
   const logger = new LevelLogger(options.logLevel, sink);
   return await runFollowCommand(options, logger, writeStdout, usage);

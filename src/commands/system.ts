@@ -15,6 +15,7 @@ import type { Logger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import { errorText } from "../error_text.ts";
 import { KernelLink } from "../sync/kernel_link.ts";
+import { EXIT_FAILURE } from "../exit_status.ts";
 
 /** What the commands run on; valid only inside {@link withSystem}. */
 export interface SystemTools {
@@ -27,15 +28,50 @@ export interface SystemTools {
 }
 
 /**
+ * Opens the C library for `use` and closes it afterwards, whatever `use`
+ * did: how every command opens it.
+ *
+ * @throws {Error} Naming the library, if it cannot be opened.
+ */
+export async function usingLibc<T>(use: (libc: Libc) => T | Promise<T>): Promise<T> {
+  const libc = Libc.open();
+  try {
+    return await use(libc);
+  } finally {
+    libc.close();
+  }
+}
+
+/**
+ * {@link usingLibc} for a command that returns an exit status: if the
+ * library cannot be opened, logs why and returns EXIT_FAILURE.
+ */
+export async function withLibc(
+  logger: Logger,
+  use: (libc: Libc) => number | Promise<number>,
+): Promise<number> {
+  let opened = false;
+  try {
+    return await usingLibc((libc) => {
+      opened = true;
+      return use(libc);
+    });
+  } catch (error) {
+    if (opened) throw error;
+    logger.error(errorText(error));
+    return EXIT_FAILURE;
+  }
+}
+
+/**
  * Opens the C library and a running reactor, calls `use`, then stops the
  * reactor and closes everything, whatever `use` did.
  */
-export async function withSystem<T>(
+export function withSystem<T>(
   logger: Logger,
   use: (tools: SystemTools) => Promise<T>,
 ): Promise<T> {
-  const libc = Libc.open();
-  try {
+  return usingLibc(async (libc) => {
     const reactor = Reactor.open(libc, (fd, error) => {
       logger.error(`Unexpected failure handling descriptor ${fd}: ${errorText(error)}`);
     });
@@ -53,9 +89,7 @@ export async function withSystem<T>(
       await running;
       reactor.close();
     }
-  } finally {
-    libc.close();
-  }
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorText } from "../error_text.ts";
 import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import { ConfigError, type FilePosition } from "./errors.ts";
 
@@ -83,7 +84,7 @@ async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
  * 'net.json'` tail: the file name is already at the start of the line.
  */
 function describeReadError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   const plain = message.replace(/\s*\(os error \d+\)[\s\S]*$/, "").replace(/\s+/g, " ").trim();
   return plain === "" ? "unknown error" : plain;
 }

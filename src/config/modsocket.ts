@@ -11,7 +11,9 @@
  * @module
  */
 
-import { RECEIVE_BUFFER_BYTES } from "../sync/drain.ts";
+import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
+import { parseInstanceName } from "../jool/header.ts";
+import { isProblem } from "../problem.ts";
 import { ConfigError } from "./errors.ts";
 import {
   type JsonMember,
@@ -23,9 +25,6 @@ import {
 
 /** The instance Jool and the reference daemon assume when none is named. */
 export const DEFAULT_INSTANCE = "default";
-
-/** Kernel INAME_MAX_SIZE (16) less the terminating NUL. */
-export const MAX_INSTANCE_LENGTH = 15;
 
 /**
  * What the daemon raises `ss-max-payload` to unless told otherwise. Jool
@@ -233,17 +232,8 @@ function parseInstance(member: JsonMember, file: string): string {
     throw new ConfigError(file, member.key, problem);
   };
   if (typeof value !== "string") return fail(`must be a string, got ${jsonTypeName(value)}`);
-  if (value === "") return fail("must not be empty");
-  if (!/^[\x20-\x7e]+$/.test(value)) {
-    return fail(`must be printable ASCII characters only, got ${JSON.stringify(value)}`);
-  }
-  if (value.length > MAX_INSTANCE_LENGTH) {
-    return fail(
-      `must be at most ${MAX_INSTANCE_LENGTH} characters long, got ${value.length} ` +
-        `(${JSON.stringify(value)})`,
-    );
-  }
-  return value;
+  const name = parseInstanceName(value, JSON.stringify(value));
+  return isProblem(name) ? fail(name.problem) : name;
 }
 
 /** The accepted values of a key naming what the daemon raises (or lowers) a global to. */

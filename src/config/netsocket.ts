@@ -17,10 +17,13 @@
  * @module
  */
 
-import { formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { formatIPv4, formatIPv6, isMulticast, parseIp, parseIPv6 } from "../net/ip.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
-import { hasSpaceOrControl, parseInterface } from "./netsocket_interface.ts";
+import { type InterfaceChoice, parseInterface } from "./netsocket_interface.ts";
+import { parsePort } from "../net/port.ts";
+
+export type { InterfaceChoice };
 import { parseUnicastPeers, type UnicastPeer } from "./unicast_peers.ts";
 import {
   type JsonMember,
@@ -44,32 +47,6 @@ export const NETSOCKET_KEYS: readonly string[] = [
 
 /** TTL (IPv4) or hop limit (IPv6) when the file gives none, as in the C daemon. */
 export const DEFAULT_TTL = 1;
-
-/**
- * Where multicast traffic enters or leaves.
- *
- * - For an IPv4 group, an address the interface holds (ip_mreq.imr_interface
- *   and IP_MULTICAST_IF take an `in_addr`), and the interface that holds it.
- * - For an IPv6 group, the interface by name and index (ipv6_mreq and
- *   IPV6_MULTICAST_IF take an index).
- */
-export type InterfaceChoice =
-  | {
-    kind: "address";
-    /** The value as written in the file. */
-    text: string;
-    /** 4 address bytes. */
-    address: Uint8Array;
-    /** The interface holding the address, e.g. `eth0`. */
-    name: string;
-  }
-  | {
-    kind: "name";
-    /** The interface name as written in the file. */
-    text: string;
-    /** if_nametoindex() of the name; never 0. */
-    index: number;
-  };
 
 /** A checked netsocket file. */
 export interface NetsocketConfig {
@@ -99,13 +76,13 @@ export interface NetsocketConfig {
    * `"auth key file"`: the key file's path (relative paths from the
    * netsocket file's directory), or null: sync in clear, as the C daemon.
    */
-  authKeyFile?: string | null;
+  authKeyFile: string | null;
   /**
    * `"unicast peers"`: send to these instead of the group, and receive on
    * our own port (any address of the family) without joining the group;
    * null: the group.
    */
-  unicastPeers?: UnicastPeer[] | null;
+  unicastPeers: UnicastPeer[] | null;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -147,7 +124,7 @@ export function parseNetsocketConfig(
       "is required (joold 4.1 used 6400 when it was missing)",
     );
   }
-  const port = parsePort(portMember, file, env);
+  const port = parsePortMember(portMember, file, env);
 
   const interfaceOf = (key: string): InterfaceChoice | null => {
     const member = found.get(key);
@@ -165,7 +142,7 @@ export function parseNetsocketConfig(
     if (controlMember.value === true) {
       throw new ConfigError(file, controlMember.key, "must be a port, or false to disable resync");
     }
-    controlPort = controlMember.value === false ? null : parsePort(controlMember, file, env);
+    controlPort = controlMember.value === false ? null : parsePortMember(controlMember, file, env);
     if (controlPort === port) {
       throw new ConfigError(file, controlMember.key, `must differ from "multicast port" (${port})`);
     }
@@ -232,7 +209,7 @@ function parseGroup(member: JsonMember, file: string): Uint8Array {
   };
   const value = member.value;
   if (typeof value !== "string") return fail(`must be a string, got ${jsonTypeName(value)}`);
-  const bytes = parseIPv4(value) ?? parseIPv6(value);
+  const bytes = parseIp(value);
   if (bytes === null) {
     const percent = value.indexOf("%");
     if (percent > 0 && parseIPv6(value.slice(0, percent)) !== null) {
@@ -242,7 +219,7 @@ function parseGroup(member: JsonMember, file: string): Uint8Array {
       );
     }
     const slash = value.indexOf("/");
-    if (slash > 0 && (parseIPv4(value.slice(0, slash)) ?? parseIPv6(value.slice(0, slash)))) {
+    if (slash > 0 && parseIp(value.slice(0, slash))) {
       return fail(`must be one address, not a prefix, got ${JSON.stringify(value)}`);
     }
     return fail(`must be a numeric IPv4 or IPv6 address, got ${JSON.stringify(value)}`);
@@ -269,45 +246,24 @@ function isIPv4Mapped(bytes: Uint8Array): boolean {
 }
 
 /** A JSON integer, a numeric string or an /etc/services name. */
-function parsePort(member: JsonMember, file: string, env: NetworkEnvironment): number {
+function parsePortMember(member: JsonMember, file: string, env: NetworkEnvironment): number {
   const value = member.value;
-  const range = "must be a port number from 1 to 65535";
-  if (typeof value === "number") {
-    if (!Number.isInteger(value) || value < 1 || value > 65535) {
-      throw new ConfigError(file, member.key, `${range}, got ${member.raw}`);
-    }
-    return value;
-  }
-  if (typeof value !== "string") {
+  if (typeof value !== "number" && typeof value !== "string") {
     throw new ConfigError(
       file,
       member.key,
       `must be a string or an integer, got ${jsonTypeName(value)}`,
     );
   }
-  const quoted = JSON.stringify(value);
-  if (/^[0-9]+$/.test(value)) {
-    const port = Number(value);
-    if (port < 1 || port > 65535) {
-      throw new ConfigError(file, member.key, `${range}, got ${quoted}`);
-    }
-    return port;
-  }
-  // getaddrinfo() would read " 53" and "+53" as numbers; nobody means them as names.
-  if (value === "" || /^[+-]/.test(value) || hasSpaceOrControl(value)) {
-    throw new ConfigError(file, member.key, `${range} or a service name, got ${quoted}`);
-  }
-  const port = env.resolveService(value);
-  if (port === null) {
-    throw new ConfigError(
-      file,
-      member.key,
-      `${range} or a UDP service name from /etc/services, got ${quoted}`,
+  const port = typeof value === "number"
+    ? parsePort(Number.isInteger(value) ? String(value) : member.raw, "number", member.raw)
+    : parsePort(
+      value,
+      "number or resolved name",
+      JSON.stringify(value),
+      (name) => env.resolveService(name),
     );
-  }
-  if (port < 1 || port > 65535) {
-    throw new ConfigError(file, member.key, `service ${quoted} has the unusable port ${port}`);
-  }
+  if (typeof port !== "number") throw new ConfigError(file, member.key, port.problem);
   return port;
 }
 

@@ -6,11 +6,37 @@
  * @module
  */
 
-import { formatIPv4, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { formatIPv4, parseIp, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { hasSpaceOrControl } from "../net/port.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
 import { type JsonMember, jsonTypeName } from "./json_file.ts";
-import type { InterfaceChoice } from "./netsocket.ts";
+
+/**
+ * Where multicast traffic enters or leaves.
+ *
+ * - For an IPv4 group, an address the interface holds (ip_mreq.imr_interface
+ *   and IP_MULTICAST_IF take an `in_addr`), and the interface that holds it.
+ * - For an IPv6 group, the interface by name and index (ipv6_mreq and
+ *   IPV6_MULTICAST_IF take an index).
+ */
+export type InterfaceChoice =
+  | {
+    kind: "address";
+    /** The value as written in the file. */
+    text: string;
+    /** 4 address bytes. */
+    address: Uint8Array;
+    /** The interface holding the address, e.g. `eth0`. */
+    name: string;
+  }
+  | {
+    kind: "name";
+    /** The interface name as written in the file. */
+    text: string;
+    /** if_nametoindex() of the name; never 0. */
+    index: number;
+  };
 
 /**
  * Checks `in interface` or `out interface` for a group of `family`.
@@ -48,18 +74,6 @@ export function parseInterface(
 function isValidInterfaceName(name: string): boolean {
   return name !== "" && name !== "." && name !== ".." &&
     new TextEncoder().encode(name).length <= 15 && !/[/:]/.test(name) && !hasSpaceOrControl(name);
-}
-
-/**
- * Whether `text` holds white space, C0 controls (NUL included) or DEL,
- * which no interface or service name does.
- */
-export function hasSpaceOrControl(text: string): boolean {
-  for (const character of text) {
-    const code = character.codePointAt(0)!;
-    if (code < 0x20 || code === 0x7f || /\s/.test(character)) return true;
-  }
-  return false;
 }
 
 /** `in interface` or `out interface` of an IPv4 group: an address some interface holds. */
@@ -107,7 +121,7 @@ function ipv6Interface(
   const fail = (problem: string): never => {
     throw new ConfigError(file, key, problem);
   };
-  const address = parseIPv4(text) ?? parseIPv6(text);
+  const address = parseIp(text);
   if (address !== null) {
     const owner = env.interfaceAddresses().find((entry) => sameBytes(entry.address, address));
     return fail(

@@ -8,12 +8,10 @@
  * @module
  */
 
-import { formatIp, isMulticast, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { parsePort } from "../net/port.ts";
+import { formatIp, isMulticast, parseIp } from "../net/ip.ts";
 import { ConfigError } from "./errors.ts";
 import { type JsonMember, jsonTypeName } from "./json_file.ts";
-
-/** The netsocket key. */
-export const UNICAST_PEERS_KEY = "unicast peers";
 
 /** Peers a list may name (a full mesh of this many nodes is plenty). */
 export const MAX_UNICAST_PEERS = 64;
@@ -65,7 +63,7 @@ export function parseUnicastPeers(
           `(numeric addresses only)`,
       );
     }
-    const address = parseIPv4(split.host) ?? parseIPv6(split.host);
+    const address = parseIp(split.host);
     if (address === null) {
       return fail(`${quoted} is not a numeric IPv4 or IPv6 address (names are not resolved)`);
     }
@@ -81,10 +79,9 @@ export function parseUnicastPeers(
     }
     let port = defaultPort;
     if (split.port !== null) {
-      port = /^[0-9]{1,5}$/.test(split.port) ? Number(split.port) : 0;
-      if (port < 1 || port > 65535) {
-        return fail(`${quoted}: the port must be a number from 1 to 65535`);
-      }
+      const parsed = parsePort(split.port, "number", JSON.stringify(split.port));
+      if (typeof parsed !== "number") return fail(`${quoted}: the port ${parsed.problem}`);
+      port = parsed;
     }
     if (peers.some((peer) => peer.port === port && formatIp(peer.address) === formatIp(address))) {
       return fail(`${quoted} is given twice`);

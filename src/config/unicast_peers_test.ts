@@ -48,12 +48,17 @@ Deno.test("bad peer lists: one line naming the file, the key and the peer", asyn
     ],
     ["multicast", ["224.0.0.1"], "ipv4", '"224.0.0.1" must be one node\'s unicast address'],
     ["any", ["::"], "ipv6", '"::" must be one node\'s unicast address'],
-    ["port 0", ["192.0.2.2:0"], "ipv4", '"192.0.2.2:0": the port must be a number from 1 to 65535'],
+    [
+      "port 0",
+      ["192.0.2.2:0"],
+      "ipv4",
+      '"192.0.2.2:0": the port must be a port number from 1 to 65535, got "0"',
+    ],
     [
       "port text",
       ["[2001:db8::2]:sync"],
       "ipv6",
-      '"[2001:db8::2]:sync": the port must be a number from 1 to 65535',
+      '"[2001:db8::2]:sync": the port must be a port number from 1 to 65535, got "sync"',
     ],
     ["twice", ["192.0.2.2", "192.0.2.2:6464"], "ipv4", '"192.0.2.2:6464" is given twice'],
   ];

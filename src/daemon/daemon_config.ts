@@ -18,14 +18,14 @@ export interface DaemonConfig {
   modsocket: ModsocketConfig;
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
-  /** The one address (4 or 16 bytes) the stats server serves; null or absent: all. */
-  statsAddress?: Uint8Array | null;
+  /** The one address (4 or 16 bytes) the stats server serves; null: all. */
+  statsAddress: Uint8Array | null;
   /** TCP port of the Prometheus endpoint, or null for none. */
   metricsPort: number | null;
   /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
   kernelVersion: number | null;
-  /** The keys of `"auth key file"`, or null/absent: sync in clear. */
-  keys?: KeyRing | null;
+  /** The keys of `"auth key file"`, or null: sync in clear. */
+  keys: KeyRing | null;
   /**
    * Where the operator's values of raised globals are kept (a state file
    * per instance and namespace, src/daemon/tuning_state.ts); absent:

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { joolVersion } from "../jool/header.ts";
 import { JoolOperation } from "../jool/protocol.ts";
-import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
+import { ALL_SESSION_ENCODINGS, encodeSessions, sessionEncodingFor } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
 import { concat } from "../../tests/support/fake_jool.ts";
@@ -23,6 +23,7 @@ function sessions(count: number, version: number): Uint8Array {
 }
 
 Deno.test("a batch is ACKed before its first datagram leaves, on every Jool encoding", async () => {
+  assert.deepEqual(new Set(VERSIONS.map(sessionEncodingFor)), new Set(ALL_SESSION_ENCODINGS));
   for (const version of VERSIONS) {
     const { jool, channel, counters, measures, clock } = await syncHarness({ version });
     const commandsAtSend: number[][] = [];

@@ -11,12 +11,12 @@
 
 import { SyscallError } from "../../ffi/errors.ts";
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
-import { convertSessions, SessionConversionError } from "../jool/session_convert.ts";
+import { convertCheckedSessions, SessionConversionError } from "../jool/session_convert.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { DatagramFilter } from "../sync/datagram_filter.ts";
 import { splitBatch } from "../sync/batch_split.ts";
-import { drain } from "../sync/drain.ts";
+import { drain } from "../net/drain.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import { describePeer } from "../sync/peer_address.ts";
 import type { Clock } from "./clock.ts";
@@ -61,7 +61,7 @@ export class NetworkToKernel {
     this.#deps = deps;
   }
 
-  /** Relays what the channel holds, as much as one wake-up may (src/sync/drain.ts). */
+  /** Relays what the channel holds, as much as one wake-up may (src/net/drain.ts). */
   drain(): void {
     // One clock reading per wake-up: under an emulated CPU a reading costs
     // as much as checking a datagram.
@@ -99,7 +99,7 @@ export class NetworkToKernel {
       const foreign = filter.foreignEncoding(payload);
       if (foreign !== null) {
         try {
-          payload = convertSessions(payload, foreign, local, this.#deps.jool.pool6);
+          payload = convertCheckedSessions(payload, foreign, local, this.#deps.jool.pool6);
           convertedFrom = foreign;
           problem = null;
         } catch (error) {

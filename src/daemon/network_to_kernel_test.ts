@@ -8,9 +8,9 @@ import { OTHER_PEERS } from "../stats/peers.ts";
 import assert from "node:assert/strict";
 import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { joolVersion } from "../jool/header.ts";
-import { encodeSessions, type SessionEncoding } from "../jool/session.ts";
+import { ALL_SESSION_ENCODINGS, encodeSessions, type SessionEncoding } from "../jool/session.ts";
 import { parseIPv6 } from "../net/ip.ts";
-import { MAX_DATAGRAMS_PER_WAKE } from "../sync/drain.ts";
+import { MAX_DATAGRAMS_PER_WAKE } from "../net/drain.ts";
 import { SS_DISABLED_TEXT } from "../../tests/support/fake_jool.ts";
 import { peerAddress } from "../../tests/support/memory_peer_channel.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
@@ -125,10 +125,9 @@ Deno.test("the filter drops what the kernel must not get, and says why", async (
 
 Deno.test("before the module's version is known, any 4.1 encoding goes to the kernel", async () => {
   const { jool, channel, sync } = await syncHarness({ version: JOOL_4_1_13, moduleVersion: null });
-  const encodings: SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
-  for (const encoding of encodings) channel.deliver(sessions(2, encoding), PEER);
+  for (const encoding of ALL_SESSION_ENCODINGS) channel.deliver(sessions(2, encoding), PEER);
   sync.toKernel.drain();
-  assert.equal(jool.added.length, 3);
+  assert.equal(jool.added.length, ALL_SESSION_ENCODINGS.length);
 });
 
 Deno.test("each peer is counted on its own once it sent a valid datagram; the rest as 'other'", async () => {

@@ -83,7 +83,7 @@ export class PeerSockets {
   #open(port: number, label: "sync" | "control"): OpenedChannel {
     const config = this.#config;
     const { sockets } = this.#deps;
-    const peers = config.unicastPeers ?? null;
+    const peers = config.unicastPeers;
     let socket: MulticastSocket | UnicastSocket;
     let description: string;
     if (peers === null) {

@@ -10,7 +10,7 @@ import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import { decodeControlMessage, encodeControlMessage } from "../sync/control_message.ts";
-import { drain } from "../sync/drain.ts";
+import { drain } from "../net/drain.ts";
 import { describePeer } from "../sync/peer_address.ts";
 import { ResyncCoordinator } from "../sync/resync.ts";
 import type { Clock } from "./clock.ts";

@@ -23,8 +23,8 @@ import type { SyncMeasures } from "./measures.ts";
 export interface StatsEndpointsConfig {
   /** UDP port of the stats server, or null for none. */
   statsPort: number | null;
-  /** The one address (4 or 16 bytes) the stats server serves; null or absent: all. */
-  statsAddress?: Uint8Array | null;
+  /** The one address (4 or 16 bytes) the stats server serves; null: all. */
+  statsAddress: Uint8Array | null;
   /** TCP port of the Prometheus endpoint, or null for none. */
   metricsPort: number | null;
   /** The instance the stats are of. */
@@ -74,7 +74,7 @@ export function openStatsEndpoints(
     // One line per source host and interval (and 20 in all): a flood of
     // forged requests must not flood the log either.
     const refusals = new RateLimiter(REFUSAL_LOG_INTERVAL_MS);
-    const address = config.statsAddress ?? null;
+    const address = config.statsAddress;
     const stats = StatsServer.open(
       sockets,
       config.statsPort,

@@ -16,7 +16,7 @@ import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
 import { encodeJoolHeader, joolVersion } from "../jool/header.ts";
 import { JoolOperation, RootAttribute, TranslatorType } from "../jool/protocol.ts";
 import { encodeSessions, type Session, sessionEncodingFor } from "../jool/session.ts";
-import { LevelLogger } from "../log.ts";
+import { LevelLogger, type Logger } from "../log.ts";
 import { AttributeEncoder, NLA_F_NESTED } from "../netlink/attribute.ts";
 import { NetlinkClient } from "../netlink/client.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../netlink/genetlink.ts";
@@ -49,19 +49,29 @@ export interface WarmUpResult {
   errors: number;
 }
 
+/** The daemon's own parts: the warm-up reads the clock and leaves the rest alone. */
+export interface WarmUpDaemon {
+  clock: Clock;
+  counters: SyncCounters;
+  measures: SyncMeasures;
+  logger: Logger;
+}
+
 /**
  * Runs one made-up batch of `kernelVersion`'s encoding (4.1.15's if
  * unknown) from a kernel message to a JOOLD_ADD request, twice, on a
- * transport and a channel that discard. Synchronous; takes no sockets.
- * `datagramOverhead` as the daemon's (non-zero when sealing) takes the
- * sealed relay's way, gathering included.
+ * transport and a channel that discard, with counters, measures and a
+ * logger of its own. Synchronous; takes no sockets. `datagramOverhead` as
+ * the daemon's (non-zero when sealing) takes the sealed relay's way,
+ * gathering included.
  */
 export function warmUpRelayPath(
   kernelVersion: number | null,
   instance: string,
-  clock: Clock,
+  daemon: WarmUpDaemon,
   datagramOverhead = 0,
 ): WarmUpResult {
+  const { clock } = daemon;
   const version = kernelVersion ?? joolVersion(4, 1, 15, 0);
   const result: WarmUpResult = { acks: 0, datagrams: 0, adds: 0, errors: 0 };
   const logger = new LevelLogger("warning", (level) => {
@@ -122,6 +132,18 @@ export function warmUpRelayPath(
     sync.toKernel.drain();
   }
   return result;
+}
+
+/** What the warm-up missed of a full run, or null if it went all the way. */
+export function warmUpShortfall(result: WarmUpResult): string | null {
+  const { acks, datagrams, adds, errors } = result;
+  if (
+    errors === 0 && acks === WARM_UP_ROUNDS && datagrams >= WARM_UP_ROUNDS && adds >= WARM_UP_ROUNDS
+  ) {
+    return null;
+  }
+  return `${acks} ACKs, ${datagrams} datagrams, ${adds} adds and ${errors} errors in ` +
+    `${WARM_UP_ROUNDS} rounds`;
 }
 
 /** A made-up peer: 2001:db8::1, port 6464. */

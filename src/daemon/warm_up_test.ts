@@ -1,15 +1,16 @@
 /**
  * The relay path's warm-up: it runs the whole path (kernel batch to ACK,
  * datagram, checks, JOOLD_ADD) on every Jool encoding, and leaves the
- * daemon's kernel link, group, counters and logs alone.
+ * daemon's kernel link, group, counters, measures and logs, which it is
+ * given, alone.
  */
 
 import assert from "node:assert/strict";
 import { joolVersion } from "../jool/header.ts";
-import { encodeSessions, sessionEncodingFor } from "../jool/session.ts";
+import { ALL_SESSION_ENCODINGS, encodeSessions, sessionEncodingFor } from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
-import { warmUpRelayPath } from "./warm_up.ts";
+import { warmUpRelayPath, warmUpShortfall } from "./warm_up.ts";
 
 /** Each 4.1 encoding (nested, raw48, raw36) and the newest release. */
 const VERSIONS = [
@@ -19,23 +20,30 @@ const VERSIONS = [
   joolVersion(4, 1, 15),
 ];
 
+Deno.test("the versions tried cover every session encoding", () => {
+  assert.deepEqual(new Set(VERSIONS.map(sessionEncodingFor)), new Set(ALL_SESSION_ENCODINGS));
+});
+
 Deno.test("the warm-up runs a batch from the kernel's message to JOOLD_ADD, twice, without errors", async () => {
   for (const version of [...VERSIONS, null]) {
-    const { clock } = await syncHarness({ version: joolVersion(4, 1, 9) });
-    assert.deepEqual(
-      warmUpRelayPath(version, "default", clock),
-      // one ACK, one datagram and one add per round
-      { acks: 2, datagrams: 2, adds: 2, errors: 0 },
-      `version ${version}`,
-    );
+    const daemon = await syncHarness({ version: joolVersion(4, 1, 9) });
+    const result = warmUpRelayPath(version, "default", daemon);
+    // one ACK, one datagram and one add per round
+    assert.deepEqual(result, { acks: 2, datagrams: 2, adds: 2, errors: 0 }, `version ${version}`);
+    assert.equal(warmUpShortfall(result), null);
   }
+  assert.equal(
+    warmUpShortfall({ acks: 2, datagrams: 2, adds: 1, errors: 1 }),
+    "2 ACKs, 2 datagrams, 1 adds and 1 errors in 2 rounds",
+  );
 });
 
 Deno.test("with sealing, the warm-up takes the gathering way and still goes all the way", async () => {
   for (const version of VERSIONS) {
-    const { clock } = await syncHarness({ version: joolVersion(4, 1, 9) });
+    const daemon = await syncHarness({ version: joolVersion(4, 1, 9) });
+    const { clock } = daemon;
     assert.deepEqual(
-      warmUpRelayPath(version, "default", clock, 32),
+      warmUpRelayPath(version, "default", daemon, 32),
       { acks: 2, datagrams: 2, adds: 2, errors: 0 },
       `version ${version}`,
     );
@@ -45,12 +53,13 @@ Deno.test("with sealing, the warm-up takes the gathering way and still goes all 
 
 Deno.test("the warm-up sends nothing to the kernel or the group and counts and logs nothing", async () => {
   for (const version of VERSIONS) {
-    const { jool, channel, counters, measures, logs, clock } = await syncHarness({ version });
+    const daemon = await syncHarness({ version });
+    const { jool, channel, counters, measures, logs } = daemon;
     const commandsBefore = jool.commands();
     const countersBefore = JSON.stringify(counters);
     const ackLatenciesBefore = measures.ackLatency.count;
 
-    warmUpRelayPath(version, jool.instance, clock);
+    warmUpRelayPath(version, jool.instance, daemon);
     await settle();
 
     assert.deepEqual(jool.commands(), commandsBefore, `version ${version}: kernel requests`);
@@ -64,8 +73,9 @@ Deno.test("the warm-up sends nothing to the kernel or the group and counts and l
 
 Deno.test("after the warm-up the daemon's own path relays a batch as before", async () => {
   const version = joolVersion(4, 1, 9);
-  const { jool, channel, counters, clock } = await syncHarness({ version });
-  warmUpRelayPath(version, jool.instance, clock);
+  const daemon = await syncHarness({ version });
+  const { jool, channel, counters } = daemon;
+  warmUpRelayPath(version, jool.instance, daemon);
   const payload = encodeSessions([sampleUdpSession(0)], sessionEncodingFor(version));
 
   jool.multicast(payload);

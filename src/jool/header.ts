@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { Problem } from "../problem.ts";
 import { INAME_MAX_SIZE } from "./protocol.ts";
 
 /** JOOLNL_HDRLEN: the header's size, already 4-byte aligned. */
@@ -116,6 +117,27 @@ export function validateInstanceName(name: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Reads an instance name an operator gives (a file or a flag): 1 to 15
+ * printable ASCII characters, which every kernel accepts.
+ *
+ * @param shown `name` as the problem quotes it.
+ */
+export function parseInstanceName(name: string, shown: string): string | Problem {
+  if (name === "") return { problem: "must not be empty" };
+  if (!/^[\x20-\x7e]+$/.test(name)) {
+    return { problem: `must be printable ASCII characters only, got ${shown}` };
+  }
+  if (name.length > INAME_MAX_SIZE - 1) {
+    return {
+      problem: `must be at most ${
+        INAME_MAX_SIZE - 1
+      } characters long, got ${name.length} (${shown})`,
+    };
+  }
+  return name;
 }
 
 /**

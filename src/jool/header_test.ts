@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import {
   decodeJoolHeader,
   encodeJoolHeader,
@@ -9,6 +9,7 @@ import {
   JoolDecodeError,
   type JoolHeader,
   joolVersion,
+  parseInstanceName,
   parseVersion,
   putJoolHeader,
   sameInstance,
@@ -174,6 +175,22 @@ Deno.test("decodeJoolHeader() rejects short, foreign and unterminated headers", 
       (error) => error instanceof JoolDecodeError && error.message.includes(message),
       name,
     );
+  }
+});
+
+Deno.test("parseInstanceName(): 1 to 15 printable ASCII characters, for files and flags", () => {
+  const cases: [string, string | null][] = [
+    ["default", null],
+    ["a b~", null],
+    ["abcdefghijklmno", null],
+    ["", "must not be empty"],
+    ["abcdefghijklmnop", "must be at most 15 characters long, got 16 ('x')"],
+    ["tab\there", "must be printable ASCII characters only, got 'x'"],
+    ["del\x7f", "must be printable ASCII characters only, got 'x'"],
+    ["caf\u00e9", "must be printable ASCII characters only, got 'x'"],
+  ];
+  for (const [name, problem] of cases) {
+    assert.deepEqual(parseInstanceName(name, "'x'"), problem === null ? name : { problem }, name);
   }
 });
 

@@ -9,7 +9,7 @@
 import { NLA_HDRLEN, NLA_TYPE_MASK } from "../netlink/attribute.ts";
 import { AttributeDecoder } from "../netlink/attribute_decoder.ts";
 import type { GenericMessage } from "../netlink/genetlink.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import {
   decodeJoolHeader,
   formatVersion,

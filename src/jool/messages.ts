@@ -21,7 +21,7 @@ import {
 import { AttributeCursor } from "../netlink/attribute_decoder.ts";
 import { GENL_HDRLEN } from "../netlink/genetlink.ts";
 import { NLM_F_REQUEST, NLMSG_HDRLEN, putMessageHeader } from "../netlink/message.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import { JOOL_HEADER_LENGTH, JOOL_VERSION, putJoolHeader } from "./header.ts";
 import {
   globalAttributeSize,

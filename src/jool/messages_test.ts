@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { AttributeDecodeError } from "../netlink/attribute_decoder.ts";
 import { decodeGenericMessage, type GenericMessage } from "../netlink/genetlink.ts";
 import { decodeMessages, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import { JOOL_VERSION, JoolDecodeError, joolVersion } from "./header.ts";
 import {
   decodeGlobalsPage,

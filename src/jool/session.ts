@@ -1,7 +1,7 @@
 /**
  * Session entries as they travel inside a SESSION_ENTRIES attribute (the
  * kernel's batches, the UDP payload between daemons, JOOLD_ADD): the model
- * and the three encodings (session_layout.ts, which describes them), the
+ * and the table of encodings (session_layout.ts), the
  * strict check and the decoder (session_decode.ts), the encoder
  * (session_encode.ts). Import them from here.
  *
@@ -9,7 +9,9 @@
  */
 
 export {
+  ALL_SESSION_ENCODINGS,
   type Session,
+  SESSION_ENCODINGS,
   type SessionEncoding,
   sessionEncodingFor,
   sessionEntryLength,

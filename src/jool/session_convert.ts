@@ -22,9 +22,14 @@
  */
 
 import { formatIPv6, parseIPv4 } from "../net/ip.ts";
-import { decodeSessions } from "./session_decode.ts";
-import { encodeSessions } from "./session_encode.ts";
-import type { Session, SessionEncoding } from "./session_layout.ts";
+import {
+  readCheckedSessionFields,
+  SessionDecodeError,
+  validateSessions,
+} from "./session_decode.ts";
+import { writeSessionFields } from "./session_encode.ts";
+import { L4Protocol } from "./protocol.ts";
+import { type Session, SESSION_ENCODINGS, type SessionEncoding } from "./session_layout.ts";
 
 /** An IPv6 prefix, such as an instance's pool6. */
 export interface Ipv6Prefix {
@@ -74,7 +79,8 @@ export function embedIPv4(prefix: Ipv6Prefix, ipv4: Uint8Array): Uint8Array {
  */
 export function withDst6(session: Session, pool6: Ipv6Prefix): Session {
   if (session.dst6 !== undefined) return session;
-  const dst4 = parseIPv4(session.dst4.address)!;
+  const dst4 = parseIPv4(session.dst4.address);
+  if (dst4 === null) throw new RangeError(`dst4 ${session.dst4.address} is not an IPv4 address`);
   return {
     ...session,
     dst6: {
@@ -87,7 +93,7 @@ export function withDst6(session: Session, pool6: Ipv6Prefix): Session {
 /**
  * Re-encodes a valid SESSION_ENTRIES payload of encoding `from` in encoding
  * `to` (see the module's comment for what each conversion loses or
- * derives). The same encoding returns the payload itself.
+ * derives), bytes to bytes. The same encoding returns the payload itself.
  *
  * @param pool6 The local instance's pool6 prefix: needed to convert from
  * `raw36-4.1.13` to the two others; null if unknown.
@@ -101,14 +107,37 @@ export function convertSessions(
   pool6: Ipv6Prefix | null,
 ): Uint8Array {
   if (from === to) return payload;
-  let { sessions } = decodeSessions(payload, from);
-  if (from === "raw36-4.1.13" && sessions.length > 0) {
+  const problem = validateSessions(payload, from);
+  if (problem !== null) throw new SessionDecodeError(problem);
+  return convertCheckedSessions(payload, from, to, pool6);
+}
+
+/**
+ * As {@link convertSessions}, for a payload already found valid in `from`
+ * (by the datagram filter): it is not checked again.
+ *
+ * @throws {SessionConversionError} If dst6 is needed and `pool6` is null.
+ */
+export function convertCheckedSessions(
+  payload: Uint8Array,
+  from: SessionEncoding,
+  to: SessionEncoding,
+  pool6: Ipv6Prefix | null,
+): Uint8Array {
+  if (from === to) return payload;
+  const all = readCheckedSessionFields(payload, from);
+  if (!SESSION_ENCODINGS[from].carriesDst6 && SESSION_ENCODINGS[to].carriesDst6 && all.length > 0) {
     if (pool6 === null) {
       throw new SessionConversionError(
         `${to} needs dst6, which ${from} does not carry, and the local pool6 prefix is unknown`,
       );
     }
-    sessions = sessions.map((session) => withDst6(session, pool6));
+    for (const fields of all) {
+      fields.dst6 = embedIPv4(pool6, fields.dst4);
+      fields.dst6Port = ((fields.packed >>> 5) & 3) === L4Protocol.ICMP
+        ? fields.src6Port
+        : fields.dst4Port;
+    }
   }
-  return encodeSessions(sessions, to);
+  return writeSessionFields(all, to);
 }

@@ -9,7 +9,7 @@
 
 import { NLA_HDRLEN } from "../netlink/attribute.ts";
 import { AttributeCursor } from "../netlink/attribute_decoder.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import { formatIPv4, formatIPv6 } from "../net/ip.ts";
 import {
   JNLAL_ENTRY,
@@ -21,10 +21,10 @@ import {
   MAX_STATE,
   MAX_TIMER,
   PROTOCOLS,
-  RAW36_SIZE,
-  RAW48_SIZE,
   type Session,
+  SESSION_ENCODINGS,
   type SessionEncoding,
+  type SessionFields,
   type TransportAddress,
 } from "./session_layout.ts";
 
@@ -51,8 +51,7 @@ const FIELD_NAMES = [
 const ALL_FIELDS = 0x1fe;
 
 // The validators below build a string only to report a problem, so a valid
-// payload costs no allocation per session. They read the cursors' fields,
-// not their getters, which V8's Maglev tier would not inline.
+// payload allocates nothing per session; they read the cursors' plain fields.
 
 function checkPacked(packed: number): string | null {
   if ((packed & 0xff80) !== 0) {
@@ -156,19 +155,34 @@ function checkNested(
   return null;
 }
 
-/** Checks the raw entry `entries` is at, in `payload`. */
-function checkRaw(
-  payload: Uint8Array,
-  entries: AttributeCursor,
-  encoding: SessionEncoding,
-): string | null {
-  const expected = encoding === "raw36-4.1.13" ? RAW36_SIZE : RAW48_SIZE;
-  const size = entries.length - NLA_HDRLEN;
-  if (size !== expected) return `entry has ${size} bytes, not ${expected}`;
-  // The packed proto/state/timer: the entry's last two bytes, big-endian.
+/**
+ * Checks the raw entry `entries` is at, in `payload`, of `size` payload
+ * bytes whose last two are the packed proto/state/timer (big-endian).
+ */
+function checkRaw(payload: Uint8Array, entries: AttributeCursor, size: number): string | null {
+  const got = entries.length - NLA_HDRLEN;
+  if (got !== size) return `entry has ${got} bytes, not ${size}`;
   const end = entries.offset + entries.length;
   return checkPacked((payload[end - 2] << 8) | payload[end - 1]);
 }
+
+const RAW48_SIZE = SESSION_ENCODINGS["raw48-4.1.12"].entryLength - NLA_HDRLEN;
+const RAW36_SIZE = SESSION_ENCODINGS["raw36-4.1.13"].entryLength - NLA_HDRLEN;
+
+/** Checks the entry `entries` is at; `fields` and `parts` are spare cursors. */
+type EntryChecker = (
+  payload: Uint8Array,
+  entries: AttributeCursor,
+  fields: AttributeCursor,
+  parts: AttributeCursor,
+) => string | null;
+
+const CHECKERS = {
+  "nested-4.1.0": (payload, entries, fields, parts) =>
+    checkNested(payload, fields.within(entries), parts),
+  "raw48-4.1.12": (payload, entries) => checkRaw(payload, entries, RAW48_SIZE),
+  "raw36-4.1.13": (payload, entries) => checkRaw(payload, entries, RAW36_SIZE),
+} satisfies Record<SessionEncoding, EntryChecker>;
 
 /**
  * Checks SESSION_ENTRIES payloads with cursors made once: what checks every
@@ -182,14 +196,12 @@ export class SessionValidator {
   /** As {@link validateSessions}. */
   check(payload: Uint8Array, encoding: SessionEncoding): string | null {
     const entries = this.#entries.over(payload);
-    const nested = encoding === "nested-4.1.0";
+    const checkEntry: EntryChecker = CHECKERS[encoding];
     let index = 0;
     for (; entries.next(); index++) {
       const type = entries.type;
       if (type !== JNLAL_ENTRY) return `session ${index}: attribute type ${type}, not JNLAL_ENTRY`;
-      const problem = nested
-        ? checkNested(payload, this.#fields.within(entries), this.#parts)
-        : checkRaw(payload, entries, encoding);
+      const problem = checkEntry(payload, entries, this.#fields, this.#parts);
       if (problem !== null) return `session ${index}: ${problem}`;
     }
     if (!entries.malformed) return null;
@@ -213,99 +225,165 @@ export function validateSessions(payload: Uint8Array, encoding: SessionEncoding)
   return new SessionValidator().check(payload, encoding);
 }
 
-function transport(address: string, port: number): TransportAddress {
-  return { address, port };
-}
-
 /** Reads the checked raw36 entry at `start` (`view` is over `bytes`). */
-function decodeRaw36(bytes: Uint8Array, view: DataView, start: number): Session {
-  const packed = view.getUint16(start + 34);
+function readRaw36(bytes: Uint8Array, view: DataView, start: number): SessionFields {
   return {
-    proto: PROTOCOLS[(packed >>> 5) & 3],
-    src6: transport(formatIPv6(bytes.subarray(start, start + 16)), view.getUint16(start + 28)),
-    src4: transport(formatIPv4(bytes.subarray(start + 16, start + 20)), view.getUint16(start + 30)),
-    dst4: transport(formatIPv4(bytes.subarray(start + 20, start + 24)), view.getUint16(start + 32)),
-    state: (packed >>> 2) & 7,
-    timer: packed & 3,
+    packed: view.getUint16(start + 34),
+    src6: bytes.subarray(start, start + 16),
+    src6Port: view.getUint16(start + 28),
+    dst6: null,
+    dst6Port: 0,
+    src4: bytes.subarray(start + 16, start + 20),
+    src4Port: view.getUint16(start + 30),
+    dst4: bytes.subarray(start + 20, start + 24),
+    dst4Port: view.getUint16(start + 32),
     expirationMs: view.getUint32(start + 24),
   };
 }
 
 /** Reads the checked raw48 entry at `start` (`view` is over `bytes`). */
-function decodeRaw48(bytes: Uint8Array, view: DataView, start: number): Session {
+function readRaw48(bytes: Uint8Array, view: DataView, start: number): SessionFields {
   const packed = view.getUint16(start + 46);
-  const proto = PROTOCOLS[(packed >>> 5) & 3];
   const dst6Port = view.getUint16(start + 42);
   const src4Port = view.getUint16(start + 44);
   return {
-    proto,
-    src6: transport(formatIPv6(bytes.subarray(start, start + 16)), view.getUint16(start + 40)),
-    dst6: transport(formatIPv6(bytes.subarray(start + 16, start + 32)), dst6Port),
-    src4: transport(formatIPv4(bytes.subarray(start + 32, start + 36)), src4Port),
+    packed,
+    src6: bytes.subarray(start, start + 16),
+    src6Port: view.getUint16(start + 40),
+    dst6: bytes.subarray(start + 16, start + 32),
+    dst6Port,
+    src4: bytes.subarray(start + 32, start + 36),
+    src4Port,
     // What the 4.1.12 kernel derives (it assumes a /96 pool6).
-    dst4: transport(
-      formatIPv4(bytes.subarray(start + 28, start + 32)),
-      proto === "ICMP" ? src4Port : dst6Port,
-    ),
-    state: (packed >>> 2) & 7,
-    timer: packed & 3,
+    dst4: bytes.subarray(start + 28, start + 32),
+    dst4Port: ((packed >>> 5) & 3) === L4Protocol.ICMP ? src4Port : dst6Port,
     expirationMs: view.getUint32(start + 36),
   };
 }
 
-/** Reads the checked nested transport address `parts` walks (`view` is over its bytes). */
-function decodeNestedAddress(view: DataView, parts: AttributeCursor): TransportAddress {
-  let address = "";
-  let port = 0;
-  while (parts.next()) {
-    if (parts.type === TransportAddressAttribute.ADDR) {
-      const data = parts.payload();
-      address = data.byteLength === 16 ? formatIPv6(data) : formatIPv4(data);
-    } else {
-      port = view.getUint16(parts.payloadStart, NATIVE_LITTLE_ENDIAN);
-    }
-  }
-  return { address, port };
-}
-
 /**
- * Reads the checked nested entry `fields` walks (`view` is over its bytes);
+ * Reads the checked nested entry `fields` walks (`view` is over `bytes`);
  * `parts` walks its addresses.
  */
-function decodeNested(view: DataView, fields: AttributeCursor, parts: AttributeCursor): Session {
-  const addresses: TransportAddress[] = [];
-  let proto = 0;
-  let state = 0;
-  let timer = 0;
-  let expirationMs = 0;
+function readNested(
+  bytes: Uint8Array,
+  view: DataView,
+  fields: AttributeCursor,
+  parts: AttributeCursor,
+): SessionFields {
+  const out: SessionFields = {
+    packed: 0,
+    src6: bytes,
+    src6Port: 0,
+    dst6: null,
+    dst6Port: 0,
+    src4: bytes,
+    src4Port: 0,
+    dst4: bytes,
+    dst4Port: 0,
+    expirationMs: 0,
+  };
   while (fields.next()) {
+    const at = fields.payloadStart;
     switch (fields.type) {
       case SessionAttribute.PROTO:
-        proto = view.getUint8(fields.payloadStart);
+        out.packed |= view.getUint8(at) << 5;
         break;
       case SessionAttribute.STATE:
-        state = view.getUint8(fields.payloadStart);
+        out.packed |= view.getUint8(at) << 2;
         break;
       case SessionAttribute.TIMER:
-        timer = view.getUint8(fields.payloadStart);
+        out.packed |= view.getUint8(at);
         break;
       case SessionAttribute.EXPIRATION:
-        expirationMs = view.getUint32(fields.payloadStart, NATIVE_LITTLE_ENDIAN);
+        out.expirationMs = view.getUint32(at, NATIVE_LITTLE_ENDIAN);
         break;
-      default:
-        addresses[fields.type] = decodeNestedAddress(view, parts.within(fields));
+      default: {
+        // SRC6, DST6, SRC4, DST4: an address and a port each.
+        let address = bytes;
+        let port = 0;
+        const addressParts = parts.within(fields);
+        while (addressParts.next()) {
+          if (addressParts.type === TransportAddressAttribute.ADDR) {
+            address = addressParts.payload();
+          } else {
+            port = view.getUint16(addressParts.payloadStart, NATIVE_LITTLE_ENDIAN);
+          }
+        }
+        switch (fields.type) {
+          case SessionAttribute.SRC6:
+            out.src6 = address;
+            out.src6Port = port;
+            break;
+          case SessionAttribute.DST6:
+            out.dst6 = address;
+            out.dst6Port = port;
+            break;
+          case SessionAttribute.SRC4:
+            out.src4 = address;
+            out.src4Port = port;
+            break;
+          default:
+            out.dst4 = address;
+            out.dst4Port = port;
+        }
+      }
     }
   }
-  return {
-    proto: PROTOCOLS[proto],
-    src6: addresses[SessionAttribute.SRC6],
-    dst6: addresses[SessionAttribute.DST6],
-    src4: addresses[SessionAttribute.SRC4],
-    dst4: addresses[SessionAttribute.DST4],
-    state,
-    timer,
-    expirationMs,
+  return out;
+}
+
+/** Reads the checked entry `entries` is at; `fields` and `parts` are spare cursors. */
+type EntryReader = (
+  bytes: Uint8Array,
+  view: DataView,
+  entries: AttributeCursor,
+  fields: AttributeCursor,
+  parts: AttributeCursor,
+) => SessionFields;
+
+const READERS = {
+  "nested-4.1.0": (bytes, view, entries, fields, parts) =>
+    readNested(bytes, view, fields.within(entries), parts),
+  "raw48-4.1.12": (bytes, view, entries) => readRaw48(bytes, view, entries.payloadStart),
+  "raw36-4.1.13": (bytes, view, entries) => readRaw36(bytes, view, entries.payloadStart),
+} satisfies Record<SessionEncoding, EntryReader>;
+
+/**
+ * The fields of each entry of a payload already found valid in `encoding`
+ * (its addresses are views into `payload`). Checks nothing again.
+ */
+export function readCheckedSessionFields(
+  payload: Uint8Array,
+  encoding: SessionEncoding,
+): SessionFields[] {
+  const all: SessionFields[] = [];
+  const view = viewOf(payload);
+  const entries = new AttributeCursor(payload);
+  const fields = new AttributeCursor();
+  const parts = new AttributeCursor();
+  const read: EntryReader = READERS[encoding];
+  while (entries.next()) all.push(read(payload, view, entries, fields, parts));
+  return all;
+}
+
+function transport(address: Uint8Array, port: number): TransportAddress {
+  return { address: address.byteLength === 16 ? formatIPv6(address) : formatIPv4(address), port };
+}
+
+/** A session in text, from its fields. */
+function sessionOf(fields: SessionFields): Session {
+  const session: Session = {
+    proto: PROTOCOLS[(fields.packed >>> 5) & 3],
+    src6: transport(fields.src6, fields.src6Port),
+    src4: transport(fields.src4, fields.src4Port),
+    dst4: transport(fields.dst4, fields.dst4Port),
+    state: (fields.packed >>> 2) & 7,
+    timer: fields.packed & 3,
+    expirationMs: fields.expirationMs,
   };
+  if (fields.dst6 !== null) session.dst6 = transport(fields.dst6, fields.dst6Port);
+  return session;
 }
 
 /**
@@ -320,23 +398,5 @@ export function decodeSessions(
 ): { sessions: Session[] } {
   const problem = validateSessions(payload, encoding);
   if (problem !== null) throw new SessionDecodeError(problem);
-  const sessions: Session[] = [];
-  const view = viewOf(payload);
-  const entries = new AttributeCursor(payload);
-  const fields = new AttributeCursor();
-  const parts = new AttributeCursor();
-  while (entries.next()) {
-    switch (encoding) {
-      case "nested-4.1.0":
-        sessions.push(decodeNested(view, fields.within(entries), parts));
-        break;
-      case "raw48-4.1.12":
-        sessions.push(decodeRaw48(payload, view, entries.payloadStart));
-        break;
-      case "raw36-4.1.13":
-        sessions.push(decodeRaw36(payload, view, entries.payloadStart));
-        break;
-    }
-  }
-  return { sessions };
+  return { sessions: readCheckedSessionFields(payload, encoding).map(sessionOf) };
 }

@@ -6,7 +6,7 @@
  */
 
 import { NLA_F_NESTED, NLA_HDRLEN, nlaAlign, putAttributeHeader } from "../netlink/attribute.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import { parseIPv4, parseIPv6 } from "../net/ip.ts";
 import { JNLAL_ENTRY, SessionAttribute, TransportAddressAttribute } from "./protocol.ts";
 import {
@@ -14,9 +14,9 @@ import {
   MAX_TIMER,
   PROTOCOLS,
   type Session,
+  SESSION_ENCODINGS,
   type SessionEncoding,
-  sessionEntryLength,
-  type TransportAddress,
+  type SessionFields,
 } from "./session_layout.ts";
 
 function encodeError(index: number, detail: string): RangeError {
@@ -49,9 +49,45 @@ function packed(index: number, session: Session): number {
   return (proto << 5) | (state << 2) | timer;
 }
 
-function requireDst6(index: number, session: Session, encoding: SessionEncoding): TransportAddress {
-  if (session.dst6 === undefined) throw encodeError(index, `${encoding} needs dst6`);
-  return session.dst6;
+const NO_ADDRESS = new Uint8Array(4);
+
+/**
+ * Checks and converts what `encoding` carries of session `index`: its
+ * addresses to bytes, its ports and numbers in range.
+ */
+function fieldsOf(index: number, session: Session, encoding: SessionEncoding): SessionFields {
+  const { carriesDst6, carriesDst4 } = SESSION_ENCODINGS[encoding];
+  if (carriesDst6 && session.dst6 === undefined) {
+    throw encodeError(index, `${encoding} needs dst6`);
+  }
+  const port = (name: string, value: number) => checkInteger(index, `${name} port`, value, 0xffff);
+  const fields: SessionFields = {
+    packed: packed(index, session),
+    src6: addressBytes(index, "src6", session.src6.address, 16),
+    src6Port: port("src6", session.src6.port),
+    dst6: null,
+    dst6Port: 0,
+    src4: addressBytes(index, "src4", session.src4.address, 4),
+    src4Port: port("src4", session.src4.port),
+    dst4: NO_ADDRESS,
+    dst4Port: 0,
+    expirationMs: checkInteger(index, "expiration", session.expirationMs, 0xffffffff),
+  };
+  if (carriesDst6 && session.dst6 !== undefined) {
+    fields.dst6 = addressBytes(index, "dst6", session.dst6.address, 16);
+    fields.dst6Port = port("dst6", session.dst6.port);
+  }
+  if (carriesDst4) {
+    fields.dst4 = addressBytes(index, "dst4", session.dst4.address, 4);
+    fields.dst4Port = port("dst4", session.dst4.port);
+  }
+  return fields;
+}
+
+/** The dst6 an encoding that carries it must be given (fieldsOf and conversions see to it). */
+function dst6Of(fields: SessionFields): Uint8Array {
+  if (fields.dst6 === null) throw new RangeError("Cannot encode a session without dst6");
+  return fields.dst6;
 }
 
 /** The payload being written: its bytes and a view over them. */
@@ -82,25 +118,13 @@ function putNestedAddress(
   return offset + size;
 }
 
-function putNested(out: Output, at: number, index: number, session: Session): void {
-  const dst6 = requireDst6(index, session, "nested-4.1.0");
-  const bits = packed(index, session);
-  const addresses: [number, string, TransportAddress, 4 | 16][] = [
-    [SessionAttribute.SRC6, "src6", session.src6, 16],
-    [SessionAttribute.DST6, "dst6", dst6, 16],
-    [SessionAttribute.SRC4, "src4", session.src4, 4],
-    [SessionAttribute.DST4, "dst4", session.dst4, 4],
-  ];
+function putNested(out: Output, at: number, fields: SessionFields): void {
   let offset = at;
-  for (const [type, name, { address, port }, size] of addresses) {
-    offset = putNestedAddress(
-      out,
-      offset,
-      type,
-      addressBytes(index, name, address, size),
-      checkInteger(index, `${name} port`, port, 0xffff),
-    );
-  }
+  offset = putNestedAddress(out, offset, SessionAttribute.SRC6, fields.src6, fields.src6Port);
+  offset = putNestedAddress(out, offset, SessionAttribute.DST6, dst6Of(fields), fields.dst6Port);
+  offset = putNestedAddress(out, offset, SessionAttribute.SRC4, fields.src4, fields.src4Port);
+  offset = putNestedAddress(out, offset, SessionAttribute.DST4, fields.dst4, fields.dst4Port);
+  const bits = fields.packed;
   const u8s = [
     [SessionAttribute.PROTO, bits >>> 5],
     [SessionAttribute.STATE, (bits >>> 2) & 7],
@@ -112,36 +136,67 @@ function putNested(out: Output, at: number, index: number, session: Session): vo
     offset += nlaAlign(NLA_HDRLEN + 1);
   }
   putAttributeHeader(out.view, offset, NLA_HDRLEN + 4, SessionAttribute.EXPIRATION);
-  out.view.setUint32(
-    offset + 4,
-    checkInteger(index, "expiration", session.expirationMs, 0xffffffff),
-    NATIVE_LITTLE_ENDIAN,
-  );
+  out.view.setUint32(offset + 4, fields.expirationMs, NATIVE_LITTLE_ENDIAN);
 }
 
 // The raw encodings are big-endian, DataView's default.
 
-function putRaw48({ bytes, view }: Output, at: number, index: number, session: Session): void {
-  const dst6 = requireDst6(index, session, "raw48-4.1.12");
-  bytes.set(addressBytes(index, "src6", session.src6.address, 16), at);
-  bytes.set(addressBytes(index, "dst6", dst6.address, 16), at + 16);
-  bytes.set(addressBytes(index, "src4", session.src4.address, 4), at + 32);
-  view.setUint32(at + 36, checkInteger(index, "expiration", session.expirationMs, 0xffffffff));
-  view.setUint16(at + 40, checkInteger(index, "src6 port", session.src6.port, 0xffff));
-  view.setUint16(at + 42, checkInteger(index, "dst6 port", dst6.port, 0xffff));
-  view.setUint16(at + 44, checkInteger(index, "src4 port", session.src4.port, 0xffff));
-  view.setUint16(at + 46, packed(index, session));
+function putRaw48({ bytes, view }: Output, at: number, fields: SessionFields): void {
+  bytes.set(fields.src6, at);
+  bytes.set(dst6Of(fields), at + 16);
+  bytes.set(fields.src4, at + 32);
+  view.setUint32(at + 36, fields.expirationMs);
+  view.setUint16(at + 40, fields.src6Port);
+  view.setUint16(at + 42, fields.dst6Port);
+  view.setUint16(at + 44, fields.src4Port);
+  view.setUint16(at + 46, fields.packed);
 }
 
-function putRaw36({ bytes, view }: Output, at: number, index: number, session: Session): void {
-  bytes.set(addressBytes(index, "src6", session.src6.address, 16), at);
-  bytes.set(addressBytes(index, "src4", session.src4.address, 4), at + 16);
-  bytes.set(addressBytes(index, "dst4", session.dst4.address, 4), at + 20);
-  view.setUint32(at + 24, checkInteger(index, "expiration", session.expirationMs, 0xffffffff));
-  view.setUint16(at + 28, checkInteger(index, "src6 port", session.src6.port, 0xffff));
-  view.setUint16(at + 30, checkInteger(index, "src4 port", session.src4.port, 0xffff));
-  view.setUint16(at + 32, checkInteger(index, "dst4 port", session.dst4.port, 0xffff));
-  view.setUint16(at + 34, packed(index, session));
+function putRaw36({ bytes, view }: Output, at: number, fields: SessionFields): void {
+  bytes.set(fields.src6, at);
+  bytes.set(fields.src4, at + 16);
+  bytes.set(fields.dst4, at + 20);
+  view.setUint32(at + 24, fields.expirationMs);
+  view.setUint16(at + 28, fields.src6Port);
+  view.setUint16(at + 30, fields.src4Port);
+  view.setUint16(at + 32, fields.dst4Port);
+  view.setUint16(at + 34, fields.packed);
+}
+
+/** Writes a session's fields as the payload of the entry at `at`. */
+type EntryWriter = (out: Output, at: number, fields: SessionFields) => void;
+
+const WRITERS = {
+  "nested-4.1.0": putNested,
+  "raw48-4.1.12": putRaw48,
+  "raw36-4.1.13": putRaw36,
+} satisfies Record<SessionEncoding, EntryWriter>;
+
+/**
+ * Writes sessions' fields, already in range, as a SESSION_ENTRIES payload
+ * in `encoding`; checks nothing again.
+ *
+ * @throws {RangeError} If `encoding` carries dst6 and a session has none.
+ */
+export function writeSessionFields(
+  all: readonly SessionFields[],
+  encoding: SessionEncoding,
+): Uint8Array {
+  const { entryLength, nested } = SESSION_ENCODINGS[encoding];
+  const write: EntryWriter = WRITERS[encoding];
+  const bytes = new Uint8Array(all.length * entryLength);
+  const out: Output = { bytes, view: viewOf(bytes) };
+  all.forEach((fields, index) => {
+    const at = index * entryLength;
+    putAttributeHeader(
+      out.view,
+      at,
+      entryLength,
+      nested ? JNLAL_ENTRY | NLA_F_NESTED : JNLAL_ENTRY,
+    );
+    write(out, at + NLA_HDRLEN, fields);
+  });
+  return bytes;
 }
 
 /**
@@ -157,21 +212,8 @@ export function encodeSessions(
   sessions: readonly Session[],
   encoding: SessionEncoding,
 ): Uint8Array {
-  const entryLength = sessionEntryLength(encoding);
-  const bytes = new Uint8Array(sessions.length * entryLength);
-  const out: Output = { bytes, view: viewOf(bytes) };
-  sessions.forEach((session, index) => {
-    const at = index * entryLength;
-    putAttributeHeader(
-      out.view,
-      at,
-      entryLength,
-      encoding === "nested-4.1.0" ? JNLAL_ENTRY | NLA_F_NESTED : JNLAL_ENTRY,
-    );
-    const data = at + NLA_HDRLEN;
-    if (encoding === "nested-4.1.0") putNested(out, data, index, session);
-    else if (encoding === "raw48-4.1.12") putRaw48(out, data, index, session);
-    else putRaw36(out, data, index, session);
-  });
-  return bytes;
+  return writeSessionFields(
+    sessions.map((session, index) => fieldsOf(index, session, encoding)),
+    encoding,
+  );
 }

@@ -32,9 +32,6 @@
 import { NLA_HDRLEN, nlaAlign } from "../netlink/attribute.ts";
 import { SessionTimer, TcpState } from "./protocol.ts";
 
-/** How the session entries of a Jool version are encoded. */
-export type SessionEncoding = "nested-4.1.0" | "raw48-4.1.12" | "raw36-4.1.13";
-
 /** A session's protocol. */
 export type SessionProtocol = "TCP" | "UDP" | "ICMP";
 
@@ -67,6 +64,28 @@ export interface Session {
   expirationMs: number;
 }
 
+/**
+ * A session as the entries carry it, addresses as bytes: what converting
+ * between encodings reads and writes, with no text in between.
+ */
+export interface SessionFields {
+  /** `proto << 5 | state << 2 | timer`. */
+  packed: number;
+  /** 16 bytes. */
+  src6: Uint8Array;
+  src6Port: number;
+  /** 16 bytes; null where the encoding does not carry it (raw36). */
+  dst6: Uint8Array | null;
+  dst6Port: number;
+  /** 4 bytes. */
+  src4: Uint8Array;
+  src4Port: number;
+  /** 4 bytes. */
+  dst4: Uint8Array;
+  dst4Port: number;
+  expirationMs: number;
+}
+
 /** The protocols, indexed by their number (L4Protocol). */
 export const PROTOCOLS: readonly SessionProtocol[] = ["TCP", "UDP", "ICMP"];
 /** The highest valid {@link TcpState}. */
@@ -74,16 +93,63 @@ export const MAX_STATE: number = TcpState.TRANS;
 /** The highest valid {@link SessionTimer}. */
 export const MAX_TIMER: number = SessionTimer.SYN4;
 
-/** Payload bytes of a `raw48-4.1.12` entry. */
-export const RAW48_SIZE = 48;
-/** Payload bytes of a `raw36-4.1.13` entry. */
-export const RAW36_SIZE = 36;
 /** 4 + 16 address + 8 port. */
 const NESTED_ADDRESS6_SIZE = NLA_HDRLEN + (NLA_HDRLEN + 16) + nlaAlign(NLA_HDRLEN + 2);
 /** 4 + 8 address + 8 port. */
 const NESTED_ADDRESS4_SIZE = NLA_HDRLEN + (NLA_HDRLEN + 4) + nlaAlign(NLA_HDRLEN + 2);
 const NESTED_SIZE = 2 * NESTED_ADDRESS6_SIZE + 2 * NESTED_ADDRESS4_SIZE +
   3 * nlaAlign(NLA_HDRLEN + 1) + (NLA_HDRLEN + 4);
+
+/** What the rest of the tree needs to know of one session encoding. */
+export interface SessionEncodingLayout {
+  /** The first 4.1 revision whose kernel writes it (it holds until the next one's). */
+  readonly firstRevision: number;
+  /** Bytes one session takes, its JNLAL_ENTRY header included. */
+  readonly entryLength: number;
+  /** Nested attributes in host order (else raw big-endian bytes). */
+  readonly nested: boolean;
+  /** Carries dst6 (else the receiving kernel builds it from its pool6 and dst4). */
+  readonly carriesDst6: boolean;
+  /** Carries dst4 (else the receiving kernel derives it from dst6). */
+  readonly carriesDst4: boolean;
+}
+
+/**
+ * The session encodings of Jool 4.1, oldest first: the one list of them.
+ * The encoder, the checker and the decoder each keep a table keyed by it,
+ * so a new entry does not compile until each has its codec.
+ */
+export const SESSION_ENCODINGS = {
+  "nested-4.1.0": {
+    firstRevision: 0,
+    entryLength: NLA_HDRLEN + NESTED_SIZE,
+    nested: true,
+    carriesDst6: true,
+    carriesDst4: true,
+  },
+  "raw48-4.1.12": {
+    firstRevision: 12,
+    entryLength: NLA_HDRLEN + 48,
+    nested: false,
+    carriesDst6: true,
+    carriesDst4: false,
+  },
+  "raw36-4.1.13": {
+    firstRevision: 13,
+    entryLength: NLA_HDRLEN + 36,
+    nested: false,
+    carriesDst6: false,
+    carriesDst4: true,
+  },
+} as const satisfies Record<string, SessionEncodingLayout>;
+
+/** How the session entries of a Jool version are encoded. */
+export type SessionEncoding = keyof typeof SESSION_ENCODINGS;
+
+/** Every {@link SessionEncoding}, oldest first. */
+export const ALL_SESSION_ENCODINGS: readonly SessionEncoding[] = Object.keys(
+  SESSION_ENCODINGS,
+) as SessionEncoding[];
 
 /**
  * Which encoding a kernel of `version` (the Jool header's packed version)
@@ -100,19 +166,14 @@ export function sessionEncodingFor(version: number): SessionEncoding {
       `Unsupported Jool version: ${major}.${minor}.${revision}.${version & 0xff} (only 4.1.x)`,
     );
   }
-  if (revision <= 11) return "nested-4.1.0";
-  if (revision === 12) return "raw48-4.1.12";
-  return "raw36-4.1.13";
+  let found: SessionEncoding = ALL_SESSION_ENCODINGS[0];
+  for (const encoding of ALL_SESSION_ENCODINGS) {
+    if (SESSION_ENCODINGS[encoding].firstRevision <= revision) found = encoding;
+  }
+  return found;
 }
 
 /** Bytes one session takes in `encoding`, its JNLAL_ENTRY header included. */
 export function sessionEntryLength(encoding: SessionEncoding): number {
-  switch (encoding) {
-    case "nested-4.1.0":
-      return NLA_HDRLEN + NESTED_SIZE;
-    case "raw48-4.1.12":
-      return NLA_HDRLEN + RAW48_SIZE;
-    case "raw36-4.1.13":
-      return NLA_HDRLEN + RAW36_SIZE;
-  }
+  return SESSION_ENCODINGS[encoding].entryLength;
 }

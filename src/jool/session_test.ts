@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import { joolVersion } from "./header.ts";
 import {
+  ALL_SESSION_ENCODINGS,
   decodeSessions,
   encodeSessions,
   type Session,
+  SESSION_ENCODINGS,
   SessionDecodeError,
   type SessionEncoding,
   sessionEncodingFor,
@@ -12,11 +14,13 @@ import {
   SessionValidator,
   validateSessions,
 } from "./session.ts";
+import { concat } from "../../tests/support/fake_jool.ts";
+import { SAMPLE_ENTRIES, SAMPLE_SESSIONS } from "../../tests/support/session_entries.ts";
 
 // The nested encoding is in host byte order; its literals below are little-endian.
 assert.ok(NATIVE_LITTLE_ENDIAN, "these tests assume a little-endian host (x86_64, aarch64)");
 
-const ENCODINGS: SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
+const ENCODINGS = ALL_SESSION_ENCODINGS;
 
 Deno.test("sessionEncodingFor() follows the kernel's version", () => {
   const cases: [number, SessionEncoding][] = [
@@ -38,166 +42,52 @@ Deno.test("sessionEncodingFor() follows the kernel's version", () => {
   }
 });
 
+Deno.test("each encoding in the table is what the kernel of its first revision writes", () => {
+  const revisions = ENCODINGS.map((encoding) => SESSION_ENCODINGS[encoding].firstRevision);
+  assert.equal(revisions[0], 0, "the oldest encoding starts at 4.1.0");
+  for (const [i, encoding] of ENCODINGS.entries()) {
+    if (i > 0) assert.ok(revisions[i] > revisions[i - 1], `${encoding}: oldest first`);
+    assert.equal(sessionEncodingFor(joolVersion(4, 1, revisions[i])), encoding);
+    assert.equal(sessionEncodingFor(joolVersion(4, 1, revisions[i], 255)), encoding);
+  }
+});
+
 Deno.test("sessionEntryLength() counts the JNLAL_ENTRY header", () => {
   assert.equal(sessionEntryLength("nested-4.1.0"), 140);
   assert.equal(sessionEntryLength("raw48-4.1.12"), 52);
   assert.equal(sessionEntryLength("raw36-4.1.13"), 40);
 });
 
-/** Two sessions as a 4.1.9 kernel on Linux 5.2 or later writes them. */
-// deno-fmt-ignore
-const NESTED = Uint8Array.from([
-  0x8c, 0x00, 0x01, 0x80, // nla_len 140, JNLAL_ENTRY | NLA_F_NESTED: session 0
-  0x20, 0x00, 0x01, 0x80, //   nla_len 32, SRC6 | NLA_F_NESTED
-  0x14, 0x00, 0x01, 0x00, //     nla_len 20, ADDR
-  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, //     2001:db8::5
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0x40, 0x9c, 0x00, 0x00, //     u16 40000 (host order), padding
-  0x20, 0x00, 0x02, 0x80, //   nla_len 32, DST6 | NLA_F_NESTED
-  0x14, 0x00, 0x01, 0x00, //     nla_len 20, ADDR
-  0x00, 0x64, 0xff, 0x9b, 0x00, 0x00, 0x00, 0x00, //     64:ff9b::cb00:7109
-  0x00, 0x00, 0x00, 0x00, 0xcb, 0x00, 0x71, 0x09,
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0xbb, 0x01, 0x00, 0x00, //     u16 443, padding
-  0x14, 0x00, 0x03, 0x80, //   nla_len 20, SRC4 | NLA_F_NESTED
-  0x08, 0x00, 0x01, 0x00, //     nla_len 8, ADDR
-  0xc0, 0x00, 0x02, 0x01, //     192.0.2.1
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0x49, 0xee, 0x00, 0x00, //     u16 61001, padding
-  0x14, 0x00, 0x04, 0x80, //   nla_len 20, DST4 | NLA_F_NESTED
-  0x08, 0x00, 0x01, 0x00, //     nla_len 8, ADDR
-  0xcb, 0x00, 0x71, 0x09, //     203.0.113.9
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0xbb, 0x01, 0x00, 0x00, //     u16 443, padding
-  0x05, 0x00, 0x05, 0x00, //   nla_len 5, PROTO
-  0x00, 0x00, 0x00, 0x00, //     u8 0 (TCP), padding
-  0x05, 0x00, 0x06, 0x00, //   nla_len 5, STATE
-  0x02, 0x00, 0x00, 0x00, //     u8 2 (V4_INIT), padding
-  0x05, 0x00, 0x07, 0x00, //   nla_len 5, TIMER
-  0x02, 0x00, 0x00, 0x00, //     u8 2 (SYN4), padding
-  0x08, 0x00, 0x08, 0x00, //   nla_len 8, EXPIRATION
-  0x70, 0x17, 0x00, 0x00, //     u32 6000 ms (host order)
-  0x8c, 0x00, 0x01, 0x80, // nla_len 140, JNLAL_ENTRY | NLA_F_NESTED: session 1
-  0x20, 0x00, 0x01, 0x80, //   nla_len 32, SRC6 | NLA_F_NESTED
-  0x14, 0x00, 0x01, 0x00, //     nla_len 20, ADDR
-  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, //     2001:db8::6
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0xd2, 0x04, 0x00, 0x00, //     u16 1234 (ICMP id), padding
-  0x20, 0x00, 0x02, 0x80, //   nla_len 32, DST6 | NLA_F_NESTED
-  0x14, 0x00, 0x01, 0x00, //     nla_len 20, ADDR
-  0x00, 0x64, 0xff, 0x9b, 0x00, 0x00, 0x00, 0x00, //     64:ff9b::c633:6407
-  0x00, 0x00, 0x00, 0x00, 0xc6, 0x33, 0x64, 0x07,
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0xd2, 0x04, 0x00, 0x00, //     u16 1234, padding
-  0x14, 0x00, 0x03, 0x80, //   nla_len 20, SRC4 | NLA_F_NESTED
-  0x08, 0x00, 0x01, 0x00, //     nla_len 8, ADDR
-  0xc0, 0x00, 0x02, 0x01, //     192.0.2.1
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0x4a, 0xee, 0x00, 0x00, //     u16 61002, padding
-  0x14, 0x00, 0x04, 0x80, //   nla_len 20, DST4 | NLA_F_NESTED
-  0x08, 0x00, 0x01, 0x00, //     nla_len 8, ADDR
-  0xc6, 0x33, 0x64, 0x07, //     198.51.100.7
-  0x06, 0x00, 0x02, 0x00, //     nla_len 6, PORT
-  0x4a, 0xee, 0x00, 0x00, //     u16 61002, padding
-  0x05, 0x00, 0x05, 0x00, //   nla_len 5, PROTO
-  0x02, 0x00, 0x00, 0x00, //     u8 2 (ICMP), padding
-  0x05, 0x00, 0x06, 0x00, //   nla_len 5, STATE
-  0x00, 0x00, 0x00, 0x00, //     u8 0 (ESTABLISHED), padding
-  0x05, 0x00, 0x07, 0x00, //   nla_len 5, TIMER
-  0x00, 0x00, 0x00, 0x00, //     u8 0 (EST), padding
-  0x08, 0x00, 0x08, 0x00, //   nla_len 8, EXPIRATION
-  0x60, 0xea, 0x00, 0x00, //     u32 60000 ms
-]);
+/** A TCP and an ICMP session in `encoding`, as its kernel writes them. */
+function twoSessions(encoding: SessionEncoding): Uint8Array {
+  const { tcp, icmp } = SAMPLE_ENTRIES[encoding];
+  return concat([tcp, icmp]);
+}
 
-const NESTED_SESSIONS: Session[] = [
-  {
-    proto: "TCP",
-    src6: { address: "2001:db8::5", port: 40000 },
-    dst6: { address: "64:ff9b::cb00:7109", port: 443 },
-    src4: { address: "192.0.2.1", port: 61001 },
-    dst4: { address: "203.0.113.9", port: 443 },
-    state: 2,
-    timer: 2,
-    expirationMs: 6000,
-  },
-  {
-    proto: "ICMP",
-    src6: { address: "2001:db8::6", port: 1234 },
-    dst6: { address: "64:ff9b::c633:6407", port: 1234 },
-    src4: { address: "192.0.2.1", port: 61002 },
-    dst4: { address: "198.51.100.7", port: 61002 },
-    state: 0,
-    timer: 0,
-    expirationMs: 60000,
-  },
-];
+/** The two sessions as a 4.1.9 kernel on Linux 5.2 or later writes them. */
+const NESTED = twoSessions("nested-4.1.0");
+
+const NESTED_SESSIONS: Session[] = [SAMPLE_SESSIONS.tcp, SAMPLE_SESSIONS.icmp];
 
 /** The same two sessions as a 4.1.12 kernel writes them. */
-// deno-fmt-ignore
-const RAW48 = Uint8Array.from([
-  0x34, 0x00, 0x01, 0x00, // nla_len 52, JNLAL_ENTRY: session 0
-  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, //   src6 2001:db8::5
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-  0x00, 0x64, 0xff, 0x9b, 0x00, 0x00, 0x00, 0x00, //   dst6 64:ff9b::cb00:7109
-  0x00, 0x00, 0x00, 0x00, 0xcb, 0x00, 0x71, 0x09,
-  0xc0, 0x00, 0x02, 0x01, //   src4 192.0.2.1
-  0x00, 0x00, 0x17, 0x70, //   expiration 6000 ms, big-endian
-  0x9c, 0x40, //   src6 port 40000
-  0x01, 0xbb, //   dst6 port 443
-  0xee, 0x49, //   src4 port 61001
-  0x00, 0x0a, //   TCP (0<<5) | V4_INIT (2<<2) | SYN4 (2)
-  0x34, 0x00, 0x01, 0x00, // nla_len 52, JNLAL_ENTRY: session 1
-  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, //   src6 2001:db8::6
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
-  0x00, 0x64, 0xff, 0x9b, 0x00, 0x00, 0x00, 0x00, //   dst6 64:ff9b::c633:6407
-  0x00, 0x00, 0x00, 0x00, 0xc6, 0x33, 0x64, 0x07,
-  0xc0, 0x00, 0x02, 0x01, //   src4 192.0.2.1
-  0x00, 0x00, 0xea, 0x60, //   expiration 60000 ms
-  0x04, 0xd2, //   src6 id 1234
-  0x04, 0xd2, //   dst6 id 1234
-  0xee, 0x4a, //   src4 id 61002
-  0x00, 0x40, //   ICMP (2<<5) | ESTABLISHED | EST
-]);
+const RAW48 = twoSessions("raw48-4.1.12");
 
 /** The same two sessions as a 4.1.13+ kernel writes them (no dst6). */
-// deno-fmt-ignore
-const RAW36 = Uint8Array.from([
-  0x28, 0x00, 0x01, 0x00, // nla_len 40, JNLAL_ENTRY: session 0
-  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, //   src6 2001:db8::5
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-  0xc0, 0x00, 0x02, 0x01, //   src4 192.0.2.1
-  0xcb, 0x00, 0x71, 0x09, //   dst4 203.0.113.9
-  0x00, 0x00, 0x17, 0x70, //   expiration 6000 ms, big-endian
-  0x9c, 0x40, //   src6 port 40000
-  0xee, 0x49, //   src4 port 61001
-  0x01, 0xbb, //   dst4 port 443
-  0x00, 0x0a, //   TCP (0<<5) | V4_INIT (2<<2) | SYN4 (2)
-  0x28, 0x00, 0x01, 0x00, // nla_len 40, JNLAL_ENTRY: session 1
-  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, //   src6 2001:db8::6
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
-  0xc0, 0x00, 0x02, 0x01, //   src4 192.0.2.1
-  0xc6, 0x33, 0x64, 0x07, //   dst4 198.51.100.7
-  0x00, 0x00, 0xea, 0x60, //   expiration 60000 ms
-  0x04, 0xd2, //   src6 id 1234
-  0xee, 0x4a, //   src4 id 61002
-  0xee, 0x4a, //   dst4 id 61002
-  0x00, 0x40, //   ICMP (2<<5) | ESTABLISHED | EST
-]);
+const RAW36 = twoSessions("raw36-4.1.13");
 
-const SAMPLES: { encoding: SessionEncoding; bytes: Uint8Array; sessions: Session[] }[] = [
-  { encoding: "nested-4.1.0", bytes: NESTED, sessions: NESTED_SESSIONS },
+/** Every encoding's annotated bytes and what they decode to: a new encoding needs its own. */
+const SAMPLE_OF = {
+  "nested-4.1.0": { bytes: NESTED, sessions: NESTED_SESSIONS },
   // 4.1.12 derives dst4 from dst6, which gives the same dst4 here.
-  { encoding: "raw48-4.1.12", bytes: RAW48, sessions: NESTED_SESSIONS },
-  {
-    encoding: "raw36-4.1.13",
+  "raw48-4.1.12": { bytes: RAW48, sessions: NESTED_SESSIONS },
+  "raw36-4.1.13": {
     bytes: RAW36,
     sessions: NESTED_SESSIONS.map(({ dst6: _, ...rest }) => rest),
   },
-];
+} satisfies Record<SessionEncoding, { bytes: Uint8Array; sessions: Session[] }>;
+const SAMPLES = ENCODINGS.map((encoding) => ({ encoding, ...SAMPLE_OF[encoding] }));
 
-Deno.test("decodeSessions() reads all three encodings", () => {
+Deno.test("decodeSessions() reads every encoding", () => {
   for (const { encoding, bytes, sessions } of SAMPLES) {
     assert.equal(validateSessions(bytes, encoding), null, encoding);
     assert.deepEqual(decodeSessions(bytes, encoding), { sessions }, encoding);

@@ -91,6 +91,16 @@ function parseGroups(text: string, allowIPv4: boolean): number[] | null {
   return groups;
 }
 
+/** Either family's address, as {@link parseIPv4} and {@link parseIPv6} read them. */
+export function parseIp(text: string): Uint8Array | null {
+  return parseIPv4(text) ?? parseIPv6(text);
+}
+
+/** The problem with text that {@link parseIp} refuses, quoted as `shown`. */
+export function ipProblem(shown: string): string {
+  return `must be an IPv4 or IPv6 address, got ${shown}`;
+}
+
 /**
  * Formats 4 address bytes as a dotted quad, e.g. `192.0.2.1`.
  *

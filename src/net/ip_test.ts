@@ -1,5 +1,35 @@
 import assert from "node:assert/strict";
-import { formatIp, formatIPv4, formatIPv6, isMulticast, parseIPv4, parseIPv6 } from "./ip.ts";
+import {
+  formatIp,
+  formatIPv4,
+  formatIPv6,
+  ipProblem,
+  isMulticast,
+  parseIp,
+  parseIPv4,
+  parseIPv6,
+} from "./ip.ts";
+
+Deno.test("parseIp(): an address of either family, the strict forms only", () => {
+  const cases: [string, string | null][] = [
+    ["192.0.2.1", "192.0.2.1"],
+    ["0.0.0.0", "0.0.0.0"],
+    ["2001:db8::1", "2001:db8::1"],
+    ["::", "::"],
+    ["::ffff:192.0.2.1", "::ffff:192.0.2.1"],
+    ["010.0.0.1", null],
+    ["127.1", null],
+    ["fe80::1%eth0", null],
+    ["2001:db8::/32", null],
+    ["localhost", null],
+    ["", null],
+  ];
+  for (const [text, formatted] of cases) {
+    const bytes = parseIp(text);
+    assert.equal(bytes === null ? null : formatIp(bytes), formatted, text);
+  }
+  assert.equal(ipProblem("'x'"), "must be an IPv4 or IPv6 address, got 'x'");
+});
 
 /** Writes 16 bytes as eight 16-bit groups, the way RFC 4291 reads them. */
 function v6(...groups: number[]): Uint8Array {

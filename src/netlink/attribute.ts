@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 
 /** #define NLA_ALIGNTO 4 */
 export const NLA_ALIGNTO = 4;

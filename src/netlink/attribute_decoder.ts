@@ -7,7 +7,7 @@
  */
 
 import { NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from "./attribute.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 
 const decoder = new TextDecoder();
 
@@ -35,10 +35,9 @@ function writable(cursor: AttributeCursor): CursorState {
  * It stops at the first header that does not fit and says where, leaving
  * the wording to the caller. The session checks run it on every datagram,
  * hence its shape: nothing is allocated per attribute ({@link over} and
- * {@link within} reuse a cursor), and what they read per
- * attribute (offset, length, type) is in plain fields, because V8's Maglev
- * tier (the daemon runs with `--max-opt=2`) does not inline getters; the
- * getters are for colder code. Offsets are into `bytes`.
+ * {@link within} reuse a cursor), and what they read per attribute
+ * (offset, length, type) is in plain fields, cheaper than getters on this
+ * path; the getters are for colder code. Offsets are into `bytes`.
  */
 export class AttributeCursor {
   /** Where the current attribute starts; once the walk has stopped, where it stopped. */
@@ -99,8 +98,7 @@ export class AttributeCursor {
       state.length = 0;
       return false;
     }
-    // The u16s are read inline: Maglev would not inline a helper called on
-    // fewer than 95% of the runs of this function, which runs per attribute.
+    // Read in place rather than through a helper: this runs per attribute.
     const length = remaining < NLA_HDRLEN
       ? 0
       : NATIVE_LITTLE_ENDIAN

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NLA_F_NESTED } from "./attribute.ts";
 import { AttributeCursor, AttributeDecodeError, AttributeDecoder } from "./attribute_decoder.ts";
-import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 
 // The byte literals below spell host-order fields little-endian.
 assert.ok(NATIVE_LITTLE_ENDIAN, "these tests assume a little-endian host (x86_64, aarch64)");

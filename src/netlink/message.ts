@@ -6,7 +6,7 @@
  */
 
 import { AttributeCursor } from "./attribute_decoder.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 
 /** #define NLMSG_ALIGNTO 4U */
 export const NLMSG_ALIGNTO = 4;
@@ -25,9 +25,6 @@ export const NLMSG_NOOP = 0x1;
 export const NLMSG_ERROR = 0x2;
 /** End of a multipart dump. */
 export const NLMSG_DONE = 0x3;
-/** Data lost (overrun). */
-export const NLMSG_OVERRUN = 0x4;
-
 /** nlmsg_flags (linux/netlink.h). */
 export const NLM_F_REQUEST = 0x01;
 /** Part of a multipart message, ended by NLMSG_DONE. */

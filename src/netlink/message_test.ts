@@ -14,7 +14,7 @@ import {
   NLMSG_ERROR,
   nlmsgAlign,
 } from "./message.ts";
-import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 
 // The byte literals below spell host-order fields little-endian.
 assert.ok(NATIVE_LITTLE_ENDIAN, "these tests assume a little-endian host (x86_64, aarch64)");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AttributeDecodeError } from "./attribute_decoder.ts";
 import { decodeGenericMessage } from "./genetlink.ts";
 import { decodeMessages } from "./message.ts";
-import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import {
   CTRL_CMD_NEWFAMILY,
   decodeFamilyReply,

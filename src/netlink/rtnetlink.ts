@@ -8,7 +8,7 @@
 
 import { AttributeCursor } from "./attribute_decoder.ts";
 import type { Message } from "./message.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 
 /** A link appeared or changed. */
 export const RTM_NEWLINK = 16;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeMessages } from "./message.ts";
-import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import { decodeRouteEvent, type RouteEvent, RouteEventDecodeError } from "./rtnetlink.ts";
 
 // The byte literals below spell host-order fields little-endian.

@@ -20,7 +20,7 @@ import { SOCKADDR_STORAGE_SIZE, sockaddrIn, sockaddrIn6 } from "../../ffi/sockad
 import type { Sockets } from "../../ffi/sockets.ts";
 import { sockaddrHost } from "../net/sockaddr_host.ts";
 import { openDualStack } from "../net/dual_stack.ts";
-import { MAX_DATAGRAMS_PER_WAKE } from "../sync/drain.ts";
+import { MAX_DATAGRAMS_PER_WAKE } from "../net/drain.ts";
 import { AnswerBudget, STATS_ANSWER_LIMITS } from "./answer_budget.ts";
 
 /** Builds the answer to one request datagram. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { NATIVE_LITTLE_ENDIAN } from "../netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import { SPLIT_ABOVE_BYTES, SPLIT_DATAGRAM_BYTES, splitBatch } from "./batch_split.ts";
 
 // The byte literals below spell host-order fields little-endian.

@@ -8,9 +8,12 @@
  * @module
  */
 
-import { type SessionEncoding, SessionValidator } from "../jool/session.ts";
+import { ALL_SESSION_ENCODINGS, type SessionEncoding, SessionValidator } from "../jool/session.ts";
+import type { Problem } from "../problem.ts";
 
-const ALL_ENCODINGS: readonly SessionEncoding[] = ["nested-4.1.0", "raw48-4.1.12", "raw36-4.1.13"];
+function notABatch(firstProblem: string | null): string {
+  return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+}
 
 /** Decides whether a peer's datagram may go to the kernel. */
 export class DatagramFilter {
@@ -18,7 +21,7 @@ export class DatagramFilter {
   // Kept: it checks every datagram from the peers.
   readonly #validator = new SessionValidator();
 
-  /** `encoding` null: not known yet; accept any of the three until it is. */
+  /** `encoding` null: not known yet; accept any until it is. */
   constructor(encoding: SessionEncoding | null) {
     this.#encoding = encoding;
   }
@@ -41,7 +44,7 @@ export class DatagramFilter {
    */
   foreignEncoding(payload: Uint8Array): SessionEncoding | null {
     if (payload.byteLength === 0) return null;
-    for (const encoding of ALL_ENCODINGS) {
+    for (const encoding of ALL_SESSION_ENCODINGS) {
       if (encoding === this.#encoding) continue;
       if (this.#validator.check(payload, encoding) === null) return encoding;
     }
@@ -53,11 +56,30 @@ export class DatagramFilter {
     if (payload.byteLength === 0) return "empty datagram";
     if (this.#encoding !== null) return this.#validator.check(payload, this.#encoding);
     let firstProblem: string | null = null;
-    for (const encoding of ALL_ENCODINGS) {
+    for (const encoding of ALL_SESSION_ENCODINGS) {
       const problem = this.#validator.check(payload, encoding);
       if (problem === null) return null;
       firstProblem ??= problem;
     }
-    return `not a session batch in any Jool 4.1 encoding (${firstProblem})`;
+    return notABatch(firstProblem);
+  }
+
+  /**
+   * The 4.1 encoding `payload` is a valid batch in, the local one tried
+   * first: what a reader of every peer's datagrams (`joold follow`) wants.
+   */
+  classify(payload: Uint8Array): { encoding: SessionEncoding } | Problem {
+    if (payload.byteLength === 0) return { problem: "empty datagram" };
+    const local = this.#encoding;
+    const order = local === null
+      ? ALL_SESSION_ENCODINGS
+      : [local, ...ALL_SESSION_ENCODINGS.filter((encoding) => encoding !== local)];
+    let firstProblem: string | null = null;
+    for (const encoding of order) {
+      const problem = this.#validator.check(payload, encoding);
+      if (problem === null) return { encoding };
+      firstProblem ??= problem;
+    }
+    return { problem: notABatch(firstProblem) };
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeSessions, type Session } from "../jool/session.ts";
+import { encodeSessions, type Session, type SessionEncoding } from "../jool/session.ts";
 import { DatagramFilter } from "./datagram_filter.ts";
 
 const SESSION: Session = {
@@ -61,4 +61,20 @@ Deno.test("foreignEncoding() names the other 4.1 encoding a refused batch is val
   assert.equal(filter.foreignEncoding(encodeSessions([SESSION], "raw36-4.1.13")), null);
   assert.equal(filter.foreignEncoding(Uint8Array.of(1, 2, 3)), null);
   assert.equal(filter.foreignEncoding(new Uint8Array(0)), null);
+});
+
+Deno.test("classify() names the encoding a batch is valid in, the local one first", () => {
+  const cases: [SessionEncoding | null, Uint8Array, SessionEncoding | RegExp][] = [
+    ["raw36-4.1.13", encodeSessions([SESSION], "raw36-4.1.13"), "raw36-4.1.13"],
+    ["raw36-4.1.13", encodeSessions([SESSION], "nested-4.1.0"), "nested-4.1.0"],
+    ["nested-4.1.0", encodeSessions([SESSION], "raw48-4.1.12"), "raw48-4.1.12"],
+    [null, encodeSessions([SESSION], "raw48-4.1.12"), "raw48-4.1.12"],
+    [null, new Uint8Array(0), /^empty datagram$/],
+    ["raw36-4.1.13", Uint8Array.of(1, 2, 3), /^not a session batch in any Jool 4\.1 encoding \(/],
+  ];
+  for (const [local, payload, expected] of cases) {
+    const found = new DatagramFilter(local).classify(payload);
+    if (typeof expected === "string") assert.deepEqual(found, { encoding: expected });
+    else assert.match("problem" in found ? found.problem : "", expected);
+  }
 });

@@ -9,13 +9,11 @@
 
 import type { Reactor } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
-import { SyscallError } from "../../ffi/errors.ts";
 import { NetlinkClient, NetlinkError, type NetlinkTransport } from "../netlink/client.ts";
-import { resolveFamily } from "../netlink/family.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts";
-import { GenericNetlinkSocket } from "./netlink_socket.ts";
-import { drain, RECEIVE_BUFFER_BYTES } from "./drain.ts";
+import { drainNetlink, GenericNetlinkSocket } from "./netlink_socket.ts";
+import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import {
   encodeGlobalForeach,
   encodeGlobalUpdate,
@@ -32,16 +30,12 @@ import {
   decodeSessionsPage,
   type SessionsPage,
 } from "../jool/kernel_messages.ts";
-import {
-  GlobalAttribute,
-  globalAttributeSize,
-  JOOL_FAMILY_NAME,
-  JOOLD_MULTICAST_GROUP,
-} from "../jool/protocol.ts";
+import { GlobalAttribute, globalAttributeSize, JOOLD_MULTICAST_GROUP } from "../jool/protocol.ts";
 import type { Ipv6Prefix } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../netlink/native_endian.ts";
-import { JoolModuleMissingError, refusalIn } from "./kernel_errors.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
+import { refusalIn } from "./kernel_errors.ts";
+import { resolveJoolFamily } from "./jool_family.ts";
 import { JooldTraffic, type KernelLinkDeps, type KernelLinkHandlers } from "./joold_traffic.ts";
 
 export type { KernelLinkDeps, KernelLinkHandlers } from "./joold_traffic.ts";
@@ -110,7 +104,9 @@ export class KernelLink {
       socket.close();
     };
     try {
-      deps.reactor.watch(socket.fd, { readable: true }, () => drainSocket(socket, link));
+      deps.reactor.watch(socket.fd, { readable: true }, () => {
+        drainNetlink(socket, (datagram) => link.receive(datagram), () => link.overrun());
+      });
       const size = socket.setReceiveBuffer(receiveBuffer);
       deps.logger.debug(`Netlink receive buffer: ${size} bytes`);
       const group = await link.resolve();
@@ -127,18 +123,10 @@ export class KernelLink {
    * to join. Throws {@link JoolModuleMissingError} if the family is absent.
    */
   async resolve(): Promise<number> {
-    const family = await resolveFamily(this.#client, JOOL_FAMILY_NAME);
-    if (family === null) throw new JoolModuleMissingError();
-    const group = family.groups.get(JOOLD_MULTICAST_GROUP);
-    if (group === undefined) {
-      throw new Error(
-        `The Jool module registers no '${JOOLD_MULTICAST_GROUP}' multicast group: ` +
-          "is it a NAT64-capable Jool?",
-      );
-    }
-    this.#familyId = family.id;
+    const { familyId, group } = await resolveJoolFamily(this.#client);
+    this.#familyId = familyId;
     this.#deps.logger.info(
-      `Kernel socket ready: family Jool id ${family.id}, group ${JOOLD_MULTICAST_GROUP} id ${group}, instance '${this.instance}'`,
+      `Kernel socket ready: family Jool id ${familyId}, group ${JOOLD_MULTICAST_GROUP} id ${group}, instance '${this.instance}'`,
     );
     return group;
   }
@@ -337,22 +325,4 @@ export class KernelLink {
     this.#client.cancelAll(new Error("Kernel link closed"));
     this.#onClose?.();
   }
-}
-
-function drainSocket(socket: GenericNetlinkSocket, link: KernelLink): void {
-  drain(() => {
-    let datagram: Uint8Array | null;
-    try {
-      datagram = socket.receive();
-    } catch (error) {
-      if (error instanceof SyscallError && error.code === "ENOBUFS") {
-        link.overrun();
-        return true;
-      }
-      throw error;
-    }
-    if (datagram === null) return false;
-    link.receive(datagram);
-    return true;
-  });
 }

@@ -44,7 +44,7 @@ import {
 import { Errno, SyscallError } from "../../ffi/errors.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { InterfaceChoice, NetsocketConfig } from "../config/netsocket.ts";
-import { RECEIVE_BUFFER_BYTES } from "./drain.ts";
+import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 
 /**
  * Largest datagram accepted from a peer. The C daemon reads into 2048

@@ -20,6 +20,7 @@ import { SyscallError } from "../../ffi/errors.ts";
 import { sockaddrNl } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import type { NetlinkTransport } from "../netlink/client.ts";
+import { drain } from "../net/drain.ts";
 
 /**
  * Largest datagram read at once. Jool's batches are a few KiB; the kernel
@@ -121,4 +122,29 @@ export class GenericNetlinkSocket implements NetlinkTransport {
     this.#closed = true;
     this.#sockets.close(this.fd, "netlink");
   }
+}
+
+/**
+ * Reads what the kernel queued on `socket`, within the bound of one
+ * wake-up: each datagram to `onDatagram`; ENOBUFS (the kernel dropped
+ * multicast the buffer had no room for) to `onOverrun`.
+ */
+export function drainNetlink(
+  socket: GenericNetlinkSocket,
+  onDatagram: (datagram: Uint8Array) => void,
+  onOverrun: () => void,
+): void {
+  drain(() => {
+    let datagram: Uint8Array | null;
+    try {
+      datagram = socket.receive();
+    } catch (error) {
+      if (!(error instanceof SyscallError && error.code === "ENOBUFS")) throw error;
+      onOverrun();
+      return true;
+    }
+    if (datagram === null) return false;
+    onDatagram(datagram);
+    return true;
+  });
 }

@@ -26,7 +26,7 @@ import type { Sockets } from "../../ffi/sockets.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import type { UnicastPeer } from "../config/unicast_peers.ts";
 import { formatIp } from "../net/ip.ts";
-import { RECEIVE_BUFFER_BYTES } from "./drain.ts";
+import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import { MAX_DATAGRAM, type PeerDatagram } from "./multicast_socket.ts";
 
 /** What {@link UnicastSocket.open} uses of a netsocket configuration. */

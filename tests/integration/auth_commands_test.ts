@@ -79,7 +79,7 @@ Deno.test({
         { ...base, "unicast peers": ["192.0.2.2:99999"] },
         GOOD_KEY,
         0o600,
-        /net\.json: "unicast peers": "192\.0\.2\.2:99999": the port must be a number from 1 to 65535$/,
+        /net\.json: "unicast peers": "192\.0\.2\.2:99999": the port must be a port number from 1 to 65535, got "99999"$/,
       ],
     ];
     for (const [name, netsocket, key, mode, line] of cases) {

@@ -74,7 +74,7 @@ Deno.test("a bad stats port is refused before anything starts", async () => {
     assert.equal(outcome.code, 78);
     assert.equal(
       outcome.stderr,
-      '<3>error: command line: "PORT": must be a port from 1 to 65535, got 70000\n',
+      "<3>error: command line: \"PORT\": must be a port number from 1 to 65535, got '70000'\n",
     );
   });
 });
@@ -86,7 +86,7 @@ Deno.test("a bad metrics port is refused before anything starts", async () => {
       assert.equal(outcome.code, 78, bad);
       assert.equal(
         outcome.stderr,
-        `<3>error: command line: "--metrics-port": must be a TCP port from 1 to 65535, got '${bad}'\n`,
+        `<3>error: command line: "--metrics-port": must be a port number from 1 to 65535, got '${bad}'\n`,
       );
     }
   });

@@ -16,7 +16,7 @@ Deno.test("joold proxy and follow: a bad flag is one line and status 2", async (
     [["proxy"], "joold proxy: MCAST_ADDRESS is missing (the group, e.g. ff08::db8:64:64)"],
     [
       ["proxy", "--stats.port=0", "ff08::1"],
-      "joold proxy: --stats.port: must be a port from 1 to 65535, got '0'",
+      "joold proxy: --stats.port: must be a port number from 1 to 65535, got '0'",
     ],
     [["proxy", "--bogus", "ff08::1"], "joold proxy: Unknown option '--bogus'."],
     [["follow", "--json", "--csv"], "joold follow: --json and --csv exclude each other"],

@@ -5,7 +5,7 @@
  * rtnetlink socket) hears the group and is heard on it again within 5 s,
  * over IPv4 (interface given by address) and IPv6 (by name), and says
  * once that the interface went away and once that it is back. Without the
- * watch the socket stays deaf and mute (issue 16).
+ * watch the socket stays deaf and mute.
  */
 
 import assert from "node:assert/strict";

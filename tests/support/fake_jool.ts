@@ -12,7 +12,7 @@ import { AttributeEncoder, NLA_F_NESTED } from "../../src/netlink/attribute.ts";
 import { AttributeDecoder } from "../../src/netlink/attribute_decoder.ts";
 import { decodeGenericMessage, encodeGenericMessage } from "../../src/netlink/genetlink.ts";
 import { type Message, NLM_F_ACK } from "../../src/netlink/message.ts";
-import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN, viewOf } from "../../ffi/native_endian.ts";
 import {
   decodeJoolHeader,
   encodeJoolHeader,

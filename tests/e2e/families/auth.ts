@@ -1,5 +1,5 @@
 /**
- * Authenticated sync and unicast peers (issue 14): sealed datagrams between
+ * Authenticated sync and unicast peers: sealed datagrams between
  * three nodes with a stranger in clear, a node with the wrong key and a
  * replay on the link, keys rotated with traffic flowing; unicast peers with
  * multicast blocked on the sync bridge, two nodes in clear, then three with

@@ -46,6 +46,6 @@ export const SCENARIOS: Scenario[] = [
   { name: "cold-resync", ours: true, nodes: 2, ci: "all", check: checkResync },
   { name: "garbage", ours: true, nodes: 2, ci: "main", check: checkGarbage },
   { name: "check", ours: true, nodes: 2, ci: "main", check: checkCheckCommand },
-  // A release installed as the README says and run as its units say (issue 13).
+  // A release installed as the README says and run as its units say.
   { name: "install", ours: true, nodes: 2, ci: "main", check: checkInstall },
 ];

@@ -1,5 +1,5 @@
 /**
- * Fault injection (issue 16): the Jool module and instance going away, a
+ * Fault injection: the Jool module and instance going away, a
  * peer daemon stopped, killed or overrun, the sync interface re-created, and
  * floods and forgeries from a stranger on the sync link, each with sessions
  * in flight. Every session created once the fault is over must reach every

@@ -1,5 +1,5 @@
 /**
- * Jool 4.1.14's session tools (issue 12): `joold proxy` on `jool session
+ * Jool 4.1.14's session tools: `joold proxy` on `jool session
  * proxy`'s command line, syncing with Jool's own proxy both ways, and `joold
  * follow` printing every session of the traffic (text, JSON, CSV) next to
  * both daemons without disturbing them; and a cluster that mixes Jool
@@ -10,6 +10,8 @@
 
 import assert from "node:assert/strict";
 import type { Scenario } from "../lib/harness.ts";
+import { parseVersion } from "../../../src/jool/header.ts";
+import { sessionEncodingFor } from "../../../src/jool/session.ts";
 import {
   checkSync,
   daemonRecord,
@@ -209,13 +211,6 @@ async function checkProxyFollow(outcome: Outcome): Promise<void> {
   assert.equal((await readText(`${outcome.out}/tools/head.stderr`)) ?? "", "");
 }
 
-/** The encodings of the two VMs' kernels, as joold names them. */
-const ENCODING_OF: Record<string, string> = {
-  "4.1.9": "nested-4.1.0",
-  "4.1.13": "raw36-4.1.13",
-  "4.1.15": "raw36-4.1.13",
-};
-
 /**
  * Two VMs, j1 on the first Jool version and j2 on the second (run_vm_pair.sh):
  * every session of both nodes' traffic on both, and each daemon converted
@@ -264,7 +259,7 @@ async function checkMixedVersions(outcome: Outcome): Promise<void> {
     const stats = JSON.parse(text);
     const peer = stats?.peers?.[peerName(peerNode)];
     assert.ok(peer !== undefined, `${node}'s joold has no entry for ${peerNode}: ${text}`);
-    const encoding = ENCODING_OF[peerVersion];
+    const encoding = sessionEncodingFor(parseVersion(peerVersion) ?? 0);
     assert.ok(
       (peer.converted?.[encoding] ?? 0) > 0 && peer.converted[encoding] === peer.datagrams,
       `${node}'s joold converted not every ${encoding} datagram of ${peerNode}: ${

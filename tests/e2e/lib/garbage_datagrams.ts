@@ -16,84 +16,10 @@
  * takes it from the base, in which exactly one encoding is valid (an entry's
  * length alone tells them apart: 140 bytes nested, 52 raw48, 40 raw36).
  *
- * Why every mutation of a `nested-4.1.0` base (what Jool 4.1.0 to 4.1.11
- * write; checked before use) is invalid: such a base has entries of exactly
- * 140 bytes, each holding the eight fields SRC6, DST6, SRC4, DST4
- * (containers of ADDR and PORT), PROTO, STATE, TIMER, EXPIRATION in that
- * order, back to back, with no padding left over. The filter
- * (src/jool/session.ts validateSessions) wants every field exactly once, at
- * its exact size, and nothing else. Then:
- *
- * - `truncated` (cut to a length that is not a multiple of 140): the entry
- *   holding the cut either keeps fewer than 4 bytes of its header, or its
- *   header claims 140 bytes that are not there.
- * - `extended` (1 to 139 bytes appended): the tail is not a whole header, or
- *   an entry shorter than the 140 bytes the eight fields need.
- * - `entry-length` (an entry's length set to anything but 140): shorter cuts
- *   a field or leaves one out; longer either runs past the datagram or
- *   reaches the next entry's header, whose type (1, SRC6) repeats a field,
- *   and whose length (140) cannot fit in what is left.
- * - `header-flip` (the low byte of the length or of the type of any header,
- *   at any depth, XORed with a non-zero byte): a changed type is unknown or
- *   duplicates a field, and the field it was goes missing; a leaf (ADDR,
- *   PORT, PROTO, STATE, TIMER, EXPIRATION) has a fixed size, so any other
- *   length is wrong; a container (the entry, SRC6..DST4) made shorter than
- *   its content cuts its last member, and made longer than its content
- *   rounded up to 4 swallows the next header, whose type is unknown or
- *   repeated inside it. Lengths in between are NOT invalid: the kernel
- *   writes SRC6..DST4 as 32 and 20 bytes, padding of the final 2-byte PORT
- *   included, and 30 or 31 (18 or 19) mean the same; such flips are drawn
- *   again (the self-check below found this). Only the low byte: the high
- *   byte of the type also holds the NLA_F_NESTED and NLA_F_NET_BYTEORDER
- *   flags, which the filter (like the kernel) ignores.
- * - `bad-value`: PROTO above 2 (ICMP), STATE above 6 (TRANS) or TIMER above
- *   2 (SYN4), which no Jool has.
- * - `random`: noise of 1 to 1400 bytes; valid by chance with a probability
- *   far below 2^-32 per datagram.
- * - `empty`: one datagram of zero bytes.
- *
- * None of these is valid in a raw encoding either: the first entry's header,
- * where it is intact, says 140 bytes, neither 40 nor 52.
- *
- * Why every mutation of a raw base (`raw36-4.1.13`, what Jool 4.1.13 and
- * later write, or `raw48-4.1.12`) is invalid: such a base is entries of
- * exactly E bytes (40 or 52: a 4-byte header of type 1, JNLAL_ENTRY, then
- * E - 4 raw bytes ending in the packed big-endian u16
- * `proto << 5 | state << 2 | timer`), back to back. The filter wants every
- * entry of type 1 and exactly E bytes long, and the packed u16 in range.
- * Then, in the base's encoding:
- *
- * - `truncated` (cut to a length that is not a multiple of E): the last
- *   entry keeps fewer than 4 bytes of its header, or its header claims E
- *   bytes that are not there.
- * - `extended` (1 to E - 1 bytes appended): the tail is not a whole header,
- *   or its header claims more than the tail holds, or fewer than E bytes.
- * - `entry-length` (an entry's length set to anything but E): shorter than
- *   4 is not a header, shorter than E is a wrong size, longer either runs
- *   past the datagram or is a wrong size.
- * - `entry-type` (an entry's type set to anything but 1, flags aside: the
- *   filter, like the kernel, ignores NLA_F_NESTED and NLA_F_NET_BYTEORDER,
- *   so a change of those alone is drawn again).
- * - `bad-value` (one entry's packed u16): protocol 3, state 7, timer 3, or
- *   one of its 9 unused high bits set.
- * - `random`, `empty`: as for nested.
- *
- * And for a daemon that does not know its kernel's encoding yet (it accepts
- * any 4.1 encoding): every mutation but `entry-type` (invalid in every
- * encoding, which all want type 1) and `random` (as above) leaves the first
- * entry's header alone, or changes it only in `entry-length`. An intact
- * first header says E bytes, which is no other raw encoding's size and too
- * short for a nested entry (the eight fields take at least 133 bytes: 32 and
- * 32 for SRC6 and DST6, 20 and 20 for SRC4 and DST4, 8 each for PROTO,
- * STATE, TIMER and EXPIRATION, less the padding the last one may omit, at
- * most 3). So `entry-length` gives the first entry none of the lengths
- * another encoding could read as a whole entry: 40, 52, or 137 up to the
- * datagram's length (those are drawn again).
- *
- * To leave nothing to that reasoning, {@link garbageDatagrams} also runs each
- * datagram through the filter (for the base's encoding, and for a daemon that
- * does not know the encoding yet) and throws if one would be accepted: a
- * scenario then fails loudly instead of counting a wrong number of drops.
+ * Why each kind of datagram is invalid in every encoding a filter may
+ * expect: docs/testing.md, "Why the garbage is garbage". Each datagram is
+ * also run through the filter, which fails the scenario loudly if one
+ * would be accepted.
  *
  * @module
  */
@@ -106,13 +32,15 @@ import type { NetsocketConfig } from "../../../src/config/netsocket.ts";
 import { parseVersion } from "../../../src/jool/header.ts";
 import { JNLAL_ENTRY, SessionAttribute } from "../../../src/jool/protocol.ts";
 import {
+  ALL_SESSION_ENCODINGS,
+  SESSION_ENCODINGS,
   type SessionEncoding,
   sessionEncodingFor,
   sessionEntryLength,
   validateSessions,
 } from "../../../src/jool/session.ts";
 import { NLA_HDRLEN, NLA_TYPE_MASK, nlaAlign } from "../../../src/netlink/attribute.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../../../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../../ffi/native_endian.ts";
 import { formatIPv6, parseIPv6 } from "../../../src/net/ip.ts";
 import { DatagramFilter } from "../../../src/sync/datagram_filter.ts";
 import { MulticastSocket } from "../../../src/sync/multicast_socket.ts";
@@ -135,20 +63,15 @@ export interface Garbage {
 }
 
 /** The session encodings of Jool 4.1, oldest first. */
-export const ENCODINGS: readonly SessionEncoding[] = [
-  "nested-4.1.0",
-  "raw48-4.1.12",
-  "raw36-4.1.13",
-];
+export const ENCODINGS: readonly SessionEncoding[] = ALL_SESSION_ENCODINGS;
 
 const NESTED: SessionEncoding = "nested-4.1.0";
 /** Bytes of one nested entry, its header included. */
 const ENTRY_LENGTH = sessionEntryLength(NESTED);
 /** The entry lengths of the raw encodings. */
-const RAW_ENTRY_LENGTHS: readonly number[] = [
-  sessionEntryLength("raw48-4.1.12"),
-  sessionEntryLength("raw36-4.1.13"),
-];
+const RAW_ENTRY_LENGTHS: readonly number[] = ALL_SESSION_ENCODINGS
+  .filter((encoding) => !SESSION_ENCODINGS[encoding].nested)
+  .map(sessionEntryLength);
 /** The shortest entry that can hold the eight nested fields (see the module documentation). */
 const NESTED_SHORTEST_ENTRY = 137;
 
@@ -172,7 +95,7 @@ const RAW_CYCLE: readonly GarbageKind[] = [
 
 /** The kinds of datagram made from a base in `encoding`, `empty` first. */
 export function garbageKinds(encoding: SessionEncoding): GarbageKind[] {
-  return ["empty", ...(encoding === NESTED ? NESTED_CYCLE : RAW_CYCLE)];
+  return ["empty", ...(SESSION_ENCODINGS[encoding].nested ? NESTED_CYCLE : RAW_CYCLE)];
 }
 
 /** Largest `random` datagram. */
@@ -514,6 +437,8 @@ function syncSocket(libc: Libc, group: string, port: number, name: string): Mult
     outInterface: choice,
     ttl: 3,
     controlPort: null,
+    authKeyFile: null,
+    unicastPeers: null,
   };
   return MulticastSocket.open(new Sockets(libc), config);
 }

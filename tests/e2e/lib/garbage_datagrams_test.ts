@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeSessions, type Session, type SessionEncoding } from "../../../src/jool/session.ts";
-import { NATIVE_LITTLE_ENDIAN } from "../../../src/netlink/native_endian.ts";
+import { NATIVE_LITTLE_ENDIAN } from "../../../ffi/native_endian.ts";
 import { DatagramFilter } from "../../../src/sync/datagram_filter.ts";
 import {
   acceptedAs,

@@ -23,7 +23,7 @@ import { exists, type Outcome, readText } from "./checks.ts";
 
 const REPO = decodeURIComponent(new URL("../../../", import.meta.url).pathname).replace(/\/$/, "");
 const OUT_ROOT = Deno.env.get("JOOLD_E2E_OUT_DIR") ?? "/var/tmp/joold-e2e";
-/** The Jool versions users run (../shared/docs/jool-versions.md), oldest first. */
+/** The Jool versions users run (docs/testing.md), oldest first. */
 export const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"] as const;
 /** One of the Jool versions the harness has. */
 export type JoolVersion = (typeof JOOL_VERSIONS)[number];

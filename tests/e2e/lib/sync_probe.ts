@@ -23,11 +23,11 @@ import { SEALED_MAGIC } from "../../../src/auth/sealed_datagram.ts";
 import { interfaceIndex } from "../../../ffi/interfaces.ts";
 import type { InterfaceChoice } from "../../../src/config/netsocket.ts";
 import { MulticastSocket } from "../../../src/sync/multicast_socket.ts";
-import { formatIp, parseIPv4, parseIPv6 } from "../../../src/net/ip.ts";
+import { formatIp, parseIp, parseIPv4 } from "../../../src/net/ip.ts";
 
 const [groupText, portText, iface, command, ...rest] = Deno.args;
 const libc = Libc.open();
-const group = parseIPv4(groupText) ?? parseIPv6(groupText);
+const group = parseIp(groupText);
 if (group === null) throw new Error(`Not a group: ${groupText}`);
 const ipv4 = group.length === 4;
 let choice: InterfaceChoice;

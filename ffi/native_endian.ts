@@ -1,8 +1,6 @@
 /**
- * Netlink headers and attributes are in the host's byte order, as are the
- * C structs ffi/ fills: the one test of that order, for both. It stays a
- * dependency-free leaf so that ffi/ can import it without reaching into
- * the rest of src/.
+ * The host's byte order, which the C structs ffi/ fills and netlink's
+ * headers and attributes share: tested once, here, with the FFI.
  *
  * @module
  */
