@@ -32,23 +32,16 @@ readonly DESTINATION=64:ff9b::$E2E_SERVER4
 # measure RUN FIRST_PORT COUNT INTERVAL_MS: bench/window_watch.ts lists j2's
 # UDP sessions while bench/window_probe.ts opens the flows through j1.
 measure() {
-  local dir=$DIR/$1 watcher deadline
+  local dir=$DIR/$1
   mkdir -p "$dir"
-  run_deno_tool j2 bench/window_watch.ts "$FAILOVER_CLIENT6" "$POLL_MS" "$dir/polls.txt" \
-    >"$dir/seen.txt" 2>"$dir/watch.err" &
-  watcher=$!
-  deadline=$((SECONDS + 30))
-  until [ -s "$dir/polls.txt" ]; do
-    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the watcher did not start in $1"
-    sleep 0.1
-  done
+  session_watch_start j2 "$FAILOVER_CLIENT6" "$POLL_MS" "$dir"
   jool_in j1 stats display --all >"$dir/stats-before.txt"
   run_deno_tool c1 bench/window_probe.ts "$DESTINATION" "${E2E_UDP_PORTS[0]}" "$2" "$3" "$4" \
     >"$dir/created.txt" || e2e_die "the probe failed in $1"
   sleep "$SETTLE_S"
   jool_in j1 stats display --all >"$dir/stats-after.txt"
-  kill -TERM "$watcher"
-  wait "$watcher"
+  kill -TERM "$WATCH_PID"
+  wait "$WATCH_PID"
   e2e_log "$1: $(awk 'NR == FNR { created[$2] = 1; next } $2 in created { n++ } END { print n + 0 }' \
     "$dir/created.txt" "$dir/seen.txt") of $3 sessions seen on j2," \
     "$(grep -c . "$dir/polls.txt") listings"

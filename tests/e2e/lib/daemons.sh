@@ -130,6 +130,21 @@ run_deno_tool() {
     "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/$script" "$@"
 }
 
+# session_watch_start NODE CLIENT_ADDRESS POLL_MS DIR: bench/window_watch.ts
+# lists NODE's UDP sessions from CLIENT_ADDRESS in the background (its pid in
+# WATCH_PID), the first sight of each in DIR/seen.txt and every listing in
+# DIR/polls.txt; returns once the first listing is done.
+session_watch_start() {
+  local dir=$4 deadline=$((SECONDS + 30))
+  run_deno_tool "$1" bench/window_watch.ts "$2" "$3" "$dir/polls.txt" \
+    >"$dir/seen.txt" 2>"$dir/watch.err" &
+  WATCH_PID=$!
+  until [ -s "$dir/polls.txt" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the session watcher in $1 did not start ($dir)"
+    sleep 0.1
+  done
+}
+
 # capture_valid_batch OUT JOOL_VERSION COMMAND...: listens on the sync group
 # from the stranger g (tests/e2e/lib/garbage_datagrams.ts capture) while
 # COMMAND makes traffic, and leaves the first valid batch in OUT/base.bin,

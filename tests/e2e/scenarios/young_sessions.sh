@@ -19,20 +19,13 @@ readonly DIR=$E2E_OUT/young
 
 # measure KIND INDEX
 measure() {
-  local dir=$DIR/$1 watcher background deadline
+  local dir=$DIR/$1 background
   mkdir -p "$dir"
   node_start_daemon j1 "$1" 6
   node_start_daemon j2 "$1" 6
   daemon_wait_ready j1 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in j1 did not start"
   daemon_wait_ready j2 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in j2 did not start"
-  run_deno_tool j2 bench/window_watch.ts "$FAILOVER_CLIENT6" 10 "$dir/polls.txt" \
-    >"$dir/seen.txt" 2>"$dir/watch.err" &
-  watcher=$!
-  deadline=$((SECONDS + 30))
-  until [ -s "$dir/polls.txt" ]; do
-    [ "$SECONDS" -lt "$deadline" ] || e2e_die "the watcher did not start ($1)"
-    sleep 0.1
-  done
+  session_watch_start j2 "$FAILOVER_CLIENT6" 10 "$dir"
   # Ports per kind, so that no listing mistakes one kind's sessions for the other's.
   run_deno_tool c1 bench/window_probe.ts "$DESTINATION" "${E2E_UDP_PORTS[0]}" \
     $((30000 + $2 * 1000)) 60 100 >"$dir/background.txt" &
@@ -44,8 +37,8 @@ measure() {
   wait "$background"
   # The C joold's last partial batch leaves within ss-flush-deadline and the 2 s timer.
   sleep 6
-  kill -TERM "$watcher"
-  wait "$watcher"
+  kill -TERM "$WATCH_PID"
+  wait "$WATCH_PID"
   daemons_stop
   cp -r "$E2E_OUT/daemons" "$dir/daemons"
   rm -rf "$E2E_OUT/daemons"
