@@ -42,8 +42,7 @@ measure() {
   jool_in j1 stats display --all >"$dir/stats-after.txt"
   kill -TERM "$WATCH_PID"
   wait "$WATCH_PID"
-  e2e_log "$1: $(awk 'NR == FNR { created[$2] = 1; next } $2 in created { n++ } END { print n + 0 }' \
-    "$dir/created.txt" "$dir/seen.txt") of $3 sessions seen on j2," \
+  e2e_log "$1: $(sessions_seen "$dir") of $3 sessions seen on j2," \
     "$(grep -c . "$dir/polls.txt") listings"
 }
 

@@ -145,6 +145,13 @@ session_watch_start() {
   done
 }
 
+# sessions_seen DIR: how many of the source ports in DIR/created.txt the
+# watcher saw (DIR/seen.txt).
+sessions_seen() {
+  awk 'NR == FNR { created[$2] = 1; next } $2 in created { n++ } END { print n + 0 }' \
+    "$1/created.txt" "$1/seen.txt"
+}
+
 # capture_valid_batch OUT JOOL_VERSION COMMAND...: listens on the sync group
 # from the stranger g (tests/e2e/lib/garbage_datagrams.ts capture) while
 # COMMAND makes traffic, and leaves the first valid batch in OUT/base.bin,

@@ -43,8 +43,7 @@ measure() {
   cp -r "$E2E_OUT/daemons" "$dir/daemons"
   rm -rf "$E2E_OUT/daemons"
   failover_instances_renew
-  e2e_log "$1: $(awk 'NR == FNR { created[$2] = 1; next } $2 in created { n++ } END { print n + 0 }' \
-    "$dir/created.txt" "$dir/seen.txt") of $YOUNG_COUNT probes seen on j2"
+  e2e_log "$1: $(sessions_seen "$dir") of $YOUNG_COUNT probes seen on j2"
 }
 
 topo_setup 2
