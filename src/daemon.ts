@@ -143,6 +143,7 @@ export class Daemon {
       drops,
     });
     this.#peerSockets = peerSockets;
+    this.#opened.push(peerSockets);
     const opened = peerSockets.openSync();
     this.#opened.push(opened.socket);
     const network = opened.socket;

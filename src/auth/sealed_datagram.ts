@@ -10,7 +10,7 @@
  * ```
  * offset  size  field
  *      0     2  magic "jA" (0x6a 0x41): not the start of any Jool datagram
- *      2     1  format version, 1
+ *      2     1  format version, 2
  *      3     1  key id (0-255): which key of the key file sealed it
  *      4     4  sender id: random per daemon start
  *      8     8  counter: strictly increasing per sender; microseconds since
@@ -19,17 +19,20 @@
  *   16+n    16  Poly1305 tag
  * ```
  *
- * The 12-byte nonce is bytes 4-15 (sender id and counter); the 16-byte
- * header is the additional authenticated data, so nothing of it can be
- * changed. A nonce never repeats for a key: within a run the counter only
+ * The 12-byte nonce is bytes 4-15 (sender id and counter); the additional
+ * authenticated data is the 16-byte header and one byte naming the port it
+ * was sealed for ({@link SealedChannel}: 0 sync, 1 control), so nothing of
+ * the header can be changed and nothing sealed for one port opens on the
+ * other. A nonce never repeats for a key: within a run the counter only
  * grows, and a restart picks a new random sender id and starts its counter
  * at the clock, so even a clock set back does not repeat one (unless two
  * starts draw the same 32-bit id and reach the same microsecond).
  *
- * Receivers keep a {@link ReplayWindow} per sender id, and refuse counters
- * older than {@link MAX_AGE_US} by their own clock: after a receiver
- * restarts (its windows empty), a captured datagram can be replayed to it
- * only within that time.
+ * Receivers keep a {@link ReplayWindows} entry per sender id, and refuse
+ * counters older than {@link MAX_AGE_US} by their own clock. The windows
+ * are empty after a receiver restarts: what keeps datagrams captured before
+ * from being accepted then is sender_liveness.ts, which the guarded channel
+ * applies after {@link DatagramOpener.open}.
  *
  * @module
  */
@@ -44,13 +47,24 @@ export const SEALED_TAG_BYTES = 16;
 export const SEALED_OVERHEAD = SEALED_HEADER_BYTES + SEALED_TAG_BYTES;
 /** Bytes of a key: 256 bits. */
 export const KEY_BYTES = 32;
-/** The first three header bytes: magic "jA" and format version 1. */
-export const SEALED_MAGIC = Uint8Array.of(0x6a, 0x41, 0x01);
+/**
+ * The first three header bytes: magic "jA" and format version 2. Version 1
+ * had the same layout but no proof of liveness (sender_liveness.ts): a
+ * version 2 daemon never accepts a version 1 daemon's datagrams, so the
+ * versions cannot mix in a cluster.
+ */
+export const SEALED_MAGIC = Uint8Array.of(0x6a, 0x41, 0x02);
 /**
  * Counters older than this by the receiver's clock are refused as replays
  * (10 minutes: the peers' clocks must agree that well).
  */
 export const MAX_AGE_US = 600_000_000;
+
+/** The port a datagram is sealed for: bound into the authenticated data. */
+export type SealedChannel = "sync" | "control";
+
+/** The AAD: the header, then the channel's byte. */
+const AAD_BYTES = SEALED_HEADER_BYTES + 1;
 
 /** The AEAD, as node:crypto names it. */
 const AEAD = "chacha20-poly1305";
@@ -81,8 +95,10 @@ export type OpenRefusal =
 /** Seals datagrams with the current key, never repeating a nonce. */
 export class DatagramSealer {
   #key: AuthKey;
-  readonly #header = new Uint8Array(SEALED_HEADER_BYTES);
-  readonly #view = new DataView(this.#header.buffer);
+  /** The header, and the channel's byte after it: the AAD. */
+  readonly #aad = new Uint8Array(AAD_BYTES);
+  readonly #header = this.#aad.subarray(0, SEALED_HEADER_BYTES);
+  readonly #view = new DataView(this.#aad.buffer);
   readonly #clockUs: () => number;
   #counter = 0;
 
@@ -109,13 +125,14 @@ export class DatagramSealer {
     return this.#view.getUint32(4);
   }
 
-  /** The payload sealed: header, ciphertext, tag (a new array). */
-  seal(payload: Uint8Array): Uint8Array {
+  /** The payload sealed for `channel`: header, ciphertext, tag (a new array). */
+  seal(payload: Uint8Array, channel: SealedChannel = "sync"): Uint8Array {
     this.#counter = Math.max(this.#counter + 1, Math.floor(this.#clockUs()));
     writeCounter(this.#view, this.#counter);
+    this.#aad[SEALED_HEADER_BYTES] = channelByte(channel);
     const nonce = this.#header.subarray(4, 16);
     const cipher = createCipheriv(AEAD, this.#key.secret, nonce, TAG_OPTIONS);
-    cipher.setAAD(this.#header, { plaintextLength: payload.byteLength });
+    cipher.setAAD(this.#aad, { plaintextLength: payload.byteLength });
     const out = new Uint8Array(SEALED_OVERHEAD + payload.byteLength);
     out.set(this.#header, 0);
     let at = SEALED_HEADER_BYTES;
@@ -136,17 +153,25 @@ export class DatagramOpener {
   readonly #windows: ReplayWindows;
   readonly #clockUs: () => number;
   readonly #ownSenderId: number | null;
+  readonly #aad = new Uint8Array(AAD_BYTES);
+  /** The sender id of the datagram {@link open} last accepted. */
+  lastSenderId = 0;
+  /** Its counter. */
+  lastCounter = 0;
 
   /**
    * @param ownSenderId This daemon's sender id: a datagram bearing it is our
    *   own coming back (a reflection or a replay: we never receive our own
    *   multicast), refused as a replay.
+   * @param channel The port it opens for: what was sealed for the other fails.
    */
   constructor(
     ring: KeyRing,
     clockUs: () => number = () => Date.now() * 1000,
     ownSenderId: number | null = null,
+    channel: SealedChannel = "sync",
   ) {
+    this.#aad[SEALED_HEADER_BYTES] = channelByte(channel);
     this.#ring = ring;
     this.#clockUs = clockUs;
     this.#windows = new ReplayWindows();
@@ -166,11 +191,16 @@ export class DatagramOpener {
     if (datagram.byteLength < SEALED_OVERHEAD) {
       return { kind: "auth", problem: `not sealed (${datagram.byteLength} bytes)` };
     }
-    if (
-      datagram[0] !== SEALED_MAGIC[0] || datagram[1] !== SEALED_MAGIC[1] ||
-      datagram[2] !== SEALED_MAGIC[2]
-    ) {
+    if (datagram[0] !== SEALED_MAGIC[0] || datagram[1] !== SEALED_MAGIC[1]) {
       return { kind: "auth", problem: "not sealed (no authentication header)" };
+    }
+    if (datagram[2] !== SEALED_MAGIC[2]) {
+      return {
+        kind: "auth",
+        problem: `sealed format version ${datagram[2]}, this daemon reads ${
+          SEALED_MAGIC[2]
+        } (every node must run the same joold release)`,
+      };
     }
     const key = this.#ring.accepted.get(datagram[3]);
     if (key === undefined) return { kind: "auth", problem: `unknown key id ${datagram[3]}` };
@@ -182,7 +212,8 @@ export class DatagramOpener {
     let payload: Uint8Array;
     try {
       const decipher = createDecipheriv(AEAD, key.secret, header.subarray(4), TAG_OPTIONS);
-      decipher.setAAD(header, { plaintextLength: tagAt - SEALED_HEADER_BYTES });
+      this.#aad.set(header, 0);
+      decipher.setAAD(this.#aad, { plaintextLength: tagAt - SEALED_HEADER_BYTES });
       decipher.setAuthTag(datagram.subarray(tagAt));
       const body = decipher.update(datagram.subarray(SEALED_HEADER_BYTES, tagAt));
       const last = decipher.final();
@@ -206,6 +237,8 @@ export class DatagramOpener {
     if (!this.#windows.accept(senderId, counter)) {
       return { kind: "replay", problem: `sender ${hexId(senderId)}: counter ${counter} seen` };
     }
+    this.lastSenderId = senderId;
+    this.lastCounter = counter;
     return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
   }
 }
@@ -280,6 +313,10 @@ export class ReplayWindows {
     if (seen.length > REPLAY_WINDOW) seen.shift();
     return true;
   }
+}
+
+function channelByte(channel: SealedChannel): number {
+  return channel === "sync" ? 0 : 1;
 }
 
 /** The counter fits a double exactly until 2^53 µs (year 2255). */

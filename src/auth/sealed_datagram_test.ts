@@ -40,13 +40,13 @@ Deno.test("the header: magic, version, key id, sender id, counter, then cipherte
     [...sealed.subarray(0, 16)],
     [
       ...[0x6a, 0x41], // magic "jA"
-      0x01, // format version
+      0x02, // format version (2: peers prove liveness)
       0x07, // key id 7
       ...[0x01, 0x02, 0x03, 0x04], // sender id
       ...[0x00, 0x06, 0x47, 0x48, 0x46, 0x20, 0x40, 0x00], // counter: NOW_US
     ],
   );
-  // Known answer: ChaCha20-Poly1305, key 00..1f, nonce = bytes 4-15, AAD = bytes 0-15.
+  // Known answer: ChaCha20-Poly1305, key 00..1f, nonce = bytes 4-15, AAD = bytes 0-15 and 0 (sync).
   assert.equal(
     Array.from(sealed.subarray(16), (byte) => byte.toString(16).padStart(2, "0")).join(""),
     new TextDecoder().decode(KNOWN_ANSWER),
@@ -58,7 +58,7 @@ Deno.test("the header: magic, version, key id, sender id, counter, then cipherte
  * independent implementation (Python's cryptography ChaCha20Poly1305).
  */
 const KNOWN_ANSWER = new TextEncoder().encode(
-  "d8634f31fe3838aa" + "1b271f536c504bf0d32257e460f6c71d",
+  "d8634f31fe3838aa" + "735b139a7c5911f2028f067ab722a9f9",
 );
 
 Deno.test("the counter grows by one when the clock does not move, and follows the clock", () => {
@@ -102,7 +102,11 @@ Deno.test("refusals: what is wrong with each datagram", async (t) => {
       new Uint8Array(100).fill(0x40),
       "not sealed (no authentication header)",
     ],
-    ["version 2", flip(2).fill(0x02, 2, 3), "not sealed (no authentication header)"],
+    [
+      "version 1 (an older joold)",
+      flip(2).fill(0x01, 2, 3),
+      "sealed format version 1, this daemon reads 2 (every node must run the same joold release)",
+    ],
     ["unknown key id", flip(3), "unknown key id 6"],
     ["sender id changed", flip(4), "bad authentication tag (key id 7)"],
     ["counter changed", flip(15), "bad authentication tag (key id 7)"],
@@ -119,6 +123,18 @@ Deno.test("refusals: what is wrong with each datagram", async (t) => {
       assert.deepEqual(opener().open(datagram), { kind: "auth", problem });
     });
   }
+});
+
+Deno.test("what is sealed for the sync port does not open on the control port, nor the reverse", () => {
+  const sealed = sealer().seal(PAYLOAD, "sync");
+  const control = new DatagramOpener(RING_7, () => NOW_US, null, "control");
+  assert.deepEqual(control.open(sealed), {
+    kind: "auth",
+    problem: "bad authentication tag (key id 7)",
+  });
+  const forControl = sealer().seal(PAYLOAD, "control");
+  assert.equal(isRefusal(opener().open(forControl)), true);
+  assert.deepEqual(control.open(forControl), PAYLOAD);
 });
 
 Deno.test("a refused datagram does not take its counter: the genuine one still opens", () => {

@@ -164,6 +164,18 @@ export function parseNetsocketConfig(
     authKeyFile = value.startsWith("/") || !file.includes("/")
       ? value
       : `${file.slice(0, file.lastIndexOf("/") + 1)}${value}`;
+    // Sealed peers prove they are live to each other over the control port.
+    if (controlPort === null) {
+      throw new ConfigError(
+        file,
+        keyFileMember.key,
+        `needs the control port (peers prove over it that they are live); ${
+          controlMember === undefined
+            ? `"multicast port" ${port} leaves none`
+            : 'drop "control port": false'
+        }`,
+      );
+    }
   }
   const peersMember = found.get("unicast peers");
   const unicastPeers = peersMember === undefined

@@ -193,6 +193,11 @@ Deno.test("parseNetsocketConfig rejects bad files with one precise line", () => 
     [json({ ...V6, ttl: {} }), 'net.json: "ttl": must be an integer, got an object'],
     // "control port" (ours: the resync protocol).
     [
+      json({ ...V6, "control port": false, "auth key file": "sync.key" }),
+      'net.json: "auth key file": needs the control port (peers prove over it that they are live); ' +
+      'drop "control port": false',
+    ],
+    [
       json({ ...V6, "control port": "6464" }),
       'net.json: "control port": must differ from "multicast port" (6464)',
     ],

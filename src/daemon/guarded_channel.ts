@@ -2,7 +2,9 @@
  * A peer channel with the protections of `"auth key file"` and `"unicast
  * peers"` around another one: what it sends is sealed (src/auth/), and what
  * it receives comes out opened, or is dropped when it is not authentic, is
- * a replay, or comes from an address that is not a configured peer. Every
+ * a replay (or not proven sealed since this daemon started:
+ * src/auth/sender_liveness.ts), or comes from an address that is not a
+ * configured peer. Every
  * drop is counted (in total, per kind, per peer) and logged within the drop
  * reporter's budget, naming the sender. The sync channel and the resync
  * control channel are both wrapped, so neither sessions nor control
@@ -13,10 +15,12 @@
 
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
 import { type DatagramOpener, type DatagramSealer, isRefusal } from "../auth/sealed_datagram.ts";
+import type { SenderLiveness } from "../auth/sender_liveness.ts";
+import { SyscallError } from "../../ffi/errors.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { PeerDatagram } from "../sync/multicast_socket.ts";
 import { describePeer } from "../sync/peer_address.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
 import type { DropReporter } from "./drop_report.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { PeerChannel } from "./peer_channel.ts";
@@ -32,6 +36,68 @@ export interface ChannelGuards {
    * may come from; null: any.
    */
   allowedSenders: ReadonlySet<string> | null;
+  /**
+   * With `opener`: which senders are proven live, and the HELLOs that prove
+   * it; null: every authentic datagram passes (tests of the opening alone).
+   */
+  hellos?: HelloCourier | null;
+}
+
+/**
+ * Sends the HELLOs a {@link SenderLiveness} owes, sealed, on the control
+ * port's socket, at most one per HELLO_INTERVAL_MS: one per daemon, shared
+ * by its channels, as the liveness is.
+ */
+export class HelloCourier {
+  readonly liveness: SenderLiveness;
+  readonly #sealer: DatagramSealer;
+  readonly #clock: Clock;
+  #control: Pick<PeerChannel, "send"> | null = null;
+  #timer: TimerHandle | null = null;
+
+  constructor(liveness: SenderLiveness, sealer: DatagramSealer, clock: Clock) {
+    this.liveness = liveness;
+    this.#sealer = sealer;
+    this.#clock = clock;
+  }
+
+  /**
+   * The control port's socket (unsealed: the courier seals); HELLOs go
+   * nowhere before. Sends the first HELLO.
+   */
+  attach(control: Pick<PeerChannel, "send">): void {
+    this.#control = control;
+    this.deliver();
+  }
+
+  /** Sends the owed HELLO now, or sets a timer for when it may go. */
+  deliver(): void {
+    if (this.#control === null || this.#timer !== null) return;
+    const now = this.#clock.monotonic();
+    const hello = this.liveness.takeHello(now);
+    if (hello !== null) {
+      try {
+        this.#control.send(this.#sealer.seal(hello, "control"));
+      } catch (error) {
+        // The next refused datagram asks again.
+        if (!(error instanceof SyscallError)) throw error;
+      }
+      return;
+    }
+    const waitMs = this.liveness.nextHelloInMs(now);
+    if (waitMs === null) return;
+    this.#timer = this.#clock.setTimer(() => {
+      this.#timer = null;
+      this.deliver();
+    }, waitMs);
+  }
+
+  /** Cancels a pending HELLO (on shutdown). */
+  close(): void {
+    if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
+    this.#timer = null;
+    this.#control = null;
+  }
 }
 
 /** What the channel counts and reports with. */
@@ -68,7 +134,7 @@ export class GuardedChannel implements PeerChannel {
 
   send(datagram: Uint8Array): boolean {
     const sealer = this.#guards.sealer;
-    return this.#inner.send(sealer === null ? datagram : sealer.seal(datagram));
+    return this.#inner.send(sealer === null ? datagram : sealer.seal(datagram, this.#deps.label));
   }
 
   /** The next datagram that passes the guards (dropping those before it), or null. */
@@ -96,6 +162,21 @@ export class GuardedChannel implements PeerChannel {
     if (isRefusal(result)) {
       this.#drop(datagram, result.kind, result.problem);
       return null;
+    }
+    const hellos = this.#guards.hellos ?? null;
+    if (hellos !== null) {
+      const admission = hellos.liveness.admit(
+        opener.lastSenderId,
+        opener.lastCounter,
+        result,
+        this.#deps.label === "control",
+        this.#deps.clock.monotonic(),
+      );
+      if (admission.kind !== "deliver") {
+        if (admission.kind === "refuse") this.#drop(datagram, admission.as, admission.problem);
+        hellos.deliver();
+        return null;
+      }
     }
     this.#opened.data = result;
     this.#opened.fullLength = result.byteLength;

@@ -13,12 +13,13 @@
 
 import type { Sockets } from "../../ffi/sockets.ts";
 import { DatagramOpener, DatagramSealer, type KeyRing } from "../auth/sealed_datagram.ts";
+import { SenderLiveness } from "../auth/sender_liveness.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { UnicastSocket } from "../sync/unicast_socket.ts";
 import type { Clock } from "./clock.ts";
 import type { DropReporter } from "./drop_report.ts";
-import { addressKey, type ChannelGuards, GuardedChannel } from "./guarded_channel.ts";
+import { addressKey, type ChannelGuards, GuardedChannel, HelloCourier } from "./guarded_channel.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { PeerChannel } from "./peer_channel.ts";
 import type { SyncCounters } from "../stats/counters.ts";
@@ -45,6 +46,7 @@ export class PeerSockets {
   readonly #config: NetsocketConfig;
   readonly #deps: PeerSocketsDeps;
   readonly #sealer: DatagramSealer | null;
+  readonly #hellos: HelloCourier | null;
   readonly #openers: DatagramOpener[] = [];
   #keys: KeyRing | null;
 
@@ -58,7 +60,11 @@ export class PeerSockets {
     this.#config = config;
     this.#deps = deps;
     this.#keys = keys;
-    this.#sealer = keys === null ? null : new DatagramSealer(keys.current, senderId);
+    const clockUs = () => deps.clock.now() * 1000;
+    this.#sealer = keys === null ? null : new DatagramSealer(keys.current, senderId, clockUs);
+    this.#hellos = this.#sealer === null
+      ? null
+      : new HelloCourier(new SenderLiveness(senderId), this.#sealer, deps.clock);
   }
 
   /** The sync port's channel. Throws SyscallError. */
@@ -66,9 +72,14 @@ export class PeerSockets {
     return this.#open(this.#config.port, "sync");
   }
 
-  /** The control port's channel. Throws SyscallError. */
+  /** The control port's channel (HELLOs go on it). Throws SyscallError. */
   openControl(controlPort: number): OpenedChannel {
     return this.#open(controlPort, "control");
+  }
+
+  /** Stops sending HELLOs (on shutdown, before the sockets close). */
+  close(): void {
+    this.#hellos?.close();
   }
 
   /** Takes new keys (SIGHUP after a rotation step); false if auth is off. */
@@ -94,11 +105,21 @@ export class PeerSockets {
       description = `unicast to ${peers.map((peer) => peer.text).join(", ")}, port ${port}` +
         (port === config.port ? "" : ` (peers' ports +${port - config.port})`);
     }
+    if (this.#keys !== null) description += ", authenticated";
+    return { socket, channel: this.guard(socket, label), description };
+  }
+
+  /**
+   * `inner` with this daemon's guards for the port `label` (sealing,
+   * opening, the peer list), or `inner` itself if it needs none.
+   */
+  guard(inner: PeerChannel, label: "sync" | "control"): PeerChannel {
+    const peers = this.#config.unicastPeers ?? null;
     let opener: DatagramOpener | null = null;
     if (this.#keys !== null) {
-      opener = new DatagramOpener(this.#keys, undefined, this.#sealer?.senderId ?? null);
+      const clockUs = () => this.#deps.clock.now() * 1000;
+      opener = new DatagramOpener(this.#keys, clockUs, this.#sealer?.senderId ?? null, label);
       this.#openers.push(opener);
-      description += ", authenticated";
     }
     const guards: ChannelGuards = {
       sealer: this.#sealer,
@@ -106,11 +127,10 @@ export class PeerSockets {
       allowedSenders: peers === null
         ? null
         : new Set(peers.map((peer) => addressKey(peer.address))),
+      hellos: this.#hellos,
     };
-    if (guards.sealer === null && guards.allowedSenders === null) {
-      return { socket, channel: socket, description };
-    }
-    const channel = new GuardedChannel(socket, guards, { ...this.#deps, label });
-    return { socket, channel, description };
+    if (label === "control") this.#hellos?.attach(inner);
+    if (guards.sealer === null && guards.allowedSenders === null) return inner;
+    return new GuardedChannel(inner, guards, { ...this.#deps, label });
   }
 }

@@ -129,8 +129,10 @@ Deno.test({
           sentBy(others(host, [1, 2, 3]).map((a) => Number(a.split(".")[3]))),
           `node ${host}`,
         );
-        assert.deepEqual(result.dropped, {
-          authDropped: 2 * SEND_COUNT, // node 4's sync and control datagrams
+        const { authDropped, ...rest } = result.dropped;
+        // Node 4's sync and control datagrams, and its HELLO at start if this node was up by then.
+        assert.ok([2 * SEND_COUNT, 2 * SEND_COUNT + 1].includes(authDropped), `node ${host}`);
+        assert.deepEqual(rest, {
           replayDropped: 0,
           unknownSenderDropped: 2 * SEND_COUNT, // node 5's
         }, `node ${host}`);
@@ -146,7 +148,8 @@ Deno.test({
       }
       const wrongNode = results.get(4)!;
       assert.deepEqual(wrongNode.received, []);
-      assert.equal(wrongNode.dropped.authDropped, 2 * SEND_COUNT * 3);
+      // The good nodes' datagrams, and their HELLOs (one at start, more in their handshakes).
+      assert.ok(wrongNode.dropped.authDropped >= 2 * SEND_COUNT * 3);
     });
   },
 });

@@ -10,6 +10,7 @@
 import { DropReporter } from "../../src/daemon/drop_report.ts";
 import { FlushNudge } from "../../src/daemon/flush_nudge.ts";
 import { LocalJool } from "../../src/daemon/local_jool.ts";
+import type { PeerChannel } from "../../src/daemon/peer_channel.ts";
 import { SyncMeasures } from "../../src/daemon/measures.ts";
 import { type SyncPath, wireSyncPath } from "../../src/daemon/sync_path.ts";
 import { LevelLogger, type Logger } from "../../src/log.ts";
@@ -32,6 +33,15 @@ export interface SyncHarnessOptions extends FakeJoolOptions {
   datagramOverhead?: number;
   /** Nudge the kernel this long after the last batch (src/daemon/flush_nudge.ts); default never. */
   flushNudgeDelayMs?: number | null;
+  /**
+   * Puts a channel between the sync path and the group (e.g. a guarded
+   * one); default none: the sync path uses `channel` itself.
+   */
+  wrapChannel?: (
+    group: MemoryPeerChannel,
+    clock: ManualClock,
+    counters: SyncCounters,
+  ) => PeerChannel;
 }
 
 /** Everything a test of the sync path looks at. */
@@ -77,7 +87,7 @@ export async function syncHarness(options: SyncHarnessOptions): Promise<SyncHarn
     : new FlushNudge({ clock, delayMs, nudge: () => link.nudge() });
   const sync = wireSyncPath({
     kernel: link,
-    channel,
+    channel: options.wrapChannel?.(channel, clock, counters) ?? channel,
     jool: local,
     drops,
     measures,
