@@ -70,6 +70,8 @@ export const IP_MULTICAST_LOOP = 34;
 export const IP_ADD_MEMBERSHIP = 35;
 /** Receive every joined group on the host (default 1). */
 export const IP_MULTICAST_ALL = 49;
+/** Ask for, and the ancillary message of, the arrival interface (struct in_pktinfo). */
+export const IP_PKTINFO = 8;
 
 /** IPPROTO_IPV6 options (linux/in6.h). */
 export const IPV6_MULTICAST_IF = 17;
@@ -83,6 +85,10 @@ export const IPV6_ADD_MEMBERSHIP = 20;
 export const IPV6_V6ONLY = 26;
 /** Receive every joined group on the host (default 1). */
 export const IPV6_MULTICAST_ALL = 29;
+/** Ask for the arrival interface of each datagram. */
+export const IPV6_RECVPKTINFO = 49;
+/** Its ancillary message (struct in6_pktinfo). */
+export const IPV6_PKTINFO = 50;
 
 /** SOL_NETLINK options (linux/netlink.h). */
 export const NETLINK_ADD_MEMBERSHIP = 1;

@@ -146,6 +146,15 @@ export const LIBC_SYMBOLS = {
     ],
     result: "i32",
   },
+  /** With the arrival interface (IP_PKTINFO, IPV6_PKTINFO) in the control buffer. */
+  recvmsg: {
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct msghdr *msg
+      "i32", // int flags
+    ],
+    result: "isize",
+  },
   recvfrom: {
     parameters: [
       "i32", // int sockfd

@@ -7,6 +7,10 @@
  */
 
 import {
+  IP_PKTINFO,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_PKTINFO,
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   SO_RCVBUF,
@@ -29,6 +33,24 @@ export interface Received {
   addressLength: number;
 }
 
+/** What {@link Sockets.receiveMessage} read: also the interface it arrived on. */
+export interface ReceivedMessage extends Received {
+  /** The arrival interface's index (IP_PKTINFO / IPV6_PKTINFO); 0 if not told. */
+  interfaceIndex: number;
+}
+
+/**
+ * struct msghdr (LP64): msg_name @0, msg_namelen @8, msg_iov @16,
+ * msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48.
+ */
+const MSGHDR_BYTES = 56;
+/** struct iovec (LP64): iov_base @0, iov_len @8. */
+const IOVEC_BYTES = 16;
+/** Room for one pktinfo message: cmsghdr (16) and in6_pktinfo (20), aligned. */
+const CONTROL_BYTES = 64;
+/** struct cmsghdr (LP64): cmsg_len @0 (size_t), cmsg_level @8, cmsg_type @12, data @16. */
+const CMSG_HEADER_BYTES = 16;
+
 /**
  * Socket system calls on an opened {@link Libc}. Failures throw a
  * {@link SyscallError} naming the operation; "would block" is a value.
@@ -37,6 +59,15 @@ export class Sockets {
   readonly #libc: Libc;
   readonly #lengthCell = new Uint8Array(4);
   readonly #received: Received = { length: 0, fullLength: 0, addressLength: 0 };
+  readonly #message: ReceivedMessage = {
+    length: 0,
+    fullLength: 0,
+    addressLength: 0,
+    interfaceIndex: 0,
+  };
+  readonly #msghdr = new Uint8Array(MSGHDR_BYTES);
+  readonly #iovec = new Uint8Array(IOVEC_BYTES);
+  readonly #control = new Uint8Array(CONTROL_BYTES);
 
   constructor(libc: Libc) {
     this.#libc = libc;
@@ -171,6 +202,47 @@ export class Sockets {
     return this.#received;
   }
 
+  /**
+   * recvmsg(2) without waiting, with the interface the datagram arrived on
+   * (the socket must have IP_PKTINFO or IPV6_RECVPKTINFO on). Returns `null`
+   * when nothing is queued (EAGAIN). The returned object is reused by the
+   * next call. `flags` as for {@link receive}.
+   */
+  receiveMessage(
+    fd: number,
+    buffer: Uint8Array,
+    address: Uint8Array,
+    flags: number,
+    label: string,
+  ): ReceivedMessage | null {
+    const iovec = new DataView(this.#iovec.buffer);
+    iovec.setBigUint64(0, pointerOf(buffer), true);
+    iovec.setBigUint64(8, BigInt(buffer.byteLength), true);
+    const header = new DataView(this.#msghdr.buffer);
+    this.#msghdr.fill(0);
+    header.setBigUint64(0, pointerOf(address), true);
+    header.setUint32(8, address.byteLength, true);
+    header.setBigUint64(16, pointerOf(this.#iovec), true);
+    header.setBigUint64(24, 1n, true);
+    header.setBigUint64(32, pointerOf(this.#control), true);
+    header.setBigUint64(40, BigInt(CONTROL_BYTES), true);
+    const got = this.#libc.symbols.recvmsg(fd, this.#msghdr, MSG_DONTWAIT | flags);
+    if (got < 0n) {
+      if (this.#libc.errno() === Errno.EAGAIN) return null;
+      this.#fail(`recvmsg(${label})`);
+    }
+    const fullLength = Number(got);
+    const message = this.#message;
+    message.fullLength = fullLength;
+    message.length = Math.min(fullLength, buffer.byteLength);
+    message.addressLength = header.getUint32(8, true);
+    message.interfaceIndex = arrivalInterface(
+      this.#control,
+      Number(header.getBigUint64(40, true)),
+    );
+    return message;
+  }
+
   /** listen(2). */
   listen(fd: number, backlog: number, label: string): void {
     if (this.#libc.symbols.listen(fd, backlog) !== 0) this.#fail(`listen(${label})`);
@@ -202,4 +274,33 @@ export class Sockets {
   close(fd: number, label: string): void {
     if (this.#libc.symbols.close(fd) !== 0) this.#fail(`close(${label})`);
   }
+}
+
+/** The address of `bytes` for C, as a pointer-sized integer. */
+function pointerOf(bytes: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+}
+
+/** The interface index in the first pktinfo message of `control`; 0 if there is none. */
+export function arrivalInterface(control: Uint8Array, length: number): number {
+  const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  let at = 0;
+  while (at + CMSG_HEADER_BYTES <= length) {
+    const messageLength = Number(view.getBigUint64(at, true));
+    if (messageLength < CMSG_HEADER_BYTES || at + messageLength > length) return 0;
+    const level = view.getInt32(at + 8, true);
+    const type = view.getInt32(at + 12, true);
+    const data = at + CMSG_HEADER_BYTES;
+    // in_pktinfo: ipi_ifindex @0; in6_pktinfo: ipi6_addr @0, ipi6_ifindex @16.
+    if (level === IPPROTO_IP && type === IP_PKTINFO && messageLength >= CMSG_HEADER_BYTES + 12) {
+      return view.getInt32(data, true);
+    }
+    if (
+      level === IPPROTO_IPV6 && type === IPV6_PKTINFO && messageLength >= CMSG_HEADER_BYTES + 20
+    ) {
+      return view.getInt32(data + 16, true);
+    }
+    at += (messageLength + 7) & ~7;
+  }
+  return 0;
 }

@@ -24,6 +24,7 @@ import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { PeerSockets } from "./daemon/peer_sockets.ts";
+import { systemEnvironment } from "./config/environment.ts";
 import { type KeyRing, SEALED_OVERHEAD, warmUpSealing } from "./auth/sealed_datagram.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
@@ -141,6 +142,7 @@ export class Daemon {
       ...common,
       sockets,
       drops,
+      network: systemEnvironment(this.#deps.libc),
     });
     this.#peerSockets = peerSockets;
     this.#opened.push(peerSockets);

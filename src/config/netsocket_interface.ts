@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatIPv4, parseIp, parseIPv4, parseIPv6 } from "../net/ip.ts";
+import { formatIPv4, parseIp, parseIPv4, parseIPv6, sameAddress } from "../net/ip.ts";
 import { hasSpaceOrControl } from "../net/port.ts";
 import type { NetworkEnvironment } from "./environment.ts";
 import { ConfigError } from "./errors.ts";
@@ -90,7 +90,7 @@ function ipv4Interface(
   if (address !== null) {
     if (address.every((byte) => byte === 0)) return null; // INADDR_ANY: the kernel chooses.
     const owner = env.interfaceAddresses().find((entry) =>
-      entry.family === 2 && sameBytes(entry.address, address)
+      entry.family === 2 && sameAddress(entry.address, address)
     );
     if (owner === undefined) {
       return fail(`no interface in this network namespace has the address ${text}`);
@@ -123,7 +123,7 @@ function ipv6Interface(
   };
   const address = parseIp(text);
   if (address !== null) {
-    const owner = env.interfaceAddresses().find((entry) => sameBytes(entry.address, address));
+    const owner = env.interfaceAddresses().find((entry) => sameAddress(entry.address, address));
     return fail(
       "the multicast address is IPv6, so this must be the name of an interface, not an address" +
         (owner === undefined ? "" : `; ${text} belongs to ${JSON.stringify(owner.name)}`),
@@ -137,8 +137,4 @@ function ipv6Interface(
     return fail(`no interface in this network namespace is called ${JSON.stringify(text)}`);
   }
   return { kind: "name", text, index };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

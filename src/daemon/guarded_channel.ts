@@ -16,6 +16,7 @@
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
 import { type DatagramOpener, type DatagramSealer, isRefusal } from "../auth/sealed_datagram.ts";
 import type { SenderLiveness } from "../auth/sender_liveness.ts";
+import type { PeerRoutes } from "../sync/unicast_socket.ts";
 import { SyscallError } from "../../ffi/errors.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { PeerDatagram } from "../sync/multicast_socket.ts";
@@ -36,6 +37,11 @@ export interface ChannelGuards {
    * may come from; null: any.
    */
   allowedSenders: ReadonlySet<string> | null;
+  /**
+   * With `allowedSenders`: why a peer's datagram did not arrive on the
+   * interface that peer is reached over (null: it did); absent: not checked.
+   */
+  arrival?: Pick<PeerRoutes, "problem"> | null;
   /**
    * With `opener`: which senders are proven live, and the HELLOs that prove
    * it; null: every authentic datagram passes (tests of the opening alone).
@@ -155,6 +161,15 @@ export class GuardedChannel implements PeerChannel {
     ) {
       this.#drop(datagram, "unknown", "not from a configured unicast peer");
       return null;
+    }
+    const arrival = this.#guards.arrival ?? null;
+    if (arrival !== null && datagram.from !== null) {
+      const now = this.#deps.clock.monotonic();
+      const problem = arrival.problem(datagram.from.address, datagram.interfaceIndex ?? 0, now);
+      if (problem !== null) {
+        this.#drop(datagram, "unknown", problem);
+        return null;
+      }
     }
     // A cut datagram cannot be authentic: the relay reports it as too large.
     if (opener === null || datagram.fullLength > datagram.data.byteLength) return datagram;

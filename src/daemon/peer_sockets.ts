@@ -16,7 +16,8 @@ import { DatagramOpener, DatagramSealer, type KeyRing } from "../auth/sealed_dat
 import { SenderLiveness } from "../auth/sender_liveness.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
-import { UnicastSocket } from "../sync/unicast_socket.ts";
+import { PeerRoutes, UnicastSocket } from "../sync/unicast_socket.ts";
+import type { NetworkEnvironment } from "../config/environment.ts";
 import type { Clock } from "./clock.ts";
 import type { DropReporter } from "./drop_report.ts";
 import { addressKey, type ChannelGuards, GuardedChannel, HelloCourier } from "./guarded_channel.ts";
@@ -39,6 +40,11 @@ export interface PeerSocketsDeps {
   measures: SyncMeasures;
   drops: DropReporter;
   clock: Clock;
+  /**
+   * Interfaces and their addresses: unicast peers' datagrams must arrive on
+   * the interface the peer is reached over (absent: not checked).
+   */
+  network?: Pick<NetworkEnvironment, "interfaceIndex" | "interfaceAddresses">;
 }
 
 /** Opens the channels of one daemon; one sealer (one nonce counter) serves both. */
@@ -127,6 +133,9 @@ export class PeerSockets {
       allowedSenders: peers === null
         ? null
         : new Set(peers.map((peer) => addressKey(peer.address))),
+      arrival: peers === null || this.#deps.network === undefined
+        ? null
+        : new PeerRoutes(this.#deps.sockets, this.#config, peers, this.#deps.network),
       hellos: this.#hellos,
     };
     if (label === "control") this.#hellos?.attach(inner);

@@ -170,3 +170,8 @@ export function isMulticast(bytes: Uint8Array): boolean {
   if (bytes.length === 16) return bytes[0] === 0xff;
   throw new RangeError(`An IP address has 4 or 16 bytes: got ${bytes.length}`);
 }
+
+/** Whether two addresses (4 or 16 bytes) are the same. */
+export function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

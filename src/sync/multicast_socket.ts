@@ -61,6 +61,8 @@ export interface PeerDatagram {
   fullLength: number;
   /** Sender, or null if the kernel gave no usable address. */
   from: IpSocketAddress | null;
+  /** The interface it arrived on, where the socket tells it (unicast); else absent or 0. */
+  interfaceIndex?: number;
 }
 
 const ANY4 = new Uint8Array(4);

@@ -2,7 +2,10 @@
  * The UDP socket of `"unicast peers"`: bound to the family's any-address on
  * our port (SO_REUSEADDR, as the multicast socket), no group joined; every
  * datagram goes to each peer in turn. Used for the sync port and, with the
- * peers' ports moved by the same offset, for the resync control port.
+ * peers' ports moved by the same offset, for the resync control port. Each
+ * datagram comes with the interface it arrived on, which {@link PeerRoutes}
+ * checks: a peer's address spoofed from another interface (rp_filter off or
+ * loose) is not the peer.
  *
  * @module
  */
@@ -10,6 +13,10 @@
 import {
   AF_INET,
   AF_INET6,
+  IP_PKTINFO,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_RECVPKTINFO,
   MSG_TRUNC,
   SO_REUSEADDR,
   SOCK_DGRAM,
@@ -23,9 +30,10 @@ import {
   sockaddrIn6,
 } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
+import type { NetworkEnvironment } from "../config/environment.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import type { UnicastPeer } from "../config/unicast_peers.ts";
-import { formatIp } from "../net/ip.ts";
+import { formatIp, sameAddress } from "../net/ip.ts";
 import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
 import { MAX_DATAGRAM, type PeerDatagram } from "./multicast_socket.ts";
 
@@ -80,6 +88,8 @@ export class UnicastSocket {
       const any = ipv4
         ? sockaddrIn(new Uint8Array(4), options.port)
         : sockaddrIn6(new Uint8Array(16), options.port);
+      if (ipv4) sockets.setIntOption(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+      else sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
       sockets.bind(fd, any, `${ipv4 ? "0.0.0.0" : "::"} port ${options.port}`);
       sockets.setReceiveBuffer(fd, RECEIVE_BUFFER_BYTES, "unicast");
     } catch (error) {
@@ -111,11 +121,18 @@ export class UnicastSocket {
 
   /** Reads one queued datagram, or null if none is queued. */
   receive(): PeerDatagram | null {
-    const got = this.#sockets.receive(this.fd, this.#buffer, this.#address, MSG_TRUNC, "unicast");
+    const got = this.#sockets.receiveMessage(
+      this.fd,
+      this.#buffer,
+      this.#address,
+      MSG_TRUNC,
+      "unicast",
+    );
     if (got === null) return null;
     this.#received.data = this.#buffer.subarray(0, got.length);
     this.#received.fullLength = got.fullLength;
     this.#received.from = parseIpSockaddr(this.#address, got.addressLength);
+    this.#received.interfaceIndex = got.interfaceIndex;
     return this.#received;
   }
 
@@ -124,6 +141,76 @@ export class UnicastSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#sockets.close(this.fd, "unicast");
+  }
+}
+
+/** A route is looked up again after a mismatch at most this often (an interface re-created). */
+export const ROUTE_RECHECK_MS = 5_000;
+
+/**
+ * The interface each unicast peer's datagrams must arrive on: the named
+ * `in interface`, else the one holding the address the kernel sends to the
+ * peer from (its route), looked up at first use and again after a mismatch
+ * (at most every {@link ROUTE_RECHECK_MS}).
+ */
+export class PeerRoutes {
+  readonly #sockets: Sockets;
+  readonly #options: Pick<NetsocketConfig, "family" | "inInterface">;
+  readonly #peers: readonly UnicastPeer[];
+  readonly #network: Pick<NetworkEnvironment, "interfaceIndex" | "interfaceAddresses">;
+  /** Peer address key → the interface, and when it was looked up. */
+  readonly #looked = new Map<string, { index: number; atMs: number }>();
+
+  constructor(
+    sockets: Sockets,
+    options: Pick<NetsocketConfig, "family" | "inInterface">,
+    peers: readonly UnicastPeer[],
+    network: Pick<NetworkEnvironment, "interfaceIndex" | "interfaceAddresses">,
+  ) {
+    this.#sockets = sockets;
+    this.#options = options;
+    this.#peers = peers;
+    this.#network = network;
+  }
+
+  /**
+   * Why a datagram from `address` that arrived on `interfaceIndex` is not
+   * the peer's, or null if it is. `address` must be a configured peer's.
+   */
+  problem(address: Uint8Array, interfaceIndex: number, nowMs: number): string | null {
+    const key = address.join(".");
+    let looked = this.#looked.get(key);
+    if (
+      looked === undefined ||
+      (looked.index !== interfaceIndex && nowMs - looked.atMs >= ROUTE_RECHECK_MS)
+    ) {
+      looked = { index: this.#lookUp(address), atMs: nowMs };
+      this.#looked.set(key, looked);
+    }
+    if (looked.index !== 0 && looked.index === interfaceIndex) return null;
+    const arrived = interfaceIndex === 0 ? "an unknown interface" : `interface ${interfaceIndex}`;
+    return looked.index === 0
+      ? `arrived on ${arrived}; no interface reaches that peer`
+      : `arrived on ${arrived}, but the peer is reached over interface ${looked.index} ` +
+        "(a spoofed address?)";
+  }
+
+  #lookUp(address: Uint8Array): number {
+    const inInterface = this.#options.inInterface;
+    if (inInterface?.kind === "name") return inInterface.index;
+    if (inInterface?.kind === "address") return this.#network.interfaceIndex(inInterface.name);
+    const peer = this.#peers.find((candidate) => sameAddress(candidate.address, address));
+    if (peer === undefined) return 0;
+    let local: Uint8Array;
+    try {
+      local = sourceBytesTowards(this.#sockets, this.#options, peer);
+    } catch (error) {
+      if (error instanceof SyscallError) return 0;
+      throw error;
+    }
+    const holder = this.#network.interfaceAddresses()
+      .find((entry) => sameAddress(entry.address, local));
+    return holder === undefined ? 0 : this.#network.interfaceIndex(holder.name);
   }
 }
 
@@ -137,6 +224,16 @@ export function sourceAddressTowards(
   options: Pick<NetsocketConfig, "family" | "inInterface">,
   peer: UnicastPeer,
 ): string {
+  const local = sourceBytesTowards(sockets, options, peer);
+  return local.byteLength === 0 ? "an unknown address" : formatIp(local);
+}
+
+/** {@link sourceAddressTowards} as address bytes (none if the kernel gave no IP address). */
+function sourceBytesTowards(
+  sockets: Sockets,
+  options: Pick<NetsocketConfig, "family" | "inInterface">,
+  peer: UnicastPeer,
+): Uint8Array {
   const ipv4 = options.family === "ipv4";
   const fd = sockets.open(ipv4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0, ipv4 ? "AF_INET" : "AF_INET6");
   try {
@@ -148,7 +245,7 @@ export function sourceAddressTowards(
     sockets.connect(fd, destination, peer.text);
     const local = sockets.localAddress(fd, peer.text);
     const parsed = parseIpSockaddr(local, local.byteLength);
-    return parsed === null ? "an unknown address" : formatIp(parsed.address);
+    return parsed === null ? new Uint8Array(0) : parsed.address;
   } finally {
     sockets.close(fd, peer.text);
   }

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { newKeyFileText } from "../../src/auth/key_file.ts";
-import { Lan, namespaceSupportMissing } from "./netns.ts";
+import { Lan, namespaceSupportMissing, run, sysctl } from "./netns.ts";
 
 const skipReason = namespaceSupportMissing();
 if (skipReason !== null) console.error(`auth/unicast namespace tests skipped: ${skipReason}`);
@@ -212,6 +212,63 @@ Deno.test({
         [...new Set(results.get(2)!.received.map((datagram) => datagram.port))].sort(),
         [7000, 7001],
       );
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "unicast in clear, IPv4: a peer's address spoofed from another interface (rp_filter 0) is dropped",
+  ignore: skipReason !== null,
+  async fn() {
+    await withLan("jas", [1, 2], async (lan, dir) => {
+      // The attacker sits on node 1's second interface and sends as node 2.
+      const node = `${lan.prefix}1`;
+      const attacker = `${lan.prefix}x`;
+      await run("ip", "netns", "add", attacker);
+      try {
+        await run("ip", "-n", node, "link", "add", "wan0", "type", "veth", "peer", "name", "wanx");
+        await run("ip", "-n", node, "link", "set", "wanx", "netns", attacker);
+        await run("ip", "-n", node, "addr", "add", "203.0.113.1/24", "dev", "wan0");
+        await run("ip", "-n", attacker, "addr", "add", "203.0.113.2/24", "dev", "wanx");
+        await run("ip", "-n", attacker, "addr", "add", "198.51.100.2/32", "dev", "wanx");
+        await run("ip", "-n", node, "link", "set", "wan0", "up");
+        await run("ip", "-n", attacker, "link", "set", "wanx", "up");
+        await sysctl(
+          node,
+          "net.ipv4.conf.all.rp_filter=0",
+          "net.ipv4.conf.default.rp_filter=0",
+          "net.ipv4.conf.wan0.rp_filter=0",
+        );
+        const base = { "multicast address": "233.252.0.64", "multicast port": 6464 };
+        const spoof = [
+          "import socket",
+          "for port, channel in ((6464, 'sync'), (6465, 'control')):",
+          "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+          "    s.bind(('198.51.100.2', port))",
+          `    for i in range(${SEND_COUNT}):`,
+          "        s.sendto(f'n2 {channel} spoofed #{i}'.encode(), ('203.0.113.1', port))",
+        ].join("\n");
+        const [results] = await Promise.all([
+          runNodes(lan, dir, [
+            { host: 1, netsocket: { ...base, "unicast peers": ["198.51.100.2"] } },
+            { host: 2, netsocket: { ...base, "unicast peers": ["198.51.100.1"] } },
+          ]),
+          (async () => {
+            await new Promise((resolve) => setTimeout(resolve, START_DELAY_MS / 2));
+            await run("ip", "netns", "exec", attacker, "python3", "-c", spoof);
+          })(),
+        ]);
+        const result = results.get(1)!;
+        assert.deepEqual(texts(result), sentBy([2]), "node 2's own datagrams, none spoofed");
+        assert.equal(result.dropped.unknownSenderDropped, 2 * SEND_COUNT);
+        assert.match(
+          result.log.join("\n"),
+          /Dropped a datagram from 198\.51\.100\.2:646[45]: (sync|control) datagram from an unknown sender: arrived on interface \d+, but the peer is reached over interface \d+/,
+        );
+      } finally {
+        await run("ip", "netns", "del", attacker).catch(() => {});
+      }
     });
   },
 });

@@ -31,6 +31,11 @@ export function namespaceSupportMissing(): string | null {
   return null;
 }
 
+/** Sets `settings` (`key=value`) in namespace `name`. */
+export function sysctl(name: string, ...settings: string[]): Promise<string> {
+  return run("ip", "netns", "exec", name, "sysctl", "-qw", ...settings);
+}
+
 /** A set of namespaces hanging off one bridge, removed by {@link Lan.destroy}. */
 export class Lan {
   readonly prefix: string;
@@ -56,16 +61,7 @@ export class Lan {
     await run("ip", "netns", "add", name);
     this.#namespaces.push(name);
     await run("ip", "-n", name, "link", "set", "lo", "up");
-    await run(
-      "ip",
-      "netns",
-      "exec",
-      name,
-      "sysctl",
-      "-qw",
-      "net.ipv6.conf.all.accept_dad=0",
-      "net.ipv6.conf.default.accept_dad=0",
-    );
+    await sysctl(name, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0");
   }
 
   /**
