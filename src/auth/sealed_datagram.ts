@@ -154,6 +154,11 @@ export class DatagramOpener {
   readonly #clockUs: () => number;
   readonly #ownSenderId: number | null;
   readonly #aad = new Uint8Array(AAD_BYTES);
+  readonly #maxPayloadBytes: number;
+  /** AEAD attempts so far (what the header alone did not refuse). */
+  attempts = 0;
+  /** Ciphertext bytes given to the AEAD so far. */
+  attemptedBytes = 0;
   /** The sender id of the datagram {@link open} last accepted. */
   lastSenderId = 0;
   /** Its counter. */
@@ -164,13 +169,16 @@ export class DatagramOpener {
    *   own coming back (a reflection or a replay: we never receive our own
    *   multicast), refused as a replay.
    * @param channel The port it opens for: what was sealed for the other fails.
+   * @param maxPayloadBytes Larger datagrams are refused before the AEAD.
    */
   constructor(
     ring: KeyRing,
     clockUs: () => number = () => Date.now() * 1000,
     ownSenderId: number | null = null,
     channel: SealedChannel = "sync",
+    maxPayloadBytes = Infinity,
   ) {
+    this.#maxPayloadBytes = maxPayloadBytes;
     this.#aad[SEALED_HEADER_BYTES] = channelByte(channel);
     this.#ring = ring;
     this.#clockUs = clockUs;
@@ -185,9 +193,15 @@ export class DatagramOpener {
 
   /**
    * The payload of `datagram` if it is authentic and new, else why not.
-   * A refused datagram leaves the replay windows as they were.
+   * A refused datagram leaves the replay windows as they were. What the
+   * header alone shows to be wrong (size, age, a counter seen) is refused
+   * before the AEAD, and so is what `beforeAttempt` (given the header's
+   * sender id) has a problem with.
    */
-  open(datagram: Uint8Array): Uint8Array | OpenRefusal {
+  open(
+    datagram: Uint8Array,
+    beforeAttempt: ((senderId: number) => string | null) | null = null,
+  ): Uint8Array | OpenRefusal {
     if (datagram.byteLength < SEALED_OVERHEAD) {
       return { kind: "auth", problem: `not sealed (${datagram.byteLength} bytes)` };
     }
@@ -204,11 +218,48 @@ export class DatagramOpener {
     }
     const key = this.#ring.accepted.get(datagram[3]);
     if (key === undefined) return { kind: "auth", problem: `unknown key id ${datagram[3]}` };
+    const tagAt = datagram.byteLength - SEALED_TAG_BYTES;
+    if (tagAt - SEALED_HEADER_BYTES > this.#maxPayloadBytes) {
+      return {
+        kind: "auth",
+        problem: `too large for this port (${datagram.byteLength} bytes, at most ${
+          this.#maxPayloadBytes + SEALED_OVERHEAD
+        })`,
+      };
+    }
     const view = new DataView(datagram.buffer, datagram.byteOffset, SEALED_HEADER_BYTES);
     const senderId = view.getUint32(4);
     const counter = readCounter(view);
+    // What the header alone refuses costs no AEAD (a flood of garbage must be cheap).
+    const now = this.#clockUs();
+    if (counter < now - MAX_AGE_US) {
+      const seconds = Math.round((now - counter) / 1e6);
+      return {
+        kind: "replay",
+        problem: `sender ${hexId(senderId)}: counter ${seconds} s old (more than ${
+          MAX_AGE_US / 1e6
+        } s; are the clocks set?)`,
+      };
+    }
+    if (counter > now + MAX_AGE_US) {
+      return {
+        kind: "auth",
+        problem: `sender ${hexId(senderId)}: counter ${
+          Math.round((counter - now) / 1e6)
+        } s ahead (more than ${MAX_AGE_US / 1e6} s; are the clocks set?)`,
+      };
+    }
+    if (senderId === this.#ownSenderId) {
+      return { kind: "replay", problem: `sender ${hexId(senderId)} is this daemon` };
+    }
+    if (this.#windows.seen(senderId, counter)) {
+      return { kind: "replay", problem: `sender ${hexId(senderId)}: counter ${counter} seen` };
+    }
+    const refusal = beforeAttempt?.(senderId) ?? null;
+    if (refusal !== null) return { kind: "auth", problem: refusal };
     const header = datagram.subarray(0, SEALED_HEADER_BYTES);
-    const tagAt = datagram.byteLength - SEALED_TAG_BYTES;
+    this.attempts++;
+    this.attemptedBytes += tagAt - SEALED_HEADER_BYTES;
     let payload: Uint8Array;
     try {
       const decipher = createDecipheriv(AEAD, key.secret, header.subarray(4), TAG_OPTIONS);
@@ -221,22 +272,7 @@ export class DatagramOpener {
     } catch {
       return { kind: "auth", problem: `bad authentication tag (key id ${key.id})` };
     }
-    const oldest = this.#clockUs() - MAX_AGE_US;
-    if (counter < oldest) {
-      const seconds = Math.round((this.#clockUs() - counter) / 1e6);
-      return {
-        kind: "replay",
-        problem: `sender ${hexId(senderId)}: counter ${seconds} s old (more than ${
-          MAX_AGE_US / 1e6
-        } s; are the clocks set?)`,
-      };
-    }
-    if (senderId === this.#ownSenderId) {
-      return { kind: "replay", problem: `sender ${hexId(senderId)} is this daemon` };
-    }
-    if (!this.#windows.accept(senderId, counter)) {
-      return { kind: "replay", problem: `sender ${hexId(senderId)}: counter ${counter} seen` };
-    }
+    this.#windows.accept(senderId, counter);
     this.lastSenderId = senderId;
     this.lastCounter = counter;
     return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -289,6 +325,14 @@ export const MAX_SENDERS = 256;
 export class ReplayWindows {
   /** Map order is use order: the first entry was seen least recently. */
   readonly #senders = new Map<number, number[]>();
+
+  /** Whether {@link accept} would refuse `counter` of `senderId`; records nothing. */
+  seen(senderId: number, counter: number): boolean {
+    const seen = this.#senders.get(senderId);
+    if (seen === undefined || seen.length === 0) return false;
+    if (counter > seen[seen.length - 1]) return false;
+    return (seen.length >= REPLAY_WINDOW && counter < seen[0]) || seen.includes(counter);
+  }
 
   /** Records `counter` for `senderId`; false if it is a replay (nothing recorded). */
   accept(senderId: number, counter: number): boolean {

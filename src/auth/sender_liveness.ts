@@ -38,6 +38,8 @@ export const HELLO_INTERVAL_MS = 100;
 const MAGIC = [0x4a, 0x44, 0x48, 0x4c]; // "JDHL"
 const VERSION = 1;
 const HELLO_HEADER_BYTES = 8;
+/** The largest HELLO: both lists full. */
+export const MAX_HELLO_BYTES = HELLO_HEADER_BYTES + 8 * MAX_LISTED;
 
 /** A decoded HELLO. */
 export interface Hello {

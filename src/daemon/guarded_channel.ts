@@ -16,6 +16,7 @@
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
 import { type DatagramOpener, type DatagramSealer, isRefusal } from "../auth/sealed_datagram.ts";
 import type { SenderLiveness } from "../auth/sender_liveness.ts";
+import type { OpenGate } from "../auth/open_gate.ts";
 import type { PeerRoutes } from "../sync/unicast_socket.ts";
 import { SyscallError } from "../../ffi/errors.ts";
 import type { SyncCounters } from "../stats/counters.ts";
@@ -42,6 +43,11 @@ export interface ChannelGuards {
    * interface that peer is reached over (null: it did); absent: not checked.
    */
   arrival?: Pick<PeerRoutes, "problem"> | null;
+  /**
+   * With `opener`: which datagrams get an AEAD attempt at all; absent: all
+   * that the header does not refuse.
+   */
+  gate?: OpenGate | null;
   /**
    * With `opener`: which senders are proven live, and the HELLOs that prove
    * it; null: every authentic datagram passes (tests of the opening alone).
@@ -120,6 +126,17 @@ export interface GuardedChannelDeps {
   label: "sync" | "control";
 }
 
+/**
+ * The opening work one wake-up may do, in bytes given to the AEAD, each
+ * attempt counted {@link OPEN_ATTEMPT_COST_BYTES} more for its fixed cost:
+ * about 1 ms. Past it, {@link GuardedChannel.receive} ends the wake-up; the
+ * rest waits in the socket for the next, so the other sockets and the
+ * timers get their turn under a flood of sealed garbage.
+ */
+export const OPEN_BUDGET_BYTES = 512 * 1024;
+/** An attempt's fixed cost (some 12 µs a call) in bytes' worth of AEAD work. */
+export const OPEN_ATTEMPT_COST_BYTES = 8 * 1024;
+
 /** The key of an address in {@link ChannelGuards.allowedSenders}. */
 export function addressKey(address: Uint8Array): string {
   return address.join(".");
@@ -131,6 +148,8 @@ export class GuardedChannel implements PeerChannel {
   readonly #guards: ChannelGuards;
   readonly #deps: GuardedChannelDeps;
   readonly #opened: PeerDatagram = { data: new Uint8Array(0), fullLength: 0, from: null };
+  /** Opening work since the last wake-up ended (see {@link OPEN_BUDGET_BYTES}). */
+  #spentBytes = 0;
 
   constructor(inner: PeerChannel, guards: ChannelGuards, deps: GuardedChannelDeps) {
     this.#inner = inner;
@@ -146,8 +165,15 @@ export class GuardedChannel implements PeerChannel {
   /** The next datagram that passes the guards (dropping those before it), or null. */
   receive(): PeerDatagram | null {
     for (;;) {
+      if (this.#spentBytes >= OPEN_BUDGET_BYTES) {
+        this.#spentBytes = 0;
+        return null;
+      }
       const datagram = this.#inner.receive();
-      if (datagram === null) return null;
+      if (datagram === null) {
+        this.#spentBytes = 0;
+        return null;
+      }
       const passed = this.#check(datagram);
       if (passed !== null) return passed;
     }
@@ -173,11 +199,23 @@ export class GuardedChannel implements PeerChannel {
     }
     // A cut datagram cannot be authentic: the relay reports it as too large.
     if (opener === null || datagram.fullLength > datagram.data.byteLength) return datagram;
-    const result = opener.open(datagram.data);
+    const gate = this.#guards.gate ?? null;
+    const host = datagram.from === null ? "" : addressKey(datagram.from.address);
+    const attemptedBefore = opener.attemptedBytes;
+    const attemptsBefore = opener.attempts;
+    const result = opener.open(
+      datagram.data,
+      gate === null
+        ? null
+        : (senderId) => gate.refusal(senderId, host, this.#deps.clock.monotonic()),
+    );
+    this.#spentBytes += opener.attemptedBytes - attemptedBefore +
+      (opener.attempts - attemptsBefore) * OPEN_ATTEMPT_COST_BYTES;
     if (isRefusal(result)) {
       this.#drop(datagram, result.kind, result.problem);
       return null;
     }
+    if (gate !== null) gate.authentic(opener.lastSenderId, host);
     const hellos = this.#guards.hellos ?? null;
     if (hellos !== null) {
       const admission = hellos.liveness.admit(

@@ -17,7 +17,14 @@ import { OTHER_PEERS } from "../stats/peers.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { MemoryPeerChannel, peerAddress } from "../../tests/support/memory_peer_channel.ts";
 import { DropReporter } from "./drop_report.ts";
-import { addressKey, type ChannelGuards, GuardedChannel } from "./guarded_channel.ts";
+import {
+  addressKey,
+  type ChannelGuards,
+  GuardedChannel,
+  OPEN_ATTEMPT_COST_BYTES,
+  OPEN_BUDGET_BYTES,
+} from "./guarded_channel.ts";
+import { OpenGate, UNPROVEN_OPEN_LIMITS } from "../auth/open_gate.ts";
 import { SyncMeasures } from "./measures.ts";
 
 const KEY: AuthKey = { id: 1, secret: new Uint8Array(32).fill(7) };
@@ -25,10 +32,13 @@ const WRONG: AuthKey = { id: 1, secret: new Uint8Array(32).fill(8) };
 const RING: KeyRing = { current: KEY, accepted: new Map([[1, KEY]]) };
 const PAYLOAD = Uint8Array.of(1, 2, 3, 4);
 
-function setUp(guards: Partial<ChannelGuards>, label: "sync" | "control" = "sync") {
+function setUp(
+  guards: Partial<ChannelGuards>,
+  label: "sync" | "control" = "sync",
+  clock = new ManualClock(),
+) {
   const inner = new MemoryPeerChannel();
   const counters = new SyncCounters();
-  const clock = new ManualClock();
   const measures = new SyncMeasures(clock.now());
   const lines: string[] = [];
   const logger = new LevelLogger("debug", (_level, line) => lines.push(line));
@@ -116,4 +126,60 @@ Deno.test("control drops count as controlDropped, not as sync traffic", () => {
   );
   assert.deepEqual(measures.peers.snapshot(), {});
   assert.match(lines[0], /from \[2001:db8::9\]:6465: control datagram not authentic/);
+});
+
+/** Sealed garbage: the current key id, a fresh counter, a made-up sender, a bad tag. */
+function garbage(bytes: number, senderId: number, clock: ManualClock): Uint8Array {
+  const datagram = new DatagramSealer(WRONG, senderId, () => clock.now() * 1000).seal(
+    new Uint8Array(bytes - 32),
+  );
+  return datagram;
+}
+
+Deno.test("a wake-up's opening work is bounded by its cost, not by a count of datagrams", () => {
+  const clock = new ManualClock();
+  const opener = new DatagramOpener(RING, () => clock.now() * 1000);
+  const { inner, channel, counters } = setUp({ opener }, "sync", clock);
+  for (let i = 0; i < 100; i++) inner.deliver(garbage(60_000, 1000 + i, clock), peerAddress(9));
+  assert.equal(channel.receive(), null, "the wake-up ends");
+  assert.ok(inner.queued > 0, "the rest waits for the next wake-up");
+  const work = opener.attemptedBytes + opener.attempts * OPEN_ATTEMPT_COST_BYTES;
+  assert.ok(work <= OPEN_BUDGET_BYTES + 60_000 + OPEN_ATTEMPT_COST_BYTES, `${work} bytes of work`);
+  while (inner.queued > 0) channel.receive();
+  assert.equal(counters.authDropped, 100, "each one dropped and counted in the end");
+});
+
+Deno.test("a flood of sealed garbage costs a bounded number of AEAD attempts and starves no peer", () => {
+  const clock = new ManualClock();
+  const opener = new DatagramOpener(RING, () => clock.now() * 1000);
+  const gate = new OpenGate(clock.monotonic());
+  const { inner, channel, counters } = setUp({ opener, gate }, "sync", clock);
+  const peer = new DatagramSealer(KEY, 0x5e5e5e5e, () => clock.now() * 1000);
+  inner.deliver(peer.seal(PAYLOAD), peerAddress(1));
+  assert.deepEqual(channel.receive()?.data, PAYLOAD, "the peer is heard before the flood");
+  let delivered = 0;
+  let garbageSent = 0;
+  for (let round = 0; round < 50; round++) {
+    for (let i = 0; i < 100; i++) {
+      // Made-up ids from one host and from many; the live peer's id from elsewhere.
+      const from = peerAddress(i % 2 === 0 ? 9 : 10 + (i % 200));
+      inner.deliver(garbage(1452, i === 50 ? 0x5e5e5e5e : 0x10000 + garbageSent, clock), from);
+      garbageSent++;
+    }
+    inner.deliver(peer.seal(PAYLOAD), peerAddress(1));
+    for (let wake = 0; inner.queued > 0 && wake < 100; wake++) {
+      clock.advance(1);
+      for (let got = channel.receive(); got !== null; got = channel.receive()) delivered++;
+    }
+  }
+  assert.equal(delivered, 50, "every datagram of the live peer");
+  // The live peer's id with a counter it used already is refused as a replay, also unopened.
+  assert.equal(counters.authDropped + counters.replayDropped, garbageSent);
+  const seconds = Math.ceil(clock.monotonic() / 1000);
+  const allowed = 1 + 50 + UNPROVEN_OPEN_LIMITS.globalBurst +
+    UNPROVEN_OPEN_LIMITS.globalPerSecond * seconds;
+  assert.ok(
+    opener.attempts <= allowed,
+    `${opener.attempts} AEAD attempts for ${garbageSent} datagrams`,
+  );
 });

@@ -13,7 +13,9 @@
 
 import type { Sockets } from "../../ffi/sockets.ts";
 import { DatagramOpener, DatagramSealer, type KeyRing } from "../auth/sealed_datagram.ts";
-import { SenderLiveness } from "../auth/sender_liveness.ts";
+import { MAX_HELLO_BYTES, SenderLiveness } from "../auth/sender_liveness.ts";
+import { OpenGate } from "../auth/open_gate.ts";
+import { CONTROL_MESSAGE_LENGTH } from "../sync/control_message.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { PeerRoutes, UnicastSocket } from "../sync/unicast_socket.ts";
@@ -53,6 +55,7 @@ export class PeerSockets {
   readonly #deps: PeerSocketsDeps;
   readonly #sealer: DatagramSealer | null;
   readonly #hellos: HelloCourier | null;
+  readonly #gate: OpenGate | null;
   readonly #openers: DatagramOpener[] = [];
   #keys: KeyRing | null;
 
@@ -71,6 +74,7 @@ export class PeerSockets {
     this.#hellos = this.#sealer === null
       ? null
       : new HelloCourier(new SenderLiveness(senderId), this.#sealer, deps.clock);
+    this.#gate = keys === null ? null : new OpenGate(deps.clock.monotonic());
   }
 
   /** The sync port's channel. Throws SyscallError. */
@@ -124,7 +128,12 @@ export class PeerSockets {
     let opener: DatagramOpener | null = null;
     if (this.#keys !== null) {
       const clockUs = () => this.#deps.clock.now() * 1000;
-      opener = new DatagramOpener(this.#keys, clockUs, this.#sealer?.senderId ?? null, label);
+      // The control port carries resync messages and HELLOs only.
+      const maxPayload = label === "control"
+        ? Math.max(CONTROL_MESSAGE_LENGTH, MAX_HELLO_BYTES)
+        : Infinity;
+      const ownId = this.#sealer?.senderId ?? null;
+      opener = new DatagramOpener(this.#keys, clockUs, ownId, label, maxPayload);
       this.#openers.push(opener);
     }
     const guards: ChannelGuards = {
@@ -137,6 +146,7 @@ export class PeerSockets {
         ? null
         : new PeerRoutes(this.#deps.sockets, this.#config, peers, this.#deps.network),
       hellos: this.#hellos,
+      gate: this.#gate,
     };
     if (label === "control") this.#hellos?.attach(inner);
     if (guards.sealer === null && guards.allowedSenders === null) return inner;
