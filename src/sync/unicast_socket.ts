@@ -1,6 +1,8 @@
 /**
  * The UDP socket of `"unicast peers"`: bound to the family's any-address on
- * our port (SO_REUSEADDR, as the multicast socket), no group joined; every
+ * our port, no group joined, and not shared: without SO_REUSEADDR no other
+ * socket (a local user's) can bind the port beside it and take its
+ * datagrams, and a socket already there makes the bind fail. Every
  * datagram goes to each peer in turn. Used for the sync port and, with the
  * peers' ports moved by the same offset, for the resync control port. Each
  * datagram comes with the interface it arrived on, which {@link PeerRoutes}
@@ -18,11 +20,9 @@ import {
   IPPROTO_IPV6,
   IPV6_RECVPKTINFO,
   MSG_TRUNC,
-  SO_REUSEADDR,
   SOCK_DGRAM,
-  SOL_SOCKET,
 } from "../../ffi/constants.ts";
-import { SyscallError } from "../../ffi/errors.ts";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
 import {
   parseIpSockaddr,
   SOCKADDR_STORAGE_SIZE,
@@ -84,13 +84,23 @@ export class UnicastSocket {
     );
     const socket = new UnicastSocket(sockets, fd, destinations);
     try {
-      sockets.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       const any = ipv4
         ? sockaddrIn(new Uint8Array(4), options.port)
         : sockaddrIn6(new Uint8Array(16), options.port);
       if (ipv4) sockets.setIntOption(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
       else sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-      sockets.bind(fd, any, `${ipv4 ? "0.0.0.0" : "::"} port ${options.port}`);
+      const where = `${ipv4 ? "0.0.0.0" : "::"} port ${options.port}`;
+      try {
+        sockets.bind(fd, any, where);
+      } catch (error) {
+        if (!(error instanceof SyscallError && error.errno === Errno.EADDRINUSE)) throw error;
+        throw new SyscallError(
+          `bind(${where}: taken by another socket; unicast peers' ports are not shared ` +
+            "(ss -ulpn shows who holds it))",
+          error.errno,
+          "Address already in use",
+        );
+      }
       sockets.setReceiveBuffer(fd, RECEIVE_BUFFER_BYTES, "unicast");
     } catch (error) {
       socket.close();
