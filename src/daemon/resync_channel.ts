@@ -7,13 +7,14 @@
  */
 
 import { errorText } from "../error_text.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, RateLimiter } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import { decodeControlMessage, encodeControlMessage } from "../sync/control_message.ts";
 import { drain } from "../net/drain.ts";
 import { describePeer } from "../sync/peer_address.ts";
 import { ResyncCoordinator } from "../sync/resync.ts";
 import type { Clock } from "./clock.ts";
+import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { PeerChannel } from "./peer_channel.ts";
 
 /** What the exchange works with. */
@@ -37,6 +38,8 @@ export class ResyncChannel {
   readonly #deps: ResyncChannelDeps;
   readonly #coordinator: ResyncCoordinator;
   readonly #receiveOne = () => this.#receiveNext();
+  /** One line per this interval about requests not answered. */
+  readonly #refusalLog = new RateLimiter(DROP_LOG_INTERVAL_MS);
 
   constructor(deps: ResyncChannelDeps) {
     this.#deps = deps;
@@ -91,7 +94,18 @@ export class ResyncChannel {
       this.#deps.counters.controlDropped++;
       return true;
     }
-    this.#coordinator.receive(message, describePeer(datagram.from));
+    const origin = describePeer(datagram.from);
+    const refusal = this.#coordinator.receive(message, origin);
+    if (refusal !== null) {
+      this.#deps.counters.controlDropped++;
+      const suppressed = this.#refusalLog.allow("request", this.#deps.clock.now());
+      if (suppressed !== null) {
+        this.#deps.logger.warning(
+          `Resync request from ${origin} not answered: ${refusal}` +
+            (suppressed > 0 ? ` (and ${suppressed} more since the last report)` : ""),
+        );
+      }
+    }
     return true;
   }
 

@@ -75,3 +75,26 @@ Deno.test("resync: a failed send is logged; close() leaves no timer behind", () 
   resync.close();
   assert.equal(clock.timers.size, 0);
 });
+
+Deno.test("resync: requests refused by the back-off are counted and logged within the budget", () => {
+  const { clock, control, counters, logs, advertised, resync } = resyncChannel();
+  for (let i = 0; i < 5; i++) { // 0, 2, 4, 6, 8 s
+    const request = { type: ControlType.REQUEST, nonce: BigInt(100 + i), instance: "default" };
+    control.deliver(encodeControlMessage(request as ControlMessage), peerAddress(2, 6465));
+    resync.drain();
+    clock.advance(2000);
+  }
+  assert.equal(advertised.length, 2, "the first request and one retry");
+  assert.equal(counters.controlDropped, 3);
+  assert.deepEqual(logs.filter((line) => line.includes("not answered")), [
+    "warning: Resync request from [2001:db8::2]:6465 not answered: " +
+    "2 requests from 2001:db8::2 answered in the last 5 s",
+  ]);
+  clock.advance(10_000);
+  const late = { type: ControlType.REQUEST, nonce: 200n, instance: "default" } as const;
+  control.deliver(encodeControlMessage(late), peerAddress(2, 6465));
+  resync.drain();
+  clock.advance(100);
+  assert.equal(advertised.length, 3, "after the back-off, answered again");
+  assert.equal(counters.controlDropped, 3);
+});

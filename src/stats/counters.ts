@@ -56,7 +56,7 @@ export class SyncCounters {
   advertisedSessions = 0;
   /** The datagrams that carried them (included in netSentPackets). */
   advertisedDatagrams = 0;
-  /** Control-port datagrams that were not resync messages. */
+  /** Control-port datagrams that were not resync messages, or requests refused (back-off, budget). */
   controlDropped = 0;
   /**
    * Datagrams (sync or control) dropped as not authentic: not sealed,

@@ -22,7 +22,13 @@
  * advertisement serves them all: it goes to the group), advertisements in
  * answer are at least `minAnswerIntervalMs` apart (a request that comes
  * sooner is answered when the interval is over), and a nonce is remembered
- * for `nonceMemoryMs`, so a replayed request is not answered again.
+ * for `nonceMemoryMs`, so a replayed request is not answered again. Per
+ * requesting host, the requests of one start (its retries, within
+ * {@link REQUEST_EPISODE_MS}) are answered, and then nothing until a
+ * back-off is over, {@link REQUESTER_BACKOFF_MS} doubling (up to
+ * {@link MAX_REQUESTER_BACKOFF_MS}) when the host asks again soon after; in
+ * all, new answers come from a budget ({@link ANSWER_LIMITS}). A request
+ * refused so is told to the caller, to count and log.
  *
  * Pure logic: sending, advertising, timers and randomness are passed in.
  *
@@ -30,6 +36,7 @@
  */
 
 import { sameInstance } from "../jool/header.ts";
+import { AnswerBudget, type AnswerBudgetLimits } from "../stats/answer_budget.ts";
 import type { Logger } from "../log.ts";
 import { type ControlMessage, ControlType } from "./control_message.ts";
 
@@ -91,6 +98,40 @@ const MAX_GATHERED_REQUESTS = 16;
 /** Hosts remembered per open request (senders of sessions, answerers). */
 const MAX_REQUEST_HOSTS = 256;
 
+/** A requester's retries of one request (3 in 3 s by default) fall within this. */
+export const REQUEST_EPISODE_MS = 5_000;
+/** Requests answered in one episode beyond its first (a retry after a lost advertisement). */
+export const REQUEST_RETRIES_ANSWERED = 1;
+/** After an episode, a host's next request waits this long, doubled for each soon repeat. */
+export const REQUESTER_BACKOFF_MS = 10_000;
+/** The longest back-off. */
+export const MAX_REQUESTER_BACKOFF_MS = 15 * 60_000;
+/** Requesting hosts remembered; the least recently seen is forgotten first. */
+const MAX_REQUESTERS = 1024;
+
+/**
+ * New answers from all hosts together: a few starts at once are answered
+ * at once (one advertisement serves them all), a stream of made-up hosts
+ * gets one a minute.
+ */
+export const ANSWER_LIMITS: AnswerBudgetLimits = {
+  perSourcePerSecond: 1,
+  perSourceBurst: 1,
+  globalPerSecond: 1 / 60,
+  globalBurst: 6,
+  maxSources: 1,
+};
+
+/** What a requesting host may still get. */
+interface Requester {
+  /** When its current episode began. */
+  episodeStartMs: number;
+  /** Requests of the episode accepted so far. */
+  accepted: number;
+  /** Its back-off after the episode. */
+  backoffMs: number;
+}
+
 /** Our request while it is not satisfied. */
 interface OpenRequest {
   nonce: bigint;
@@ -120,6 +161,9 @@ export class ResyncCoordinator {
   #pending: { timer: TimerHandle; requests: Map<bigint, string> } | null = null;
   /** When we last advertised in answer (-Infinity: never). */
   #lastAnswerMs = -Infinity;
+  /** Requesting hosts, least recently seen first. */
+  readonly #requesters = new Map<string, Requester>();
+  readonly #answerBudget: AnswerBudget;
   /** Nonces already answered (by us or a peer), with when, oldest first. */
   readonly #settled = new Map<bigint, number>();
   #request: OpenRequest | null = null;
@@ -133,6 +177,7 @@ export class ResyncCoordinator {
     this.#ports = ports;
     this.#timing = timing;
     this.#now = ports.now?.bind(ports) ?? (() => performance.now());
+    this.#answerBudget = new AnswerBudget(ANSWER_LIMITS, this.#now());
   }
 
   /** Asks the peers for their sessions (at start). */
@@ -206,9 +251,12 @@ export class ResyncCoordinator {
     this.#request = null;
   }
 
-  /** Handles a control message from `origin`. */
-  receive(message: ControlMessage, origin: string): void {
-    if (!sameInstance(message.instance, this.#instance)) return;
+  /**
+   * Handles a control message from `origin`. Returns why a REQUEST was
+   * refused (its host's back-off, or the overall budget), else null.
+   */
+  receive(message: ControlMessage, origin: string): string | null {
+    if (!sameInstance(message.instance, this.#instance)) return null;
     if (message.type === ControlType.ANSWER) {
       this.#settle(message.nonce);
       const request = this.#request;
@@ -222,22 +270,58 @@ export class ResyncCoordinator {
           this.#ports.logger.debug(`Resync: ${origin} answered; waiting for its sessions`);
         }
       }
-      return;
+      return null;
     }
-    if (this.#isSettled(message.nonce)) return;
+    if (this.#isSettled(message.nonce)) return null;
+    const now = this.#now();
+    const refusal = this.#admitRequester(hostOf(origin), now, this.#pending === null);
+    if (refusal !== null) return refusal;
     if (this.#pending !== null) {
       // The pending answer's advertisement reaches this requester too.
       if (this.#pending.requests.size < MAX_GATHERED_REQUESTS) {
         this.#pending.requests.set(message.nonce, origin);
       }
-      return;
+      return null;
     }
-    const now = this.#now();
     const notBefore = Math.max(0, this.#lastAnswerMs + this.#timing.minAnswerIntervalMs - now);
     const delay = notBefore + this.#ports.random() * this.#timing.answerSpreadMs;
     const requests = new Map([[message.nonce, origin]]);
     const timer = this.#ports.setTimer(() => this.#answer(requests), delay);
     this.#pending = { timer, requests };
+    return null;
+  }
+
+  /**
+   * Whether `host` may have its request answered now (see the module
+   * documentation); `newAnswer`: it would start an answer, not join one.
+   */
+  #admitRequester(host: string, now: number, newAnswer: boolean): string | null {
+    const known = this.#requesters.get(host);
+    if (known !== undefined && now - known.episodeStartMs < REQUEST_EPISODE_MS) {
+      if (known.accepted > REQUEST_RETRIES_ANSWERED) {
+        return `${known.accepted} requests from ${host} answered in the last ` +
+          `${REQUEST_EPISODE_MS / 1000} s`;
+      }
+      known.accepted++;
+      return null;
+    }
+    if (known !== undefined && now < known.episodeStartMs + known.backoffMs) {
+      const waitS = Math.ceil((known.episodeStartMs + known.backoffMs - now) / 1000);
+      return `${host} asked again within its back-off (answered again in ${waitS} s at the earliest)`;
+    }
+    if (newAnswer && !this.#answerBudget.allow("", now)) {
+      return "over the budget of answers for all requesters";
+    }
+    // Asked again soon after its back-off: the back-off doubles.
+    const backoffMs = known !== undefined && now < known.episodeStartMs + 2 * known.backoffMs
+      ? Math.min(2 * known.backoffMs, MAX_REQUESTER_BACKOFF_MS)
+      : REQUESTER_BACKOFF_MS;
+    this.#requesters.delete(host);
+    this.#requesters.set(host, { episodeStartMs: now, accepted: 1, backoffMs });
+    if (this.#requesters.size > MAX_REQUESTERS) {
+      this.#requesters.delete(this.#requesters.keys().next().value!);
+    }
+    return null;
   }
 
   /** Answers every gathered request, with one advertisement. */
