@@ -11,7 +11,10 @@
  * `key ID SECRET [current|next]`: ID 0 to 255, SECRET 64 hex digits (32
  * bytes). Blank lines and lines starting with `#` are ignored. One key is
  * current whether marked or not; of two keys exactly one is marked
- * `current`. The file must not be readable or writable by group or others.
+ * `current`. The file must not be readable or writable by group or others,
+ * must be owned by root or by the daemon's user, must be a regular file (not
+ * a symbolic link, FIFO or device) and at most {@link MAX_KEY_FILE_BYTES};
+ * an all-zero secret is refused.
  *
  * @module
  */
@@ -25,6 +28,27 @@ export const MAX_KEYS = 2;
 
 /** The netsocket key that names the file, for messages. */
 export const KEY_FILE_KEY = "auth key file";
+
+/** A key file's largest size: two keys and comments take a few hundred bytes. */
+export const MAX_KEY_FILE_BYTES = 4096;
+
+/** What {@link loadKeyFile} reads the file system with (tests pass their own). */
+export interface KeyFileIo {
+  /** lstat(2): about the path itself, a symbolic link not followed. */
+  stat(path: string): Promise<{
+    mode: number | null;
+    isFile: boolean;
+    isSymlink?: boolean;
+    uid?: number | null;
+    size?: number;
+  }>;
+  readTextFile(path: string): Promise<string>;
+}
+
+const SYSTEM_IO: KeyFileIo = {
+  stat: (path) => Deno.lstat(path),
+  readTextFile: (path) => Deno.readTextFile(path),
+};
 
 /**
  * Parses a key file's text.
@@ -63,6 +87,9 @@ export function parseKeyFile(text: string, file: string): KeyRing {
     if (secretText.length > KEY_BYTES * 2) {
       fail(`key ${id}: too long (${secretText.length / 2} bytes, needs ${KEY_BYTES})`);
     }
+    if (/^0+$/.test(secretText)) {
+      fail(`key ${id}: all zero, not a secret (make one with joold keygen)`);
+    }
     if (mark !== undefined && mark !== "current" && mark !== "next") {
       fail(`key ${id}: expected "current" or "next" after the secret, got ${JSON.stringify(mark)}`);
     }
@@ -92,18 +119,19 @@ export function parseKeyFile(text: string, file: string): KeyRing {
 }
 
 /**
- * Reads a key file, refusing one that group or others may read or write.
+ * Reads a key file, refusing one that group or others may read or write,
+ * a symbolic link (whoever owns its directory could point it elsewhere),
+ * anything but a regular file (a FIFO would block the start), one too large
+ * to be a key file, and one owned by another user than `owners`.
  *
- * @param stat Deno.stat (tests pass their own).
+ * @param owners The uids that may own it (root and the daemon's); null: not checked.
  * @throws {ConfigError} naming the netsocket file's key or the key file.
  */
 export async function loadKeyFile(
   file: string,
   netsocketFile: string,
-  io: {
-    stat(path: string): Promise<{ mode: number | null; isFile: boolean }>;
-    readTextFile(path: string): Promise<string>;
-  } = Deno,
+  io: KeyFileIo = SYSTEM_IO,
+  owners: readonly number[] | null = null,
 ): Promise<KeyRing> {
   let info;
   try {
@@ -115,7 +143,31 @@ export async function loadKeyFile(
       `cannot read ${file}: ${errorText(error)}`,
     );
   }
+  if (info.isSymlink === true) {
+    throw new ConfigError(
+      netsocketFile,
+      KEY_FILE_KEY,
+      `${file} is a symbolic link; name the key file itself`,
+    );
+  }
   if (!info.isFile) throw new ConfigError(netsocketFile, KEY_FILE_KEY, `${file} is not a file`);
+  if (info.size !== undefined && info.size > MAX_KEY_FILE_BYTES) {
+    throw new ConfigError(
+      file,
+      null,
+      `is ${info.size} bytes; a key file is at most ${MAX_KEY_FILE_BYTES} (joold keygen makes one)`,
+    );
+  }
+  const owner = info.uid ?? null;
+  if (owners !== null && owner !== null && !owners.includes(owner)) {
+    throw new ConfigError(
+      file,
+      null,
+      `is owned by uid ${owner}; only root or the user joold runs as (uid ${
+        owners.filter((uid) => uid !== 0).join(", ") || 0
+      }) may own it: chown it`,
+    );
+  }
   const mode = info.mode ?? 0;
   if ((mode & 0o077) !== 0) {
     throw new ConfigError(

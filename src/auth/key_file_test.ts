@@ -109,3 +109,65 @@ Deno.test("keygen's text is a valid key file with the key it was given", () => {
   assert.equal(ring.current.id, 1);
   assert.deepEqual(ring.current.secret, new Uint8Array(32).fill(0xab));
 });
+
+Deno.test("a key file that is a link, not a regular file, too large or another user's is refused", async (t) => {
+  const regular = { mode: 0o100600, isFile: true, isSymlink: false, uid: 0, size: 100 };
+  const cases: [string, Partial<typeof regular>, string][] = [
+    [
+      "symbolic link",
+      { isSymlink: true, isFile: false },
+      'net.json: "auth key file": /k is a symbolic link; name the key file itself',
+    ],
+    ["FIFO", { isFile: false, mode: 0o010600 }, 'net.json: "auth key file": /k is not a file'],
+    [
+      "too large",
+      { size: 1 << 20 },
+      "/k: is 1048576 bytes; a key file is at most 4096 (joold keygen makes one)",
+    ],
+    [
+      "another user's",
+      { uid: 1000 },
+      "/k: is owned by uid 1000; only root or the user joold runs as (uid 990) may own it: chown it",
+    ],
+  ];
+  for (const [name, change, message] of cases) {
+    await t.step(name, async () => {
+      const io = {
+        stat: () => Promise.resolve({ ...regular, ...change }),
+        readTextFile: () => Promise.reject(new Error("must not be read")),
+      };
+      await assert.rejects(loadKeyFile("/k", "net.json", io, [0, 990]), { message });
+    });
+  }
+  const io = {
+    stat: () => Promise.resolve({ ...regular, uid: 990 }),
+    readTextFile: () => Promise.resolve(`key 1 ${HEX_A}`),
+  };
+  assert.equal(
+    (await loadKeyFile("/k", "net.json", io, [0, 990])).current.id,
+    1,
+    "the daemon's own",
+  );
+});
+
+Deno.test("a real FIFO and a real symbolic link are refused at once (nothing blocks)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/fifo.key`;
+    const status = await new Deno.Command("mkfifo", { args: ["-m", "600", fifo] }).output();
+    assert.ok(status.success);
+    await assert.rejects(loadKeyFile(fifo, "net.json"), /is not a file/);
+    const real = `${dir}/real.key`;
+    await Deno.writeTextFile(real, newKeyFileText(new Uint8Array(32).fill(1)), { mode: 0o600 });
+    await Deno.symlink(real, `${dir}/link.key`);
+    await assert.rejects(loadKeyFile(`${dir}/link.key`, "net.json"), /is a symbolic link/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an all-zero key is refused", () => {
+  assert.throws(() => parseKeyFile(`key 1 ${"0".repeat(64)}`, "k"), {
+    message: "k:1: key 1: all zero, not a secret (make one with joold keygen)",
+  });
+});

@@ -37,7 +37,7 @@ import { sourceAddressTowards, UnicastSocket } from "../sync/unicast_socket.ts";
 import { loadKeyFile } from "../auth/key_file.ts";
 import type { KeyRing } from "../auth/sealed_datagram.ts";
 import type { UnicastPeer } from "../config/unicast_peers.ts";
-import { hasNetAdmin, openRequestLink, withSystem } from "./system.ts";
+import { hasNetAdmin, keyFileOwners, openRequestLink, withSystem } from "./system.ts";
 
 /** How an item fared. Only `FAIL` is a problem. */
 export type Verdict = "ok" | "warn" | "FAIL" | "skip";
@@ -344,7 +344,8 @@ export async function runCheckCommand(
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),
       openUnicast: (config, port) =>
         UnicastSocket.open(tools.sockets, { ...config, port }, config.unicastPeers ?? []).close(),
-      loadKeys: (keyFile, config) => loadKeyFile(keyFile, config.file),
+      loadKeys: (keyFile, config) =>
+        loadKeyFile(keyFile, config.file, undefined, keyFileOwners(tools.libc)),
       routeTo: (config, peer) => sourceAddressTowards(tools.sockets, config, peer),
     }, print));
 }

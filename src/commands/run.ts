@@ -29,7 +29,7 @@ import { SyncCounters } from "../stats/counters.ts";
 import { errorText } from "../error_text.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
-import { withLibc } from "./system.ts";
+import { keyFileOwners, withLibc } from "./system.ts";
 import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
 import { parsePort, type ServiceLookup } from "../net/port.ts";
 
@@ -93,7 +93,12 @@ async function runWithLibc(
     netsocket = net.config;
     modsocket = mod.config;
     if (netsocket.authKeyFile !== null) {
-      keys = await loadKeyFile(netsocket.authKeyFile, netsocket.file);
+      keys = await loadKeyFile(
+        netsocket.authKeyFile,
+        netsocket.file,
+        undefined,
+        keyFileOwners(libc),
+      );
     }
     statsPort = options.statsPort === null
       ? null
@@ -147,7 +152,7 @@ async function runWithLibc(
   const keyFile = netsocket.authKeyFile;
   const hangUp = () => {
     if (keyFile !== null) {
-      reloadKeyFile(daemon, keyFile, netsocket.file, logger);
+      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileOwners(libc));
       return;
     }
     logger.warning(
@@ -188,8 +193,9 @@ function reloadKeyFile(
   keyFile: string,
   netsocketFile: string,
   logger: Logger,
+  owners: readonly number[] | null,
 ): void {
-  loadKeyFile(keyFile, netsocketFile).then((keys) => {
+  loadKeyFile(keyFile, netsocketFile, undefined, owners).then((keys) => {
     daemon.reloadKeys(keys);
     logger.info(
       `SIGHUP: reloaded ${keyFile}: sending with key ${keys.current.id}, ` +

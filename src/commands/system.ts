@@ -107,6 +107,17 @@ export function openRequestLink(tools: SystemTools, instance: string): Promise<K
   );
 }
 
+/**
+ * Who may own the key file: root, and this process's effective uid (from
+ * `/proc/self/status`, read through libc); null if that cannot be read.
+ */
+export function keyFileOwners(libc: Libc): number[] | null {
+  const status = ownStatus(libc);
+  if (status === null) return null;
+  const match = /^Uid:\s*\d+\s+(\d+)/m.exec(status);
+  return match === null ? null : [...new Set([0, Number(match[1])])];
+}
+
 /** Capability number of CAP_NET_ADMIN (linux/capability.h). */
 export const CAP_NET_ADMIN = 12;
 
@@ -125,12 +136,17 @@ export function parseEffectiveCapabilities(status: string): bigint | null {
  * `--allow-read` (see ffi/system_files.ts).
  */
 export function hasNetAdmin(libc: Libc): boolean | null {
-  let status: string;
+  const status = ownStatus(libc);
+  if (status === null) return null;
+  const effective = parseEffectiveCapabilities(status);
+  return effective === null ? null : (effective & (1n << BigInt(CAP_NET_ADMIN))) !== 0n;
+}
+
+/** The text of `/proc/self/status`, or null if it cannot be read. */
+function ownStatus(libc: Libc): string | null {
   try {
-    status = readSystemFile(libc, "/proc/self/status");
+    return readSystemFile(libc, "/proc/self/status");
   } catch {
     return null;
   }
-  const effective = parseEffectiveCapabilities(status);
-  return effective === null ? null : (effective & (1n << BigInt(CAP_NET_ADMIN))) !== 0n;
 }
