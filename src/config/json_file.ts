@@ -13,8 +13,13 @@ import { errorText } from "../error_text.ts";
 import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import { ConfigError, type FilePosition } from "./errors.ts";
 
-/** Files larger than this are refused rather than read: no config is that big. */
-export const MAX_CONFIG_FILE_SIZE = 1024 * 1024;
+/**
+ * Files larger than this are refused rather than read (before any parsing):
+ * no config is that big (the examples are a few hundred bytes).
+ */
+export const MAX_CONFIG_FILE_SIZE = 64 * 1024;
+/** An unknown key is quoted in its warning up to this many characters. */
+export const MAX_QUOTED_KEY = 64;
 
 /** One `"key": value` pair of the top-level object. */
 export interface JsonMember {
@@ -28,16 +33,25 @@ export interface JsonMember {
 
 /**
  * Reads a configuration file as UTF-8 text (a leading byte order mark is
- * dropped). Pipes such as `/dev/stdin` work; anything over
- * {@link MAX_CONFIG_FILE_SIZE} is refused.
+ * dropped). Pipes such as `/dev/stdin` work; a FIFO named by another path
+ * is refused (opening one without a writer would wait for ever), and so is
+ * anything over {@link MAX_CONFIG_FILE_SIZE}.
  *
  * @throws {ConfigError} `net.json: cannot read the file: No such file or directory`
  */
 export async function readConfigFile(file: string): Promise<string> {
   let bytes: Uint8Array;
   try {
+    if (!isOpenDescriptor(file) && (await Deno.stat(file)).isFifo === true) {
+      throw new ConfigError(
+        file,
+        null,
+        "cannot read the file: it is a FIFO (name a regular file, or /dev/stdin for a pipe)",
+      );
+    }
     bytes = await readAtMost(file, MAX_CONFIG_FILE_SIZE);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(file, null, `cannot read the file: ${describeReadError(error)}`);
   }
   if (bytes.length > MAX_CONFIG_FILE_SIZE) {
@@ -52,6 +66,11 @@ export async function readConfigFile(file: string): Promise<string> {
   } catch {
     throw new ConfigError(file, null, "cannot read the file: it is not valid UTF-8 text");
   }
+}
+
+/** Whether `path` names a descriptor this process has open already (no open can wait). */
+function isOpenDescriptor(path: string): boolean {
+  return /^\/dev\/(stdin|fd\/\d+)$|^\/proc\/self\/fd\/\d+$/.test(path);
 }
 
 /** Reads up to `limit + 1` bytes, so the caller can tell "too big" apart. */
@@ -238,8 +257,13 @@ export function selectKeys(
       continue;
     }
     const guess = closestKey(canonical, known);
+    const quoted = member.key.length <= MAX_QUOTED_KEY
+      ? JSON.stringify(member.key)
+      : `${
+        JSON.stringify(member.key.slice(0, MAX_QUOTED_KEY))
+      }... (${member.key.length} characters)`;
     warnings.push(
-      `${file}: unknown key ${JSON.stringify(member.key)} ignored` +
+      `${file}: unknown key ${quoted} ignored` +
         (guess === null ? "" : ` (did you mean ${JSON.stringify(guess)}?)`),
     );
   }
@@ -259,8 +283,11 @@ function closestKey(key: string, known: readonly string[]): string | null {
   const squash = (text: string) => text.replace(/[\s_-]+/g, "");
   let best: string | null = null;
   let bestDistance = Infinity;
+  const squashed = squash(key);
   for (const candidate of known) {
-    const distance = editDistance(squash(key), squash(candidate));
+    // The distance is at least the difference in length: no need to compute it.
+    if (Math.abs(squashed.length - squash(candidate).length) > 2) continue;
+    const distance = editDistance(squashed, squash(candidate));
     const allowed = candidate.length <= 4 ? 1 : 2;
     if (distance <= allowed && distance < bestDistance) {
       best = candidate;

@@ -119,3 +119,38 @@ Deno.test("readConfigFile reads UTF-8, drops a BOM and refuses the rest", async 
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("a FIFO as a config file is refused at once, not waited on", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/net.json`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("still waiting after 2 s")), 2000);
+    });
+    try {
+      await assert.rejects(Promise.race([readConfigFile(fifo), guard]), {
+        message:
+          `${fifo}: cannot read the file: it is a FIFO (name a regular file, or /dev/stdin ` +
+          "for a pipe)",
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a huge unknown key costs little and is quoted in part", () => {
+  const key = "x".repeat(MAX_CONFIG_FILE_SIZE - 100);
+  const started = performance.now();
+  const members = parseConfigObject(`{ "${key}": 1 }`, "net.json");
+  const { warnings } = selectKeys(members, "net.json", ["ttl", "multicast port"]);
+  const elapsedMs = performance.now() - started;
+  assert.ok(elapsedMs < 1000, `${elapsedMs} ms`);
+  assert.deepEqual(warnings, [
+    `net.json: unknown key "${"x".repeat(64)}"... (${key.length} characters) ignored`,
+  ]);
+});
