@@ -21,13 +21,35 @@ import type { Sockets } from "../../ffi/sockets.ts";
 import { sockaddrHost } from "../net/sockaddr_host.ts";
 import { openDualStack } from "../net/dual_stack.ts";
 import { MAX_DATAGRAMS_PER_WAKE } from "../net/drain.ts";
-import { AnswerBudget, STATS_ANSWER_LIMITS } from "./answer_budget.ts";
+import { AnswerBudget, type AnswerBudgetLimits, STATS_ANSWER_LIMITS } from "./answer_budget.ts";
 
 /** Builds the answer to one request datagram. */
 export type StatsResponder = (request: Uint8Array) => Uint8Array;
 
 /** Why a request got no answer. */
-export type StatsRefusal = "looks like a stats answer" | "over the answer budget";
+export type StatsRefusal =
+  | "looks like a stats answer"
+  | "over the answer budget"
+  | "over the budget of large answers";
+
+/**
+ * Answers larger than this (the JSON one, not the reference's six lines)
+ * also need a token of {@link LARGE_ANSWER_LIMITS}: a 4-byte `json` request
+ * can get tens of KB back, and a forged source makes that an amplifier.
+ */
+export const LARGE_ANSWER_BYTES = 1024;
+
+/**
+ * Large answers: one a second per host (two at once) and ten a second in
+ * all, so a flood with forged sources sends at most some 350 KB/s of JSON.
+ */
+export const LARGE_ANSWER_LIMITS: AnswerBudgetLimits = {
+  perSourcePerSecond: 1,
+  perSourceBurst: 2,
+  globalPerSecond: 10,
+  globalBurst: 20,
+  maxSources: 1024,
+};
 
 /** What the server counts (SyncCounters has these). */
 export interface StatsServerCounters {
@@ -82,6 +104,7 @@ export class StatsServer {
   readonly #onRefused: (reason: StatsRefusal, source: string) => void;
   readonly #now: () => number;
   readonly #budget: AnswerBudget;
+  readonly #largeBudget: AnswerBudget;
   readonly #request = new Uint8Array(REQUEST_BUFFER);
   readonly #peer = new Uint8Array(SOCKADDR_STORAGE_SIZE);
   #closed = false;
@@ -99,6 +122,7 @@ export class StatsServer {
     this.#onRefused = options.onRefused ?? (() => {});
     this.#now = options.now ?? Date.now;
     this.#budget = new AnswerBudget(STATS_ANSWER_LIMITS, this.#now());
+    this.#largeBudget = new AnswerBudget(LARGE_ANSWER_LIMITS, this.#now());
   }
 
   /** Opens the socket on `port` of every local address, or of `options.address`. */
@@ -150,6 +174,11 @@ export class StatsServer {
         continue;
       }
       const reply = this.#respond(request);
+      if (reply.byteLength > LARGE_ANSWER_BYTES && !this.#largeBudget.allow(source, nowMs)) {
+        this.#counters.statsRefused++;
+        this.#onRefused("over the budget of large answers", source);
+        continue;
+      }
       try {
         this.#sockets.send(this.fd, reply, this.#peer.subarray(0, got.addressLength), "stats");
         this.#counters.statsAnswers++;

@@ -93,3 +93,27 @@ Deno.test("stats server: a flood from one host gets its burst of answers, in bou
     assert.equal(counters[0].statsAnswers, STATS_ANSWER_LIMITS.perSourceBurst);
   });
 });
+
+Deno.test("stats server: large answers (JSON) to one host come from a smaller budget", () => {
+  const libc = Libc.open();
+  const sockets = new Sockets(libc);
+  const counters = { statsAnswers: 0, statsRefused: 0 };
+  const large = new Uint8Array(30_000).fill(0x20);
+  const server = StatsServer.open(sockets, 47630, () => large, { address: LOOPBACK, counters });
+  const client = sockets.open(AF_INET, SOCK_DGRAM, 0, "client");
+  try {
+    sockets.setReceiveBuffer(server.fd, 1 << 20, "stats");
+    sockets.setReceiveBuffer(client, 1 << 22, "client");
+    for (let i = 0; i < 20; i++) {
+      sockets.send(client, new TextEncoder().encode("json"), sockaddrIn(LOOPBACK, 47630), "client");
+    }
+    settle();
+    server.serve();
+    assert.equal(counters.statsAnswers, 2, "a 4-byte request buys 30 KB at most twice at once");
+    assert.equal(counters.statsRefused, 18);
+  } finally {
+    sockets.close(client, "client");
+    server.close();
+    libc.close();
+  }
+});
