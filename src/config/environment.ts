@@ -9,6 +9,7 @@ import { ResolveError } from "../../ffi/errors.ts";
 import { interfaceAddresses, interfaceIndex } from "../../ffi/interfaces.ts";
 import type { Libc } from "../../ffi/libc.ts";
 import { resolveUdp } from "../../ffi/resolve.ts";
+import { sameAddress } from "../net/ip.ts";
 
 /** One address held by a network interface. */
 export interface InterfaceAddressEntry {
@@ -62,4 +63,13 @@ export function systemEnvironment(libc: Libc): NetworkEnvironment {
       return null;
     },
   };
+}
+
+/** The index of the interface holding `address` (4 or 16 bytes), or 0 if none does. */
+export function interfaceHolding(
+  env: Pick<NetworkEnvironment, "interfaceIndex" | "interfaceAddresses">,
+  address: Uint8Array,
+): number {
+  const holder = env.interfaceAddresses().find((entry) => sameAddress(entry.address, address));
+  return holder === undefined ? 0 : env.interfaceIndex(holder.name);
 }

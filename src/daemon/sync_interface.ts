@@ -9,7 +9,12 @@
  * link or address event, and every second while it is missing, with a
  * reminder every minute), and when the interface is usable again rejoins
  * the group on it, says so once, counts it and asks the peers for what it
- * missed.
+ * missed. With neither in nor out interface configured, the interface
+ * watched is the one the kernel chooses for the group (by its route: where
+ * a datagram to the group would leave from), and the group is joined on it
+ * by index: an IPv6 socket keeps its membership entry for a deleted
+ * interface, so joining "where the kernel chooses" (index 0) again would
+ * find that entry and do nothing.
  *
  * {@link SyncInterfaceWatch} is the policy, with the look-ups, the rejoin
  * and time passed in; {@link openSyncInterfaceWatch} wires it to an
@@ -29,6 +34,9 @@ import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { MulticastSocketOptions } from "../sync/multicast_socket.ts";
 import { RouteEventSocket } from "../sync/route_socket.ts";
+import { sourceBytesTowards } from "../sync/unicast_socket.ts";
+import { interfaceHolding, systemEnvironment } from "../config/environment.ts";
+import { SyscallError } from "../../ffi/errors.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 
 /** While the interface is missing (or the rejoin fails), look again this often. */
@@ -52,6 +60,11 @@ export interface SyncInterfaceWatchDeps {
   options: MulticastSocketOptions;
   /** Where `choice` is now, or null if no interface matches it. */
   locate(choice: InterfaceChoice): LocatedInterface | null;
+  /**
+   * With neither interface configured: the interface the kernel chooses for
+   * the group now, or null if none (no route). Absent: not watched.
+   */
+  kernelChoice?(): LocatedInterface | null;
   /** Joins every socket to the group again with `options`. Throws on failure. */
   rejoin(options: MulticastSocketOptions): void;
   /** Told after a rejoin (e.g. to ask the peers for what was missed). */
@@ -91,23 +104,31 @@ export class SyncInterfaceWatch {
   constructor(deps: SyncInterfaceWatchDeps) {
     this.#deps = deps;
     this.#choices = watchedChoices(deps.options);
-    this.#label = this.#choices.map(describeChoice).join(" and ");
-    const located = this.#choices.map((choice) => deps.locate(choice));
+    this.#label = this.#choices.length > 0
+      ? this.#choices.map(describeChoice).join(" and ")
+      : "chosen by the kernel";
+    const located = this.#locateAll();
     this.#joined = located.some((found) => found === null)
       ? null
       : located.map((found) => found!.index).join(",");
   }
 
-  /** False when the kernel chooses the interfaces: nothing to watch. */
+  /** False when there is nothing to watch (no interface configured, no way to find the kernel's). */
   get watching(): boolean {
-    return this.#choices.length > 0;
+    return this.#choices.length > 0 || this.#deps.kernelChoice !== undefined;
+  }
+
+  /** Where the watched interfaces are now: the configured ones, or the kernel's choice. */
+  #locateAll(): (LocatedInterface | null)[] {
+    if (this.#choices.length > 0) return this.#choices.map((choice) => this.#deps.locate(choice));
+    return [this.#deps.kernelChoice?.() ?? null];
   }
 
   /** Looks at the interfaces again (after an rtnetlink event, or on the retry timer). */
   check(): void {
     if (!this.watching) return;
-    const { locate, logger, clock } = this.#deps;
-    const located = this.#choices.map((choice) => locate(choice));
+    const { logger, clock } = this.#deps;
+    const located = this.#locateAll();
     if (located.some((found) => found === null)) {
       this.#lost();
       const missingMs = clock.monotonic() - this.#lostAtMs!;
@@ -148,11 +169,16 @@ export class SyncInterfaceWatch {
         ? null
         : located[this.#choices.findIndex((c) => c.text === choice.text)].choice;
     try {
-      rejoin({
-        ...options,
-        inInterface: current(options.inInterface),
-        outInterface: current(options.outInterface),
-      });
+      rejoin(
+        this.#choices.length === 0
+          // The kernel's choice, by index; sends still go where the kernel chooses.
+          ? { ...options, inInterface: located[0].choice }
+          : {
+            ...options,
+            inInterface: current(options.inInterface),
+            outInterface: current(options.outInterface),
+          },
+      );
     } catch (error) {
       const text = errorText(error);
       // Said once per distinct failure; the retry timer keeps trying.
@@ -204,6 +230,31 @@ export function locateWithLibc(libc: Libc): (choice: InterfaceChoice) => Located
   };
 }
 
+/**
+ * The interface the kernel chooses for the group now: the one holding the
+ * address a datagram to the group would leave from (a UDP connect(), which
+ * sends nothing); null if there is none (no route).
+ */
+export function kernelChoiceWithLibc(
+  libc: Libc,
+  sockets: Sockets,
+  options: MulticastSocketOptions,
+): () => LocatedInterface | null {
+  const group = { address: options.group, port: options.port, text: options.address };
+  return () => {
+    let local: Uint8Array;
+    try {
+      local = sourceBytesTowards(sockets, { family: options.family, inInterface: null }, group);
+    } catch (error) {
+      if (error instanceof SyscallError) return null;
+      throw error;
+    }
+    const index = interfaceHolding(systemEnvironment(libc), local);
+    if (index === 0) return null;
+    return { choice: { kind: "name", text: `index ${index}`, index }, index };
+  };
+}
+
 /** What {@link openSyncInterfaceWatch} wires. */
 export interface SyncInterfaceWiring {
   libc: Libc;
@@ -221,8 +272,7 @@ export interface SyncInterfaceWiring {
 /**
  * Watches the sync interface through an rtnetlink socket on `reactor`.
  * Returns what to close at shutdown, or null if there is nothing to watch
- * (no in or out interface configured: the kernel chooses; no socket on a
- * group yet: unicast peers).
+ * (no socket on a group: unicast peers).
  */
 export function openSyncInterfaceWatch(wiring: SyncInterfaceWiring): { close(): void } | null {
   const { libc, sockets, reactor, groupSockets, logger } = wiring;
@@ -231,6 +281,7 @@ export function openSyncInterfaceWatch(wiring: SyncInterfaceWiring): { close(): 
   const watch = new SyncInterfaceWatch({
     ...wiring,
     locate: locateWithLibc(libc),
+    kernelChoice: kernelChoiceWithLibc(libc, sockets, wiring.options),
     rejoin: (options) => {
       for (const socket of groupSockets) socket.rejoin(options);
     },

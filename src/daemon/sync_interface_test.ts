@@ -165,10 +165,39 @@ Deno.test("sync interface by IPv4 address: named with the interface holding it",
   assert.match(logs[0], /^warning: Sync interface eth0 \(198\.51\.100\.1\) went away/);
 });
 
-Deno.test("no in or out interface: the kernel chooses, nothing is watched", () => {
-  const { watch, links, logs } = watched(null);
-  assert.equal(watch.watching, false);
-  links.delete("eth0");
+Deno.test("no in or out interface: the kernel's choice is watched and joined again by index", () => {
+  let chosen: number | null = 7; // the interface the kernel routes the group to
+  const rejoined: (InterfaceChoice | null)[] = [];
+  const logs: string[] = [];
+  const clock = new ManualClock();
+  const counters = new SyncCounters();
+  let backs = 0;
+  const watch = new SyncInterfaceWatch({
+    options: options(null),
+    locate: () => null,
+    kernelChoice: () =>
+      chosen === null
+        ? null
+        : { choice: { kind: "name", text: `index ${chosen}`, index: chosen }, index: chosen },
+    rejoin: (current) => void rejoined.push(current.inInterface),
+    onBack: () => backs++,
+    counters,
+    logger: new LevelLogger("debug", (level, line) => logs.push(`${level}: ${line}`)),
+    clock,
+  });
+  assert.equal(watch.watching, true);
   watch.check();
-  assert.deepEqual(logs, []);
+  assert.deepEqual(logs, [], "the same interface: nothing to do");
+  chosen = null; // deleted: no route to the group
+  watch.check();
+  chosen = 9; // re-created with a new index
+  clock.advance(INTERFACE_RETRY_MS);
+  assert.deepEqual(rejoined, [{ kind: "name", text: "index 9", index: 9 }], "joined on index 9");
+  assert.deepEqual(logs, [
+    "warning: Sync interface chosen by the kernel went away: not receiving from or sending to " +
+    "group ff08::db8:64:64 until it is back",
+    "info: Sync interface chosen by the kernel is back (index 9) after 1.0 s: rejoined group " +
+    "ff08::db8:64:64",
+  ]);
+  assert.deepEqual([counters.syncInterfaceLosses, counters.syncInterfaceReturns, backs], [1, 1, 1]);
 });

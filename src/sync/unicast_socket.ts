@@ -30,7 +30,7 @@ import {
   sockaddrIn6,
 } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
-import type { NetworkEnvironment } from "../config/environment.ts";
+import { interfaceHolding, type NetworkEnvironment } from "../config/environment.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import type { UnicastPeer } from "../config/unicast_peers.ts";
 import { formatIp, sameAddress } from "../net/ip.ts";
@@ -218,9 +218,7 @@ export class PeerRoutes {
       if (error instanceof SyscallError) return 0;
       throw error;
     }
-    const holder = this.#network.interfaceAddresses()
-      .find((entry) => sameAddress(entry.address, local));
-    return holder === undefined ? 0 : this.#network.interfaceIndex(holder.name);
+    return interfaceHolding(this.#network, local);
   }
 }
 
@@ -239,7 +237,7 @@ export function sourceAddressTowards(
 }
 
 /** {@link sourceAddressTowards} as address bytes (none if the kernel gave no IP address). */
-function sourceBytesTowards(
+export function sourceBytesTowards(
   sockets: Sockets,
   options: Pick<NetsocketConfig, "family" | "inInterface">,
   peer: UnicastPeer,

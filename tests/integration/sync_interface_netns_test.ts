@@ -5,7 +5,8 @@
  * rtnetlink socket) hears the group and is heard on it again within 5 s,
  * over IPv4 (interface given by address) and IPv6 (by name), and says
  * once that the interface went away and once that it is back. Without the
- * watch the socket stays deaf and mute.
+ * watch the socket stays deaf and mute. With no interface configured (IPv6:
+ * the kernel chooses eth0 by its multicast route) the same holds.
  */
 
 import assert from "node:assert/strict";
@@ -44,7 +45,11 @@ async function finish(child: Deno.ChildProcess): Promise<FlapResult> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function flap(family: "ipv4" | "ipv6", prefix: string): Promise<void> {
+async function flap(
+  family: "ipv4" | "ipv6",
+  prefix: string,
+  configured = true,
+): Promise<void> {
   const lan = new Lan(prefix);
   const dir = await Deno.makeTempDir({ prefix: "joold-flap-" });
   try {
@@ -59,8 +64,7 @@ async function flap(family: "ipv4" | "ipv6", prefix: string): Promise<void> {
         JSON.stringify({
           "multicast address": family === "ipv4" ? "233.252.0.64" : "ff08::db8:64:64",
           "multicast port": "6464",
-          "in interface": iface,
-          "out interface": iface,
+          ...(configured ? { "in interface": iface, "out interface": iface } : {}),
           ttl: 3,
         }),
       );
@@ -95,8 +99,22 @@ async function flap(family: "ipv4" | "ipv6", prefix: string): Promise<void> {
       `B heard A ${bHears[0].at - backAt} ms after A's interface came back`,
     );
 
-    const label = family === "ipv4" ? "eth0 \\(198\\.51\\.100\\.1\\)" : "eth0";
     const group = family === "ipv4" ? "233\\.252\\.0\\.64" : "ff08::db8:64:64";
+    if (!configured) {
+      const back = resultA.logs.filter((line) => / is back \(/.test(line));
+      assert.equal(back.length, 1, resultA.logs.join("\n"));
+      assert.match(
+        back[0],
+        new RegExp(
+          `^info: Sync interface chosen by the kernel is back \\(index \\d+\\) after .* s: rejoined group ${group}$`,
+        ),
+      );
+      assert.equal(resultA.counters.syncInterfaceReturns, 1);
+      assert.equal(resultA.backs, 1);
+      assert.deepEqual(resultB.logs, [], "B's interface never moved");
+      return;
+    }
+    const label = family === "ipv4" ? "eth0 \\(198\\.51\\.100\\.1\\)" : "eth0";
     const away = resultA.logs.filter((line) => /went away/.test(line));
     const back = resultA.logs.filter((line) => / is back \(/.test(line));
     assert.equal(away.length, 1, resultA.logs.join("\n"));
@@ -128,4 +146,10 @@ Deno.test({
   name: "IPv6 sync interface deleted and re-created: heard and hearing again within 5 s",
   ignore: skipReason !== null,
   fn: () => flap("ipv6", `jf6${Deno.pid % 10000}`),
+});
+
+Deno.test({
+  name: "IPv6, no in or out interface: the kernel's choice re-created, heard and hearing again",
+  ignore: skipReason !== null,
+  fn: () => flap("ipv6", `jfk${Deno.pid % 10000}`, false),
 });
