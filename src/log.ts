@@ -42,6 +42,12 @@ export function isLogLevel(text: string): text is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(text);
 }
 
+/**
+ * The longest message written: what a peer, a kernel or a file put into a
+ * message (a name, a key, an error text) must not make a line of megabytes.
+ */
+export const MAX_LOG_MESSAGE = 2048;
+
 /** Writes one finished line (without newline) at a priority. */
 export type LineSink = (level: LogLevel, line: string) => void;
 
@@ -73,8 +79,13 @@ export class LevelLogger implements Logger {
 
   #write(level: LogLevel, message: string): void {
     if (!this.enabled(level)) return;
+    const line = message.length <= MAX_LOG_MESSAGE
+      ? message
+      : `${message.slice(0, MAX_LOG_MESSAGE)}... (${
+        message.length - MAX_LOG_MESSAGE
+      } more characters)`;
     try {
-      this.#sink(level, message);
+      this.#sink(level, line);
     } catch {
       this.#sinkFailures++;
     }

@@ -75,3 +75,12 @@ Deno.test("a failing sink never throws into the daemon: the failure is counted",
   logger.debug("below the threshold: not written");
   assert.equal(logger.sinkFailures, 2);
 });
+
+Deno.test("a huge message is cut to a bounded line that says how much was left out", () => {
+  const lines: string[] = [];
+  const logger = new LevelLogger("debug", (_level, line) => lines.push(line));
+  logger.warning("x".repeat(1 << 20));
+  assert.equal(lines.length, 1);
+  assert.ok(lines[0].length <= 2100, `${lines[0].length} characters`);
+  assert.ok(lines[0].endsWith(`... (${(1 << 20) - 2048} more characters)`));
+});
