@@ -43,6 +43,7 @@ export const Errno = {
   ENOBUFS: 105,
   ENOTCONN: 107,
   ETIMEDOUT: 110,
+  EINPROGRESS: 115,
   EHOSTUNREACH: 113,
   EALREADY: 114,
 } as const;

@@ -7,9 +7,13 @@
  * for it to drain.
  *
  * The port may face hostile clients, so everything is bounded: at most
- * {@link MAX_CONNECTIONS} connections (when full, a new one pushes out the
- * oldest of the host that holds the most, so one flooding host cannot push
- * out another host's scrape), {@link MAX_ACCEPTS_PER_WAKE} accepted per
+ * {@link MAX_CONNECTIONS} connections (when full, what the connections hold
+ * is read first, so a scrape whose request is there is answered, not
+ * pushed out; then a new one pushes out a connection with no whole request
+ * yet: the oldest of the host that opened the most connections lately
+ * ({@link CONNECTION_RATE_HALF_LIFE_MS}), so neither one flooding host nor
+ * many hosts flooding a little each push out a scraper's connection),
+ * {@link MAX_ACCEPTS_PER_WAKE} accepted per
  * wake-up, a request head within {@link HEAD_DEADLINE_MS} and the answer
  * sent within {@link ANSWER_DEADLINE_MS} of connecting (with timers: see
  * {@link MetricsServer.open}), and the metrics rendered at most once per
@@ -24,6 +28,7 @@ import type { Interest, ReadinessHandler } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { openDualStack } from "../net/dual_stack.ts";
 import { sockaddrHost } from "../net/sockaddr_host.ts";
+import { parseIPv6 } from "../net/ip.ts";
 import { SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
@@ -69,6 +74,12 @@ export interface MetricsTimers {
   repeat(callback: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
 }
+
+/** Hosts' recent connections are counted with this half-life, to pick whom to push out. */
+export const CONNECTION_RATE_HALF_LIFE_MS = 10_000;
+
+/** Hosts whose recent connections are remembered; the least recent makes room. */
+const MAX_RATED_HOSTS = 1024;
 
 /** The longest request head read; longer ones get 431. */
 const MAX_REQUEST_HEAD = 4096;
@@ -164,6 +175,8 @@ export class MetricsServer {
   /** Open connections, oldest first. */
   readonly #connections = new Map<number, Connection>();
   readonly #peer = new Uint8Array(SOCKADDR_STORAGE_SIZE);
+  /** Per host, its recent connections (decaying) and when that was updated. */
+  readonly #rates = new Map<string, { score: number; atMs: number }>();
   #rendered: { text: string; atMs: number } | null = null;
   #closed = false;
 
@@ -225,7 +238,8 @@ export class MetricsServer {
       const fd = this.#sockets.accept(this.fd, "metrics", this.#peer);
       if (fd === null) return;
       const host = sockaddrHost(this.#peer, this.#peer.byteLength);
-      if (this.#connections.size >= MAX_CONNECTIONS) this.#drop(this.#evictable(host));
+      this.#rate(host, 1);
+      if (this.#connections.size >= MAX_CONNECTIONS) this.#makeRoom();
       const connection: Connection = {
         fd,
         host,
@@ -285,17 +299,49 @@ export class MetricsServer {
     return this.#rendered.text;
   }
 
+  /** Makes room for a new connection (see the module doc). */
+  #makeRoom(): void {
+    // A request already in a socket buffer is answered now (and its connection then closed).
+    for (const c of [...this.#connections.values()]) if (c.reply === null) this.#onReady(c);
+    if (this.#connections.size >= MAX_CONNECTIONS) this.#drop(this.#evictable());
+  }
+
   /**
-   * The connection to close for a new one from `host`: the oldest of the
-   * host holding the most connections (the newcomer's own counted in).
+   * `host`'s recent connections after adding `count`, decayed to now. IPv6
+   * hosts count by /64: one holder of a prefix has as many addresses as it likes.
    */
-  #evictable(host: string): number {
-    const counts = new Map<string, number>([[host, 1]]);
-    for (const c of this.#connections.values()) counts.set(c.host, (counts.get(c.host) ?? 0) + 1);
-    let busiest = host;
-    for (const [h, n] of counts) if (n > counts.get(busiest)!) busiest = h;
-    for (const c of this.#connections.values()) if (c.host === busiest) return c.fd;
-    return this.#connections.keys().next().value!; // the newcomer's host holds none yet
+  #rate(host: string, count: number): number {
+    const v6 = host.startsWith("::ffff:") ? null : parseIPv6(host);
+    const key = v6 === null ? host : v6.subarray(0, 8).join(".");
+    return this.#rateKey(key, count);
+  }
+
+  #rateKey(host: string, count: number): number {
+    const now = this.#timers?.monotonic() ?? performance.now();
+    const known = this.#rates.get(host);
+    const decayed = known === undefined
+      ? 0
+      : known.score * 0.5 ** ((now - known.atMs) / CONNECTION_RATE_HALF_LIFE_MS);
+    this.#rates.delete(host);
+    this.#rates.set(host, { score: decayed + count, atMs: now });
+    if (this.#rates.size > MAX_RATED_HOSTS) this.#rates.delete(this.#rates.keys().next().value!);
+    return decayed + count;
+  }
+
+  /**
+   * The connection to close for a new one: of those without a whole request
+   * (all, if none), the oldest of the host that opened the most lately.
+   */
+  #evictable(): number {
+    const waiting = [...this.#connections.values()].filter((c) => c.reply === null);
+    const candidates = waiting.length > 0 ? waiting : [...this.#connections.values()];
+    const scores = new Map<string, number>();
+    for (const c of candidates) if (!scores.has(c.host)) scores.set(c.host, this.#rate(c.host, 0));
+    // Candidates are oldest first: the first of the busiest host is the one to close
+    // (a host counts as busier by one connection at least, not by a fresher decay).
+    let chosen = candidates[0];
+    for (const c of candidates) if (scores.get(c.host)! >= scores.get(chosen.host)! + 1) chosen = c;
+    return chosen.fd;
   }
 
   /** Closes the connections past their deadlines. */

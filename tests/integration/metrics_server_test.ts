@@ -6,7 +6,10 @@
  */
 
 import assert from "node:assert/strict";
+import { AF_INET, SOCK_STREAM } from "../../ffi/constants.ts";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { Libc } from "../../ffi/libc.ts";
+import { sockaddrIn } from "../../ffi/sockaddr.ts";
 import { Reactor } from "../../ffi/reactor.ts";
 import { Sockets } from "../../ffi/sockets.ts";
 import {
@@ -184,6 +187,56 @@ Deno.test({
         c.close();
       }
       assert.ok(renders() <= 2, `${renders()} renderings for 20 scrapes within a second or two`);
+    });
+  },
+});
+
+Deno.test({
+  name: "metrics port: idle connections from many hosts do not push out scrapes",
+  ignore: !linux,
+  sanitizeResources: false, // fetch keeps its connection pool
+  async fn() {
+    await withServer(async (port) => {
+      const libc = Libc.open();
+      const sockets = new Sockets(libc);
+      const idle: number[] = [];
+      let flooding = true;
+      // 32 source addresses, each opening connections that never send a byte.
+      const flood = (async () => {
+        for (let i = 0; flooding; i++) {
+          const fd = sockets.open(AF_INET, SOCK_STREAM, 0, "idle");
+          idle.push(fd);
+          sockets.bind(fd, sockaddrIn(Uint8Array.of(127, 0, 0, 10 + (i % 32)), 0), "idle");
+          try {
+            sockets.connect(fd, sockaddrIn(Uint8Array.of(127, 0, 0, 1), port), "idle");
+          } catch (error) {
+            if (!(error instanceof SyscallError && error.errno === Errno.EINPROGRESS)) throw error;
+          }
+          if (idle.length > 4 * MAX_CONNECTIONS) sockets.close(idle.shift()!, "idle");
+          if (i % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      })();
+      let answered = 0;
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        // A scraper over a network: the request comes a round trip after the connection.
+        for (let i = 0; i < 5; i++) {
+          try {
+            const scrape = await Deno.connect({ hostname: "127.0.0.1", port });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            if ((await get(scrape)).endsWith(METRICS)) answered++;
+            scrape.close();
+          } catch {
+            // A scrape pushed out: counted as failed.
+          }
+        }
+      } finally {
+        flooding = false;
+        await flood;
+        for (const fd of idle) sockets.close(fd, "idle");
+        libc.close();
+      }
+      assert.equal(answered, 5, "every scrape answered");
     });
   },
 });
