@@ -58,6 +58,9 @@ Options:
                      TCP port N (GET /metrics), IPv4 and IPv6
   --stats-address A  the stats server (PORT) serves only address A (IPv4 or
                      IPv6) instead of every address
+  --metrics-address A
+                     the metrics port listens on address A only (IPv4 or
+                     IPv6) instead of every address
   --state-directory DIR
                      where the values of the globals joold raises are kept,
                      to put back after a crash (default /run/joold)
@@ -84,6 +87,7 @@ async function main(args: string[]): Promise<number> {
       syslog: { type: "boolean" },
       "metrics-port": { type: "string" },
       "stats-address": { type: "string" },
+      "metrics-address": { type: "string" },
       "state-directory": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
@@ -147,6 +151,7 @@ async function main(args: string[]): Promise<number> {
         statsPort: operands[2] ?? null,
         metricsPort: values["metrics-port"] ?? null,
         statsAddress: values["stats-address"] ?? null,
+        metricsAddress: values["metrics-address"] ?? null,
         stateDirectory: values["state-directory"] ?? null,
         modsocketDefaulted,
       },

@@ -43,6 +43,8 @@ export interface RunOptions {
   metricsPort: string | null;
   /** `--stats-address` as given (an IPv4 or IPv6 address), or null for all. */
   statsAddress: string | null;
+  /** `--metrics-address` as given (an IPv4 or IPv6 address), or null/absent for all. */
+  metricsAddress?: string | null;
   /** `--state-directory` as given, or null for /run/joold. */
   stateDirectory: string | null;
   /**
@@ -81,6 +83,7 @@ async function runWithLibc(
   let statsPort: number | null;
   let metricsPort: number | null;
   let statsAddress: Uint8Array | null;
+  let metricsAddress: Uint8Array | null;
   let keys: KeyRing | null = null;
   try {
     const net = options.configs?.netsocket ??
@@ -107,6 +110,9 @@ async function runWithLibc(
       ? null
       : parsePortArgument("--metrics-port", options.metricsPort, null);
     statsAddress = options.statsAddress === null ? null : parseStatsAddress(options.statsAddress);
+    metricsAddress = (options.metricsAddress ?? null) === null
+      ? null
+      : parseListenAddress(options.metricsAddress!, "--metrics-address");
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);
@@ -115,7 +121,16 @@ async function runWithLibc(
     throw error;
   }
 
-  print(describeConfiguration(netsocket, modsocket, statsPort, metricsPort, statsAddress));
+  print(
+    describeConfiguration(
+      netsocket,
+      modsocket,
+      statsPort,
+      metricsPort,
+      statsAddress,
+      metricsAddress,
+    ),
+  );
   const kernelVersion = readJoolModuleVersion(libc, logger);
 
   const counters = new SyncCounters();
@@ -128,6 +143,7 @@ async function runWithLibc(
       statsPort,
       statsAddress,
       metricsPort,
+      metricsAddress,
       kernelVersion,
       keys,
       stateDirectory: options.stateDirectory ?? undefined,
@@ -232,9 +248,18 @@ export function parsePortArgument(
  * @throws {ConfigError} If it is not an address.
  */
 export function parseStatsAddress(text: string): Uint8Array {
+  return parseListenAddress(text, "--stats-address");
+}
+
+/**
+ * Parses the address option `flag` (`--stats-address`, `--metrics-address`).
+ *
+ * @throws {ConfigError} If it is not an address.
+ */
+export function parseListenAddress(text: string, flag: string): Uint8Array {
   const address = parseIp(text);
   if (address !== null) return address;
-  throw new ConfigError("command line", "--stats-address", ipProblem(`'${text}'`));
+  throw new ConfigError("command line", flag, ipProblem(`'${text}'`));
 }
 
 /** The effective configuration, as printed at start. */
@@ -244,6 +269,7 @@ export function describeConfiguration(
   statsPort: number | null,
   metricsPort: number | null,
   statsAddress: Uint8Array | null = null,
+  metricsAddress: Uint8Array | null = null,
 ): string {
   return [
     `joold ${VERSION} configuration:`,
@@ -263,7 +289,11 @@ export function describeConfiguration(
       },
       {
         label: "metrics port",
-        value: metricsPort === null ? "none" : `${metricsPort} (HTTP, Prometheus at /metrics)`,
+        value: metricsPort === null
+          ? "none"
+          : `${metricsPort} (HTTP, Prometheus at /metrics${
+            metricsAddress === null ? "" : `, ${formatIp(metricsAddress)} only`
+          })`,
         brief: null,
       },
     ]),

@@ -22,6 +22,8 @@ export interface DaemonConfig {
   statsAddress: Uint8Array | null;
   /** TCP port of the Prometheus endpoint, or null for none. */
   metricsPort: number | null;
+  /** The one address the metrics port listens on; null/absent: every address. */
+  metricsAddress?: Uint8Array | null;
   /** The local Jool module's version, if known (e.g. /sys/module/jool/version). */
   kernelVersion: number | null;
   /** The keys of `"auth key file"`, or null: sync in clear. */

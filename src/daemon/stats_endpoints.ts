@@ -27,6 +27,8 @@ export interface StatsEndpointsConfig {
   statsAddress: Uint8Array | null;
   /** TCP port of the Prometheus endpoint, or null for none. */
   metricsPort: number | null;
+  /** The one address the metrics port listens on; null/absent: every address. */
+  metricsAddress?: Uint8Array | null;
   /** The instance the stats are of. */
   instance: string;
 }
@@ -102,6 +104,7 @@ export function openStatsEndpoints(
     );
   }
   if (config.metricsPort !== null) {
+    const metricsAddress = config.metricsAddress ?? null;
     opened.push(
       MetricsServer.open(
         sockets,
@@ -109,10 +112,21 @@ export function openStatsEndpoints(
         config.metricsPort,
         () => formatPrometheus(sources),
         clock,
+        metricsAddress,
       ),
     );
     logger.info(
-      `Prometheus metrics at http://[::]:${config.metricsPort}/metrics (TCP, IPv4 and IPv6)`,
+      metricsAddress === null
+        ? `Prometheus metrics at http://[::]:${config.metricsPort}/metrics (TCP, IPv4 and IPv6)`
+        : `Prometheus metrics at http://${formatHostPort(metricsAddress, config.metricsPort)}` +
+          "/metrics (TCP, that address only)",
     );
   }
+}
+
+/** `192.0.2.1:9464` or `[2001:db8::1]:9464`. */
+function formatHostPort(address: Uint8Array, port: number): string {
+  return address.byteLength === 4
+    ? `${formatIp(address)}:${port}`
+    : `[${formatIp(address)}]:${port}`;
 }

@@ -22,14 +22,14 @@
  * @module
  */
 
-import { SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET } from "../../ffi/constants.ts";
+import { AF_INET, AF_INET6, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET } from "../../ffi/constants.ts";
 import { SyscallError } from "../../ffi/errors.ts";
 import type { Interest, ReadinessHandler } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { openDualStack } from "../net/dual_stack.ts";
 import { sockaddrHost } from "../net/sockaddr_host.ts";
 import { parseIPv6 } from "../net/ip.ts";
-import { SOCKADDR_STORAGE_SIZE } from "../../ffi/sockaddr.ts";
+import { SOCKADDR_STORAGE_SIZE, sockaddrIn, sockaddrIn6 } from "../../ffi/sockaddr.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
 /** What the server registers its sockets with (the daemon's reactor). */
@@ -201,9 +201,9 @@ export class MetricsServer {
 
   /**
    * Listens on `port` (IPv6 and IPv4 on one socket; IPv4 alone on a host
-   * without IPv6) and registers with `registry`. With `timers`, slow
-   * connections are closed at their deadlines. Throws SyscallError, e.g.
-   * EADDRINUSE.
+   * without IPv6), or on `port` of `local` only, and registers with
+   * `registry`. With `timers`, slow connections are closed at their
+   * deadlines. Throws SyscallError, e.g. EADDRINUSE.
    */
   static open(
     sockets: Sockets,
@@ -211,8 +211,14 @@ export class MetricsServer {
     port: number,
     render: () => string,
     timers: MetricsTimers | null = null,
+    local: Uint8Array | null = null,
   ): MetricsServer {
-    const { fd, address } = openDualStack(sockets, SOCK_STREAM, port, "metrics");
+    const { fd, address } = local === null
+      ? openDualStack(sockets, SOCK_STREAM, port, "metrics")
+      : {
+        fd: sockets.open(local.byteLength === 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0, "metrics"),
+        address: local.byteLength === 4 ? sockaddrIn(local, port) : sockaddrIn6(local, port),
+      };
     try {
       // A restarted daemon must not wait for the old connections' TIME_WAIT.
       sockets.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");

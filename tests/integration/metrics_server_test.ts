@@ -106,16 +106,24 @@ const REAL_TIMERS: MetricsTimers = {
 /** A running metrics server on a random port, for `use`; `renders` counts renderings. */
 async function withServer(
   use: (port: number, server: MetricsServer, renders: () => number) => Promise<void>,
+  local: Uint8Array | null = null,
 ): Promise<void> {
   const libc = Libc.open();
   const reactor = Reactor.open(libc, () => {});
   const running = reactor.run();
   const port = 41_000 + Math.floor(Math.random() * 2000);
   let renders = 0;
-  const server = MetricsServer.open(new Sockets(libc), reactor, port, () => {
-    renders++;
-    return METRICS;
-  }, REAL_TIMERS);
+  const server = MetricsServer.open(
+    new Sockets(libc),
+    reactor,
+    port,
+    () => {
+      renders++;
+      return METRICS;
+    },
+    REAL_TIMERS,
+    local,
+  );
   try {
     await use(port, server, () => renders);
   } finally {
@@ -238,5 +246,18 @@ Deno.test({
       }
       assert.equal(answered, 5, "every scrape answered");
     });
+  },
+});
+
+Deno.test({
+  name: "metrics port: with an address, it listens there only",
+  ignore: !linux || !hasIPv6Loopback(),
+  sanitizeResources: false, // fetch keeps its connection pool
+  async fn() {
+    await withServer(async (port) => {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(await response.text(), METRICS);
+      await assert.rejects(Deno.connect({ hostname: "::1", port }), "not on ::1");
+    }, Uint8Array.of(127, 0, 0, 1));
   },
 });
