@@ -200,7 +200,7 @@ export class DatagramOpener {
    */
   open(
     datagram: Uint8Array,
-    beforeAttempt: ((senderId: number) => string | null) | null = null,
+    beforeAttempt: ((senderId: number) => OpenRefusal | null) | null = null,
   ): Uint8Array | OpenRefusal {
     if (datagram.byteLength < SEALED_OVERHEAD) {
       return { kind: "auth", problem: `not sealed (${datagram.byteLength} bytes)` };
@@ -256,7 +256,7 @@ export class DatagramOpener {
       return { kind: "replay", problem: `sender ${hexId(senderId)}: counter ${counter} seen` };
     }
     const refusal = beforeAttempt?.(senderId) ?? null;
-    if (refusal !== null) return { kind: "auth", problem: refusal };
+    if (refusal !== null) return refusal;
     const header = datagram.subarray(0, SEALED_HEADER_BYTES);
     this.attempts++;
     this.attemptedBytes += tagAt - SEALED_HEADER_BYTES;

@@ -142,6 +142,17 @@ export class SenderLiveness {
   }
 
   /**
+   * Why a datagram of `senderId` is not worth opening yet (it has not proven
+   * itself live: a HELLO is owed to ask it), or null if it has.
+   */
+  unproven(senderId: number): string | null {
+    if (this.#floors.has(senderId)) return null;
+    this.#helloOwed = true;
+    return `sender ${hexId(senderId)} not yet proven live since this daemon started ` +
+      "(asked it for a HELLO; not opened)";
+  }
+
+  /**
    * The HELLO to send now, or null when none is owed or the last one is
    * younger than {@link HELLO_INTERVAL_MS} (then {@link nextHelloInMs} says
    * when to ask again).

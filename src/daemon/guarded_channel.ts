@@ -14,7 +14,12 @@
  */
 
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
-import { type DatagramOpener, type DatagramSealer, isRefusal } from "../auth/sealed_datagram.ts";
+import {
+  type DatagramOpener,
+  type DatagramSealer,
+  isRefusal,
+  type OpenRefusal,
+} from "../auth/sealed_datagram.ts";
 import type { SenderLiveness } from "../auth/sender_liveness.ts";
 import type { OpenGate } from "../auth/open_gate.ts";
 import type { PeerRoutes } from "../sync/unicast_socket.ts";
@@ -199,24 +204,19 @@ export class GuardedChannel implements PeerChannel {
     }
     // A cut datagram cannot be authentic: the relay reports it as too large.
     if (opener === null || datagram.fullLength > datagram.data.byteLength) return datagram;
-    const gate = this.#guards.gate ?? null;
     const host = datagram.from === null ? "" : addressKey(datagram.from.address);
     const attemptedBefore = opener.attemptedBytes;
     const attemptsBefore = opener.attempts;
-    const result = opener.open(
-      datagram.data,
-      gate === null
-        ? null
-        : (senderId) => gate.refusal(senderId, host, this.#deps.clock.monotonic()),
-    );
+    const result = opener.open(datagram.data, this.#beforeAttempt(host));
     this.#spentBytes += opener.attemptedBytes - attemptedBefore +
       (opener.attempts - attemptsBefore) * OPEN_ATTEMPT_COST_BYTES;
+    const hellos = this.#guards.hellos ?? null;
     if (isRefusal(result)) {
       this.#drop(datagram, result.kind, result.problem);
+      hellos?.deliver();
       return null;
     }
-    if (gate !== null) gate.authentic(opener.lastSenderId, host);
-    const hellos = this.#guards.hellos ?? null;
+    this.#guards.gate?.authentic(opener.lastSenderId, host);
     if (hellos !== null) {
       const admission = hellos.liveness.admit(
         opener.lastSenderId,
@@ -235,6 +235,28 @@ export class GuardedChannel implements PeerChannel {
     this.#opened.fullLength = result.byteLength;
     this.#opened.from = datagram.from;
     return this.#opened;
+  }
+
+  /**
+   * What refuses a datagram from `host` before its AEAD attempt, once its
+   * header passed: on the sync port, a sender not proven live yet (its
+   * datagrams would be refused after opening anyway; a HELLO is asked for
+   * instead: proofs come on the control port); then the gate's budget.
+   */
+  #beforeAttempt(host: string): ((senderId: number) => OpenRefusal | null) | null {
+    const gate = this.#guards.gate ?? null;
+    const liveness = this.#guards.hellos?.liveness ?? null;
+    if (gate === null && liveness === null) return null;
+    const sync = this.#deps.label === "sync";
+    return (senderId) => {
+      if (sync && liveness !== null) {
+        const problem = liveness.unproven(senderId);
+        // Unopened, it is not shown authentic: counted as such, not as a replay.
+        if (problem !== null) return { kind: "auth", problem };
+      }
+      const refusal = gate?.refusal(senderId, host, this.#deps.clock.monotonic()) ?? null;
+      return refusal === null ? null : { kind: "auth", problem: refusal };
+    };
   }
 
   #drop(datagram: PeerDatagram, kind: "auth" | "replay" | "unknown", problem: string): void {

@@ -60,7 +60,8 @@ export class SyncCounters {
   controlDropped = 0;
   /**
    * Datagrams (sync or control) dropped as not authentic: not sealed,
-   * unknown key id, bad tag (only with "auth key file").
+   * unknown key id, bad tag, or left unopened (a sender not proven live, or
+   * over the budget of attempts) (only with "auth key file").
    */
   authDropped = 0;
   /** Authentic datagrams dropped as replays (counter seen, or too old). */
