@@ -20,10 +20,12 @@
  * ```
  *
  * The 12-byte nonce is bytes 4-15 (sender id and counter); the additional
- * authenticated data is the 16-byte header and one byte naming the port it
- * was sealed for ({@link SealedChannel}: 0 sync, 1 control), so nothing of
- * the header can be changed and nothing sealed for one port opens on the
- * other. A nonce never repeats for a key: within a run the counter only
+ * authenticated data is the 16-byte header, one byte naming the port it
+ * was sealed for ({@link SealedChannel}: 0 sync, 1 control) and the
+ * cluster's name (`"auth cluster"`, UTF-8, none by default), so nothing of
+ * the header can be changed, nothing sealed for one port opens on the
+ * other, and nothing sealed in one cluster opens in another that has the
+ * same key. A nonce never repeats for a key: within a run the counter only
  * grows, and a restart picks a new random sender id and starts its counter
  * at the clock, so even a clock set back does not repeat one (unless two
  * starts draw the same 32-bit id and reach the same microsecond).
@@ -63,8 +65,15 @@ export const MAX_AGE_US = 600_000_000;
 /** The port a datagram is sealed for: bound into the authenticated data. */
 export type SealedChannel = "sync" | "control";
 
-/** The AAD: the header, then the channel's byte. */
-const AAD_BYTES = SEALED_HEADER_BYTES + 1;
+/** The AAD: the header, then the channel's byte, then the cluster's name. */
+const AAD_FIXED_BYTES = SEALED_HEADER_BYTES + 1;
+
+/** The AAD buffer for `cluster` (its fixed part to be filled in). */
+function aadFor(cluster: Uint8Array): Uint8Array {
+  const aad = new Uint8Array(AAD_FIXED_BYTES + cluster.byteLength);
+  aad.set(cluster, AAD_FIXED_BYTES);
+  return aad;
+}
 
 /** The AEAD, as node:crypto names it. */
 const AEAD = "chacha20-poly1305";
@@ -95,18 +104,27 @@ export type OpenRefusal =
 /** Seals datagrams with the current key, never repeating a nonce. */
 export class DatagramSealer {
   #key: AuthKey;
-  /** The header, and the channel's byte after it: the AAD. */
-  readonly #aad = new Uint8Array(AAD_BYTES);
-  readonly #header = this.#aad.subarray(0, SEALED_HEADER_BYTES);
-  readonly #view = new DataView(this.#aad.buffer);
+  /** The header, the channel's byte and the cluster's name: the AAD. */
+  readonly #aad: Uint8Array;
+  readonly #header: Uint8Array;
+  readonly #view: DataView;
   readonly #clockUs: () => number;
   #counter = 0;
 
   /**
    * @param senderId This daemon's id (32 bits), random per start.
    * @param clockUs Microseconds since the epoch (default: Date.now() × 1000).
+   * @param cluster The cluster's name (UTF-8 bytes; `"auth cluster"`), empty for none.
    */
-  constructor(key: AuthKey, senderId: number, clockUs: () => number = () => Date.now() * 1000) {
+  constructor(
+    key: AuthKey,
+    senderId: number,
+    clockUs: () => number = () => Date.now() * 1000,
+    cluster: Uint8Array = new Uint8Array(0),
+  ) {
+    this.#aad = aadFor(cluster);
+    this.#header = this.#aad.subarray(0, SEALED_HEADER_BYTES);
+    this.#view = new DataView(this.#aad.buffer);
     this.#key = key;
     this.#clockUs = clockUs;
     this.#header.set(SEALED_MAGIC, 0);
@@ -153,7 +171,7 @@ export class DatagramOpener {
   readonly #windows: ReplayWindows;
   readonly #clockUs: () => number;
   readonly #ownSenderId: number | null;
-  readonly #aad = new Uint8Array(AAD_BYTES);
+  readonly #aad: Uint8Array;
   readonly #maxPayloadBytes: number;
   /** AEAD attempts so far (what the header alone did not refuse). */
   attempts = 0;
@@ -170,6 +188,7 @@ export class DatagramOpener {
    *   multicast), refused as a replay.
    * @param channel The port it opens for: what was sealed for the other fails.
    * @param maxPayloadBytes Larger datagrams are refused before the AEAD.
+   * @param cluster The cluster's name (UTF-8 bytes; `"auth cluster"`), empty for none.
    */
   constructor(
     ring: KeyRing,
@@ -177,7 +196,9 @@ export class DatagramOpener {
     ownSenderId: number | null = null,
     channel: SealedChannel = "sync",
     maxPayloadBytes = Infinity,
+    cluster: Uint8Array = new Uint8Array(0),
   ) {
+    this.#aad = aadFor(cluster);
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#aad[SEALED_HEADER_BYTES] = channelByte(channel);
     this.#ring = ring;

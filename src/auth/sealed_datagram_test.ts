@@ -205,3 +205,16 @@ Deno.test("warmUpSealing() seals and opens under a throwaway key", () => {
   assert.equal(warmUpSealing(0), true);
   assert.equal(warmUpSealing(32768), true);
 });
+
+Deno.test('what is sealed in one "auth cluster" does not open in another with the same key', () => {
+  const name = (text: string) => new TextEncoder().encode(text);
+  const sealed = new DatagramSealer(KEY_7, 1, () => NOW_US, name("east")).seal(PAYLOAD);
+  const east = new DatagramOpener(RING_7, () => NOW_US, null, "sync", Infinity, name("east"));
+  const west = new DatagramOpener(RING_7, () => NOW_US, null, "sync", Infinity, name("west"));
+  assert.deepEqual(west.open(sealed), {
+    kind: "auth",
+    problem: "bad authentication tag (key id 7)",
+  });
+  assert.equal(isRefusal(opener().open(sealed)), true, "nor where no cluster is named");
+  assert.deepEqual(east.open(sealed), PAYLOAD);
+});

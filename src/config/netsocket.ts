@@ -42,8 +42,12 @@ export const NETSOCKET_KEYS: readonly string[] = [
   "ttl",
   "control port",
   "auth key file",
+  "auth cluster",
   "unicast peers",
 ];
+
+/** Bytes an `"auth cluster"` name may have (UTF-8). */
+export const MAX_AUTH_CLUSTER_BYTES = 64;
 
 /** TTL (IPv4) or hop limit (IPv6) when the file gives none, as in the C daemon. */
 export const DEFAULT_TTL = 1;
@@ -77,6 +81,12 @@ export interface NetsocketConfig {
    * netsocket file's directory), or null: sync in clear, as the C daemon.
    */
   authKeyFile: string | null;
+  /**
+   * `"auth cluster"`: a name bound into every sealed datagram's
+   * authenticated data, so that clusters sharing a key by mistake do not
+   * take each other's datagrams; null: none.
+   */
+  authCluster?: string | null;
   /**
    * `"unicast peers"`: send to these instead of the group, and receive on
    * our own port (any address of the family) without joining the group;
@@ -177,6 +187,29 @@ export function parseNetsocketConfig(
       );
     }
   }
+  const clusterMember = found.get("auth cluster");
+  let authCluster: string | null = null;
+  if (clusterMember !== undefined) {
+    const value = clusterMember.value;
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value).byteLength : 0;
+    if (typeof value !== "string" || bytes === 0 || bytes > MAX_AUTH_CLUSTER_BYTES) {
+      throw new ConfigError(
+        file,
+        clusterMember.key,
+        `must be a name of 1 to ${MAX_AUTH_CLUSTER_BYTES} bytes, got ${
+          typeof value === "string" ? `${bytes} bytes` : jsonTypeName(value)
+        }`,
+      );
+    }
+    if (authKeyFile === null) {
+      throw new ConfigError(
+        file,
+        clusterMember.key,
+        'needs "auth key file" (it names a sealed cluster)',
+      );
+    }
+    authCluster = value;
+  }
   const peersMember = found.get("unicast peers");
   const unicastPeers = peersMember === undefined
     ? null
@@ -195,6 +228,7 @@ export function parseNetsocketConfig(
       ttl,
       controlPort,
       authKeyFile,
+      ...(authCluster === null ? {} : { authCluster }),
       unicastPeers,
     },
     warnings,

@@ -443,6 +443,33 @@ Deno.test("loadNetsocketConfig reads the file and names it as given", async () =
   }
 });
 
+Deno.test('"auth cluster": a short name, only with "auth key file"', () => {
+  const base = '"multicast address": "ff08::db8:64:64", "multicast port": 6464';
+  const parse = (extra: string) =>
+    parseNetsocketConfig(`{ ${base}, ${extra} }`, "net.json", env).config.authCluster ?? null;
+  assert.equal(parse('"auth key file": "k", "auth cluster": "east"'), "east");
+  assert.equal(parse('"auth key file": "k"'), null);
+  const cases: [string, string][] = [
+    [
+      '"auth key file": "k", "auth cluster": 7',
+      'net.json: "auth cluster": must be a name of 1 to 64 bytes, got a number',
+    ],
+    [
+      '"auth key file": "k", "auth cluster": ""',
+      'net.json: "auth cluster": must be a name of 1 to 64 bytes, got 0 bytes',
+    ],
+    [
+      `"auth key file": "k", "auth cluster": "${"x".repeat(65)}"`,
+      'net.json: "auth cluster": must be a name of 1 to 64 bytes, got 65 bytes',
+    ],
+    [
+      '"auth cluster": "east"',
+      'net.json: "auth cluster": needs "auth key file" (it names a sealed cluster)',
+    ],
+  ];
+  for (const [extra, message] of cases) assert.throws(() => parse(extra), { message });
+});
+
 Deno.test('"auth key file": relative to the netsocket file\'s directory; must be a path', () => {
   const base = '"multicast address": "ff08::db8:64:64", "multicast port": 6464';
   const keyFile = (value: string, file: string) =>

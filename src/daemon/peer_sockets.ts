@@ -56,6 +56,8 @@ export class PeerSockets {
   readonly #sealer: DatagramSealer | null;
   readonly #hellos: HelloCourier | null;
   readonly #gate: OpenGate | null;
+  /** `"auth cluster"` as UTF-8, empty for none: bound into every seal. */
+  readonly #cluster: Uint8Array;
   readonly #openers: DatagramOpener[] = [];
   #keys: KeyRing | null;
 
@@ -70,7 +72,10 @@ export class PeerSockets {
     this.#deps = deps;
     this.#keys = keys;
     const clockUs = () => deps.clock.now() * 1000;
-    this.#sealer = keys === null ? null : new DatagramSealer(keys.current, senderId, clockUs);
+    this.#cluster = new TextEncoder().encode(config.authCluster ?? "");
+    this.#sealer = keys === null
+      ? null
+      : new DatagramSealer(keys.current, senderId, clockUs, this.#cluster);
     this.#hellos = this.#sealer === null
       ? null
       : new HelloCourier(new SenderLiveness(senderId), this.#sealer, deps.clock);
@@ -133,7 +138,7 @@ export class PeerSockets {
         ? Math.max(CONTROL_MESSAGE_LENGTH, MAX_HELLO_BYTES)
         : Infinity;
       const ownId = this.#sealer?.senderId ?? null;
-      opener = new DatagramOpener(this.#keys, clockUs, ownId, label, maxPayload);
+      opener = new DatagramOpener(this.#keys, clockUs, ownId, label, maxPayload, this.#cluster);
       this.#openers.push(opener);
     }
     const guards: ChannelGuards = {
