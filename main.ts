@@ -122,10 +122,11 @@ async function main(args: string[]): Promise<number> {
     return usageError(`too many arguments: ${operands.slice(maxOperands).join(" ")}`);
   }
 
-  const log = openLogSink(values.syslog ?? false);
+  // The daemon's stderr does not block (a command's output must not be cut short by a slow reader).
+  const log = openLogSink(values.syslog ?? false, command === null);
   if (log === null) return EXIT_FAILURE;
   const logger = new LevelLogger(level, log.sink);
-  const print = (text: string) => console.log(text);
+  const print = command === null ? printFromDaemon : (text: string) => console.log(text);
   const netsocketFile = operands[0] ?? "netsocket.json";
   const modsocketFile = (command === "advertise" ? operands[0] : operands[1]) ?? "modsocket.json";
   const modsocketDefaulted = (command === "advertise" ? operands[0] : operands[1]) === undefined;
@@ -169,3 +170,16 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
+
+/**
+ * The daemon's stdout (its configuration at start): it may share the open
+ * file description that openStderrSink made non-blocking (journald's
+ * socket), so a full one costs the text, not the daemon.
+ */
+function printFromDaemon(text: string): void {
+  try {
+    console.log(text);
+  } catch {
+    // Would block: journald is behind; the log says the same in a moment.
+  }
+}

@@ -28,6 +28,11 @@ export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 /** open(2): write only. */
 export const O_WRONLY = 1;
+/** A file status flag: reads and writes that would wait fail with EAGAIN instead. */
+export const O_NONBLOCK = SOCK_NONBLOCK;
+/** fcntl(2) commands: get and set the file status flags. */
+export const F_GETFL = 3;
+export const F_SETFL = 4;
 /** open(2): create the file if absent. */
 export const O_CREAT = 0o100;
 /** open(2) with O_CREAT: fail with EEXIST if the file exists. */

@@ -218,6 +218,15 @@ export const LIBC_SYMBOLS = {
     ],
     result: "isize",
   },
+  /** int fcntl(int fd, int cmd, ... /* int arg *\/): F_GETFL and F_SETFL only. */
+  fcntl: {
+    parameters: [
+      "i32", // int fd
+      "i32", // int cmd
+      "i32", // int arg
+    ],
+    result: "i32",
+  },
 
   /** ssize_t readlink(const char *pathname, char *buf, size_t bufsiz); no NUL is written. */
   readlink: {

@@ -10,7 +10,16 @@
  * @module
  */
 
-import { O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY } from "./constants.ts";
+import {
+  F_GETFL,
+  F_SETFL,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
+} from "./constants.ts";
 import { Errno, SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
 
@@ -103,5 +112,21 @@ export function createPrivateFile(libc: Libc, path: string, text: string): void 
     }
   } finally {
     libc.symbols.close(fd);
+  }
+}
+
+/**
+ * Makes writes to `fd` fail with EAGAIN instead of waiting (O_NONBLOCK on
+ * its open file description): for stderr, so that a slow reader of the log
+ * (a pipe nobody empties, a stalled journald) costs log lines, not the
+ * daemon's event loop.
+ *
+ * @throws {SyscallError} If fcntl(2) fails.
+ */
+export function setNonBlocking(libc: Libc, fd: number): void {
+  const flags = libc.symbols.fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || libc.symbols.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(`fcntl(${fd}, O_NONBLOCK)`, errno, libc.strerror(errno));
   }
 }
