@@ -141,15 +141,11 @@ export class SenderLiveness {
     return { kind: "deliver" };
   }
 
-  /**
-   * Why a datagram of `senderId` is not worth opening yet (it has not proven
-   * itself live: a HELLO is owed to ask it), or null if it has.
-   */
-  unproven(senderId: number): string | null {
-    if (this.#floors.has(senderId)) return null;
+  /** Whether `senderId` has not proven itself live; if so, a HELLO is owed to ask it. */
+  askIfUnproven(senderId: number): boolean {
+    if (this.#floors.has(senderId)) return false;
     this.#helloOwed = true;
-    return `sender ${hexId(senderId)} not yet proven live since this daemon started ` +
-      "(asked it for a HELLO; not opened)";
+    return true;
   }
 
   /**

@@ -50,7 +50,8 @@ export interface ChannelGuards {
   arrival?: Pick<PeerRoutes, "problem"> | null;
   /**
    * With `opener`: which datagrams get an AEAD attempt at all; absent: all
-   * that the header does not refuse.
+   * that the header does not refuse. One per channel: a busy peer's sync
+   * datagrams do not use up the budget its HELLOs on the control port need.
    */
   gate?: OpenGate | null;
   /**
@@ -237,25 +238,16 @@ export class GuardedChannel implements PeerChannel {
     return this.#opened;
   }
 
-  /**
-   * What refuses a datagram from `host` before its AEAD attempt, once its
-   * header passed: on the sync port, a sender not proven live yet (its
-   * datagrams would be refused after opening anyway; a HELLO is asked for
-   * instead: proofs come on the control port); then the gate's budget.
-   */
+  /** What refuses a datagram from `host` before its AEAD attempt: the gate's budget. */
   #beforeAttempt(host: string): ((senderId: number) => OpenRefusal | null) | null {
     const gate = this.#guards.gate ?? null;
-    const liveness = this.#guards.hellos?.liveness ?? null;
-    if (gate === null && liveness === null) return null;
-    const sync = this.#deps.label === "sync";
+    if (gate === null) return null;
     return (senderId) => {
-      if (sync && liveness !== null) {
-        const problem = liveness.unproven(senderId);
-        // Unopened, it is not shown authentic: counted as such, not as a replay.
-        if (problem !== null) return { kind: "auth", problem };
-      }
-      const refusal = gate?.refusal(senderId, host, this.#deps.clock.monotonic()) ?? null;
-      return refusal === null ? null : { kind: "auth", problem: refusal };
+      const refusal = gate.refusal(senderId, host, this.#deps.clock.monotonic());
+      if (refusal === null) return null;
+      // A refused datagram of a sender not proven live still asks it for a HELLO.
+      this.#guards.hellos?.liveness.askIfUnproven(senderId);
+      return { kind: "auth", problem: refusal };
     };
   }
 

@@ -21,12 +21,10 @@ import {
   addressKey,
   type ChannelGuards,
   GuardedChannel,
-  HelloCourier,
   OPEN_ATTEMPT_COST_BYTES,
   OPEN_BUDGET_BYTES,
 } from "./guarded_channel.ts";
 import { OpenGate, UNPROVEN_OPEN_LIMITS } from "../auth/open_gate.ts";
-import { SenderLiveness } from "../auth/sender_liveness.ts";
 import { SyncMeasures } from "./measures.ts";
 
 const KEY: AuthKey = { id: 1, secret: new Uint8Array(32).fill(7) };
@@ -184,22 +182,4 @@ Deno.test("a flood of sealed garbage costs a bounded number of AEAD attempts and
     opener.attempts <= allowed,
     `${opener.attempts} AEAD attempts for ${garbageSent} datagrams`,
   );
-});
-
-Deno.test("on the sync port, a sender not proven live is refused unopened, and a HELLO asked for", () => {
-  const clock = new ManualClock();
-  const opener = new DatagramOpener(RING, () => clock.now() * 1000);
-  const sealer = new DatagramSealer(KEY, 0x0a0a0a0a, () => clock.now() * 1000);
-  const hellos = new HelloCourier(new SenderLiveness(0x0a0a0a0a), sealer, clock);
-  const control = new MemoryPeerChannel();
-  hellos.attach(control);
-  control.sent.length = 0; // the HELLO of the start
-  const { inner, channel, counters } = setUp({ opener, hellos }, "sync", clock);
-  const stranger = new DatagramSealer(KEY, 0x0b0b0b0b, () => clock.now() * 1000);
-  for (let i = 0; i < 10; i++) inner.deliver(stranger.seal(PAYLOAD), peerAddress(3));
-  assert.equal(channel.receive(), null);
-  assert.equal(opener.attempts, 0, "no AEAD spent on them");
-  assert.equal(counters.authDropped, 10);
-  clock.advance(100); // HELLOs are 100 ms apart at least
-  assert.equal(control.sent.length, 1, "one HELLO, on the control port");
 });

@@ -55,7 +55,6 @@ export class PeerSockets {
   readonly #deps: PeerSocketsDeps;
   readonly #sealer: DatagramSealer | null;
   readonly #hellos: HelloCourier | null;
-  readonly #gate: OpenGate | null;
   /** `"auth cluster"` as UTF-8, empty for none: bound into every seal. */
   readonly #cluster: Uint8Array;
   readonly #openers: DatagramOpener[] = [];
@@ -79,7 +78,6 @@ export class PeerSockets {
     this.#hellos = this.#sealer === null
       ? null
       : new HelloCourier(new SenderLiveness(senderId), this.#sealer, deps.clock);
-    this.#gate = keys === null ? null : new OpenGate(deps.clock.monotonic());
   }
 
   /** The sync port's channel. Throws SyscallError. */
@@ -151,7 +149,7 @@ export class PeerSockets {
         ? null
         : new PeerRoutes(this.#deps.sockets, this.#config, peers, this.#deps.network),
       hellos: this.#hellos,
-      gate: this.#gate,
+      gate: this.#keys === null ? null : new OpenGate(this.#deps.clock.monotonic()),
     };
     if (label === "control") this.#hellos?.attach(inner);
     if (guards.sealer === null && guards.allowedSenders === null) return inner;

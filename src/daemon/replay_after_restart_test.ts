@@ -73,7 +73,8 @@ Deno.test("captured sealed batches replayed to a restarted receiver add nothing 
   for (const datagram of captured) restarted.channel.deliver(datagram, SENDER);
   restarted.sync.toKernel.drain();
   assert.equal(restarted.jool.added.length, 0, "no replayed batch reaches the kernel");
-  assert.equal(restarted.counters.authDropped, 50, "unopened: the sender is not proven");
+  // Opened within the budget of attempts and refused as unproven, or refused unopened past it.
+  assert.equal(restarted.counters.replayDropped + restarted.counters.authDropped, 50);
 
   // The receiver asked for a HELLO; the sender, live, answers; the replays still add nothing.
   assert.equal(controlWire.sent.length, 1, "one HELLO asked for, however many refused");
@@ -90,4 +91,37 @@ Deno.test("captured sealed batches replayed to a restarted receiver add nothing 
   restarted.channel.deliver(senderWire.sent[0], SENDER);
   restarted.sync.toKernel.drain();
   assert.deepEqual(restarted.jool.added, [batch(99)], "what the live sender seals now passes");
+});
+
+Deno.test("a busy peer's sync datagrams before its proof do not starve its HELLO on the control port", async () => {
+  let receiver: ReturnType<typeof node> | null = null;
+  const restarted = await syncHarness({
+    version: joolVersion(4, 1, 13),
+    wrapChannel: (group, clock, counters) => {
+      receiver = node(0x22222222, clock, counters);
+      return receiver.peerSockets.guard(group, "sync");
+    },
+  });
+  const { control, controlWire } = receiver!;
+  const sender = node(0x5e5e5e5e, restarted.clock);
+  const senderWire = new MemoryPeerChannel();
+  const senderSync = sender.peerSockets.guard(senderWire, "sync");
+  controlWire.sent.length = 0;
+  // The receiver restarted; the busy peer goes on sending before it has proven itself.
+  for (let i = 0; i < 500; i++) senderSync.send(batch(i));
+  for (const datagram of senderWire.sent.splice(0)) restarted.channel.deliver(datagram, SENDER);
+  restarted.sync.toKernel.drain(); // a wake-up opens some 64 of them (its budget of work)
+  // The HELLOs (the peer's at start, the receiver's asking it, its answer) still get through.
+  for (let step = 0; step < 3; step++) {
+    restarted.clock.advance(100);
+    for (const hello of sender.controlWire.sent.splice(0)) controlWire.deliver(hello, SENDER);
+    while (control.receive() !== null);
+    restarted.clock.advance(100);
+    for (const hello of controlWire.sent.splice(0)) sender.controlWire.deliver(hello, RECEIVER);
+    while (sender.control.receive() !== null);
+  }
+  senderSync.send(batch(999));
+  restarted.channel.deliver(senderWire.sent[0], SENDER);
+  while (restarted.channel.queued > 0) restarted.sync.toKernel.drain();
+  assert.deepEqual(restarted.jool.added, [batch(999)], "proven by its HELLO: only what came after");
 });

@@ -130,10 +130,8 @@ Deno.test({
           `node ${host}`,
         );
         const { authDropped, ...rest } = result.dropped;
-        // Node 4's sync and control datagrams, and its HELLOs: it proves no one, so it keeps
-        // asking while it hears the others (at most 10 a second).
-        assert.ok(authDropped >= 2 * SEND_COUNT, `node ${host}: ${authDropped}`);
-        assert.ok(authDropped <= 2 * SEND_COUNT + 10 * 6, `node ${host}: ${authDropped}`);
+        // Node 4's sync and control datagrams, and its HELLO at start if this node was up by then.
+        assert.ok([2 * SEND_COUNT, 2 * SEND_COUNT + 1].includes(authDropped), `node ${host}`);
         assert.deepEqual(rest, {
           replayDropped: 0,
           unknownSenderDropped: 2 * SEND_COUNT, // node 5's
