@@ -44,6 +44,19 @@ function node(ownId: number, clock: Clock, counters = new SyncCounters()) {
   return { peerSockets, controlWire, control };
 }
 
+/** A sealed receiver over a fake kernel, its sync and control channels guarded as the daemon does. */
+async function sealedReceiver() {
+  let receiver: ReturnType<typeof node> | null = null;
+  const restarted = await syncHarness({
+    version: joolVersion(4, 1, 13),
+    wrapChannel: (group, clock, counters) => {
+      receiver = node(0x22222222, clock, counters);
+      return receiver.peerSockets.guard(group, "sync");
+    },
+  });
+  return { restarted, control: receiver!.control, controlWire: receiver!.controlWire };
+}
+
 function batch(index: number): Uint8Array {
   return encodeSessions([sampleUdpSession(index)], "raw36-4.1.13");
 }
@@ -56,15 +69,7 @@ Deno.test("captured sealed batches replayed to a restarted receiver add nothing 
   for (let i = 0; i < 50; i++) senderSync.send(batch(i));
   const captured = senderWire.sent.splice(0);
 
-  let receiver: ReturnType<typeof node> | null = null;
-  const restarted = await syncHarness({
-    version: joolVersion(4, 1, 13),
-    wrapChannel: (group, clock, counters) => {
-      receiver = node(0x22222222, clock, counters);
-      return receiver.peerSockets.guard(group, "sync");
-    },
-  });
-  const { control, controlWire } = receiver!;
+  const { restarted, control, controlWire } = await sealedReceiver();
   // Each said HELLO when it started; say those were lost.
   assert.equal(controlWire.sent.splice(0).length, 1);
   assert.equal(sender.controlWire.sent.splice(0).length, 1);
@@ -94,15 +99,7 @@ Deno.test("captured sealed batches replayed to a restarted receiver add nothing 
 });
 
 Deno.test("a busy peer's sync datagrams before its proof do not starve its HELLO on the control port", async () => {
-  let receiver: ReturnType<typeof node> | null = null;
-  const restarted = await syncHarness({
-    version: joolVersion(4, 1, 13),
-    wrapChannel: (group, clock, counters) => {
-      receiver = node(0x22222222, clock, counters);
-      return receiver.peerSockets.guard(group, "sync");
-    },
-  });
-  const { control, controlWire } = receiver!;
+  const { restarted, control, controlWire } = await sealedReceiver();
   const sender = node(0x5e5e5e5e, restarted.clock);
   const senderWire = new MemoryPeerChannel();
   const senderSync = sender.peerSockets.guard(senderWire, "sync");
