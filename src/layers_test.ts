@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   // Configuration files, counters and the stats servers, the sealed datagrams.
   ["src/auth/", "src/config/", "src/stats/"],
   // The kernel link and the sync sockets; what reads the system for them.
-  ["src/jool_module_version.ts", "src/sync/", "src/syslog_sink.ts"],
+  ["src/jool_module_version.ts", "src/sync/", "src/stderr_sink.ts", "src/syslog_sink.ts"],
   // The daemon's parts, then their wiring.
   ["src/daemon/"],
   ["src/daemon.ts"],

@@ -23,6 +23,7 @@ import {
   loadNetsocketConfig,
   type NetsocketConfig,
   type NetsocketResult,
+  requireControlPortWhenSealed,
 } from "../config/netsocket.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { Logger } from "../log.ts";
@@ -133,6 +134,7 @@ export async function runChecks(options: CheckOptions, probes: CheckProbes): Pro
 
   if (netsocket !== null && netsocket.authKeyFile !== null) {
     try {
+      requireControlPortWhenSealed(netsocket);
       const keys = await probes.loadKeys(netsocket.authKeyFile, netsocket);
       const accepted = [...keys.accepted.keys()];
       add(

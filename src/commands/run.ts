@@ -18,6 +18,7 @@ import {
   loadNetsocketConfig,
   type NetsocketConfig,
   type NetsocketResult,
+  requireControlPortWhenSealed,
 } from "../config/netsocket.ts";
 import { Daemon } from "../daemon.ts";
 import { factLines, modsocketFacts, netsocketFacts } from "../config/describe.ts";
@@ -95,6 +96,7 @@ async function runWithLibc(
     for (const warning of [...net.warnings, ...mod.warnings]) logger.warning(warning);
     netsocket = net.config;
     modsocket = mod.config;
+    requireControlPortWhenSealed(netsocket);
     if (netsocket.authKeyFile !== null) {
       keys = await loadKeyFile(
         netsocket.authKeyFile,

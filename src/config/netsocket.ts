@@ -174,18 +174,6 @@ export function parseNetsocketConfig(
     authKeyFile = value.startsWith("/") || !file.includes("/")
       ? value
       : `${file.slice(0, file.lastIndexOf("/") + 1)}${value}`;
-    // Sealed peers prove they are live to each other over the control port.
-    if (controlPort === null) {
-      throw new ConfigError(
-        file,
-        keyFileMember.key,
-        `needs the control port (peers prove over it that they are live); ${
-          controlMember === undefined
-            ? `"multicast port" ${port} leaves none`
-            : 'drop "control port": false'
-        }`,
-      );
-    }
   }
   const clusterMember = found.get("auth cluster");
   let authCluster: string | null = null;
@@ -330,4 +318,25 @@ function parseTtl(member: JsonMember, file: string): number {
     ? `; write ${value} without quotes`
     : "";
   throw new ConfigError(file, member.key, `must be an integer, got ${jsonTypeName(value)}${hint}`);
+}
+
+/**
+ * Sealed peers prove they are live to each other over the control port
+ * (src/auth/sender_liveness.ts): with `"auth key file"` there must be one.
+ * Checked where the daemon starts and by `joold check`, not by the parser,
+ * which describes any configuration.
+ *
+ * @throws {ConfigError} naming the file and key.
+ */
+export function requireControlPortWhenSealed(config: NetsocketConfig): void {
+  if ((config.authKeyFile ?? null) === null || config.controlPort !== null) return;
+  throw new ConfigError(
+    config.file,
+    "auth key file",
+    `needs the control port (peers prove over it that they are live); ${
+      config.port === 65535
+        ? `"multicast port" ${config.port} leaves none`
+        : 'drop "control port": false'
+    }`,
+  );
 }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
 import { ConfigError } from "./errors.ts";
-import { loadNetsocketConfig, type NetsocketConfig, parseNetsocketConfig } from "./netsocket.ts";
+import {
+  loadNetsocketConfig,
+  type NetsocketConfig,
+  parseNetsocketConfig,
+  requireControlPortWhenSealed,
+} from "./netsocket.ts";
 
 const env = fakeEnvironment();
 
@@ -192,11 +197,6 @@ Deno.test("parseNetsocketConfig rejects bad files with one precise line", () => 
     [json({ ...V6, ttl: null }), 'net.json: "ttl": must be an integer, got null'],
     [json({ ...V6, ttl: {} }), 'net.json: "ttl": must be an integer, got an object'],
     // "control port" (ours: the resync protocol).
-    [
-      json({ ...V6, "control port": false, "auth key file": "sync.key" }),
-      'net.json: "auth key file": needs the control port (peers prove over it that they are live); ' +
-      'drop "control port": false',
-    ],
     [
       json({ ...V6, "control port": "6464" }),
       'net.json: "control port": must differ from "multicast port" (6464)',
@@ -510,4 +510,16 @@ Deno.test('"unicast peers": the group\'s family and port are the defaults', () =
       ),
     /^ConfigError: n\.json: "unicast peers": "2001:db8::2" is IPv6, but "multicast address" is IPv4/,
   );
+});
+
+Deno.test('"auth key file" needs the control port, where the daemon starts and joold check look', () => {
+  const parse = (keys: Record<string, unknown>) =>
+    parseNetsocketConfig(json({ ...V6, ...keys }), "net.json", env).config;
+  const sealed = parse({ "control port": false, "auth key file": "sync.key" });
+  assert.throws(() => requireControlPortWhenSealed(sealed), {
+    message: 'net.json: "auth key file": needs the control port (peers prove over it that they ' +
+      'are live); drop "control port": false',
+  });
+  requireControlPortWhenSealed(parse({ "auth key file": "sync.key" }));
+  requireControlPortWhenSealed(parse({ "control port": false }));
 });

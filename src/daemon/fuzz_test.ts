@@ -11,30 +11,30 @@
  */
 
 import assert from "node:assert/strict";
-import type { Sockets } from "../ffi/sockets.ts";
-import { parseKeyFile } from "./auth/key_file.ts";
-import { type AuthKey, DatagramSealer, type KeyRing } from "./auth/sealed_datagram.ts";
-import { ConfigError } from "./config/errors.ts";
-import { parseModsocketConfig } from "./config/modsocket.ts";
-import { type NetsocketConfig, parseNetsocketConfig } from "./config/netsocket.ts";
-import { DropReporter } from "./daemon/drop_report.ts";
-import { SyncMeasures } from "./daemon/measures.ts";
-import { PeerSockets } from "./daemon/peer_sockets.ts";
-import { ResyncChannel } from "./daemon/resync_channel.ts";
-import { joolVersion } from "./jool/header.ts";
-import { encodeSessions } from "./jool/session.ts";
-import { SessionValidator } from "./jool/session_decode.ts";
-import { sessionEncodingFor } from "./jool/session_layout.ts";
-import { LevelLogger } from "./log.ts";
-import { SyncCounters } from "./stats/counters.ts";
-import { answerRequest } from "./stats/metrics_server.ts";
-import { statsAnswer } from "./stats/report.ts";
-import { ControlType, encodeControlMessage } from "./sync/control_message.ts";
-import { fakeEnvironment } from "../tests/support/fake_environment.ts";
-import { ManualClock } from "../tests/support/manual_clock.ts";
-import { MemoryPeerChannel, peerAddress } from "../tests/support/memory_peer_channel.ts";
-import { sampleUdpSession } from "../tests/support/session_samples.ts";
-import { syncHarness } from "../tests/support/sync_harness.ts";
+import type { Sockets } from "../../ffi/sockets.ts";
+import { parseKeyFile } from "../auth/key_file.ts";
+import { type AuthKey, DatagramSealer, type KeyRing } from "../auth/sealed_datagram.ts";
+import { ConfigError } from "../config/errors.ts";
+import { parseModsocketConfig } from "../config/modsocket.ts";
+import { type NetsocketConfig, parseNetsocketConfig } from "../config/netsocket.ts";
+import { DropReporter } from "./drop_report.ts";
+import { SyncMeasures } from "./measures.ts";
+import { PeerSockets } from "./peer_sockets.ts";
+import { ResyncChannel } from "./resync_channel.ts";
+import { joolVersion } from "../jool/header.ts";
+import { encodeSessions } from "../jool/session.ts";
+import { SessionValidator } from "../jool/session_decode.ts";
+import { sessionEncodingFor } from "../jool/session_layout.ts";
+import { LevelLogger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
+import { answerRequest } from "../stats/metrics_server.ts";
+import { statsAnswer } from "../stats/report.ts";
+import { ControlType, encodeControlMessage } from "../sync/control_message.ts";
+import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
+import { ManualClock } from "../../tests/support/manual_clock.ts";
+import { MemoryPeerChannel, peerAddress } from "../../tests/support/memory_peer_channel.ts";
+import { sampleUdpSession } from "../../tests/support/session_samples.ts";
+import { syncHarness } from "../../tests/support/sync_harness.ts";
 
 const SEED = 0x23f00d;
 const ROUNDS = 3000;
@@ -270,7 +270,7 @@ Deno.test("fuzz: configuration and key files: a ConfigError or a configuration, 
   const random = generator(SEED + 400);
   const texts = await Promise.all(
     ["ipv4-netsocket.json", "ipv6-netsocket.json", "modsocket.json"].map((name) =>
-      Deno.readTextFile(new URL(`../packaging/examples/${name}`, import.meta.url))
+      Deno.readTextFile(new URL(`../../packaging/examples/${name}`, import.meta.url))
     ),
   );
   const keyFile = `key 1 ${"ab".repeat(32)} current\nkey 2 ${"cd".repeat(32)} next\n`;
