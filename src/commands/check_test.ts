@@ -376,3 +376,20 @@ Deno.test("check: the key file and each unicast peer get a line; no route is a p
   ]);
   assert.equal(bad.code, 1);
 });
+
+Deno.test("check: a sealed configuration without a control port fails its key file line", async () => {
+  const result = await runOn({
+    netsocket: JSON.stringify({
+      "multicast address": "233.252.0.64",
+      "multicast port": 6464,
+      "control port": false,
+      "auth key file": "/etc/joold/keys",
+    }),
+    keyFile: `key 1 ${"ab".repeat(32)}\n`,
+  });
+  assert.deepEqual(result.lines.filter((line) => line.startsWith("FAIL")), [
+    'FAIL  auth key file: netsocket.json: "auth key file": needs the control port (peers prove ' +
+    'over it that they are live); drop "control port": false',
+  ]);
+  assert.equal(result.code, 1);
+});
