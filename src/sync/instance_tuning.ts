@@ -17,7 +17,7 @@
  *
  * Two decide how long a session waits in the kernel before any daemon sees
  * it, and so how young a connection can be and still survive a failover
- * (docs/operation.md, "How long a session waits in the kernel"):
+ * (docs/configuration.md, "ss flush asap" and "ss flush deadline"):
  *
  * - up to Jool 4.1.12, `ss-flush-asap` on sends a partial batch as soon as
  *   the daemon's ACK is in;
