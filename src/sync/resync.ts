@@ -100,8 +100,8 @@ const MAX_REQUEST_HOSTS = 256;
 
 /** A requester's retries of one request (3 in 3 s by default) fall within this. */
 export const REQUEST_EPISODE_MS = 5_000;
-/** Requests answered in one episode beyond its first (a retry after a lost advertisement). */
-export const REQUEST_RETRIES_ANSWERED = 1;
+/** Requests answered in one episode beyond its first: a requester's own retries. */
+export const REQUEST_RETRIES_ANSWERED = DEFAULT_RESYNC_TIMING.attempts - 1;
 /** After an episode, a host's next request waits this long, doubled for each soon repeat. */
 export const REQUESTER_BACKOFF_MS = 10_000;
 /** The longest back-off. */
