@@ -25,6 +25,7 @@ import {
   PROTOCOLS,
   readText,
   type Session,
+  sessionFromColumns,
   sessionKey,
   syncReport,
 } from "../lib/checks.ts";
@@ -91,18 +92,7 @@ function parseCsv(text: string): Followed[] {
   return lines.slice(1).map((line) => {
     const f = line.split(",");
     if (f.length !== 12) throw new Error(`Malformed follower CSV line: ${line}`);
-    return {
-      origin: f[11],
-      session: {
-        protocol: f[0],
-        src6: f[1],
-        src6Port: port(f[2], line),
-        src4: f[5],
-        src4Port: port(f[6], line),
-        dst4: f[7],
-        dst4Port: port(f[8], line),
-      },
-    };
+    return { origin: f[11], session: sessionFromColumns(f, line) };
   });
 }
 

@@ -63,6 +63,23 @@ export function parsePort(text: string, line: string): number {
   return port;
 }
 
+/**
+ * A session from the columns `jool session display --csv` and `joold follow
+ * --format=csv` share: protocol, IPv6 remote addr/port, (IPv6 local
+ * addr/port), IPv4 local addr/port, IPv4 remote addr/port.
+ */
+export function sessionFromColumns(f: string[], line: string): Session {
+  return {
+    protocol: f[0],
+    src6: f[1],
+    src6Port: parsePort(f[2], line),
+    src4: f[5],
+    src4Port: parsePort(f[6], line),
+    dst4: f[7],
+    dst4Port: parsePort(f[8], line),
+  };
+}
+
 /** Parses `jool session display --numeric --csv` output (header optional). */
 export function parseSessionCsv(text: string): Session[] {
   const sessions: Session[] = [];
@@ -74,15 +91,7 @@ export function parseSessionCsv(text: string): Session[] {
     if (f.length < 10 || f.length > 11) {
       throw new Error(`Malformed session line: ${line}`);
     }
-    sessions.push({
-      protocol: f[0],
-      src6: f[1],
-      src6Port: parsePort(f[2], line),
-      src4: f[5],
-      src4Port: parsePort(f[6], line),
-      dst4: f[7],
-      dst4Port: parsePort(f[8], line),
-    });
+    sessions.push(sessionFromColumns(f, line));
   }
   return sessions;
 }
