@@ -136,9 +136,20 @@ export class ServiceNotifier {
     this.#send([["STATUS", text]]);
   }
 
-  /** `RELOADING=1` at `monotonicUs` (CLOCK_MONOTONIC, as systemd requires with it). */
-  reloading(monotonicUs: bigint): void {
-    this.#send([["RELOADING", "1"], ["MONOTONIC_USEC", String(monotonicUs)]]);
+  /**
+   * `RELOADING=1` with `MONOTONIC_USEC=` (CLOCK_MONOTONIC, which systemd
+   * requires with it): `monotonicUs` reads that clock.
+   */
+  reloading(monotonicUs: () => bigint): void {
+    if (this.#destination === null) return;
+    let now: bigint;
+    try {
+      now = monotonicUs();
+    } catch (error) {
+      this.#failed("RELOADING=1", errorText(error));
+      return;
+    }
+    this.#send([["RELOADING", "1"], ["MONOTONIC_USEC", String(now)]]);
   }
 
   /** `STOPPING=1`. */

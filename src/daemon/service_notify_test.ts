@@ -11,7 +11,9 @@ import { sockaddrUn } from "../../ffi/sockaddr.ts";
 import { Sockets } from "../../ffi/sockets.ts";
 import { LevelLogger } from "../log.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
+import { RUNTIME_PERMISSIONS } from "../../scripts/runtime_flags.ts";
 import {
+  NOTIFY_VARIABLES,
   type NotifyEnvironment,
   notifyMessage,
   notifySettings,
@@ -105,6 +107,11 @@ Deno.test("notifySettings(): the socket, the watchdog at half WATCHDOG_USEC, WAT
   }
 });
 
+Deno.test("the executable may read the protocol's variables, and no other", () => {
+  const env = RUNTIME_PERMISSIONS.filter((flag) => flag.startsWith("--allow-env"));
+  assert.deepEqual(env, [`--allow-env=${NOTIFY_VARIABLES.join(",")}`]);
+});
+
 Deno.test("notifyMessage(): KEY=VALUE lines; a value's line breaks become spaces", () => {
   assert.equal(notifyMessage([["READY", "1"], ["STATUS", "a\nb"]]), "READY=1\nSTATUS=a b\n");
 });
@@ -136,7 +143,7 @@ Deno.test("ServiceNotifier against a fake NOTIFY_SOCKET (a path): every message,
     clock.advance(2000);
     assert.deepEqual(manager.received(), ["WATCHDOG=1\n", "WATCHDOG=1\n"]);
     notifier.status("in sync: 192.0.2.2:6465 sent its sessions; 1 peer heard");
-    notifier.reloading(123456789n);
+    notifier.reloading(() => 123456789n);
     notifier.ready();
     notifier.stopping();
     assert.deepEqual(manager.received(), [

@@ -50,8 +50,20 @@ export class TuningStateError extends Error {
  * percent-encoded, so that `/` or `..` in it stay inside the directory.
  */
 export function stateFileName(instance: string, netns: string | null): string {
-  const namespace = netns?.match(/^net:\[(\d+)\]$/)?.[1] ?? "unknown";
-  return `${encodeURIComponent(instance)}.net-${namespace}.json`;
+  return `${instanceFileStem(instance, netns)}.json`;
+}
+
+/**
+ * What names the files of `instance` in network namespace `netns` in the
+ * state directory, before their suffix: `default.net-4026531840`.
+ */
+export function instanceFileStem(instance: string, netns: string | null): string {
+  return `${encodeURIComponent(instance)}${namespaceSuffix(netns)}`;
+}
+
+/** `.net-4026531840` for `net:[4026531840]`; `.net-unknown` if unknown. */
+export function namespaceSuffix(netns: string | null): string {
+  return `.net-${netns?.match(/^net:\[(\d+)\]$/)?.[1] ?? "unknown"}`;
 }
 
 /** The JSON text of `state` for `instance`. */
