@@ -13,7 +13,7 @@ import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
 import type { KernelToNetwork } from "./daemon/kernel_to_network.ts";
-import { type Clock, systemClock } from "./daemon/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
 import { FlushNudge } from "./daemon/flush_nudge.ts";
@@ -52,6 +52,9 @@ async function readPool6(kernel: KernelLink, jool: LocalJool, logger: Logger): P
   }
 }
 
+/** How often a resync's table is looked at, while it comes, to tell when it is in. */
+const SETTLE_CHECK_MS = 250;
+
 /** The warm-up's sealed payload: a full Jool 4.1.9 batch (ss-max-payload as joold raises it). */
 const WARM_UP_SEALED_BYTES = 32768;
 
@@ -65,6 +68,7 @@ export class Daemon {
   readonly #drops: DropReporter;
   readonly #syncState: SyncState;
   #status: StatusPublisher | null = null;
+  #settleTimer: TimerHandle | null = null;
   /** The sockets and servers, in the order they were opened: closed in reverse. */
   readonly #opened: Closable[] = [];
   #setup: InstanceSetup | null = null;
@@ -226,6 +230,7 @@ export class Daemon {
       advertise,
       settled: (outcome) => {
         this.#syncState.resyncOutcome(outcome, this.#clock.now());
+        if (this.#syncState.settling) this.#watchSettling(status);
         status.publish();
       },
     });
@@ -235,6 +240,17 @@ export class Daemon {
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
     this.#syncState.resyncing("asking peers for their sessions", this.#clock.now());
     status.publish();
+  }
+
+  /** Until the answerer's table is in (src/daemon/sync_state.ts), looks every {@link SETTLE_CHECK_MS}. */
+  #watchSettling(status: StatusPublisher): void {
+    if (this.#settleTimer !== null) return;
+    this.#settleTimer = this.#clock.repeat(() => {
+      if (!this.#syncState.settle(this.#peersHeard(), this.#clock.now())) return;
+      this.#clock.clearTimer(this.#settleTimer!);
+      this.#settleTimer = null;
+      status.publish();
+    }, SETTLE_CHECK_MS);
   }
 
   /** Peers heard on the sync port, with when each was last heard. */
@@ -290,6 +306,7 @@ export class Daemon {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
     this.#deps.notifier?.stopping();
+    if (this.#settleTimer !== null) this.#clock.clearTimer(this.#settleTimer);
     this.#status?.stop();
     this.#watchdog?.stop();
     this.#flushNudge?.stop();

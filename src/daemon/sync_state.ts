@@ -4,8 +4,12 @@
  * file that publishes it.
  *
  * The state starts as `starting`, is `resyncing` once the start-up resync
- * request is out, then `in-sync` when a peer sent its sessions in answer (or
- * answered with an empty table), or `alone` when no peer answered. Later
+ * request is out, then `in-sync` when a peer that answered has sent its table
+ * (or answered with an empty one), or `alone` when no peer answered. The
+ * protocol does not mark the end of a table: it counts as sent once the
+ * answerer has been quiet for {@link SETTLE_QUIET_MS}, or
+ * {@link SETTLE_MAX_MS} after its first sessions (a master's live traffic
+ * never goes quiet). Later
  * requests (the sync interface back) do not leave `in-sync` or `alone`: a
  * node that holds the live sessions must not lose the virtual address over
  * a flap of the sync link. A node with known gaps in what it received
@@ -34,6 +38,12 @@ export const HEARTBEAT_MS = 2_000;
  * running (or whose event loop is stuck): five heartbeats missed.
  */
 export const STALE_AFTER_MS = 5 * HEARTBEAT_MS;
+
+/** An answerer silent this long after its sessions came has sent its whole table. */
+export const SETTLE_QUIET_MS = 1_000;
+
+/** The longest wait for that silence: an answerer carrying traffic is never silent. */
+export const SETTLE_MAX_MS = 10_000;
 
 /** The status file format's version; a file of another version is not read. */
 const FORMAT_VERSION = 1;
@@ -83,6 +93,8 @@ export class SyncState {
   #reason = "opening the kernel link and the sockets";
   /** Hosts that answered our start-up resync request. */
   readonly #answeredBy = new Set<string>();
+  /** The answerer whose table is coming, while it comes. */
+  #settling: { host: string; from: string; startMs: number } | null = null;
   /**
    * Gaps known in what peers sent us; stays 0 until sync can tell
    * (sequence numbers on the sync path).
@@ -119,14 +131,39 @@ export class SyncState {
     if (outcome.kind === "answered-empty") {
       for (const origin of outcome.by) this.#answeredBy.add(hostOf(origin));
     }
-    if (this.#state !== "resyncing") return;
+    if (this.#state !== "resyncing" || this.#settling !== null) return;
     if (outcome.kind === "sessions") {
-      this.#enter("in-sync", `${outcome.from} sent its sessions`, nowMs);
+      this.#settling = { host: hostOf(outcome.from), from: outcome.from, startMs: nowMs };
+      this.#reason = `receiving ${outcome.from}'s sessions`;
     } else if (outcome.kind === "answered-empty") {
       this.#enter("in-sync", `${outcome.by.join(", ")} answered with no sessions`, nowMs);
     } else {
       this.#enter("alone", `no peer answered ${outcome.attempts} resync requests`, nowMs);
     }
+  }
+
+  /** Whether an answerer's table is coming: call {@link settle} until it is in. */
+  get settling(): boolean {
+    return this.#settling !== null;
+  }
+
+  /**
+   * Whether the answerer's table is in by now (see the module's doc); if so
+   * the state is `in-sync`. `peers`: when each sync origin was last heard.
+   */
+  settle(peers: PeersHeard, nowMs: number): boolean {
+    const settling = this.#settling;
+    if (settling === null) return false;
+    let lastMs = settling.startMs;
+    for (const [origin, heardMs] of peers) {
+      if (hostOf(origin) === settling.host) lastMs = Math.max(lastMs, heardMs);
+    }
+    const quiet = nowMs - lastMs >= SETTLE_QUIET_MS;
+    if (!quiet && nowMs - settling.startMs < SETTLE_MAX_MS) return false;
+    this.#settling = null;
+    const why = quiet ? "" : ` (still sending after ${SETTLE_MAX_MS / 1000} s: its live traffic)`;
+    this.#enter("in-sync", `${settling.from} sent its sessions${why}`, nowMs);
+    return true;
   }
 
   #enter(state: SyncStateName, reason: string, nowMs: number): void {

@@ -8,6 +8,8 @@ import {
   encodeDaemonStatus,
   HEARTBEAT_MS,
   isStatusFileOf,
+  SETTLE_MAX_MS,
+  SETTLE_QUIET_MS,
   statusFileName,
   SyncState,
   type SyncStateName,
@@ -27,10 +29,21 @@ Deno.test("SyncState: the start-up resync's outcome decides; later outcomes chan
       false,
     ],
     [
-      "sessions came",
+      "sessions coming",
       (state) => {
         state.resyncing("asking", T0 + 1);
         state.resyncOutcome({ kind: "sessions", from: "192.0.2.2:6465" }, T0 + 2);
+      },
+      "resyncing",
+      "receiving 192.0.2.2:6465's sessions",
+      false,
+    ],
+    [
+      "sessions came, then the answerer went quiet",
+      (state) => {
+        state.resyncing("asking", T0 + 1);
+        state.resyncOutcome({ kind: "sessions", from: "192.0.2.2:6465" }, T0 + 2);
+        state.settle(new Map(), T0 + 2 + SETTLE_QUIET_MS);
       },
       "in-sync",
       "192.0.2.2:6465 sent its sessions",
@@ -68,7 +81,8 @@ Deno.test("SyncState: the start-up resync's outcome decides; later outcomes chan
       (state) => {
         state.resyncing("asking", T0 + 1);
         state.resyncOutcome({ kind: "sessions", from: "192.0.2.2:6465" }, T0 + 2);
-        state.resyncOutcome({ kind: "unanswered", attempts: 3 }, T0 + 3);
+        state.settle(new Map(), T0 + 5000);
+        state.resyncOutcome({ kind: "unanswered", attempts: 3 }, T0 + 6000);
       },
       "in-sync",
       "192.0.2.2:6465 sent its sessions",
@@ -79,6 +93,7 @@ Deno.test("SyncState: the start-up resync's outcome decides; later outcomes chan
       (state) => {
         state.resyncing("asking", T0 + 1);
         state.resyncOutcome({ kind: "sessions", from: "192.0.2.2:6465" }, T0 + 2);
+        state.settle(new Map(), T0 + 5000);
         state.knownGaps = 2;
       },
       "in-sync",
@@ -96,6 +111,41 @@ Deno.test("SyncState: the start-up resync's outcome decides; later outcomes chan
   }
 });
 
+Deno.test("SyncState: the answerer's table is in once it is quiet, or at the latest after SETTLE_MAX_MS", () => {
+  const from = "[2001:db8::2]:6465";
+  const start = () => {
+    const state = new SyncState(T0);
+    state.resyncing("asking", T0);
+    state.resyncOutcome({ kind: "sessions", from }, T0 + 100);
+    assert.equal(state.settling, true);
+    return state;
+  };
+  // Still sending 900 ms ago (another port of the same host: its sync socket): not yet.
+  const quiet = start();
+  const heard = (ms: number) =>
+    new Map([["[2001:db8::2]:6464", ms], ["192.0.2.9:6464", T0 + 9999]]);
+  assert.equal(quiet.settle(heard(T0 + 1200), T0 + 2100), false);
+  assert.equal(quiet.state, "resyncing");
+  assert.equal(quiet.settle(heard(T0 + 1200), T0 + 1200 + SETTLE_QUIET_MS), true);
+  assert.equal(quiet.state, "in-sync");
+  assert.equal(quiet.settling, false);
+  assert.equal(quiet.describe(new Map()), `in sync: ${from} sent its sessions; 0 peers heard`);
+  // Never quiet (its live traffic): in sync at the cap, said so.
+  const busy = start();
+  const endMs = T0 + 100 + SETTLE_MAX_MS;
+  for (let ms = T0 + 200; ms < endMs; ms += 100) assert.equal(busy.settle(heard(ms), ms), false);
+  assert.equal(busy.settle(heard(endMs), endMs), true);
+  assert.equal(
+    busy.describe(new Map()),
+    `in sync: ${from} sent its sessions (still sending after 10 s: its live traffic); 0 peers heard`,
+  );
+  // A second outcome while settling changes nothing.
+  const twice = start();
+  twice.resyncOutcome({ kind: "unanswered", attempts: 3 }, T0 + 200);
+  assert.equal(twice.state, "resyncing");
+  assert.equal(twice.settling, true);
+});
+
 Deno.test("SyncState: STATUS= lines, and the snapshot's peers with who answered", () => {
   const state = new SyncState(T0);
   const peers = new Map([["192.0.2.2:6464", T0 + 1500], ["[2001:db8::3]:6464", 0]]);
@@ -106,7 +156,8 @@ Deno.test("SyncState: STATUS= lines, and the snapshot's peers with who answered"
   state.resyncing("asking peers for their sessions", T0 + 1000);
   assert.equal(state.describe(peers), "resyncing: asking peers for their sessions; 2 peers heard");
   const outcome: ResyncOutcome = { kind: "sessions", from: "192.0.2.2:6465" };
-  state.resyncOutcome(outcome, T0 + 2000);
+  state.resyncOutcome(outcome, T0 + 1000);
+  state.settle(new Map(), T0 + 2000);
   state.knownGaps = 1;
   assert.equal(
     state.describe(new Map([["192.0.2.2:6464", T0]])),
