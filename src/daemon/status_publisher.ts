@@ -9,9 +9,9 @@
  * @module
  */
 
-import { dirname } from "node:path";
 import { errorText } from "../error_text.ts";
 import { type Logger, RateLimiter } from "../log.ts";
+import { replaceFile } from "./atomic_file.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { ServiceNotifier } from "./service_notify.ts";
@@ -67,19 +67,9 @@ export class StatusPublisher {
     }
     if (path === null) return;
     const status = state.snapshot(identity, peers, clock.now(), this.#deps.monotonicMs());
-    const temporary = `${path}.tmp`;
     try {
-      const text = encodeDaemonStatus(status);
-      try {
-        // Readable by all: keepalived's scripts run as another user.
-        Deno.writeTextFileSync(temporary, text, { mode: 0o644 });
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-        // Started by hand, not by the unit that makes it: make the directory.
-        Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-        Deno.writeTextFileSync(temporary, text, { mode: 0o644 });
-      }
-      Deno.renameSync(temporary, path);
+      // Readable by all: keepalived's scripts run as another user.
+      replaceFile(path, encodeDaemonStatus(status), 0o644);
     } catch (error) {
       this.#failed(`Cannot write the status file ${path}: ${errorText(error)}`);
     }
