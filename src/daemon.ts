@@ -147,6 +147,7 @@ export class Daemon {
       notifier: this.#deps.notifier ?? null,
       clock: this.#clock,
       logger,
+      counters,
     });
     this.#status = status;
     status.start();

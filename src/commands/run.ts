@@ -148,6 +148,7 @@ async function runWithLibc(
     sockets,
     logger,
     clock: systemClock,
+    counters,
   });
   try {
     return await runDaemonWith(libc, { netsocket, modsocket, notifier, sockets, counters }, {

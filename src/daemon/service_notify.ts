@@ -19,6 +19,7 @@ import { sockaddrUn } from "../../ffi/sockaddr.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { errorText } from "../error_text.ts";
 import { type Logger, RateLimiter } from "../log.ts";
+import type { SyncCounters } from "../stats/counters.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 
@@ -86,6 +87,8 @@ export interface ServiceNotifierDeps {
   sockets: Pick<Sockets, "open" | "send" | "close">;
   logger: Logger;
   clock: Clock;
+  /** Where failed sends are counted. */
+  counters: Pick<SyncCounters, "serviceNotifyFailures">;
 }
 
 /** Speaks the protocol; see the module's doc. */
@@ -97,8 +100,6 @@ export class ServiceNotifier {
   readonly #failureLog = new RateLimiter(DROP_LOG_INTERVAL_MS);
   #fd: number | null = null;
   #watchdog: TimerHandle | null = null;
-  /** Notifications that could not be sent. */
-  failures = 0;
 
   constructor(settings: NotifySettings, deps: ServiceNotifierDeps) {
     this.#deps = deps;
@@ -203,7 +204,7 @@ export class ServiceNotifier {
   }
 
   #failed(text: string, why: string): void {
-    this.failures++;
+    this.#deps.counters.serviceNotifyFailures++;
     const suppressed = this.#failureLog.allow("send", this.#deps.clock.now());
     if (suppressed === null) return;
     const what = text.trimEnd().replaceAll("\n", " ");

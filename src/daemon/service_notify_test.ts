@@ -10,6 +10,7 @@ import { Libc } from "../../ffi/libc.ts";
 import { sockaddrUn } from "../../ffi/sockaddr.ts";
 import { Sockets } from "../../ffi/sockets.ts";
 import { LevelLogger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { RUNTIME_PERMISSIONS } from "../../scripts/runtime_flags.ts";
 import {
@@ -123,10 +124,11 @@ Deno.test("ServiceNotifier against a fake NOTIFY_SOCKET (a path): every message,
   const path = `${dir}/notify`;
   const manager = new FakeServiceManager(sockets, path);
   const clock = new ManualClock();
+  const counters = new SyncCounters();
   const { lines, logger } = capture();
   const notifier = new ServiceNotifier(
     notifySettings({ NOTIFY_SOCKET: path, WATCHDOG_USEC: "4000000" }, Deno.pid),
-    { sockets, logger, clock },
+    { sockets, logger, clock, counters },
   );
   try {
     assert.equal(notifier.enabled, true);
@@ -155,7 +157,7 @@ Deno.test("ServiceNotifier against a fake NOTIFY_SOCKET (a path): every message,
     notifier.close();
     clock.advance(10_000);
     assert.deepEqual(manager.received(), [], "no pings after close()");
-    assert.equal(notifier.failures, 0);
+    assert.equal(counters.serviceNotifyFailures, 0);
     assert.deepEqual(lines, []);
   } finally {
     notifier.close();
@@ -174,6 +176,7 @@ Deno.test("ServiceNotifier: an abstract NOTIFY_SOCKET (@name) works the same", (
     sockets,
     logger: capture().logger,
     clock: new ManualClock(),
+    counters: new SyncCounters(),
   });
   try {
     notifier.ready();
@@ -197,6 +200,7 @@ Deno.test("ServiceNotifier: without NOTIFY_SOCKET nothing is opened nor sent", (
     sockets,
     logger: capture().logger,
     clock: new ManualClock(),
+    counters: new SyncCounters(),
   });
   notifier.ready("x");
   notifier.startWatchdog();
@@ -210,16 +214,17 @@ Deno.test("ServiceNotifier: a socket nobody listens on is logged once per interv
   const libc = Libc.open();
   const sockets = new Sockets(libc);
   const clock = new ManualClock();
+  const counters = new SyncCounters();
   const { lines, logger } = capture();
   const notifier = new ServiceNotifier(
     notifySettings({ NOTIFY_SOCKET: `/nonexistent/joold-${Deno.pid}` }, Deno.pid),
-    { sockets, logger, clock },
+    { sockets, logger, clock, counters },
   );
   try {
     notifier.ready("starting");
     notifier.status("a");
     notifier.status("b");
-    assert.equal(notifier.failures, 3);
+    assert.equal(counters.serviceNotifyFailures, 3);
     assert.equal(lines.length, 1, lines.join("\n"));
     assert.match(
       lines[0],
@@ -227,7 +232,7 @@ Deno.test("ServiceNotifier: a socket nobody listens on is logged once per interv
     );
     clock.advance(60_000);
     notifier.stopping();
-    assert.equal(notifier.failures, 4);
+    assert.equal(counters.serviceNotifyFailures, 4);
     assert.match(lines[1], /STOPPING=1: .*ENOENT.* \(and 2 more since the last report\)$/);
   } finally {
     notifier.close();
@@ -243,6 +248,7 @@ Deno.test("ServiceNotifier: a NOTIFY_SOCKET too long for sockaddr_un is one warn
       sockets: { open: () => 99, send: () => 0, close: () => {} },
       logger,
       clock: new ManualClock(),
+      counters: new SyncCounters(),
     },
   );
   assert.equal(notifier.enabled, false);

@@ -15,6 +15,7 @@ import { replaceFile } from "./atomic_file.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { ServiceNotifier } from "./service_notify.ts";
+import type { SyncCounters } from "../stats/counters.ts";
 import { encodeDaemonStatus, HEARTBEAT_MS, type PeersHeard, type SyncState } from "./sync_state.ts";
 
 /** What the publisher works with. */
@@ -30,6 +31,8 @@ export interface StatusPublisherDeps {
   notifier: Pick<ServiceNotifier, "status"> | null;
   clock: Clock;
   logger: Logger;
+  /** Where failed writes are counted. */
+  counters: Pick<SyncCounters, "statusFileFailures">;
 }
 
 /** Writes the status file and STATUS= lines; see the module's doc. */
@@ -38,8 +41,6 @@ export class StatusPublisher {
   readonly #failureLog = new RateLimiter(DROP_LOG_INTERVAL_MS);
   #timer: TimerHandle | null = null;
   #lastStatusLine: string | null = null;
-  /** Status file writes that failed. */
-  failures = 0;
 
   constructor(deps: StatusPublisherDeps) {
     this.#deps = deps;
@@ -90,7 +91,7 @@ export class StatusPublisher {
   }
 
   #failed(line: string): void {
-    this.failures++;
+    this.#deps.counters.statusFileFailures++;
     const suppressed = this.#failureLog.allow("write", this.#deps.clock.now());
     if (suppressed === null) return;
     this.#deps.logger.warning(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { silentLogger } from "../log.ts";
+import { SyncCounters } from "../stats/counters.ts";
 import type { ResyncOutcome } from "../sync/resync.ts";
 import { StatusPublisher } from "./status_publisher.ts";
 import {
@@ -216,6 +217,7 @@ Deno.test("StatusPublisher: the file on change and every heartbeat, STATUS= on a
   const state = new SyncState(clock.now());
   const statusLines: string[] = [];
   let monotonic = 1000;
+  const counters = new SyncCounters();
   const publisher = new StatusPublisher({
     state,
     path,
@@ -225,6 +227,7 @@ Deno.test("StatusPublisher: the file on change and every heartbeat, STATUS= on a
     notifier: { status: (line) => statusLines.push(line) },
     clock,
     logger: silentLogger,
+    counters,
   });
   const read = () => decodeDaemonStatus(Deno.readTextFileSync(path));
   try {
@@ -244,7 +247,7 @@ Deno.test("StatusPublisher: the file on change and every heartbeat, STATUS= on a
     assert.throws(() => Deno.statSync(path), Deno.errors.NotFound);
     clock.advance(10 * HEARTBEAT_MS);
     assert.throws(() => Deno.statSync(path), Deno.errors.NotFound, "no heartbeat after stop");
-    assert.equal(publisher.failures, 0);
+    assert.equal(counters.statusFileFailures, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -253,6 +256,7 @@ Deno.test("StatusPublisher: the file on change and every heartbeat, STATUS= on a
 Deno.test("StatusPublisher: a directory it cannot write is a warning per interval and a count", () => {
   const clock = new ManualClock();
   const lines: string[] = [];
+  const counters = new SyncCounters();
   const publisher = new StatusPublisher({
     state: new SyncState(clock.now()),
     path: "/proc/joold-cannot-write/x.status.json",
@@ -262,11 +266,12 @@ Deno.test("StatusPublisher: a directory it cannot write is a warning per interva
     notifier: null,
     clock,
     logger: { ...silentLogger, warning: (line: string) => lines.push(line) },
+    counters,
   });
   publisher.start();
   clock.advance(3 * HEARTBEAT_MS);
   publisher.stop();
-  assert.equal(publisher.failures, 4);
+  assert.equal(counters.statusFileFailures, 4);
   assert.equal(lines.length, 1, lines.join("\n"));
   assert.match(
     lines[0],
