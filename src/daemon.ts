@@ -108,7 +108,6 @@ export class Daemon {
       throw error;
     }
     deps.notifier?.ready(daemon.#status?.describe());
-    deps.notifier?.startWatchdog();
     return daemon;
   }
 

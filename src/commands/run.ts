@@ -150,6 +150,8 @@ async function runWithLibc(
     clock: systemClock,
     counters,
   });
+  // From now on: systemd may count the watchdog from the start, not from READY=1.
+  notifier.startWatchdog();
   try {
     return await runDaemonWith(libc, { netsocket, modsocket, notifier, sockets, counters }, {
       statsPort,

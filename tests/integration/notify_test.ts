@@ -192,16 +192,18 @@ Deno.test({
       );
       const stderr = new TextDecoder().decode(output.stderr);
       assert.equal(output.code, 1, stderr);
+      // The watchdog from the start (systemd may count it from there), no READY=1.
       assert.deepEqual(manager.messages.map((message) => message.split("=")[0]), [
+        "WATCHDOG",
         "STATUS",
         "STOPPING",
         "STATUS",
       ]);
       assert.equal(
-        manager.messages[0],
+        manager.messages[1],
         "STATUS=starting: opening the kernel link and the sockets; 0 peers heard\n",
       );
-      assert.match(manager.messages[2], /^STATUS=failed: The Jool kernel module is not loaded/);
+      assert.match(manager.messages[3], /^STATUS=failed: The Jool kernel module is not loaded/);
       assert.doesNotMatch(stderr, /NotCapable|Requires env access/);
       // It stopped: no status file left behind.
       assert.deepEqual([...Deno.readDirSync(directory)].map((entry) => entry.name).sort(), [
