@@ -237,8 +237,8 @@ export class Daemon {
     this.#resync = resync;
     sync.toKernel.onSessions = (origin) => resync.sessionsFrom(origin);
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
-    resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
     this.#syncState.resyncing("asking peers for their sessions", this.#clock.now());
+    resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
     status.publish();
   }
 

@@ -67,8 +67,8 @@ export class StatusPublisher {
       notifier?.status(line);
     }
     if (path === null) return;
-    const status = state.snapshot(identity, peers, clock.now(), this.#deps.monotonicMs());
     try {
+      const status = state.snapshot(identity, peers, clock.now(), this.#deps.monotonicMs());
       // Readable by all: keepalived's scripts run as another user.
       replaceFile(path, encodeDaemonStatus(status), 0o644);
     } catch (error) {
