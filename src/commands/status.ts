@@ -110,6 +110,8 @@ export interface StatusSources {
   files: FoundFile[];
   /** Why the directory could not be listed, or null. */
   directoryError: string | null;
+  /** Status files of daemons in other network namespaces (not looked at). */
+  otherNamespaces: number;
   processExists(pid: number): boolean;
   /** CLOCK_MONOTONIC now, in milliseconds. */
   monotonicMs: number;
@@ -200,6 +202,10 @@ export function assessStatus(sources: StatusSources): StatusReport {
   } else if (daemons.length === 0) {
     verdict = "not-running";
     why = `no status file of this network namespace in ${sources.stateDirectory}`;
+    if (sources.otherNamespaces > 0) {
+      why += ` (${sources.otherNamespaces} of other namespaces: run joold status in the ` +
+        "daemon's, e.g. with ip netns exec)";
+    }
   } else {
     verdict = daemons.reduce<Verdict>(
       (worst, daemon) =>
@@ -309,12 +315,15 @@ export function readStatusSources(libc: Libc, options: StatusOptions): StatusSou
   }
   const names: string[] = [];
   let directoryError: string | null = null;
+  let otherNamespaces = 0;
   if (options.instance !== null) {
     names.push(statusFileName(options.instance, netns));
   } else {
     try {
       for (const entry of Deno.readDirSync(directory)) {
-        if (entry.isFile && isStatusFileOf(entry.name, netns)) names.push(entry.name);
+        if (!entry.isFile || !isStatusFileOf(entry.name, null, true)) continue;
+        if (isStatusFileOf(entry.name, netns)) names.push(entry.name);
+        else otherNamespaces++;
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) directoryError = errorText(error);
@@ -335,6 +344,7 @@ export function readStatusSources(libc: Libc, options: StatusOptions): StatusSou
     stateDirectory: directory,
     files,
     directoryError,
+    otherNamespaces,
     processExists: (pid) => {
       try {
         return processExists(libc, pid);

@@ -53,6 +53,7 @@ function sources(
       error: file === null ? "Permission denied (os error 13)" : null,
     })),
     directoryError,
+    otherNamespaces: 0,
     processExists: (pid) => alive.includes(pid),
     monotonicMs: MONO,
     nowMs: NOW,
@@ -107,6 +108,13 @@ Deno.test("joold status: exit statuses and text against fake daemon states", () 
       sources([]),
       3,
       "joold is not running: no status file of this network namespace in /run/joold",
+    ],
+    [
+      "no status file here, one in another namespace",
+      { ...sources([]), otherNamespaces: 1 },
+      3,
+      "joold is not running: no status file of this network namespace in /run/joold (1 of other " +
+      "namespaces: run joold status in the daemon's, e.g. with ip netns exec)",
     ],
     [
       "its process gone (killed, crashed)",

@@ -214,8 +214,9 @@ export function statusFileName(instance: string, netns: string | null): string {
 /** What every status file's name ends with. */
 const STATUS_FILE_SUFFIX = ".status.json";
 
-/** Whether `name` is a status file of a daemon in `netns`. */
-export function isStatusFileOf(name: string, netns: string | null): boolean {
+/** Whether `name` is a status file of a daemon in `netns` (`anyNamespace`: in any). */
+export function isStatusFileOf(name: string, netns: string | null, anyNamespace = false): boolean {
+  if (anyNamespace) return /\.net-(\d+|unknown)\.status\.json$/.test(name);
   return name.endsWith(`${namespaceSuffix(netns)}${STATUS_FILE_SUFFIX}`);
 }
 

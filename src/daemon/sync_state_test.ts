@@ -187,6 +187,8 @@ Deno.test("status file: names per instance and namespace; a round trip; what is 
   assert.equal(isStatusFileOf("a.net-1.status.net-4026531840.status.json", NETNS), true);
   assert.equal(isStatusFileOf("default.net-4026531840.json", NETNS), false, "the tuning state");
   assert.equal(isStatusFileOf("default.net-1.status.json", NETNS), false, "another namespace");
+  assert.equal(isStatusFileOf("default.net-1.status.json", null, true), true, "any namespace");
+  assert.equal(isStatusFileOf("default.net-1.json", null, true), false, "any, the tuning state");
 
   const state = new SyncState(T0);
   const status = state.snapshot({ pid: 9, instance: "x" }, new Map([["a:1", T0]]), T0, 1);
