@@ -1,6 +1,6 @@
 /**
  * `joold [NETSOCKET] [MODSOCKET] [PORT]`: the Jool session-synchronisation
- * daemon, and its operator commands `joold check` and `joold advertise`.
+ * daemon, and its operator commands (`joold check`, `joold status`, ...).
  * This file only parses the command line and hands over.
  *
  * @module
@@ -13,6 +13,7 @@ import { runAdvertiseCommand } from "./src/commands/advertise.ts";
 import { runCheckCommand } from "./src/commands/check.ts";
 import { runFollowTool, runProxyTool } from "./src/commands/session_tools.ts";
 import { runKeygenCommand } from "./src/commands/keygen.ts";
+import { runStatusTool } from "./src/commands/status.ts";
 import { LevelLogger, type LogLevel } from "./src/log.ts";
 import { errorText } from "./src/error_text.ts";
 import { openLogSink } from "./src/syslog_sink.ts";
@@ -24,6 +25,7 @@ const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
        joold proxy [OPTIONS] MCAST_ADDRESS
        joold follow [OPTIONS] [MCAST_ADDRESS]
        joold keygen FILE
+       joold status [OPTIONS]
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
 multicast (wire-compatible with Jool ${REFERENCE_VERSION}'s joold). Peers may run
@@ -48,6 +50,9 @@ Commands:
              text, --json or --csv; see joold follow --help
   keygen     write a new key file for "auth key file" (mode 0600; an
              existing FILE is never replaced)
+  status     is joold running here, and is this node in sync with its
+             peers? exit status 0 if so (for keepalived's vrrp_script);
+             see joold status --help
 
 Options:
   --log-level LEVEL  error, warning, info or debug (default: info for the
@@ -80,6 +85,7 @@ async function main(args: string[]): Promise<number> {
   // Jool's session tools have Jool's flags, not the daemon's.
   if (args[0] === "proxy") return await runProxyTool(args.slice(1));
   if (args[0] === "follow") return await runFollowTool(args.slice(1));
+  if (args[0] === "status") return await runStatusTool(args.slice(1));
   let parsed;
   try {
     parsed = parseCommandLine(args, {

@@ -7,6 +7,8 @@
 
 /** Address families (bits/socket.h). */
 export const AF_INET = 2;
+/** Local (AF_UNIX) sockets: systemd's notification socket. */
+export const AF_UNIX = 1;
 /** IPv6 address family. */
 export const AF_INET6 = 10;
 /** Netlink address family. */
@@ -137,3 +139,6 @@ export const AI_NUMERICHOST = 0x0004;
 export const LOG_DAEMON = 3 << 3;
 /** Log the pid with each message. */
 export const LOG_PID = 0x01;
+
+/** clock_gettime(2) clock (linux/time.h): since boot, never set, one for every process. */
+export const CLOCK_MONOTONIC = 1;

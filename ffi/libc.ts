@@ -238,6 +238,23 @@ export const LIBC_SYMBOLS = {
     result: "isize",
   },
 
+  /** int kill(pid_t pid, int sig); only with sig 0, which asks whether the process exists. */
+  kill: {
+    parameters: [
+      "i32", // pid_t pid
+      "i32", // int sig
+    ],
+    result: "i32",
+  },
+  /** int clock_gettime(clockid_t clockid, struct timespec *tp); */
+  clock_gettime: {
+    parameters: [
+      "i32", // clockid_t clockid
+      "buffer", // struct timespec *tp
+    ],
+    result: "i32",
+  },
+
   /** unsigned int if_nametoindex(const char *ifname); */
   if_nametoindex: { parameters: ["buffer" /* const char *ifname */], result: "u32" },
   getifaddrs: {

@@ -20,7 +20,7 @@ import {
   type NetsocketResult,
   requireControlPortWhenSealed,
 } from "../config/netsocket.ts";
-import { Daemon } from "../daemon.ts";
+import { Daemon, type DaemonConfig } from "../daemon.ts";
 import { factLines, modsocketFacts, netsocketFacts } from "../config/describe.ts";
 import { loadKeyFile } from "../auth/key_file.ts";
 import type { KeyRing } from "../auth/sealed_datagram.ts";
@@ -33,6 +33,13 @@ import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
 import { keyFileOwners, withLibc } from "./system.ts";
 import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
 import { parsePort, type ServiceLookup } from "../net/port.ts";
+import { monotonicMicroseconds } from "../../ffi/process.ts";
+import { systemClock } from "../daemon/clock.ts";
+import {
+  notifySettings,
+  readNotifyEnvironment,
+  ServiceNotifier,
+} from "../daemon/service_notify.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
 export interface RunOptions {
@@ -137,11 +144,16 @@ async function runWithLibc(
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);
-  let daemon: Daemon;
+  const notifier = new ServiceNotifier(notifySettings(readNotifyEnvironment(), Deno.pid), {
+    sockets,
+    logger,
+    clock: systemClock,
+    counters,
+  });
+  // From now on: systemd may count the watchdog from the start, not from READY=1.
+  notifier.startWatchdog();
   try {
-    daemon = await Daemon.start({
-      netsocket,
-      modsocket,
+    return await runDaemonWith(libc, { netsocket, modsocket, notifier, sockets, counters }, {
       statsPort,
       statsAddress,
       metricsPort,
@@ -149,14 +161,38 @@ async function runWithLibc(
       kernelVersion,
       keys,
       stateDirectory: options.stateDirectory ?? undefined,
-    }, {
+    }, logger);
+  } finally {
+    notifier.close();
+  }
+}
+
+/** Starts the daemon, tells the service manager, waits for a signal, stops. */
+async function runDaemonWith(
+  libc: Libc,
+  parts: {
+    netsocket: NetsocketConfig;
+    modsocket: ModsocketConfig;
+    notifier: ServiceNotifier;
+    sockets: Sockets;
+    counters: SyncCounters;
+  },
+  settings: Omit<DaemonConfig, "netsocket" | "modsocket">,
+  logger: Logger,
+): Promise<number> {
+  const { netsocket, modsocket, notifier, sockets, counters } = parts;
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ netsocket, modsocket, ...settings }, {
       libc,
       sockets,
       logger,
       counters,
+      notifier,
     });
   } catch (error) {
     logger.error(errorText(error));
+    notifier.status(`failed: ${errorText(error)}`);
     return EXIT_FAILURE;
   }
   logger.info(`joold ${VERSION} is synchronising instance '${modsocket.instance}'`);
@@ -169,13 +205,17 @@ async function runWithLibc(
   // instance's globals back: it is caught, and said to do nothing.
   const keyFile = netsocket.authKeyFile;
   const hangUp = () => {
+    // systemd waits for READY=1 after RELOADING=1: `systemctl reload` ends when the keys are in.
+    notifier.reloading(() => monotonicMicroseconds(libc));
     if (keyFile !== null) {
-      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileOwners(libc));
+      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileOwners(libc))
+        .finally(() => notifier.ready());
       return;
     }
     logger.warning(
       "SIGHUP: joold does not reload its configuration; restart it to apply changes",
     );
+    notifier.ready();
   };
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
@@ -205,6 +245,7 @@ async function runWithLibc(
 /**
  * SIGHUP with "auth key file": reads the key file again and seals and
  * opens with its keys (a key rotation step); a bad file keeps the keys in use.
+ * Resolves when it is done, either way.
  */
 function reloadKeyFile(
   daemon: Daemon,
@@ -212,8 +253,8 @@ function reloadKeyFile(
   netsocketFile: string,
   logger: Logger,
   owners: readonly number[] | null,
-): void {
-  loadKeyFile(keyFile, netsocketFile, undefined, owners).then((keys) => {
+): Promise<void> {
+  return loadKeyFile(keyFile, netsocketFile, undefined, owners).then((keys) => {
     daemon.reloadKeys(keys);
     logger.info(
       `SIGHUP: reloaded ${keyFile}: sending with key ${keys.current.id}, ` +
