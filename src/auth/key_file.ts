@@ -193,12 +193,12 @@ export async function loadKeyFile(
       `is accessible to group or others (mode ${modeText}); chmod 600 ${file}`,
     );
   }
-  if ((mode & 0o040) !== 0 && !reader!.groups.includes(group!)) {
+  if (groupMayRead && (mode & 0o040) !== 0 && !reader.groups.includes(group)) {
     throw new ConfigError(
       file,
       null,
       `is readable by its group (gid ${group}, mode ${modeText}), which joold does not run in ` +
-        `(gids ${reader!.groups.join(", ")}): chgrp it to joold's group, or chmod 600 ${file}`,
+        `(gids ${reader.groups.join(", ")}): chgrp it to joold's group, or chmod 600 ${file}`,
     );
   }
   let text;
