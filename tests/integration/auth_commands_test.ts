@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { joold } from "./joold_process.ts";
+import { withDaemonUser } from "./daemon_account.ts";
 
 const linux = Deno.build.os === "linux";
 
@@ -161,23 +162,6 @@ Deno.test({
     });
   },
 });
-
-/** Runs `use` with a system user and group `joold`, made for it unless one exists. */
-async function withDaemonUser(use: () => Promise<void>): Promise<void> {
-  const exists = (await new Deno.Command("id", { args: ["joold"], stderr: "null" }).output())
-    .success;
-  if (!exists) {
-    const added = await new Deno.Command("useradd", {
-      args: ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent", "joold"],
-    }).output();
-    assert.ok(added.success, "useradd joold");
-  }
-  try {
-    await use();
-  } finally {
-    if (!exists) await new Deno.Command("userdel", { args: ["joold"] }).output();
-  }
-}
 
 Deno.test({
   name: "check as root: the key file as the units' user joold would read it",
