@@ -24,7 +24,7 @@ const USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
        joold advertise [OPTIONS] [MODSOCKET]
        joold proxy [OPTIONS] MCAST_ADDRESS
        joold follow [OPTIONS] [MCAST_ADDRESS]
-       joold keygen FILE
+       joold keygen [--group GROUP] FILE
        joold status [OPTIONS]
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
@@ -48,8 +48,9 @@ Commands:
              4.1.14+) instead of the files; see joold proxy --help
   follow     print every session as it is synced (kernel and/or group),
              text, --json or --csv; see joold follow --help
-  keygen     write a new key file for "auth key file" (mode 0600; an
-             existing FILE is never replaced)
+  keygen     write a new key file for "auth key file" (an existing FILE
+             is never replaced): group GROUP (default joold, the units'
+             group) and mode 0640, or mode 0600 if there is no group joold
   status     is joold running here, and is this node in sync with its
              peers? exit status 0 if so (for keepalived's vrrp_script);
              see joold status --help
@@ -69,6 +70,7 @@ Options:
   --state-directory DIR
                      where the values of the globals joold raises are kept,
                      to put back after a crash (default /run/joold)
+  --group GROUP      keygen only: the group that may read the key file
   -h, --help         show this help and exit
   -V, --version      show the version and exit
 `;
@@ -95,6 +97,7 @@ async function main(args: string[]): Promise<number> {
       "stats-address": { type: "string" },
       "metrics-address": { type: "string" },
       "state-directory": { type: "string" },
+      group: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
     });
@@ -124,6 +127,9 @@ async function main(args: string[]): Promise<number> {
     console.error(`joold: ${errorText(error)}`);
     return EXIT_USAGE;
   }
+  if (values.group !== undefined && command !== "keygen") {
+    return usageError("--group is an option of joold keygen only");
+  }
   if (operands.length > maxOperands) {
     return usageError(`too many arguments: ${operands.slice(maxOperands).join(" ")}`);
   }
@@ -146,7 +152,7 @@ async function main(args: string[]): Promise<number> {
     }
     if (command === "keygen") {
       if (operands[0] === undefined) return usageError("keygen: FILE is required");
-      return runKeygenCommand(operands[0], logger, print);
+      return runKeygenCommand(operands[0], logger, print, 1, values.group ?? null);
     }
     if (command === "advertise") {
       return await runAdvertiseCommand({ modsocketFile, modsocketDefaulted }, logger, print);

@@ -10,6 +10,7 @@ import { loadModsocketConfig, MODSOCKET_KEYS } from "../config/modsocket.ts";
 import { loadNetsocketConfig, NETSOCKET_KEYS } from "../config/netsocket.ts";
 import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
 import { parseStatusArguments } from "./status.ts";
+import { DAEMON_ACCOUNT } from "./system.ts";
 
 function packaged(path: string): string {
   return fileURLToPath(new URL(`../../packaging/${path}`, import.meta.url));
@@ -128,4 +129,29 @@ Deno.test("packaging: the keepalived example runs a real joold status, weighted,
     fileURLToPath(new URL("../../docs/failover.md", import.meta.url)),
   );
   assert.ok(failover.includes("(../packaging/keepalived/keepalived.conf)"));
+});
+
+Deno.test("packaging: the units run joold as the system user joold, notify, watchdog, reload", async () => {
+  const installer = await Deno.readTextFile(packaged("install.sh"));
+  const postinst = await Deno.readTextFile(packaged("debian/postinst"));
+  for (const name of ["joold.service", "joold@.service"]) {
+    const unit = await Deno.readTextFile(packaged(name));
+    // The account keygen shares the key with and check reads it as.
+    assert.match(unit, new RegExp(`^User=${DAEMON_ACCOUNT}$`, "m"), name);
+    assert.match(unit, new RegExp(`^Group=${DAEMON_ACCOUNT}$`, "m"), name);
+    assert.doesNotMatch(unit, /^DynamicUser=/m, name);
+    assert.match(unit, /^Type=notify$/m, name);
+    assert.match(unit, /^NotifyAccess=main$/m, name);
+    assert.match(unit, /^WatchdogSec=30s$/m, name);
+    assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, name);
+    // Debian's jool-tools unit; ordered after, never required.
+    assert.match(unit, /^After=jool\.service$/m, name);
+    assert.doesNotMatch(unit, /^(Wants|Requires|BindsTo)=.*jool\.service/m, name);
+    assert.doesNotMatch(unit, /jool-instance/, name);
+  }
+  assert.match(installer, new RegExp(`useradd --system .* ${DAEMON_ACCOUNT}$`, "m"));
+  assert.match(
+    postinst,
+    new RegExp(`^ +adduser --system --group --no-create-home .* ${DAEMON_ACCOUNT}$`, "m"),
+  );
 });

@@ -22,7 +22,7 @@ import {
 } from "../config/netsocket.ts";
 import { Daemon, type DaemonConfig } from "../daemon.ts";
 import { factLines, modsocketFacts, netsocketFacts } from "../config/describe.ts";
-import { loadKeyFile } from "../auth/key_file.ts";
+import { type KeyFileReader, loadKeyFile } from "../auth/key_file.ts";
 import type { KeyRing } from "../auth/sealed_datagram.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { type Logger } from "../log.ts";
@@ -30,7 +30,7 @@ import { SyncCounters } from "../stats/counters.ts";
 import { errorText } from "../error_text.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
-import { keyFileOwners, withLibc } from "./system.ts";
+import { keyFileReader, withLibc } from "./system.ts";
 import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
 import { parsePort, type ServiceLookup } from "../net/port.ts";
 import { monotonicMicroseconds } from "../../ffi/process.ts";
@@ -109,7 +109,7 @@ async function runWithLibc(
         netsocket.authKeyFile,
         netsocket.file,
         undefined,
-        keyFileOwners(libc),
+        keyFileReader(libc),
       );
     }
     statsPort = options.statsPort === null
@@ -208,7 +208,7 @@ async function runDaemonWith(
     // systemd waits for READY=1 after RELOADING=1: `systemctl reload` ends when the keys are in.
     notifier.reloading(() => monotonicMicroseconds(libc));
     if (keyFile !== null) {
-      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileOwners(libc))
+      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileReader(libc))
         .finally(() => notifier.ready());
       return;
     }
@@ -252,9 +252,9 @@ function reloadKeyFile(
   keyFile: string,
   netsocketFile: string,
   logger: Logger,
-  owners: readonly number[] | null,
+  reader: KeyFileReader | null,
 ): Promise<void> {
-  return loadKeyFile(keyFile, netsocketFile, undefined, owners).then((keys) => {
+  return loadKeyFile(keyFile, netsocketFile, undefined, reader).then((keys) => {
     daemon.reloadKeys(keys);
     logger.info(
       `SIGHUP: reloaded ${keyFile}: sending with key ${keys.current.id}, ` +
