@@ -41,6 +41,7 @@ import { SCENARIOS as AUTH } from "./families/auth.ts";
 import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
 import { SCENARIOS as FAULTS } from "./families/faults.ts";
+import { SCENARIOS as KEEPALIVED } from "./families/keepalived.ts";
 import { SCENARIOS as TOOLS } from "./families/tools.ts";
 import { SCENARIOS as YOUNG } from "./families/young.ts";
 
@@ -50,6 +51,7 @@ const ALL = [
   ...CORE,
   ...FAILOVER,
   ...FAULTS,
+  ...KEEPALIVED,
   ...TOOLS,
   ...YOUNG,
 ];

@@ -640,8 +640,8 @@ export async function checkInstall(outcome: Outcome): Promise<void> {
   assert.deepEqual((await read("modes")).split("\n"), [
     "755 root /usr/local/bin/joold",
     "644 root /usr/local/share/man/man8/joold.8",
-    "644 root /etc/systemd/system/joold.service",
-    "644 root /etc/systemd/system/joold@.service",
+    "644 root /usr/local/lib/systemd/system/joold.service",
+    "644 root /usr/local/lib/systemd/system/joold@.service",
     "644 root /etc/joold/netsocket.json",
     "644 root /etc/joold/modsocket.json",
   ]);
@@ -672,20 +672,77 @@ export async function checkInstall(outcome: Outcome): Promise<void> {
     assert.match(await read(`check-${node}.stdout`), /^no problems found$/m, check);
   }
 
-  // j1 ran twice: killed (SIGKILL: 137), restarted RestartSec= later, stopped (0).
-  const j1 = await unitRuns(outcome, "j1");
-  const j2 = await unitRuns(outcome, "j2");
+  // The units' user, made by install.sh.
+  const [user, uid, home, shell] = (await read("user")).split(":");
+  assert.deepEqual([user, home, shell], ["joold", "/nonexistent", "/usr/sbin/nologin"]);
+
+  // In clear, j1 ran twice: killed (SIGKILL: 137), restarted RestartSec= later, stopped (0).
+  const j1 = await unitRuns(outcome, "j1-clear");
+  const j2 = await unitRuns(outcome, "j2-clear");
   const runs = `j1 runs: ${JSON.stringify(j1)}; j2 runs: ${JSON.stringify(j2)}`;
   assert.deepEqual(j1.map((run) => run.status), ["137", "0"], runs);
   assert.ok(j1[1].start - j1[0].end! >= RESTART_SEC - 0.1, `restarted too early: ${runs}`);
   assert.deepEqual(j2.map((run) => run.status), ["0"], runs);
-  for (const node of ["j1", "j2"]) {
+  for (const node of ["j1-clear", "j2-clear", "j1", "j2"]) {
     const record = await daemonRecord(outcome, node);
     assert.ok(record.stopped, `${node}'s unit ended by itself (status ${record.exit})`);
     assert.equal(record.exit, "0", `${node}'s unit did not stop cleanly:\n${record.stderr}`);
   }
+  // Each ran as the unit says: user joold, only CAP_NET_ADMIN (bit 12), no new privileges.
+  for (const name of ["j1-clear", "j1", "j2"]) {
+    const identity = parseKeyValues(
+      (await read(`identity-${name}`)).replaceAll(":\t", "=").replaceAll("\t", " "),
+    );
+    const who = `${name}'s daemon: ${JSON.stringify(Object.fromEntries(identity))}`;
+    assert.equal(identity.get("Uid"), `${uid} ${uid} ${uid} ${uid}`, who);
+    for (const set of ["CapEff", "CapPrm", "CapAmb", "CapBnd"]) {
+      assert.equal(identity.get(set), "0000000000001000", `${set}: ${who}`);
+    }
+    assert.equal(identity.get("NoNewPrivs"), "1", who);
+  }
+  // Type=notify: READY=1 and STATUS= lines; WATCHDOG=1 from the longest run.
+  for (const name of ["j1-clear", "j2-clear", "j1", "j2"]) {
+    const notified = (await readText(`${outcome.out}/units/${name}/notify.log`)) ?? "";
+    assert.match(notified, / READY=1$/m, `${name} sent no READY=1:\n${notified}`);
+    assert.match(notified, / STATUS=/m, `${name} sent no STATUS=:\n${notified}`);
+  }
+  assert.match(
+    (await readText(`${outcome.out}/units/j2-clear/notify.log`)) ?? "",
+    / WATCHDOG=1$/m,
+    "j2's first run sent no WATCHDOG=1",
+  );
+  // joold status: in sync (0), not running (3), then not in sync (1) while j2
+  // was stopped, and in sync again (0) once it ran on.
+  assert.equal(await read("status-in-sync.exit"), "0", await read("status-in-sync.txt"));
+  assert.equal(await read("status-stopped.exit"), "3", await read("status-stopped.txt"));
+  const sequence = (await read("status-sequence")).split("\n");
+  assert.ok(
+    sequence.includes("3") && sequence.includes("1") &&
+      sequence.indexOf("3") < sequence.lastIndexOf("1"),
+    `joold status from before j1's sealed start: ${sequence.join(" ")}`,
+  );
+  assert.equal(
+    await read("status-in-sync-sealed.exit"),
+    "0",
+    await read("status-in-sync-sealed.txt"),
+  );
+  // Sealed: the key from joold keygen is the units' group's, and check reads it as they would.
+  assert.deepEqual((await read("key-modes")).split("\n"), [
+    "640 root joold /etc/joold/sync.key",
+    "640 root joold /etc/joold/j2/sync.key",
+  ]);
+  const sealedCheck = await read("check-j1-sealed.stdout");
+  assert.equal(await read("check-j1-sealed.exit"), "0", sealedCheck);
+  assert.match(sealedCheck, /^ok {4}auth key file: \/etc\/joold\/sync\.key: sends with key 1$/m);
+  for (const node of ["j1", "j2"]) {
+    assert.match(
+      (await daemonRecord(outcome, node)).stderr,
+      /Network socket ready: .*authenticated/,
+      `${node}'s sealed start`,
+    );
+  }
   // The restarted daemon asked for what it missed, and j2 answered.
-  const j1Log = (await daemonRecord(outcome, "j1")).stderr;
+  const j1Log = (await daemonRecord(outcome, "j1-clear")).stderr;
   const restarted = j1Log.slice(j1Log.lastIndexOf("supervisor: started"));
   assert.match(
     restarted,

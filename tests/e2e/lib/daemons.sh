@@ -31,6 +31,8 @@ e2e_find_deno() {
 }
 E2E_DENO=${JOOLD_E2E_DENO:-$(e2e_find_deno)}
 E2E_BUNDLE=${JOOLD_E2E_BUNDLE:-$E2E_REPO/dist/joold.js}
+# For the tools the scenarios start as programs of their own (unit_supervisor.sh).
+export E2E_REPO E2E_DENO
 # The VM's Jool version's C joold (scripts/vm/run_vm.sh puts it first on PATH).
 E2E_REFERENCE=${JOOLD_E2E_REFERENCE:-$(command -v joold)}
 

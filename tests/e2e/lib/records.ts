@@ -260,6 +260,8 @@ export const JSON_COUNTERS = [
   "statsRefused",
   "syncInterfaceLosses",
   "syncInterfaceReturns",
+  "serviceNotifyFailures",
+  "statusFileFailures",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
