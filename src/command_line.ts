@@ -40,6 +40,12 @@ export class CommandLineError extends Error {
   }
 }
 
+/** How {@link parseCommandLine} reads long names. */
+export interface ParseSettings {
+  /** A long name may be shortened to any prefix only it has (argp's and getopt_long's way). */
+  abbreviations?: boolean;
+}
+
 /**
  * Splits `args` into option values and positionals. Options may come
  * anywhere; after `--` everything is positional. A repeated option keeps
@@ -51,6 +57,7 @@ export class CommandLineError extends Error {
 export function parseCommandLine<O extends OptionSpecs>(
   args: readonly string[],
   options: O,
+  settings: ParseSettings = {},
 ): ParsedCommandLine<O> {
   const values: Record<string, string | boolean> = {};
   const positionals: string[] = [];
@@ -74,6 +81,7 @@ export function parseCommandLine<O extends OptionSpecs>(
       const equals = arg.indexOf("=");
       name = equals < 0 ? arg.slice(2) : arg.slice(2, equals);
       inline = equals < 0 ? undefined : arg.slice(equals + 1);
+      if (settings.abbreviations && !Object.hasOwn(options, name)) name = fullName(name, options);
     } else {
       // -hV: each letter a boolean; -x VALUE or -xVALUE for a string.
       const letters = arg.slice(1);
@@ -142,6 +150,12 @@ export function logLevelFlag(text: string): LogLevel {
  */
 export function checkPortFlag(flag: string, text: string, forms: PortForms): void {
   flagValue(flag, parsePort(text, forms, `'${text}'`));
+}
+
+/** The one long name `prefix` starts; `prefix` itself if none or several do. */
+function fullName(prefix: string, options: OptionSpecs): string {
+  const matches = Object.keys(options).filter((name) => prefix !== "" && name.startsWith(prefix));
+  return matches.length === 1 ? matches[0] : prefix;
 }
 
 function unknownOption(option: string): CommandLineError {

@@ -1,14 +1,15 @@
 /**
  * `joold follow` on the real machine: a netlink socket that joins the Jool
- * family's `joold` group and sends nothing after resolving the family (no
- * ACK, no ADD), and/or a socket on the sync multicast group that never
- * sends. Each wake-up's sessions are printed with one write; a closed
+ * family's `joold` group and, after resolving the family, sends nothing
+ * (no ADD; an ACK per batch only with `--ack`), and/or a socket on the sync
+ * multicast group that never sends. Each wake-up's sessions are printed with one write; a closed
  * stdout (`joold follow | head`), SIGINT or SIGTERM ends it with status 0.
  *
  * @module
  */
 
 import { SyscallError } from "../../ffi/errors.ts";
+import { readSystemFile } from "../../ffi/system_files.ts";
 import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
@@ -22,6 +23,7 @@ import {
   type FollowContext,
   type FollowOptions,
   formatSyncedSession,
+  groupListeners,
   KernelFollower,
   sessionsOfDatagram,
   type SyncedSession,
@@ -75,24 +77,70 @@ class LinePrinter {
   }
 }
 
+/** How long the group may stay silent while the kernel sends, before a hint on the port. */
+export const SILENT_GROUP_HINT_MS = 10_000;
+
+/** The port the example netsocket files of packaging/examples use. */
+const EXAMPLES_PORT = "6464";
+
 /**
  * Prints synced sessions until SIGINT, SIGTERM or a closed stdout (status
  * 0). A bad flag the machine refuses (an unknown interface or service): one
  * line through `usage`, status 2. No Jool module with the kernel as a
- * source, or a socket refused: one error line, status 1.
+ * source, or a socket refused: one error line, status 1. `say` gets the
+ * line that tells the mode at start, whatever the log level.
  */
 export async function runFollowCommand(
   options: FollowOptions,
   logger: Logger,
   write: OutputWriter,
   usage: (line: string) => void,
+  say: (line: string) => void,
 ): Promise<number> {
   try {
-    return await withSystem(logger, (tools) => follow(options, tools, write, usage));
+    return await withSystem(logger, (tools) => follow(options, tools, write, usage, say));
   } catch (error) {
     logger.error(errorText(error));
     return EXIT_FAILURE;
   }
+}
+
+/**
+ * The start line: the mode, and what the other listeners of Jool's `joold`
+ * group (`listeners`: their netlink port ids; null if unknown) mean for it.
+ * A daemon's socket cannot be told from a follower's there, nor its
+ * instance: the line says what it may be.
+ */
+export function modeLine(options: FollowOptions, listeners: number[] | null): {
+  line: string;
+  warning: string | null;
+} {
+  const others = listeners === null
+    ? null
+    : listeners.length === 0
+    ? "no other process listens to Jool's joold group"
+    : `${listeners.length} other netlink socket(s) listen to Jool's joold group ` +
+      `(port ids ${listeners.join(", ")})`;
+  if (options.ack) {
+    return {
+      line: `ACK mode: acknowledging every batch of instance '${options.instance}', as ` +
+        "`jool session follow` does, so the kernel sends the next one at once (for running " +
+        "without a daemon)" + (others === null ? "" : `; ${others}`),
+      warning: listeners !== null && listeners.length > 0
+        ? `${others}: a joold daemon or \`jool session proxy\` of instance '${options.instance}' ` +
+          "among them ACKs too, and then the kernel no longer waits for it: run joold follow " +
+          "without --ack next to a daemon"
+        : null,
+    };
+  }
+  return {
+    line: `Listen-only mode: no ACKs, so a daemon beside it keeps the kernel's pace` +
+      (others === null ? "" : `; ${others}`),
+    warning: listeners !== null && listeners.length === 0 && options.source !== "group"
+      ? "With nothing ACKing, the kernel sends one batch per ss-flush-deadline and drops what " +
+        "its queue cannot hold: use --ack when no daemon runs"
+      : null,
+  };
 }
 
 async function follow(
@@ -100,6 +148,7 @@ async function follow(
   tools: SystemTools,
   write: OutputWriter,
   usage: (line: string) => void,
+  say: (line: string) => void,
 ): Promise<number> {
   const { logger, reactor, sockets } = tools;
   const followKernel = options.source !== "group";
@@ -154,7 +203,10 @@ async function follow(
   flushOrFinish();
 
   const closers: (() => void)[] = [];
+  let kernelBatches = 0;
+  let groupDatagrams = 0;
   try {
+    if (!followKernel) say("Listen-only mode: the group's datagrams, nothing sent");
     if (followKernel) {
       const socket = GenericNetlinkSocket.open(sockets);
       closers.push(() => socket.close());
@@ -162,8 +214,12 @@ async function follow(
       const follower = new KernelFollower(
         socket,
         context,
-        (sessions) => printer.add(sessions),
+        (sessions) => {
+          kernelBatches++;
+          printer.add(sessions);
+        },
         (problem) => logger.warning(problem),
+        options.ack,
       );
       reactor.watch(socket.fd, { readable: true }, () => {
         drainNetlink(socket, (datagram) => follower.receive(datagram), () => {
@@ -171,7 +227,12 @@ async function follow(
         });
         flushOrFinish();
       });
-      socket.joinGroup(await follower.resolve());
+      const group = await follower.resolve();
+      // Before joining: every listener found is another process's socket.
+      const mode = modeLine(options, otherListeners(tools, group, logger));
+      say(mode.line);
+      if (mode.warning !== null) logger.warning(mode.warning);
+      socket.joinGroup(group);
       closers.unshift(() => reactor.unwatch(socket.fd));
     }
     if (netsocket !== null) {
@@ -192,6 +253,7 @@ async function follow(
         drain(() => {
           const datagram = network.receive();
           if (datagram === null) return false;
+          groupDatagrams++;
           const origin = describePeer(datagram.from);
           const sessions = sessionsOfDatagram(datagram.data, origin, context);
           if (typeof sessions === "string") {
@@ -205,9 +267,23 @@ async function follow(
       });
       closers.unshift(() => reactor.unwatch(network.fd));
     }
+    if (netsocket !== null && !options.portGiven) {
+      // The examples' daemons use another port than jool session proxy's default.
+      const hint = setTimeout(() => {
+        if (groupDatagrams > 0 || (followKernel && kernelBatches === 0)) return;
+        logger.warning(
+          `Nothing came on group ${netsocket!.address} port ${netsocket!.port} in ` +
+            `${SILENT_GROUP_HINT_MS / 1000} s` +
+            (followKernel ? ` while the kernel sent ${kernelBatches} batches` : "") +
+            `: port ${options.port} is \`jool session proxy\`'s default; a daemon set up ` +
+            `from the examples uses "multicast port": ${EXAMPLES_PORT} (give -p ${EXAMPLES_PORT})`,
+        );
+      }, SILENT_GROUP_HINT_MS);
+      closers.push(() => clearTimeout(hint));
+    }
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const signal of signals) Deno.addSignalListener(signal, finish);
-    logger.info(
+    say(
       `Following instance '${options.instance}': ` +
         [
           followKernel ? "the kernel's batches" : null,
@@ -229,4 +305,14 @@ async function follow(
     }
   }
   return 0;
+}
+
+/** Other sockets in Jool's `joold` group, from /proc/net/netlink; null if it cannot be told. */
+function otherListeners(tools: SystemTools, group: number, logger: Logger): number[] | null {
+  try {
+    return groupListeners(readSystemFile(tools.libc, "/proc/net/netlink"), group);
+  } catch (error) {
+    logger.debug(`Cannot read /proc/net/netlink: ${errorText(error)}`);
+    return null;
+  }
 }

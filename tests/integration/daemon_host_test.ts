@@ -83,10 +83,11 @@ Deno.test("a bad metrics port is refused before anything starts", async () => {
   await withConfigs(GOOD_NETSOCKET, {}, async (dir) => {
     for (const bad of ["0", "http", "65536"]) {
       const outcome = await joold(["--metrics-port", bad, "netsocket.json", "modsocket.json"], dir);
-      assert.equal(outcome.code, 78, bad);
+      // A bad flag is a usage error, as joold(8) says: one line, status 2.
+      assert.equal(outcome.code, 2, bad);
       assert.equal(
         outcome.stderr,
-        `<3>error: command line: "--metrics-port": must be a port number from 1 to 65535, got '${bad}'\n`,
+        `joold: --metrics-port: must be a port number from 1 to 65535, got '${bad}'\n`,
       );
     }
   });
@@ -97,10 +98,10 @@ Deno.test("a bad stats address is refused before anything starts", async () => {
     for (const bad of ["localhost", "192.0.2.300", "::g"]) {
       const args = ["--stats-address", bad, "netsocket.json", "modsocket.json", "45678"];
       const outcome = await joold(args, dir);
-      assert.equal(outcome.code, 78, bad);
+      assert.equal(outcome.code, 2, bad);
       assert.equal(
         outcome.stderr,
-        `<3>error: command line: "--stats-address": must be an IPv4 or IPv6 address, got '${bad}'\n`,
+        `joold: --stats-address: must be an IPv4 or IPv6 address, got '${bad}'\n`,
       );
     }
   });
