@@ -238,6 +238,21 @@ export const LIBC_SYMBOLS = {
     result: "isize",
   },
 
+  /**
+   * int statx(int dirfd, const char *pathname, int flags, unsigned int mask,
+   * struct statx *statxbuf); glibc 2.28+, where fstat may be no symbol.
+   */
+  statx: {
+    parameters: [
+      "i32", // int dirfd
+      "buffer", // const char *pathname
+      "i32", // int flags
+      "u32", // unsigned int mask
+      "buffer", // struct statx *statxbuf (256 bytes)
+    ],
+    result: "i32",
+  },
+
   /** unsigned int if_nametoindex(const char *ifname); */
   if_nametoindex: { parameters: ["buffer" /* const char *ifname */], result: "u32" },
   getifaddrs: {

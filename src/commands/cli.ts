@@ -38,7 +38,7 @@ import {
 /** `joold --help`. */
 export const DAEMON_USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [PORT]
        joold check [OPTIONS] [NETSOCKET] [MODSOCKET]
-       joold [-i NAME | -f FILE] advertise [OPTIONS] [MODSOCKET]
+       joold advertise [OPTIONS] [MODSOCKET]
        joold [-i NAME | -f FILE] proxy [OPTIONS] MCAST_ADDRESS
        joold [-i NAME | -f FILE] follow [OPTIONS] [MCAST_ADDRESS]
        joold keygen [OPTIONS] FILE
@@ -440,7 +440,7 @@ async function runDaemonCommand(args: string[]): Promise<number> {
     return 0;
   }
   // The daemon's stderr does not block (a slow reader must not stall the sync).
-  const log = openLogSink(parsed.syslog, true);
+  const log = openLogSink(parsed.syslog, { nonBlocking: true, longRunning: true });
   if (log === null) return EXIT_FAILURE;
   const logger = new LevelLogger(parsed.level, log.sink);
   const [netsocketFile, modsocketFile, statsPort] = parsed.operands;

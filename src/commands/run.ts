@@ -31,6 +31,9 @@ import { errorText } from "../error_text.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
 import { keyFileOwners, withLibc } from "./system.ts";
+import { printConfigurationOnce } from "./printed_configuration.ts";
+import { DEFAULT_STATE_DIRECTORY, stateFileName } from "../daemon/tuning_state.ts";
+import { readSystemLink } from "../../ffi/system_files.ts";
 import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
 import { parsePort, type ServiceLookup } from "../net/port.ts";
 
@@ -123,7 +126,7 @@ async function runWithLibc(
     throw error;
   }
 
-  print(
+  await printConfigurationOnce(
     describeConfiguration(
       netsocket,
       modsocket,
@@ -132,6 +135,9 @@ async function runWithLibc(
       statsAddress,
       metricsAddress,
     ),
+    printedRecordPath(libc, options.stateDirectory ?? DEFAULT_STATE_DIRECTORY, modsocket.instance),
+    print,
+    logger,
   );
   const kernelVersion = readJoolModuleVersion(libc, logger);
 
@@ -200,6 +206,17 @@ async function runWithLibc(
   }
   logger.info("Stopped");
   return 0;
+}
+
+/** Where the record of the printed configuration goes: beside the state file. */
+function printedRecordPath(libc: Libc, directory: string, instance: string): string {
+  let netns: string | null = null;
+  try {
+    netns = readSystemLink(libc, "/proc/self/ns/net");
+  } catch {
+    // An unknown namespace shares one record, as it shares one state file.
+  }
+  return `${directory}/${stateFileName(instance, netns, "printed")}`;
 }
 
 /**

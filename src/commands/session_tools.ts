@@ -8,7 +8,8 @@
  */
 
 import { CommandLineError } from "../command_line.ts";
-import { LevelLogger, stderrSink } from "../log.ts";
+import { LevelLogger } from "../log.ts";
+import { openStderrSink } from "../stderr_sink.ts";
 import { openLogSink } from "../syslog_sink.ts";
 import { parseFollowArguments } from "./follow.ts";
 import { runFollowCommand } from "./follow_run.ts";
@@ -113,7 +114,7 @@ export async function runProxyTool(
 ): Promise<number> {
   const options = toolOptions(args, parseProxyArguments, instance, PROXY_USAGE, usage);
   if (typeof options === "number") return options;
-  const log = openLogSink(options.syslog);
+  const log = openLogSink(options.syslog, { nonBlocking: false, longRunning: true });
   if (log === null) return EXIT_FAILURE;
   try {
     const logger = new LevelLogger(options.logLevel, log.sink);
@@ -137,7 +138,7 @@ export async function runFollowTool(
 ): Promise<number> {
   const options = toolOptions(args, parseFollowArguments, instance, FOLLOW_USAGE, usage);
   if (typeof options === "number") return options;
-  const sink = stderrSink((bytes) => Deno.stderr.writeSync(bytes), false);
+  const sink = openStderrSink({ nonBlocking: false, longRunning: true });
   const logger = new LevelLogger(options.logLevel, sink);
   return await runFollowCommand(options, logger, writeStdout, usage, (line) => sink("info", line));
 }

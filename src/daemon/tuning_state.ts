@@ -46,12 +46,13 @@ export class TuningStateError extends Error {
 /**
  * The state file's name for `instance` in network namespace `netns` (the
  * link text of /proc/self/ns/net, e.g. `net:[4026531840]`, or null if
- * unknown): `default.net-4026531840.json`. The instance name is
+ * unknown): `default.net-4026531840.json`, or with another `extension`
+ * for another file of the same daemon. The instance name is
  * percent-encoded, so that `/` or `..` in it stay inside the directory.
  */
-export function stateFileName(instance: string, netns: string | null): string {
+export function stateFileName(instance: string, netns: string | null, extension = "json"): string {
   const namespace = netns?.match(/^net:\[(\d+)\]$/)?.[1] ?? "unknown";
-  return `${encodeURIComponent(instance)}.net-${namespace}.json`;
+  return `${encodeURIComponent(instance)}.net-${namespace}.${extension}`;
 }
 
 /** The JSON text of `state` for `instance`. */
