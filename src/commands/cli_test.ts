@@ -14,22 +14,11 @@ import { parseProxyArguments, type ProxyOptions } from "./proxy.ts";
 import { FOLLOW_USAGE, PROXY_USAGE } from "./session_tools.ts";
 import { CommandLineError } from "../command_line.ts";
 
-/** What `jool session proxy G` means in Jool 4.1.15 (src/usr/argp/wargp/session.c). */
-const JOOL_DEFAULTS: ProxyOptions = {
-  instance: "default",
-  group: "ff08::db8:64:64",
-  port: "6400",
-  devIn: null,
-  devOut: null,
-  ttl: 1,
-  statsPort: null,
-  statsAddress: null,
-  controlPort: null,
-  metricsPort: null,
-  logLevel: "info",
-  syslog: false,
-  help: false,
-};
+/**
+ * What `jool session proxy G` means in Jool 4.1.15 (src/usr/argp/wargp/session.c):
+ * proxy_test.ts checks that these are Jool's defaults.
+ */
+const JOOL_DEFAULTS: ProxyOptions = parseProxyArguments(["ff08::db8:64:64"]);
 
 /** The proxy options of a whole joold command line, on the path runJoold takes. */
 async function proxyOptionsOf(args: string[]): Promise<ProxyOptions> {
