@@ -106,6 +106,26 @@ export async function runFollowCommand(
 }
 
 /**
+ * What to say when the group stayed silent for {@link SILENT_GROUP_HINT_MS}
+ * though the port was not given and the kernel sent batches (`kernelBatches`:
+ * null when the kernel is not followed): a daemon set up from the examples
+ * uses another port than `jool session proxy`'s default. Null otherwise.
+ */
+export function silentGroupWarning(
+  options: Pick<FollowOptions, "portGiven">,
+  group: { address: string; port: number },
+  kernelBatches: number | null,
+  groupDatagrams: number,
+): string | null {
+  if (options.portGiven || groupDatagrams > 0 || kernelBatches === 0) return null;
+  return `Nothing came on group ${group.address} port ${group.port} in ` +
+    `${SILENT_GROUP_HINT_MS / 1000} s` +
+    (kernelBatches === null ? "" : ` while the kernel sent ${kernelBatches} batches`) +
+    `: port ${group.port} is \`jool session proxy\`'s default; a daemon set up from the ` +
+    `examples uses "multicast port": ${EXAMPLES_PORT} (give -p ${EXAMPLES_PORT})`;
+}
+
+/**
  * The start line: the mode, and what the other listeners of Jool's `joold`
  * group (`listeners`: their netlink port ids; null if unknown) mean for it.
  * A daemon's socket cannot be told from a follower's there, nor its
@@ -215,7 +235,7 @@ async function follow(
         socket,
         context,
         (sessions) => {
-          kernelBatches++;
+          if (sessions.length > 0) kernelBatches++;
           printer.add(sessions);
         },
         (problem) => logger.warning(problem),
@@ -268,16 +288,15 @@ async function follow(
       closers.unshift(() => reactor.unwatch(network.fd));
     }
     if (netsocket !== null && !options.portGiven) {
-      // The examples' daemons use another port than jool session proxy's default.
+      const group = netsocket;
       const hint = setTimeout(() => {
-        if (groupDatagrams > 0 || (followKernel && kernelBatches === 0)) return;
-        logger.warning(
-          `Nothing came on group ${netsocket!.address} port ${netsocket!.port} in ` +
-            `${SILENT_GROUP_HINT_MS / 1000} s` +
-            (followKernel ? ` while the kernel sent ${kernelBatches} batches` : "") +
-            `: port ${options.port} is \`jool session proxy\`'s default; a daemon set up ` +
-            `from the examples uses "multicast port": ${EXAMPLES_PORT} (give -p ${EXAMPLES_PORT})`,
+        const warning = silentGroupWarning(
+          options,
+          group,
+          followKernel ? kernelBatches : null,
+          groupDatagrams,
         );
+        if (warning !== null) logger.warning(warning);
       }, SILENT_GROUP_HINT_MS);
       closers.push(() => clearTimeout(hint));
     }

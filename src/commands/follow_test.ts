@@ -9,7 +9,7 @@ import { FAKE_JOOL_FAMILY, FakeJool, sessionBatch } from "../../tests/support/fa
 import { FakeJooldQueue } from "../../tests/support/fake_joold_queue.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { JoolOperation } from "../jool/protocol.ts";
-import { modeLine } from "./follow_run.ts";
+import { modeLine, silentGroupWarning } from "./follow_run.ts";
 import {
   FOLLOW_CSV_HEADER,
   type FollowContext,
@@ -319,4 +319,24 @@ Deno.test("joold follow says its mode, and warns when the listeners make it wron
   assert.equal(modeLine(options, [4242]).warning, null);
   assert.match(modeLine(options, []).warning!, /use --ack when no daemon runs$/);
   assert.equal(modeLine(options, null).warning, null, "unknown: nothing claimed");
+});
+
+Deno.test("joold follow on the default port beside a daemon of the examples (6464) says why it sees nothing", () => {
+  const group = { address: "ff08::db8:64:64", port: 6400 };
+  const defaulted = parseFollowArguments(["ff08::db8:64:64"]);
+  assert.equal(
+    silentGroupWarning(defaulted, group, 12, 0),
+    "Nothing came on group ff08::db8:64:64 port 6400 in 10 s while the kernel sent 12 batches: " +
+      "port 6400 is `jool session proxy`'s default; a daemon set up from the examples uses " +
+      '"multicast port": 6464 (give -p 6464)',
+  );
+  assert.match(silentGroupWarning(defaulted, group, null, 0)!, /in 10 s: port 6400/);
+  assert.equal(silentGroupWarning(defaulted, group, 12, 1), null, "the group spoke");
+  assert.equal(
+    silentGroupWarning(defaulted, group, 0, 0),
+    null,
+    "no traffic at all: nothing to say",
+  );
+  const given = parseFollowArguments(["-p", "6400", "ff08::db8:64:64"]);
+  assert.equal(silentGroupWarning(given, group, 12, 0), null, "the port was chosen");
 });
