@@ -7,6 +7,8 @@
 
 /** Address families (bits/socket.h). */
 export const AF_INET = 2;
+/** Local (AF_UNIX) sockets: systemd's notification socket. */
+export const AF_UNIX = 1;
 /** IPv6 address family. */
 export const AF_INET6 = 10;
 /** Netlink address family. */
@@ -142,3 +144,5 @@ export const LOG_PID = 0x01;
 export const AT_EMPTY_PATH = 0x1000;
 /** statx(2): want stx_ino (linux/stat.h); the device is always filled in. */
 export const STATX_INO = 0x100;
+/** clock_gettime(2) clock (linux/time.h): since boot, never set, one for every process. */
+export const CLOCK_MONOTONIC = 1;

@@ -228,6 +228,38 @@ export const LIBC_SYMBOLS = {
     result: "i32",
   },
 
+  /** int fchown(int fd, uid_t owner, gid_t group); owner -1 (0xffffffff): unchanged. */
+  fchown: {
+    parameters: [
+      "i32", // int fd
+      "u32", // uid_t owner
+      "u32", // gid_t group
+    ],
+    result: "i32",
+  },
+  /** int fchmod(int fd, mode_t mode); not subject to the umask. */
+  fchmod: {
+    parameters: [
+      "i32", // int fd
+      "u32", // mode_t mode
+    ],
+    result: "i32",
+  },
+  /** struct passwd *getpwnam(const char *name); NULL if there is no such user. */
+  getpwnam: { parameters: ["buffer" /* const char *name */], result: "pointer" },
+  /** struct group *getgrnam(const char *name); NULL if there is no such group. */
+  getgrnam: { parameters: ["buffer" /* const char *name */], result: "pointer" },
+  /** int getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups); */
+  getgrouplist: {
+    parameters: [
+      "buffer", // const char *user
+      "u32", // gid_t group
+      "buffer", // gid_t *groups
+      "buffer", // int *ngroups (in: room; out: how many)
+    ],
+    result: "i32",
+  },
+
   /** ssize_t readlink(const char *pathname, char *buf, size_t bufsiz); no NUL is written. */
   readlink: {
     parameters: [
@@ -249,6 +281,23 @@ export const LIBC_SYMBOLS = {
       "i32", // int flags
       "u32", // unsigned int mask
       "buffer", // struct statx *statxbuf (256 bytes)
+    ],
+    result: "i32",
+  },
+
+  /** int kill(pid_t pid, int sig); only with sig 0, which asks whether the process exists. */
+  kill: {
+    parameters: [
+      "i32", // pid_t pid
+      "i32", // int sig
+    ],
+    result: "i32",
+  },
+  /** int clock_gettime(clockid_t clockid, struct timespec *tp); */
+  clock_gettime: {
+    parameters: [
+      "i32", // clockid_t clockid
+      "buffer", // struct timespec *tp
     ],
     result: "i32",
   },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AF_INET, AF_INET6, AF_NETLINK } from "./constants.ts";
+import { AF_INET, AF_INET6, AF_NETLINK, AF_UNIX } from "./constants.ts";
 import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
 
 /** Size of `struct sockaddr_storage`, big enough for any address. */
@@ -52,6 +52,28 @@ export function sockaddrIn6(address: Uint8Array, port: number, scopeId = 0): Uin
   bytes.set(address, 8);
   view.setUint32(24, scopeId, NATIVE_LITTLE_ENDIAN);
   return bytes;
+}
+
+/** Room for a path in `struct sockaddr_un` (sun_path[108]). */
+const SUN_PATH_BYTES = 108;
+
+/**
+ * struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; } for a
+ * path, or for an abstract name when `name` starts with `@` (written as a
+ * leading NUL, as systemd spells `$NOTIFY_SOCKET`). A path gets its NUL;
+ * an abstract name's length is its own. Throws a RangeError for an empty
+ * name, one longer than sun_path, or one with a NUL.
+ */
+export function sockaddrUn(name: string): Uint8Array {
+  const abstract = name.startsWith("@");
+  const bytes = new TextEncoder().encode(abstract ? `\0${name.slice(1)}` : `${name}\0`);
+  if (bytes.length <= 1 || bytes.length > SUN_PATH_BYTES || name.includes("\0")) {
+    throw new RangeError(`a local socket name has 1 to ${SUN_PATH_BYTES - 1} bytes, got '${name}'`);
+  }
+  const address = new Uint8Array(2 + bytes.length);
+  new DataView(address.buffer).setUint16(0, AF_UNIX, NATIVE_LITTLE_ENDIAN);
+  address.set(bytes, 2);
+  return address;
 }
 
 /** struct ip_mreq { struct in_addr imr_multiaddr; struct in_addr imr_interface; }; */

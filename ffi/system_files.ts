@@ -25,6 +25,7 @@ import {
 import { Errno, SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
 import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
+import { shareWithGroup } from "./accounts.ts";
 
 /** Kernel text files are a page or two; anything longer is cut here. */
 const DEFAULT_MAX_BYTES = 64 * 1024;
@@ -85,11 +86,18 @@ export function readSystemLink(libc: Libc, path: string): string {
  * never replaces a file (O_EXCL: EEXIST if it exists). Through libc because
  * the shipped binary may not write files (no --allow-write), and because
  * creating with the mode leaves no moment where others may read the file.
+ * With `group`, the file is then given to that gid and made 0640, so that
+ * the group's members may read it (the key file and the units' group).
  *
- * @throws {SyscallError} If it cannot be created or written; a partly
- * written file is left for the caller to see.
+ * @throws {SyscallError} If it cannot be created, written or given to the
+ * group; a partly written file is left for the caller to see.
  */
-export function createPrivateFile(libc: Libc, path: string, text: string): void {
+export function createPrivateFile(
+  libc: Libc,
+  path: string,
+  text: string,
+  group: number | null = null,
+): void {
   const fd = libc.symbols.open_create(
     new TextEncoder().encode(path + "\0"),
     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -113,6 +121,7 @@ export function createPrivateFile(libc: Libc, path: string, text: string): void 
       }
       written += count;
     }
+    if (group !== null) shareWithGroup(libc, fd, group, 0o640);
   } finally {
     libc.symbols.close(fd);
   }

@@ -15,15 +15,18 @@
 /**
  * Permissions baked into the executable: FFI (libc: every socket, and the
  * /sys and /proc files Deno refuses to `--allow-read`, see
- * ffi/system_files.ts), reading its configuration files, and writing under
- * /run/joold only: the state file that keeps the operator's values of the
- * globals joold raises, so that they are put back even after a SIGKILL
- * (src/daemon/tuning_state.ts).
+ * ffi/system_files.ts), reading its configuration files, writing under
+ * /run/joold only (the state file that keeps the operator's values of the
+ * globals joold raises, so that they are put back even after a SIGKILL,
+ * src/daemon/tuning_state.ts; the status file of `joold status`), and
+ * reading the three variables of systemd's notification protocol, no other
+ * (src/daemon/service_notify.ts).
  */
 export const RUNTIME_PERMISSIONS = [
   "--allow-ffi",
   "--allow-read",
   "--allow-write=/run/joold",
+  "--allow-env=NOTIFY_SOCKET,WATCHDOG_USEC,WATCHDOG_PID",
 ] as const;
 
 /**

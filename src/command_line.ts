@@ -34,9 +34,13 @@ export interface ParsedCommandLine<O extends OptionSpecs> {
 
 /** A command line that does not fit the options; the message says why. */
 export class CommandLineError extends Error {
-  constructor(message: string) {
+  /** The option as given (`--group`, `-x`) when it is one the command does not know. */
+  readonly unknownOption: string | null;
+
+  constructor(message: string, unknownOption: string | null = null) {
     super(message);
     this.name = "CommandLineError";
+    this.unknownOption = unknownOption;
   }
 }
 
@@ -162,5 +166,6 @@ function unknownOption(option: string): CommandLineError {
   return new CommandLineError(
     `Unknown option '${option}'. To specify a positional argument starting with a '-', ` +
       `place it at the end of the command after '--', as in '-- "${option}"'`,
+    option,
   );
 }

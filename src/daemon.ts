@@ -13,13 +13,17 @@ import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
 import type { KernelToNetwork } from "./daemon/kernel_to_network.ts";
-import { type Clock, systemClock } from "./daemon/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
 import { FlushNudge } from "./daemon/flush_nudge.ts";
 import { flushNudgeDelayMs } from "./sync/instance_tuning.ts";
 import { DEFAULT_STATE_DIRECTORY, TuningStateFile } from "./daemon/tuning_state.ts";
 import { readSystemLink } from "../ffi/system_files.ts";
+import { monotonicMicroseconds } from "../ffi/process.ts";
+import { type PeersHeard, statusFileName, SyncState } from "./daemon/sync_state.ts";
+import { StatusPublisher } from "./daemon/status_publisher.ts";
+import { OTHER_PEERS } from "./stats/peers.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
@@ -48,6 +52,9 @@ async function readPool6(kernel: KernelLink, jool: LocalJool, logger: Logger): P
   }
 }
 
+/** How often a resync's table is looked at, while it comes, to tell when it is in. */
+const SETTLE_CHECK_MS = 250;
+
 /** The warm-up's sealed payload: a full Jool 4.1.9 batch (ss-max-payload as joold raises it). */
 const WARM_UP_SEALED_BYTES = 32768;
 
@@ -59,6 +66,9 @@ export class Daemon {
   readonly #running: Promise<void>;
   readonly #measures: SyncMeasures;
   readonly #drops: DropReporter;
+  readonly #syncState: SyncState;
+  #status: StatusPublisher | null = null;
+  #settleTimer: TimerHandle | null = null;
   /** The sockets and servers, in the order they were opened: closed in reverse. */
   readonly #opened: Closable[] = [];
   #setup: InstanceSetup | null = null;
@@ -76,6 +86,7 @@ export class Daemon {
     this.#reactor = reactor;
     this.#measures = new SyncMeasures(this.#clock.now());
     this.#drops = new DropReporter(deps.logger, this.#clock);
+    this.#syncState = new SyncState(this.#clock.now());
     this.#running = reactor.run();
   }
 
@@ -96,6 +107,7 @@ export class Daemon {
       await daemon.stop();
       throw error;
     }
+    deps.notifier?.ready(daemon.#status?.describe());
     return daemon;
   }
 
@@ -123,12 +135,30 @@ export class Daemon {
         `Sealing warmed up in ${(this.#clock.monotonic() - sealStart).toFixed(1)} ms`,
       );
     }
+    const directory = this.#stateDirectory(config);
+    const netns = directory === null ? null : this.#networkNamespace();
+    const status = new StatusPublisher({
+      state: this.#syncState,
+      path: directory === null ? null : `${directory}/${statusFileName(instance, netns)}`,
+      identity: { pid: Deno.pid, instance },
+      peers: () => this.#peersHeard(),
+      monotonicMs: () => Number(monotonicMicroseconds(this.#deps.libc)) / 1000,
+      notifier: this.#deps.notifier ?? null,
+      clock: this.#clock,
+      logger,
+      counters,
+    });
+    this.#status = status;
+    status.start();
     const jool = new LocalJool(kernelVersion, logger);
     const link = { ...common, sockets, reactor, ackLatency: this.#measures.ackLatency };
     const receiveBuffer = config.modsocket.netlinkReceiveBuffer;
     const kernel = await KernelLink.open(link, instance, { receiveBuffer });
     this.#opened.push(kernel);
-    this.#setup = new InstanceSetup(kernel, config.modsocket, logger, this.#stateFile(config));
+    const stateFile = directory === null
+      ? null
+      : new TuningStateFile(directory, config.modsocket.instance, netns);
+    this.#setup = new InstanceSetup(kernel, config.modsocket, logger, stateFile);
     await this.#setup.enableSync();
     await this.#setup.tune(kernelVersion);
     await readPool6(kernel, jool, logger);
@@ -183,7 +213,11 @@ export class Daemon {
     });
     if (interfaceWatch !== null) this.#opened.push(interfaceWatch);
 
-    if (netsocket.controlPort === null) return;
+    if (netsocket.controlPort === null) {
+      this.#syncState.noResync("no control port: this node does not resync", this.#clock.now());
+      status.publish();
+      return;
+    }
     const controlOpened = peerSockets.openControl(netsocket.controlPort);
     const control = controlOpened.socket;
     this.#opened.push(control);
@@ -194,11 +228,38 @@ export class Daemon {
       control: controlOpened.channel,
       instance,
       advertise,
+      settled: (outcome) => {
+        this.#syncState.resyncOutcome(outcome, this.#clock.now());
+        if (this.#syncState.settling) this.#watchSettling(status);
+        status.publish();
+      },
     });
     this.#resync = resync;
     sync.toKernel.onSessions = (origin) => resync.sessionsFrom(origin);
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
+    this.#syncState.resyncing("asking peers for their sessions", this.#clock.now());
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
+    status.publish();
+  }
+
+  /** Until the answerer's table is in (src/daemon/sync_state.ts), looks every {@link SETTLE_CHECK_MS}. */
+  #watchSettling(status: StatusPublisher): void {
+    if (this.#settleTimer !== null) return;
+    this.#settleTimer = this.#clock.repeat(() => {
+      if (!this.#syncState.settle(this.#peersHeard(), this.#clock.now())) return;
+      this.#clock.clearTimer(this.#settleTimer!);
+      this.#settleTimer = null;
+      status.publish();
+    }, SETTLE_CHECK_MS);
+  }
+
+  /** Peers heard on the sync port, with when each was last heard. */
+  #peersHeard(): PeersHeard {
+    const heard = new Map<string, number>();
+    for (const [peer, counters] of Object.entries(this.#measures.peers.snapshot())) {
+      if (peer !== OTHER_PEERS) heard.set(peer, counters.lastSeenMs);
+    }
+    return heard;
   }
 
   /**
@@ -209,19 +270,19 @@ export class Daemon {
     return this.#peerSockets?.reloadKeys(keys) ?? false;
   }
 
-  /** The state file of this instance in this network namespace, or null for none. */
-  #stateFile(config: DaemonConfig): TuningStateFile | null {
-    const directory = config.stateDirectory === undefined
-      ? DEFAULT_STATE_DIRECTORY
-      : config.stateDirectory;
-    if (directory === null) return null;
-    let netns: string | null = null;
+  /** Where the state and status files of this daemon go, or null for nowhere. */
+  #stateDirectory(config: DaemonConfig): string | null {
+    return config.stateDirectory === undefined ? DEFAULT_STATE_DIRECTORY : config.stateDirectory;
+  }
+
+  /** The network namespace, which names the files in the state directory; null if unknown. */
+  #networkNamespace(): string | null {
     try {
-      netns = readSystemLink(this.#deps.libc, "/proc/self/ns/net");
+      return readSystemLink(this.#deps.libc, "/proc/self/ns/net");
     } catch (error) {
       this.#deps.logger.warning(`Cannot tell the network namespace: ${errorText(error)}`);
+      return null;
     }
-    return new TuningStateFile(directory, config.modsocket.instance, netns);
   }
 
   /** Resolves when the daemon has stopped. */
@@ -244,6 +305,9 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.#stopped) return this.#running;
     this.#stopped = true;
+    this.#deps.notifier?.stopping();
+    if (this.#settleTimer !== null) this.#clock.clearTimer(this.#settleTimer);
+    this.#status?.stop();
     this.#watchdog?.stop();
     this.#flushNudge?.stop();
     this.#advertiser?.close();

@@ -7,9 +7,11 @@
 # Usage: scripts/vm/install_deps.sh
 set -euo pipefail
 
+# systemd: systemd-analyze, which checks the units; lintian: checks the .deb;
+# keepalived: the failover scenarios.
 readonly packages=(
   linux-image-amd64 linux-headers-amd64 jool-dkms jool-tools qemu-system-x86
-  busybox-static cpio zstd netcat-openbsd curl
+  busybox-static cpio zstd netcat-openbsd curl systemd lintian keepalived
 )
 readonly apt_options=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 

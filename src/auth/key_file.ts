@@ -11,10 +11,12 @@
  * `key ID SECRET [current|next]`: ID 0 to 255, SECRET 64 hex digits (32
  * bytes). Blank lines and lines starting with `#` are ignored. One key is
  * current whether marked or not; of two keys exactly one is marked
- * `current`. The file must not be readable or writable by group or others,
- * must be owned by root or by the daemon's user, must be a regular file (not
- * a symbolic link, FIFO or device) and at most {@link MAX_KEY_FILE_BYTES};
- * an all-zero secret is refused.
+ * `current`. The file must not be readable or writable by others nor
+ * writable by its group; it may be readable by its group only when that is
+ * a group of the daemon (the shipped units: `root:joold`, mode 0640). It
+ * must be owned by root or by the daemon's user, must be a regular file
+ * (not a symbolic link, FIFO or device) and at most
+ * {@link MAX_KEY_FILE_BYTES}; an all-zero secret is refused.
  *
  * @module
  */
@@ -40,6 +42,7 @@ export interface KeyFileIo {
     isFile: boolean;
     isSymlink?: boolean;
     uid?: number | null;
+    gid?: number | null;
     size?: number;
   }>;
   readTextFile(path: string): Promise<string>;
@@ -49,6 +52,14 @@ const SYSTEM_IO: KeyFileIo = {
   stat: (path) => Deno.lstat(path),
   readTextFile: (path) => Deno.readTextFile(path),
 };
+
+/** Whom a key file is for: who may own it and which groups may read it. */
+export interface KeyFileReader {
+  /** The uids that may own it: root and the daemon's. */
+  owners: readonly number[];
+  /** The gids the file's group may be for it to be group-readable: the daemon's groups. */
+  groups: readonly number[];
+}
 
 /**
  * Parses a key file's text.
@@ -119,19 +130,21 @@ export function parseKeyFile(text: string, file: string): KeyRing {
 }
 
 /**
- * Reads a key file, refusing one that group or others may read or write,
- * a symbolic link (whoever owns its directory could point it elsewhere),
+ * Reads a key file, refusing one that others may read or write, that its
+ * group may write, or that a group other than the reader's may read, a
+ * symbolic link (whoever owns its directory could point it elsewhere),
  * anything but a regular file (a FIFO would block the start), one too large
- * to be a key file, and one owned by another user than `owners`.
+ * to be a key file, and one owned by another user than the reader's owners.
  *
- * @param owners The uids that may own it (root and the daemon's); null: not checked.
+ * @param reader Who reads it; null: unknown, so neither owner nor group
+ * may be trusted (any group bit is refused, the owner is not checked).
  * @throws {ConfigError} naming the netsocket file's key or the key file.
  */
 export async function loadKeyFile(
   file: string,
   netsocketFile: string,
   io: KeyFileIo = SYSTEM_IO,
-  owners: readonly number[] | null = null,
+  reader: KeyFileReader | null = null,
 ): Promise<KeyRing> {
   let info;
   try {
@@ -159,22 +172,33 @@ export async function loadKeyFile(
     );
   }
   const owner = info.uid ?? null;
-  if (owners !== null && owner !== null && !owners.includes(owner)) {
+  if (reader !== null && owner !== null && !reader.owners.includes(owner)) {
     throw new ConfigError(
       file,
       null,
       `is owned by uid ${owner}; only root or the user joold runs as (uid ${
-        owners.filter((uid) => uid !== 0).join(", ") || 0
+        reader.owners.filter((uid) => uid !== 0).join(", ") || 0
       }) may own it: chown it`,
     );
   }
   const mode = info.mode ?? 0;
-  if ((mode & 0o077) !== 0) {
+  const modeText = (mode & 0o777).toString(8).padStart(4, "0");
+  const group = info.gid ?? null;
+  const groupMayRead = reader !== null && reader.groups.length > 0 && group !== null &&
+    owner !== null;
+  if ((mode & (groupMayRead ? 0o037 : 0o077)) !== 0) {
     throw new ConfigError(
       file,
       null,
-      `is accessible to group or others (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); ` +
-        `chmod 600 ${file}`,
+      `is accessible to group or others (mode ${modeText}); chmod 600 ${file}`,
+    );
+  }
+  if (groupMayRead && (mode & 0o040) !== 0 && !reader.groups.includes(group)) {
+    throw new ConfigError(
+      file,
+      null,
+      `is readable by its group (gid ${group}, mode ${modeText}), which joold does not run in ` +
+        `(gids ${reader.groups.join(", ")}): chgrp it to joold's group, or chmod 600 ${file}`,
     );
   }
   let text;
@@ -201,4 +225,47 @@ function hexBytes(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
   return bytes;
+}
+
+/** A path as stat(2) sees it, for {@link unreadableBy}. */
+export interface PathPermissions {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** A user by its ids, as a unit's `User=` runs it. */
+export interface ReadingUser {
+  name: string;
+  uid: number;
+  /** Its primary and supplementary groups. */
+  gids: readonly number[];
+}
+
+/**
+ * Why `user` could not read the file at the end of `chain` (each directory
+ * from `/` down, then the file itself): the first directory it may not
+ * search, or the file it may not read, from owner, group and mode as the
+ * kernel decides (no capability counted: the units give only
+ * CAP_NET_ADMIN). Null if it could read it.
+ */
+export function unreadableBy(chain: readonly PathPermissions[], user: ReadingUser): string | null {
+  const who = `the user ${user.name} (uid ${user.uid})`;
+  for (let index = 0; index < chain.length; index++) {
+    const entry = chain[index];
+    const isFile = index === chain.length - 1;
+    const shift = entry.uid === user.uid ? 6 : user.gids.includes(entry.gid) ? 3 : 0;
+    const needed = isFile ? 4 : 1;
+    if (((entry.mode >> shift) & needed) !== 0) continue;
+    const facts = `uid ${entry.uid}, gid ${entry.gid}, mode ${
+      (entry.mode & 0o777).toString(8).padStart(4, "0")
+    }`;
+    return isFile
+      ? `${who} that joold's units run as could not read it (${facts}): ` +
+        `chgrp ${user.name} ${entry.path} && chmod 640 ${entry.path}`
+      : `${who} that joold's units run as could not reach it: it may not search ${entry.path} ` +
+        `(${facts})`;
+  }
+  return null;
 }

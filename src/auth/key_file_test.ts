@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { ConfigError } from "../config/errors.ts";
-import { loadKeyFile, newKeyFileText, parseKeyFile } from "./key_file.ts";
+import { loadKeyFile, newKeyFileText, parseKeyFile, unreadableBy } from "./key_file.ts";
 
 const HEX_A = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 const HEX_B = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
@@ -136,7 +136,9 @@ Deno.test("a key file that is a link, not a regular file, too large or another u
         stat: () => Promise.resolve({ ...regular, ...change }),
         readTextFile: () => Promise.reject(new Error("must not be read")),
       };
-      await assert.rejects(loadKeyFile("/k", "net.json", io, [0, 990]), { message });
+      await assert.rejects(loadKeyFile("/k", "net.json", io, { owners: [0, 990], groups: [] }), {
+        message,
+      });
     });
   }
   const io = {
@@ -144,7 +146,7 @@ Deno.test("a key file that is a link, not a regular file, too large or another u
     readTextFile: () => Promise.resolve(`key 1 ${HEX_A}`),
   };
   assert.equal(
-    (await loadKeyFile("/k", "net.json", io, [0, 990])).current.id,
+    (await loadKeyFile("/k", "net.json", io, { owners: [0, 990], groups: [] })).current.id,
     1,
     "the daemon's own",
   );
@@ -170,4 +172,70 @@ Deno.test("an all-zero key is refused", () => {
   assert.throws(() => parseKeyFile(`key 1 ${"0".repeat(64)}`, "k"), {
     message: "k:1: key 1: all zero, not a secret (make one with joold keygen)",
   });
+});
+
+Deno.test("a key file readable by its group: accepted only when that is one of the daemon's groups", async (t) => {
+  const reader = { owners: [0, 990], groups: [990, 27] };
+  const load = (stat: { mode: number; uid: number; gid?: number }) =>
+    loadKeyFile("/k", "net.json", {
+      stat: () => Promise.resolve({ isFile: true, isSymlink: false, size: 100, ...stat }),
+      readTextFile: () => Promise.resolve(`key 1 ${HEX_A}`),
+    }, reader);
+  await t.step("root:joold 0640, the units' layout", async () => {
+    assert.equal((await load({ mode: 0o100640, uid: 0, gid: 990 })).current.id, 1);
+  });
+  await t.step("the daemon's own 0640, group a supplementary one", async () => {
+    assert.equal((await load({ mode: 0o100640, uid: 990, gid: 27 })).current.id, 1);
+  });
+  await t.step("a group the daemon is not in", async () => {
+    await assert.rejects(load({ mode: 0o100640, uid: 0, gid: 100 }), {
+      message: "/k: is readable by its group (gid 100, mode 0640), which joold does not run in " +
+        "(gids 990, 27): chgrp it to joold's group, or chmod 600 /k",
+    });
+  });
+  for (const mode of [0o100660, 0o100650, 0o100644, 0o100641]) {
+    await t.step(`still refused: ${mode.toString(8)}, even in the daemon's group`, async () => {
+      await assert.rejects(load({ mode, uid: 0, gid: 990 }), {
+        message: `/k: is accessible to group or others (mode 0${
+          (mode & 0o777).toString(8)
+        }); chmod 600 /k`,
+      });
+    });
+  }
+  await t.step("a group read bit with the group unknown", async () => {
+    await assert.rejects(load({ mode: 0o100640, uid: 0 }), /is accessible to group or others/);
+  });
+});
+
+Deno.test("unreadableBy(): the first directory the units' user may not search, or the file it may not read", () => {
+  const joold = { name: "joold", uid: 990, gids: [990] };
+  const dir = (path: string, mode: number, gid = 0) => ({ path, mode, uid: 0, gid });
+  const cases: [string, ReturnType<typeof dir>[], string | null][] = [
+    [
+      "root:joold 0640 in 0755 directories",
+      [dir("/", 0o40755), dir("/etc", 0o40755), dir("/etc/k", 0o100640, 990)],
+      null,
+    ],
+    ["its own 0600", [dir("/", 0o40755), { path: "/k", mode: 0o100600, uid: 990, gid: 0 }], null],
+    [
+      "root's 0600 (what keygen wrote where no group joold existed)",
+      [dir("/", 0o40755), dir("/etc", 0o40755), dir("/etc/k", 0o100600)],
+      "the user joold (uid 990) that joold's units run as could not read it " +
+      "(uid 0, gid 0, mode 0600): chgrp joold /etc/k && chmod 640 /etc/k",
+    ],
+    [
+      "a 0700 directory above it",
+      [dir("/", 0o40755), dir("/etc/joold", 0o40700), dir("/etc/joold/k", 0o100640, 990)],
+      "the user joold (uid 990) that joold's units run as could not reach it: " +
+      "it may not search /etc/joold (uid 0, gid 0, mode 0700)",
+    ],
+    [
+      "a 0750 directory of its group",
+      [dir("/", 0o40755), dir("/etc/joold", 0o40750, 990), dir("/etc/joold/k", 0o100640, 990)],
+      null,
+    ],
+  ];
+  for (const [name, chain, expected] of cases) {
+    assert.equal(unreadableBy(chain, joold), expected, name);
+  }
 });

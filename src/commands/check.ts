@@ -35,10 +35,16 @@ import {
 } from "../sync/kernel_errors.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { sourceAddressTowards, UnicastSocket } from "../sync/unicast_socket.ts";
-import { loadKeyFile } from "../auth/key_file.ts";
+import { loadKeyFile, type PathPermissions, unreadableBy } from "../auth/key_file.ts";
 import type { KeyRing } from "../auth/sealed_datagram.ts";
 import type { UnicastPeer } from "../config/unicast_peers.ts";
-import { hasNetAdmin, keyFileOwners, openRequestLink, withSystem } from "./system.ts";
+import {
+  hasNetAdmin,
+  openRequestLink,
+  type SystemTools,
+  unitKeyFileReader,
+  withSystem,
+} from "./system.ts";
 
 /** How an item fared. Only `FAIL` is a problem. */
 export type Verdict = "ok" | "warn" | "FAIL" | "skip";
@@ -346,8 +352,40 @@ export async function runCheckCommand(
         MulticastSocket.open(tools.sockets, { ...config, port }).close(),
       openUnicast: (config, port) =>
         UnicastSocket.open(tools.sockets, { ...config, port }, config.unicastPeers ?? []).close(),
-      loadKeys: (keyFile, config) =>
-        loadKeyFile(keyFile, config.file, undefined, keyFileOwners(tools.libc)),
+      loadKeys: (keyFile, config) => loadKeysAsTheUnit(tools, keyFile, config.file),
       routeTo: (config, peer) => sourceAddressTowards(tools.sockets, config, peer),
     }, print));
+}
+
+/**
+ * The key file as the units' daemon would read it: by the rules of
+ * {@link loadKeyFile} for the units' user (when run as root and that user
+ * exists), then whether that user may search every directory above it and
+ * read it, since root reads anything.
+ */
+async function loadKeysAsTheUnit(
+  tools: SystemTools,
+  keyFile: string,
+  netsocketFile: string,
+): Promise<KeyRing> {
+  const { reader, account } = unitKeyFileReader(tools.libc);
+  const keys = await loadKeyFile(keyFile, netsocketFile, undefined, reader);
+  if (account !== null) {
+    const problem = unreadableBy(await pathChain(keyFile), account);
+    if (problem !== null) throw new ConfigError(keyFile, null, problem);
+  }
+  return keys;
+}
+
+/** Each directory from `/` down to `file`, then `file`, as stat(2) sees them. */
+async function pathChain(file: string): Promise<PathPermissions[]> {
+  const absolute = file.startsWith("/") ? file : `${Deno.cwd()}/${file}`;
+  const parts = absolute.split("/").filter((part) => part !== "");
+  const paths = ["/", ...parts.map((_, index) => "/" + parts.slice(0, index + 1).join("/"))];
+  const chain: PathPermissions[] = [];
+  for (const path of paths) {
+    const info = await Deno.stat(path);
+    chain.push({ path, mode: info.mode ?? 0, uid: info.uid ?? 0, gid: info.gid ?? 0 });
+  }
+  return chain;
 }

@@ -24,6 +24,7 @@ import { runAdvertiseCommand } from "./advertise.ts";
 import { runCheckCommand } from "./check.ts";
 import { FOLLOW_USAGE, PROXY_USAGE, runFollowTool, runProxyTool } from "./session_tools.ts";
 import { runKeygenCommand } from "./keygen.ts";
+import { runStatusTool, STATUS_USAGE } from "./status.ts";
 import { LevelLogger, type LogLevel } from "../log.ts";
 import { openLogSink } from "../syslog_sink.ts";
 import { REFERENCE_VERSION, VERSION } from "../version.ts";
@@ -41,7 +42,8 @@ export const DAEMON_USAGE = `Usage: joold [OPTIONS] [NETSOCKET] [MODSOCKET] [POR
        joold advertise [OPTIONS] [MODSOCKET]
        joold [-i NAME | -f FILE] proxy [OPTIONS] MCAST_ADDRESS
        joold [-i NAME | -f FILE] follow [OPTIONS] [MCAST_ADDRESS]
-       joold keygen [OPTIONS] FILE
+       joold keygen [--group GROUP] [OPTIONS] FILE
+       joold status [OPTIONS]
 
 Synchronises the sessions of a Jool NAT64 instance with its peers over UDP
 multicast (wire-compatible with Jool ${REFERENCE_VERSION}'s joold). Peers may run
@@ -62,7 +64,10 @@ Commands (each has its own --help):
   proxy      the daemon, on \`jool session proxy\`'s command line (see
              joold proxy --help)
   follow     print every session as it is synced (see joold follow --help)
-  keygen     write a new key file for "auth key file"
+  keygen     write a new key file for "auth key file" (group GROUP, default
+             joold, the units' group, and mode 0640; 0600 without it)
+  status     is joold running here, and is this node in sync with its
+             peers? exit status 0 if so (for keepalived's vrrp_script)
 As in jool, -i/--instance NAME or -f/--file FILE (Jool's instance file) before
 advertise, proxy or follow names the instance, and \`session proxy\`,
 \`session follow\` and \`session advertise\` are accepted for them.
@@ -116,9 +121,12 @@ to its peers. The instance is MODSOCKET's, or the one -i or -f names.
 /** `joold keygen --help`. */
 export const KEYGEN_USAGE = `Usage: joold keygen [OPTIONS] FILE
 
-Writes a new key file for "auth key file" (mode 0600; an existing FILE is
-never replaced).
+Writes a new key file for "auth key file" (an existing FILE is never
+replaced): group GROUP and mode 0640, or mode 0600 if there is no group
+joold and no --group.
 
+      --group GROUP        the group that may read the key file (default
+                           joold, the units' group)
       --log-level LEVEL    error, warning (default), info or debug
       --syslog             log to syslog instead of stderr
   -h, --help               show this help and exit
@@ -149,11 +157,19 @@ const OPERATOR_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+const KEYGEN_OPTIONS = {
+  ...OPERATOR_OPTIONS,
+  group: { type: "string" },
+} as const;
+
 const ADVERTISE_OPTIONS = {
   ...OPERATOR_OPTIONS,
   instance: { type: "string", short: "i" },
   file: { type: "string", short: "f" },
 } as const;
+
+/** Options of one command, which the daemon names when it is given them. */
+const COMMAND_ONLY_OPTIONS: Readonly<Record<string, string>> = { "--group": "keygen" };
 
 /** The daemon's options. */
 export const DAEMON_OPTIONS = {
@@ -220,9 +236,9 @@ export const COMMANDS: Record<string, Command> = {
     usage: KEYGEN_USAGE,
     takesInstance: false,
     run: (input) =>
-      runOperator(input, OPERATOR_OPTIONS, KEYGEN_USAGE, 1, async (_values, operands, logger) => {
+      runOperator(input, KEYGEN_OPTIONS, KEYGEN_USAGE, 1, async (values, operands, logger) => {
         if (operands[0] === undefined) throw new CommandLineError("FILE is required");
-        return await runKeygenCommand(operands[0], logger, print);
+        return await runKeygenCommand(operands[0], logger, print, 1, values.group ?? null);
       }),
   },
   proxy: {
@@ -230,6 +246,16 @@ export const COMMANDS: Record<string, Command> = {
     takesInstance: true,
     run: async (input) =>
       await runProxyTool(input.args, await instanceOf(input.instance), input.usage),
+  },
+  status: {
+    usage: STATUS_USAGE,
+    takesInstance: true,
+    run: async (input) =>
+      await runStatusTool(
+        input.instance === null
+          ? input.args
+          : ["--instance", await resolveInstance(input.instance), ...input.args],
+      ),
   },
   follow: {
     usage: FOLLOW_USAGE,
@@ -396,7 +422,16 @@ export interface DaemonCommandLine {
  * @throws {CommandLineError} One line naming the flag.
  */
 export function parseDaemonArguments(args: readonly string[]): DaemonCommandLine {
-  const { values, positionals } = parseCommandLine(args, DAEMON_OPTIONS);
+  let parsed;
+  try {
+    parsed = parseCommandLine(args, DAEMON_OPTIONS);
+  } catch (error) {
+    const option = error instanceof CommandLineError ? error.unknownOption : null;
+    const command = option === null ? undefined : COMMAND_ONLY_OPTIONS[option];
+    if (command === undefined) throw error;
+    throw new CommandLineError(`${option} is an option of joold ${command} only`);
+  }
+  const { values, positionals } = parsed;
   if (!values.help && !values.version && positionals.length > 3) {
     throw new CommandLineError(`too many arguments: ${positionals.slice(3).join(" ")}`);
   }

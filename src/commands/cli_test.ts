@@ -12,6 +12,7 @@ import {
 import { parseJoolPrefix, resolveInstance } from "./jool_prefix.ts";
 import { parseProxyArguments, type ProxyOptions } from "./proxy.ts";
 import { FOLLOW_USAGE, PROXY_USAGE } from "./session_tools.ts";
+import { STATUS_USAGE } from "./status.ts";
 import { CommandLineError } from "../command_line.ts";
 
 /**
@@ -201,6 +202,10 @@ Deno.test("every bad argument, of joold and of each command, is one line naming 
     [["proxy", "--net.ttl=300", "ff08::1"], "joold proxy: --net.ttl: must be an integer"],
     [["session", "proxy"], "joold proxy: MCAST_ADDRESS is missing"],
     [["follow", "--bogus"], "joold follow: Unknown option '--bogus'."],
+    [["status", "--bogus"], "joold status: Unknown option '--bogus'."],
+    [["status", "extra"], "joold status: unexpected argument: extra"],
+    [["keygen", "--group"], "joold keygen: Option '--group <value>' argument missing"],
+    [["--group", "daemon", "net.json"], "joold: --group is an option of joold keygen only"],
     [["follow", "--format=xml"], "joold follow: --format: must be text, json, csv or jool"],
   ];
   for (const [args, start] of cases) {
@@ -224,6 +229,7 @@ Deno.test("each command's --help is its own", async () => {
     [["proxy", "--help"], PROXY_USAGE],
     [["session", "proxy", "-h"], PROXY_USAGE],
     [["follow", "--help"], FOLLOW_USAGE],
+    [["status", "--help"], STATUS_USAGE],
     [["--log-level", "debug", "check", "--help"], CHECK_USAGE],
   ];
   for (const [args, usage] of helps) {
@@ -277,12 +283,19 @@ async function manPageText(): Promise<string> {
   return roff.replaceAll("\\-", "-").replaceAll(/\\f[BIRP]/g, "").replaceAll('"', "");
 }
 
-/** The paragraph of joold(8) about `command`: from its `.BI/.B command` to the next `.TP`. */
+/** The paragraph of joold(8) about `command`: from its `.BI/.B command` to the next one. */
 function commandSection(man: string, command: string): string {
   const lines = man.slice(man.indexOf("\n.SH COMMANDS")).split("\n");
   const start = lines.findIndex((line) => new RegExp(`^\\.BI? ${command}\\b`).test(line));
   assert.notEqual(start, -1, `joold(8) has no paragraph on ${command}`);
-  const end = lines.findIndex((line, i) => i > start && /^\.(TP|SH)/.test(line));
+  // It ends at the next paragraph of its level: `.RS`/`.RE` hold the command's own items.
+  let depth = 0;
+  let end = start + 1;
+  for (; end < lines.length; end++) {
+    if (lines[end].startsWith(".RS")) depth++;
+    else if (lines[end].startsWith(".RE")) depth--;
+    else if (depth === 0 && /^\.(TP|SH)/.test(lines[end])) break;
+  }
   return lines.slice(start, end).join("\n");
 }
 

@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 import { loadModsocketConfig, MODSOCKET_KEYS } from "../config/modsocket.ts";
 import { loadNetsocketConfig, NETSOCKET_KEYS } from "../config/netsocket.ts";
 import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
+import { parseStatusArguments } from "./status.ts";
+import { DAEMON_ACCOUNT } from "./system.ts";
 
 function packaged(path: string): string {
   return fileURLToPath(new URL(`../../packaging/${path}`, import.meta.url));
@@ -78,4 +80,78 @@ Deno.test("packaging: the man page documents every configuration key", async () 
   for (const key of keys) {
     assert.ok(page.includes(`.B "${key}"`) || page.includes(`.BR "${key}"`), key);
   }
+});
+
+Deno.test("packaging: the keepalived example runs a real joold status, weighted, on tracked scripts", async () => {
+  const conf = await Deno.readTextFile(packaged("keepalived/keepalived.conf"));
+  const lines = conf.split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean);
+  /** The body lines of each `KIND NAME {` block (blocks nest one level at most here). */
+  const blocks = (kind: string) => {
+    const found = new Map<string, string[]>();
+    for (let i = 0; i < lines.length; i++) {
+      const open = lines[i].match(new RegExp(`^${kind} (\\S+) \\{$`));
+      if (open === null) continue;
+      const body: string[] = [];
+      for (let depth = 1; depth > 0 && ++i < lines.length;) {
+        depth += lines[i].endsWith("{") ? 1 : lines[i] === "}" ? -1 : 0;
+        if (depth > 0) body.push(lines[i]);
+      }
+      found.set(open[1], body);
+    }
+    return found;
+  };
+  const scripts = blocks("vrrp_script");
+  assert.ok(scripts.size > 0);
+  for (const [name, body] of scripts) {
+    const script = body.find((line) => line.startsWith("script "));
+    const command = script?.match(/^script "([^"]+)"$/)?.[1].split(/\s+/);
+    assert.ok(command !== undefined, `${name}: no script "..." line`);
+    // Where install.sh puts the executable, and the units run it.
+    assert.equal(command[0], "/usr/local/bin/joold", name);
+    assert.equal(command[1], "status", name);
+    const options = parseStatusArguments(command.slice(2));
+    assert.equal(options.quiet, true, `${name}: quiet, keepalived only reads the exit status`);
+    const weight = Number(body.find((line) => line.startsWith("weight "))?.split(/\s+/)[1]);
+    assert.ok(weight < 0, `${name}: a negative weight, not FAULT (weight 0)`);
+    assert.ok(body.includes("init_fail"), `${name}: not in sync until the first run says so`);
+  }
+  const instances = blocks("vrrp_instance");
+  assert.ok(instances.size > 0);
+  for (const [name, body] of instances) {
+    const at = body.indexOf("track_script {");
+    assert.notEqual(at, -1, `${name} tracks a script`);
+    const tracked = body.slice(at + 1, body.indexOf("}", at)).map((line) => line.split(/\s+/)[0]);
+    assert.ok(tracked.length > 0 && tracked.every((script) => scripts.has(script)), name);
+    const priority = Number(body.find((line) => line.startsWith("priority "))?.split(/\s+/)[1]);
+    assert.ok(priority > 0 && priority <= 254, name);
+  }
+  const failover = await Deno.readTextFile(
+    fileURLToPath(new URL("../../docs/failover.md", import.meta.url)),
+  );
+  assert.ok(failover.includes("(../packaging/keepalived/keepalived.conf)"));
+});
+
+Deno.test("packaging: the units run joold as the system user joold, notify, watchdog, reload", async () => {
+  const installer = await Deno.readTextFile(packaged("install.sh"));
+  const postinst = await Deno.readTextFile(packaged("debian/postinst"));
+  for (const name of ["joold.service", "joold@.service"]) {
+    const unit = await Deno.readTextFile(packaged(name));
+    // The account keygen shares the key with and check reads it as.
+    assert.match(unit, new RegExp(`^User=${DAEMON_ACCOUNT}$`, "m"), name);
+    assert.match(unit, new RegExp(`^Group=${DAEMON_ACCOUNT}$`, "m"), name);
+    assert.doesNotMatch(unit, /^DynamicUser=/m, name);
+    assert.match(unit, /^Type=notify$/m, name);
+    assert.match(unit, /^NotifyAccess=main$/m, name);
+    assert.match(unit, /^WatchdogSec=30s$/m, name);
+    assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, name);
+    // Debian's jool-tools unit; ordered after, never required.
+    assert.match(unit, /^After=jool\.service$/m, name);
+    assert.doesNotMatch(unit, /^(Wants|Requires|BindsTo)=.*jool\.service/m, name);
+    assert.doesNotMatch(unit, /jool-instance/, name);
+  }
+  assert.match(installer, new RegExp(`useradd --system .* ${DAEMON_ACCOUNT}$`, "m"));
+  assert.match(
+    postinst,
+    new RegExp(`^ +adduser --system --group --no-create-home .* ${DAEMON_ACCOUNT}$`, "m"),
+  );
 });

@@ -5,7 +5,9 @@
  * same lines. What was printed last is remembered (its hash and when) in
  * the state directory, per instance and network namespace; a start with
  * the same configuration prints one line saying since when it is
- * unchanged. Without a writable directory, every start prints it whole.
+ * unchanged. A daemon stopped on a signal forgets it: the next start, the
+ * operator's, prints it whole. Without a writable directory, every start
+ * prints it whole.
  *
  * @module
  */
@@ -91,5 +93,14 @@ export async function printConfigurationOnce(
     await Deno.rename(temporary, path);
   } catch (error) {
     logger.debug(`Cannot remember the printed configuration in ${path}: ${errorText(error)}`);
+  }
+}
+
+/** Removes the record at `path`, if any: the next start prints the configuration whole. */
+export async function forgetPrintedConfiguration(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch {
+    // None, or not ours to remove: the next start compares with it, as before.
   }
 }

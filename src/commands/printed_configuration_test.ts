@@ -3,6 +3,7 @@ import { silentLogger } from "../log.ts";
 import {
   configurationToPrint,
   decodePrintedRecord,
+  forgetPrintedConfiguration,
   printConfigurationOnce,
 } from "./printed_configuration.ts";
 
@@ -21,12 +22,18 @@ Deno.test("the configuration is printed whole once, then one line per start whil
     const changed = CONFIGURATION.replace("ttl: 1", "ttl: 2");
     await start(changed, "2026-12-07T14:01:00Z");
     await start(changed, "2026-12-07T14:01:05Z");
+    // Stopped on a signal: the operator's next start prints it whole.
+    await forgetPrintedConfiguration(path);
+    await start(changed, "2026-12-07T15:00:00Z");
+    await forgetPrintedConfiguration(path);
+    assert.deepEqual([...Deno.readDirSync(directory)], [], "nothing left behind");
     assert.deepEqual(printed, [
       CONFIGURATION,
       "joold 0.1.0 configuration unchanged since 2026-12-07T14:00:00.000Z",
       "joold 0.1.0 configuration unchanged since 2026-12-07T14:00:00.000Z",
       changed,
       "joold 0.1.0 configuration unchanged since 2026-12-07T14:01:00.000Z",
+      changed,
     ]);
   } finally {
     await Deno.remove(directory, { recursive: true });

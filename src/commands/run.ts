@@ -20,9 +20,9 @@ import {
   type NetsocketResult,
   requireControlPortWhenSealed,
 } from "../config/netsocket.ts";
-import { Daemon } from "../daemon.ts";
+import { Daemon, type DaemonConfig } from "../daemon.ts";
 import { factLines, modsocketFacts, netsocketFacts } from "../config/describe.ts";
-import { loadKeyFile } from "../auth/key_file.ts";
+import { type KeyFileReader, loadKeyFile } from "../auth/key_file.ts";
 import type { KeyRing } from "../auth/sealed_datagram.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { type Logger } from "../log.ts";
@@ -30,12 +30,19 @@ import { SyncCounters } from "../stats/counters.ts";
 import { errorText } from "../error_text.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
-import { keyFileOwners, withLibc } from "./system.ts";
-import { printConfigurationOnce } from "./printed_configuration.ts";
-import { DEFAULT_STATE_DIRECTORY, stateFileName } from "../daemon/tuning_state.ts";
+import { keyFileReader, withLibc } from "./system.ts";
+import { forgetPrintedConfiguration, printConfigurationOnce } from "./printed_configuration.ts";
+import { DEFAULT_STATE_DIRECTORY, instanceFileStem } from "../daemon/tuning_state.ts";
 import { readSystemLink } from "../../ffi/system_files.ts";
 import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
 import { parsePort, type ServiceLookup } from "../net/port.ts";
+import { monotonicMicroseconds } from "../../ffi/process.ts";
+import { systemClock } from "../daemon/clock.ts";
+import {
+  notifySettings,
+  readNotifyEnvironment,
+  ServiceNotifier,
+} from "../daemon/service_notify.ts";
 
 /** Options of `joold [NETSOCKET] [MODSOCKET] [PORT]`. */
 export interface RunOptions {
@@ -105,7 +112,7 @@ async function runWithLibc(
         netsocket.authKeyFile,
         netsocket.file,
         undefined,
-        keyFileOwners(libc),
+        keyFileReader(libc),
       );
     }
     statsPort = options.statsPort === null
@@ -126,6 +133,11 @@ async function runWithLibc(
     throw error;
   }
 
+  const printedRecord = printedRecordPath(
+    libc,
+    options.stateDirectory ?? DEFAULT_STATE_DIRECTORY,
+    modsocket.instance,
+  );
   await printConfigurationOnce(
     describeConfiguration(
       netsocket,
@@ -135,7 +147,7 @@ async function runWithLibc(
       statsAddress,
       metricsAddress,
     ),
-    printedRecordPath(libc, options.stateDirectory ?? DEFAULT_STATE_DIRECTORY, modsocket.instance),
+    printedRecord,
     print,
     logger,
   );
@@ -143,26 +155,63 @@ async function runWithLibc(
 
   const counters = new SyncCounters();
   const sockets = new Sockets(libc);
+  const notifier = new ServiceNotifier(notifySettings(readNotifyEnvironment(), Deno.pid), {
+    sockets,
+    logger,
+    clock: systemClock,
+    counters,
+  });
+  // From now on: systemd may count the watchdog from the start, not from READY=1.
+  notifier.startWatchdog();
+  try {
+    const status = await runDaemonWith(
+      libc,
+      { netsocket, modsocket, notifier, sockets, counters },
+      {
+        statsPort,
+        statsAddress,
+        metricsPort,
+        metricsAddress,
+        kernelVersion,
+        keys,
+        stateDirectory: options.stateDirectory ?? undefined,
+      },
+      logger,
+    );
+    // Stopped on a signal: the next start is a new one, printed whole; a failure is retried.
+    if (status === 0) await forgetPrintedConfiguration(printedRecord);
+    return status;
+  } finally {
+    notifier.close();
+  }
+}
+
+/** Starts the daemon, tells the service manager, waits for a signal, stops. */
+async function runDaemonWith(
+  libc: Libc,
+  parts: {
+    netsocket: NetsocketConfig;
+    modsocket: ModsocketConfig;
+    notifier: ServiceNotifier;
+    sockets: Sockets;
+    counters: SyncCounters;
+  },
+  settings: Omit<DaemonConfig, "netsocket" | "modsocket">,
+  logger: Logger,
+): Promise<number> {
+  const { netsocket, modsocket, notifier, sockets, counters } = parts;
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({
-      netsocket,
-      modsocket,
-      statsPort,
-      statsAddress,
-      metricsPort,
-      metricsAddress,
-      kernelVersion,
-      keys,
-      stateDirectory: options.stateDirectory ?? undefined,
-    }, {
+    daemon = await Daemon.start({ netsocket, modsocket, ...settings }, {
       libc,
       sockets,
       logger,
       counters,
+      notifier,
     });
   } catch (error) {
     logger.error(errorText(error));
+    notifier.status(`failed: ${errorText(error)}`);
     return EXIT_FAILURE;
   }
   logger.info(`joold ${VERSION} is synchronising instance '${modsocket.instance}'`);
@@ -175,13 +224,17 @@ async function runWithLibc(
   // instance's globals back: it is caught, and said to do nothing.
   const keyFile = netsocket.authKeyFile;
   const hangUp = () => {
+    // systemd waits for READY=1 after RELOADING=1: `systemctl reload` ends when the keys are in.
+    notifier.reloading(() => monotonicMicroseconds(libc));
     if (keyFile !== null) {
-      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileOwners(libc));
+      reloadKeyFile(daemon, keyFile, netsocket.file, logger, keyFileReader(libc))
+        .finally(() => notifier.ready());
       return;
     }
     logger.warning(
       "SIGHUP: joold does not reload its configuration; restart it to apply changes",
     );
+    notifier.ready();
   };
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
@@ -216,21 +269,22 @@ function printedRecordPath(libc: Libc, directory: string, instance: string): str
   } catch {
     // An unknown namespace shares one record, as it shares one state file.
   }
-  return `${directory}/${stateFileName(instance, netns, "printed")}`;
+  return `${directory}/${instanceFileStem(instance, netns)}.printed`;
 }
 
 /**
  * SIGHUP with "auth key file": reads the key file again and seals and
  * opens with its keys (a key rotation step); a bad file keeps the keys in use.
+ * Resolves when it is done, either way.
  */
 function reloadKeyFile(
   daemon: Daemon,
   keyFile: string,
   netsocketFile: string,
   logger: Logger,
-  owners: readonly number[] | null,
-): void {
-  loadKeyFile(keyFile, netsocketFile, undefined, owners).then((keys) => {
+  reader: KeyFileReader | null,
+): Promise<void> {
+  return loadKeyFile(keyFile, netsocketFile, undefined, reader).then((keys) => {
     daemon.reloadKeys(keys);
     logger.info(
       `SIGHUP: reloaded ${keyFile}: sending with key ${keys.current.id}, ` +

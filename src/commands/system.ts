@@ -10,6 +10,8 @@ import { Libc } from "../../ffi/libc.ts";
 import { Reactor } from "../../ffi/reactor.ts";
 import { Sockets } from "../../ffi/sockets.ts";
 import { readSystemFile } from "../../ffi/system_files.ts";
+import { type Account, lookupAccount, lookupGroup } from "../../ffi/accounts.ts";
+import type { KeyFileReader } from "../auth/key_file.ts";
 import { type NetworkEnvironment, systemEnvironment } from "../config/environment.ts";
 import type { Logger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
@@ -108,14 +110,60 @@ export function openRequestLink(tools: SystemTools, instance: string): Promise<K
 }
 
 /**
- * Who may own the key file: root, and this process's effective uid (from
- * `/proc/self/status`, read through libc); null if that cannot be read.
+ * The system user and group the shipped units run the daemon as
+ * (`User=`/`Group=`), which install.sh and the .deb create: `joold keygen`
+ * gives the key file to this group, `joold check` run as root reads it as
+ * this user would.
  */
-export function keyFileOwners(libc: Libc): number[] | null {
+export const DAEMON_ACCOUNT = "joold";
+
+/**
+ * The ids in the text of `/proc/self/status`: the effective uid and gid
+ * and the supplementary groups; null where a line is missing.
+ */
+export function parseProcessIds(
+  status: string,
+): { uid: number; gids: number[] } | null {
+  const uid = /^Uid:\s*\d+\s+(\d+)/m.exec(status);
+  const gid = /^Gid:\s*\d+\s+(\d+)/m.exec(status);
+  if (uid === null || gid === null) return null;
+  const groups = /^Groups:[ \t]*([\d \t]*)$/m.exec(status)?.[1].trim() ?? "";
+  const supplementary = groups === "" ? [] : groups.split(/\s+/).map(Number);
+  return { uid: Number(uid[1]), gids: [...new Set([Number(gid[1]), ...supplementary])] };
+}
+
+/**
+ * Whom the key file is for when this process reads it: root and this
+ * process's effective uid may own it. Its groups may read it; for root only
+ * {@link DAEMON_ACCOUNT}'s group, the units' `root:joold` key, since a
+ * root-owned key readable by group root is more likely a umask's accident
+ * than a choice. Null if `/proc/self/status` cannot be read.
+ */
+export function keyFileReader(libc: Libc): KeyFileReader | null {
   const status = ownStatus(libc);
-  if (status === null) return null;
-  const match = /^Uid:\s*\d+\s+(\d+)/m.exec(status);
-  return match === null ? null : [...new Set([0, Number(match[1])])];
+  const ids = status === null ? null : parseProcessIds(status);
+  if (ids === null) return null;
+  const daemonGroup = ids.uid === 0 ? lookupGroup(libc, DAEMON_ACCOUNT) : null;
+  return {
+    owners: [...new Set([0, ids.uid])],
+    groups: ids.uid !== 0 ? ids.gids : daemonGroup === null ? [] : [daemonGroup],
+  };
+}
+
+/**
+ * Whom the key file is for when the daemon runs as the units run it: for
+ * `joold check` run as root where {@link DAEMON_ACCOUNT} exists, that user
+ * (with its groups); otherwise this process. Null as for
+ * {@link keyFileReader}.
+ */
+export function unitKeyFileReader(
+  libc: Libc,
+): { reader: KeyFileReader | null; account: Account | null } {
+  const status = ownStatus(libc);
+  const ids = status === null ? null : parseProcessIds(status);
+  const account = ids?.uid === 0 ? lookupAccount(libc, DAEMON_ACCOUNT) : null;
+  if (account === null) return { reader: keyFileReader(libc), account: null };
+  return { reader: { owners: [0, account.uid], groups: account.gids }, account };
 }
 
 /** Capability number of CAP_NET_ADMIN (linux/capability.h). */

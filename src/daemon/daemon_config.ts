@@ -11,6 +11,7 @@ import type { ModsocketConfig } from "../config/modsocket.ts";
 import type { NetsocketConfig } from "../config/netsocket.ts";
 import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
+import type { ServiceNotifier } from "./service_notify.ts";
 
 /** What the daemon runs with. */
 export interface DaemonConfig {
@@ -42,4 +43,6 @@ export interface DaemonDeps {
   sockets: Sockets;
   logger: Logger;
   counters: SyncCounters;
+  /** The service manager (systemd's notifications), or absent: none. */
+  notifier?: ServiceNotifier;
 }

@@ -12,7 +12,7 @@ import type { SyncCounters } from "../stats/counters.ts";
 import { decodeControlMessage, encodeControlMessage } from "../sync/control_message.ts";
 import { drain } from "../net/drain.ts";
 import { describePeer } from "../sync/peer_address.ts";
-import { ResyncCoordinator } from "../sync/resync.ts";
+import { ResyncCoordinator, type ResyncOutcome } from "../sync/resync.ts";
 import type { Clock } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { PeerChannel } from "./peer_channel.ts";
@@ -31,6 +31,8 @@ export interface ResyncChannelDeps {
   random?: () => number;
   /** A fresh request nonce. Default: 64 random bits. */
   nonce?: () => bigint;
+  /** What each of our requests came to (the sync state). */
+  settled?: (outcome: ResyncOutcome) => void;
 }
 
 /** Runs the resync exchange over the control port. */
@@ -59,6 +61,7 @@ export class ResyncChannel {
       now: () => clock.monotonic(),
       random: deps.random ?? Math.random,
       nonce: deps.nonce ?? (() => crypto.getRandomValues(new BigUint64Array(1))[0]),
+      settled: (outcome) => deps.settled?.(outcome),
     });
   }
 

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { replaceFile } from "./atomic_file.ts";
+
 /** Where the state files go unless `--state-directory` says otherwise. */
 export const DEFAULT_STATE_DIRECTORY = "/run/joold";
 
@@ -46,13 +48,24 @@ export class TuningStateError extends Error {
 /**
  * The state file's name for `instance` in network namespace `netns` (the
  * link text of /proc/self/ns/net, e.g. `net:[4026531840]`, or null if
- * unknown): `default.net-4026531840.json`, or with another `extension`
- * for another file of the same daemon. The instance name is
+ * unknown): `default.net-4026531840.json`. The instance name is
  * percent-encoded, so that `/` or `..` in it stay inside the directory.
  */
-export function stateFileName(instance: string, netns: string | null, extension = "json"): string {
-  const namespace = netns?.match(/^net:\[(\d+)\]$/)?.[1] ?? "unknown";
-  return `${encodeURIComponent(instance)}.net-${namespace}.${extension}`;
+export function stateFileName(instance: string, netns: string | null): string {
+  return `${instanceFileStem(instance, netns)}.json`;
+}
+
+/**
+ * What names the files of `instance` in network namespace `netns` in the
+ * state directory, before their suffix: `default.net-4026531840`.
+ */
+export function instanceFileStem(instance: string, netns: string | null): string {
+  return `${encodeURIComponent(instance)}${namespaceSuffix(netns)}`;
+}
+
+/** `.net-4026531840` for `net:[4026531840]`; `.net-unknown` if unknown. */
+export function namespaceSuffix(netns: string | null): string {
+  return `.net-${netns?.match(/^net:\[(\d+)\]$/)?.[1] ?? "unknown"}`;
 }
 
 /** The JSON text of `state` for `instance`. */
@@ -124,12 +137,10 @@ export interface TuningStateStore {
 /** A {@link TuningStateStore} in `directory`/{@link stateFileName}. */
 export class TuningStateFile implements TuningStateStore {
   readonly path: string;
-  readonly #directory: string;
   readonly #instance: string;
 
   constructor(directory: string, instance: string, netns: string | null) {
     this.path = `${directory}/${stateFileName(instance, netns)}`;
-    this.#directory = directory;
     this.#instance = instance;
   }
 
@@ -148,18 +159,7 @@ export class TuningStateFile implements TuningStateStore {
   }
 
   save(state: TuningState): void {
-    const temporary = `${this.path}.tmp`;
-    const text = encodeTuningState(this.#instance, state);
-    // Written whole, then renamed: a kill mid-write leaves the old file or the new.
-    try {
-      Deno.writeTextFileSync(temporary, text, { mode: 0o600 });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      // Started by hand, not by the unit that makes it: make the directory.
-      Deno.mkdirSync(this.#directory, { recursive: true, mode: 0o755 });
-      Deno.writeTextFileSync(temporary, text, { mode: 0o600 });
-    }
-    Deno.renameSync(temporary, this.path);
+    replaceFile(this.path, encodeTuningState(this.#instance, state), 0o600);
   }
 
   remove(): void {

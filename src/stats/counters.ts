@@ -79,6 +79,10 @@ export class SyncCounters {
   syncInterfaceLosses = 0;
   /** Times it came back and the group was joined on it again. */
   syncInterfaceReturns = 0;
+  /** Notifications to the service manager (systemd's NOTIFY_SOCKET) that could not be sent. */
+  serviceNotifyFailures = 0;
+  /** Writes of the status file (`joold status`) that failed. */
+  statusFileFailures = 0;
 }
 
 /**

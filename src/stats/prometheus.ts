@@ -64,6 +64,12 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "sync_interface_returns_total",
     "Times the sync interface came back and the group was joined again.",
   ],
+  [
+    "serviceNotifyFailures",
+    "service_notify_failures_total",
+    "Notifications to the service manager (NOTIFY_SOCKET) that could not be sent.",
+  ],
+  ["statusFileFailures", "status_file_failures_total", "Writes of the status file that failed."],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */

@@ -59,7 +59,18 @@ export interface ResyncPorts {
   nonce(): bigint;
   /** Monotonic milliseconds, for the intervals above (default performance.now). */
   now?(): number;
+  /** Our request came to this: sessions, answers without sessions, or silence. */
+  settled?(outcome: ResyncOutcome): void;
 }
+
+/** What one of our requests came to, after its last attempt at the latest. */
+export type ResyncOutcome =
+  /** A peer answered and its sessions arrived: `from` is where it answered from. */
+  | { kind: "sessions"; from: string }
+  /** Peers answered but sent no sessions (an empty table, or a forged answer). */
+  | { kind: "answered-empty"; by: string[] }
+  /** Nobody answered any attempt. */
+  | { kind: "unanswered"; attempts: number };
 
 /** Timing of the exchange. */
 export interface ResyncTiming {
@@ -148,7 +159,7 @@ interface OpenRequest {
 }
 
 /** The host of an origin: `[2001:db8::1]:6465` → `2001:db8::1`, `192.0.2.1:6465` → `192.0.2.1`. */
-function hostOf(origin: string): string {
+export function hostOf(origin: string): string {
   const host = origin.replace(/:\d+$/, "");
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
@@ -215,25 +226,28 @@ export class ResyncCoordinator {
         );
       } else if (request.answeredBy.size > 0) {
         this.#request = null;
-        const answerers = [...request.answeredBy.values()].join(", ");
+        const by = [...request.answeredBy.values()];
         if (this.#allStartingToo(request)) {
           // A cold start of the cluster: every node asks, every table is empty.
           this.#ports.logger.info(
-            `Resync: ${answerers} answered with no sessions; it was starting too (it asked ` +
+            `Resync: ${by.join(", ")} answered with no sessions; it was starting too (it asked ` +
               "for sessions itself), so its table is empty",
           );
+          this.#ports.settled?.({ kind: "answered-empty", by });
           return;
         }
         this.#ports.logger.warning(
-          `Resync: ${answerers} answered, but no sessions ` +
+          `Resync: ${by.join(", ")} answered, but no sessions ` +
             `came from it after ${attempt} attempts (its table is empty, or the answer was forged)`,
         );
+        this.#ports.settled?.({ kind: "answered-empty", by });
       } else {
         this.#request = null;
         this.#ports.logger.warning(
           `No peer answered the resync request after ${attempt} attempts ` +
             "(peers are absent, or reference joolds without resync)",
         );
+        this.#ports.settled?.({ kind: "unanswered", attempts: attempt });
       }
     }, this.#timing.requestTimeoutMs);
     if (!nonces.includes(nonce)) nonces.push(nonce);
@@ -271,6 +285,7 @@ export class ResyncCoordinator {
     this.#cancelRequest();
     this.requestAnswered = true;
     this.#ports.logger.info(`Resync: ${answeredFrom} is advertising its sessions to us`);
+    this.#ports.settled?.({ kind: "sessions", from: answeredFrom });
   }
 
   #cancelRequest(): void {

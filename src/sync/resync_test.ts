@@ -7,7 +7,7 @@ import {
   decodeControlMessage,
   encodeControlMessage,
 } from "./control_message.ts";
-import { ResyncCoordinator } from "./resync.ts";
+import { ResyncCoordinator, type ResyncOutcome } from "./resync.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 
 function node(
@@ -19,6 +19,7 @@ function node(
   firstNonce = 42n,
 ) {
   const advertised: string[] = [];
+  const outcomes: ResyncOutcome[] = [];
   /** 42, 43, ...: each request's first nonce is 42 unless `firstNonce` says. */
   let nonces = firstNonce;
   const coordinator = new ResyncCoordinator("default", {
@@ -33,8 +34,9 @@ function node(
     now: clock.monotonic,
     random: () => random,
     nonce: () => nonces++,
+    settled: (outcome) => outcomes.push(outcome),
   });
-  return { coordinator, advertised };
+  return { coordinator, advertised, outcomes };
 }
 
 Deno.test("control messages: 32 bytes, round trip, garbage rejected", () => {
@@ -190,6 +192,33 @@ Deno.test("an answerer whose sessions never come: retried, then a warning naming
       "attempts (its table is empty, or the answer was forged)",
   );
   assert.equal(clock.timers.size, 0);
+});
+
+Deno.test("each request's outcome is told once: sessions, answers without sessions, silence", () => {
+  const cases: [string, (requester: ReturnType<typeof node>) => void, ResyncOutcome][] = [
+    ["sessions after the answer", (requester) => {
+      requester.coordinator.receive(
+        { type: ControlType.ANSWER, nonce: 42n, instance: "default" },
+        "192.0.2.2:6465",
+      );
+      requester.coordinator.sessionsFrom("192.0.2.2:6464");
+    }, { kind: "sessions", from: "192.0.2.2:6465" }],
+    ["an answer, no sessions", (requester) => {
+      requester.coordinator.receive(
+        { type: ControlType.ANSWER, nonce: 42n, instance: "default" },
+        "192.0.2.3:6465",
+      );
+    }, { kind: "answered-empty", by: ["192.0.2.3:6465"] }],
+    ["nobody", () => {}, { kind: "unanswered", attempts: 3 }],
+  ];
+  for (const [name, peersDo, outcome] of cases) {
+    const clock = new ManualClock();
+    const requester = node("new", clock, 0, [], []);
+    requester.coordinator.requestFromPeers();
+    peersDo(requester);
+    clock.advance(5000);
+    assert.deepEqual(requester.outcomes, [outcome], name);
+  }
 });
 
 Deno.test("another instance's requests are ignored", () => {

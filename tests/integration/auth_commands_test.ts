@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { joold } from "./joold_process.ts";
+import { withDaemonUser } from "./daemon_account.ts";
 
 const linux = Deno.build.os === "linux";
 
@@ -130,5 +131,79 @@ Deno.test({
         loose.stdout,
       );
     });
+  },
+});
+
+const root = linux && Deno.uid() === 0;
+
+Deno.test({
+  name: "keygen --group: the key is that group's, mode 0640; a missing group is one line, exit 1",
+  ignore: !root,
+  fn: async () => {
+    await inDirectory(async (dir) => {
+      const made = await joold(["keygen", "--group", "daemon", "keys"], dir);
+      assert.equal(made.code, 0, made.stderr);
+      const info = await Deno.stat(`${dir}/keys`);
+      assert.equal(info.mode! & 0o777, 0o640);
+      assert.equal(info.uid, 0);
+      const daemonGid = (await Deno.readTextFile("/etc/group")).match(/^daemon:[^:]*:(\d+):/m);
+      assert.equal(info.gid, Number(daemonGid![1]));
+      assert.match(made.stdout, /^Wrote keys: key 1 \(current\), group daemon, mode 0640; /);
+      const missing = await joold(["keygen", "--group", "no-such-group-x", "other"], dir);
+      assert.equal(missing.code, 1);
+      assert.equal(
+        missing.stderr.trim().replace(/^(<3>)?error: /, ""),
+        "Cannot create the key file: --group no-such-group-x: no such group",
+      );
+      await assert.rejects(Deno.stat(`${dir}/other`), Deno.errors.NotFound);
+      const misplaced = await joold(["--group", "daemon", "net.json"], dir);
+      assert.equal(misplaced.code, 2);
+      assert.match(misplaced.stderr, /^joold: --group is an option of joold keygen only$/m);
+    });
+  },
+});
+
+Deno.test({
+  name: "check as root: the key file as the units' user joold would read it",
+  ignore: !root,
+  fn: async () => {
+    await withDaemonUser(() =>
+      inDirectory(async (dir) => {
+        await Deno.chmod(dir, 0o755);
+        await Deno.writeTextFile(
+          `${dir}/net.json`,
+          JSON.stringify({
+            "multicast address": "233.252.0.64",
+            "multicast port": 46464,
+            "auth key file": `${dir}/keys`,
+          }),
+        );
+        await Deno.writeTextFile(`${dir}/keys`, GOOD_KEY);
+        await Deno.chmod(`${dir}/keys`, 0o600);
+        const rootOnly = await joold(["check", "net.json"], dir);
+        assert.equal(rootOnly.code, 1);
+        assert.match(
+          rootOnly.stdout,
+          new RegExp(
+            `^FAIL  auth key file: ${dir}/keys: the user joold \\(uid \\d+\\) that joold's units ` +
+              `run as could not read it \\(uid 0, gid 0, mode 0600\\): ` +
+              `chgrp joold ${dir}/keys && chmod 640 ${dir}/keys$`,
+            "m",
+          ),
+        );
+        await Deno.remove(`${dir}/keys`);
+        const made = await joold(["keygen", `${dir}/keys`], dir);
+        assert.equal(made.code, 0, made.stderr);
+        assert.match(made.stdout, /group joold, mode 0640/);
+        const shared = await joold(["check", "net.json"], dir);
+        assert.match(shared.stdout, /^ok {4}auth key file: .*keys: sends with key 1$/m);
+        await Deno.chmod(dir, 0o700);
+        const hidden = await joold(["check", "net.json"], dir);
+        assert.match(
+          hidden.stdout,
+          /^FAIL {2}auth key file: .*could not reach it: it may not search /m,
+        );
+      })
+    );
   },
 });

@@ -100,9 +100,39 @@ Deno.test("README: the install lines fetch what the release workflow publishes",
     assert.equal(fetched[0].replace("$(uname -m)", arch), `${base}${archiveName(arch)}`);
   }
   assert.ok(publish.run.includes("release/SHA256SUMS"));
-  assert.equal(install[2], "tar -xzf joold-$(uname -m)-linux.tar.gz");
+  // Chained with &&, so a failed download or checksum stops the lines after it.
+  assert.equal(install[2], "tar -xzf joold-$(uname -m)-linux.tar.gz &&");
   assert.equal(install[3], "sudo joold-$(uname -m)-linux/install.sh");
   assert.ok(packageEntries().some((entry) => entry.path === "install.sh" && entry.mode === 0o755));
+});
+
+Deno.test({
+  name: "README: the install lines stop at the first that fails",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const [install] = shellBlocks(README.slice(README.indexOf("## Install from a release")));
+    assert.ok(install.slice(0, -1).every((line) => line.endsWith(" &&")), install.join("\n"));
+    // Run with every command failing but the one given: nothing after a failure runs.
+    const dir = await Deno.makeTempDir({ prefix: "joold-readme-" });
+    try {
+      for (const command of ["curl", "sha256sum", "tar", "sudo"]) {
+        await Deno.writeTextFile(
+          `${dir}/${command}`,
+          `#!/bin/sh\necho ${command} >>${dir}/ran\nexit 1\n`,
+        );
+        await Deno.chmod(`${dir}/${command}`, 0o755);
+      }
+      const result = await runCommand("sh", ["-c", install.join("\n")], {
+        cwd: dir,
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+      });
+      assert.notEqual(result.code, 0);
+      // The first download fails: nothing else runs.
+      assert.equal(await Deno.readTextFile(`${dir}/ran`), "curl\n");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("README: it says the binaries need glibc, and how Debian's own joold is handled", () => {

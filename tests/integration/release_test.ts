@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
-import { archiveName, stampManPage } from "../../scripts/package.ts";
+import { archiveName, DEB_BINARY, debName, stampManPage } from "../../scripts/package.ts";
 import { expectedListing, expectedVerdicts, verdicts } from "../../scripts/smoke_test.ts";
 import { tagMismatch } from "../../scripts/release_tag.ts";
 import { runCommand } from "../../scripts/run_command.ts";
@@ -104,6 +104,46 @@ Deno.test("package: one folder with the files, their modes, root's, the same byt
     const page = (await runCommand("tar", ["-xzOf", first, "joold-x86_64-linux/joold.8"])).stdout;
     assert.match(page, new RegExp(`^\\.TH JOOLD 8 \\S+ "joold ${VERSION}" `, "m"));
   });
+});
+
+const hasDpkgDeb = await runCommand("dpkg-deb", ["--version"]).then(
+  (r) => r.code === 0,
+  () => false,
+);
+
+Deno.test({
+  name:
+    "package: the .deb beside the archive, the same bytes each time, its units run its executable",
+  ignore: !hasDpkgDeb,
+  fn: async () => {
+    await inTempDir(async (dir) => {
+      const binary = await standIn(dir, ["echo"]);
+      await packageArchive(binary, `${dir}/a`);
+      await packageArchive(binary, `${dir}/b`);
+      const deb = `${dir}/a/${debName("x86_64")}`;
+      assert.deepEqual(
+        await Deno.readFile(deb),
+        await Deno.readFile(`${dir}/b/${debName("x86_64")}`),
+      );
+      const listing = (await runCommand("dpkg-deb", ["-c", deb])).stdout;
+      assert.match(listing, new RegExp(`^-rwxr-xr-x root/root .* \\.${DEB_BINARY}$`, "m"));
+      assert.match(
+        listing,
+        /^-rw-r--r-- root\/root .* \.\/lib\/systemd\/system\/joold@\.service$/m,
+      );
+      const unit = (await runCommand("sh", [
+        "-c",
+        `dpkg-deb --fsys-tarfile ${deb} | tar -xO ./lib/systemd/system/joold.service`,
+      ])).stdout;
+      assert.match(unit, new RegExp(`^ExecStart=${DEB_BINARY} /etc/joold/netsocket\\.json `, "m"));
+      assert.equal((await runCommand("dpkg-deb", ["-f", deb, "Package"])).stdout.trim(), "joold");
+      assert.equal(
+        (await runCommand("sh", ["-c", `dpkg-deb --ctrl-tarfile ${deb} | tar -xO ./conffiles`]))
+          .stdout,
+        "/etc/joold/netsocket.json\n/etc/joold/modsocket.json\n",
+      );
+    });
+  },
 });
 
 Deno.test("package: the man page gets the version; a page without the .TH line is refused", () => {

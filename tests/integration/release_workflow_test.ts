@@ -157,3 +157,36 @@ Deno.test("release workflow: actions pinned to a major version; every task and s
     }
   }
 });
+
+Deno.test("release workflow: the .deb of each architecture is carried, checksummed, attested and uploaded", () => {
+  const build = workflow.jobs.build;
+  const uploads = build.steps.filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
+  assert.ok(
+    uploads.some((s) =>
+      s.with?.path === "dist/joold_*.deb" && s.with?.name === "joold-${{ matrix.arch }}-deb" &&
+      s.with?.["if-no-files-found"] === "error"
+    ),
+    JSON.stringify(uploads),
+  );
+  const release = workflow.jobs.release;
+  const downloads = release.steps.filter((s) => s.uses?.startsWith("actions/download-artifact@"));
+  assert.ok(downloads.some((s) => s.with?.pattern === "joold-*-deb" && s.with?.path === "release"));
+  const sums = stepIndex(release, /^sha256sum joold_\*\.deb >> SHA256SUMS$/m);
+  assert.ok(
+    release.steps[sums].run!.indexOf(">> SHA256SUMS") <
+      release.steps[sums].run!.indexOf("--check"),
+    "checked after",
+  );
+  assert.ok(
+    release.steps.some((s) =>
+      s.uses?.startsWith("actions/attest-build-provenance@") &&
+      s.with?.["subject-path"] === "release/joold_*.deb"
+    ),
+  );
+  const create = stepIndex(release, /^gh release create /);
+  const upload = stepIndex(
+    release,
+    /^gh release upload "\$GITHUB_REF_NAME" .* release\/joold_\*\.deb$/,
+  );
+  assert.ok(create < upload, "uploaded to the release once it exists");
+});

@@ -32,6 +32,8 @@ import {
 const REPLAYS = 5;
 /** The sealed nodes of the auth scenario. */
 const SEALED = ["j1", "j2", "j3"];
+/** The sealed node whose daemon the scenario restarts before replaying again. */
+const RESTARTED = "j2";
 
 /** The sessions of `nodes`' tables that `nodes`' flows must have made, and each node's diff. */
 async function groupReport(outcome: Outcome, nodes: string[]) {
@@ -63,7 +65,10 @@ export async function checkAuth(outcome: Outcome): Promise<void> {
 
   for (const node of SEALED) {
     const stats = await readJsonStats(outcome, node);
-    const { stderr } = await daemonRecord(outcome, node);
+    // A restarted node's logs: both runs.
+    const runs = node === RESTARTED ? [`${node}-first`, node] : [node];
+    const stderr = (await Promise.all(runs.map((run) => daemonRecord(outcome, run))))
+      .map((record) => record.stderr).join("");
     // Drops for auth count as received and dropped, per peer too.
     checkCounterRelations(node, stats, { sealed: true });
     assert.ok(stats.counters.authDropped > 0, `${node} counted no unauthenticated datagram`);
@@ -103,6 +108,21 @@ export async function checkAuth(outcome: Outcome): Promise<void> {
       `${node}: adds during the replay`,
     );
   }
+  // The replay again, to j2 restarted: its peers proved their liveness since,
+  // so what was sealed before is refused, and its kernel gains nothing.
+  const before = await readJsonStats(outcome, `${RESTARTED}.restarted.before`);
+  const after = await readJsonStats(outcome, `${RESTARTED}.restarted.after`);
+  assert.equal(
+    after.counters.replayDropped - before.counters.replayDropped,
+    REPLAYS,
+    `${RESTARTED} after its restart: replays counted`,
+  );
+  assert.equal(
+    after.counters.kernelAdds,
+    before.counters.kernelAdds,
+    `${RESTARTED} after its restart: adds during the replay`,
+  );
+  assert.ok(before.counters.kernelAdds > 0, `${RESTARTED} got nothing by resync after its restart`);
   const j5 = await readJsonStats(outcome, "j5");
   assert.ok(j5.counters.authDropped > 0, "j5 (wrong key) counted nothing it could not open");
   assert.equal(j5.counters.kernelAdds, 0, "j5 (wrong key) handed sessions to its kernel");

@@ -16,6 +16,7 @@ import {
   daemonRecord,
   isCount,
   type LatencyJson,
+  loadTables,
   type Outcome,
   readText,
   udpInErrors,
@@ -83,6 +84,8 @@ const COUNTERS = [
   "controlDropped",
   "statsAnswers",
   "statsRefused",
+  "authDropped",
+  "replayDropped",
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
@@ -249,6 +252,65 @@ export async function checkFaultsFlood(outcome: Outcome): Promise<void> {
   );
 }
 
+/** Sessions of the sealed-flood scenario's burst (tests/e2e/scenarios/faults_sealed.sh). */
+const SEALED_BURST = 10_000;
+/** Its burst's first client port. */
+const SEALED_BURST_FIRST_PORT = 20_000;
+
+export async function checkFaultsSealed(outcome: Outcome): Promise<void> {
+  const dir = `${outcome.out}/sealed`;
+  const floods = [await readJson(`${dir}/flood1.json`), await readJson(`${dir}/flood2.json`)];
+  const sent = floods.reduce((sum, flood) => sum + flood.sent, 0);
+  const seconds = Math.max(...floods.map((flood) => flood.durationMs)) / 1000;
+  const report = [
+    `g sent ${sent} forged sealed datagrams of 1,400 bytes in ${seconds} s from two ` +
+    `senders (${Math.round(sent / seconds)} a second)`,
+  ];
+  const overlapped = (await readText(`${dir}/flood.running_after_burst`))?.trim();
+  report.push(`the flood went on after the burst was sent: ${overlapped}`);
+  for (const node of ["j1", "j2"]) {
+    const before = await readCounters(outcome, `${node}.flood.before`);
+    const after = await readCounters(outcome, `${node}.flood.after`);
+    report.push(
+      `${node}: refused ${delta(before, after, "authDropped")} as not authentic and ` +
+        `${delta(before, after, "replayDropped")} as replays, handed ` +
+        `${delta(before, after, "kernelAdds")} batches to its kernel, kernel errors ` +
+        `${delta(before, after, "kernelErrors")}, ${
+          udpInErrors((await readText(`${dir}/${node}.snmp6.after`)) ?? "") -
+          udpInErrors((await readText(`${dir}/${node}.snmp6.before`)) ?? "")
+        } datagrams lost to a full socket buffer; ACK latency ${JSON.stringify(after.ackLatency)}`,
+    );
+    assert.equal(delta(before, after, "kernelErrors"), 0, report.join("\n  "));
+    assert.ok(
+      delta(before, after, "authDropped") > 0,
+      `${node} saw none of the flood:\n  ${report.join("\n  ")}`,
+    );
+    const lines = await checkLogBound(outcome, node, after.uptimeSeconds);
+    report.push(`${node} logged ${lines} lines in ${after.uptimeSeconds} s`);
+  }
+  console.log(`${outcome.name}:\n  ${report.join("\n  ")}`);
+  assert.equal(
+    overlapped,
+    "yes",
+    `The flood ended before the burst was sent:\n  ${report.join("\n  ")}`,
+  );
+  // Every session of the burst, on both nodes.
+  const tables = await loadTables(outcome);
+  for (const node of ["j1", "j2"]) {
+    const burst = (tables.get(node) ?? []).filter((session) =>
+      session.protocol === "UDP" && session.src6 === "2001:db8:1::2" &&
+      session.src6Port >= SEALED_BURST_FIRST_PORT &&
+      session.src6Port < SEALED_BURST_FIRST_PORT + SEALED_BURST
+    );
+    assert.equal(
+      burst.length,
+      SEALED_BURST,
+      `${node} holds ${burst.length} of the burst's sessions`,
+    );
+  }
+  await checkSync(outcome);
+}
+
 /** Seconds a daemon may take to notice its kernel side went away: the watchdog's 1 s probe, under TCG. */
 export const GONE_NOTICE_LIMIT_S = 5;
 /** Seconds a restarted daemon may take to get what it missed (the resync scenarios' limit). */
@@ -387,4 +449,5 @@ export const SCENARIOS: Scenario[] = [
   { name: "faults-kernel", ours: true, nodes: 2, ci: "main", check: checkFaultsKernel },
   { name: "faults-peer", ours: true, nodes: 2, ci: "main", check: checkFaultsPeer },
   { name: "faults-flood", ours: true, nodes: 2, ci: "main", check: checkFaultsFlood },
+  { name: "faults-sealed", ours: true, nodes: 2, ci: [], check: checkFaultsSealed },
 ];

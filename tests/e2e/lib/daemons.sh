@@ -50,14 +50,20 @@ e2e_ours_flags() {
 # daemon_launch NODE COMMAND [ARG...]: runs COMMAND in namespace NODE in the
 # background and records its pid, output and, when it ends, its exit status.
 daemon_launch() {
-  local node=$1 dir=$E2E_OUT/daemons
-  shift
+  daemon_launch_as "$1" "$@"
+}
+
+# daemon_launch_as NAME NODE COMMAND [ARG...]: daemon_launch, with the record
+# under NAME (another daemon of the same namespace).
+daemon_launch_as() {
+  local node=$1 namespace=$2 dir=$E2E_OUT/daemons
+  shift 2
   mkdir -p "$dir"
   rm -f "$dir/$node".{pid,exit,exit_us,stopped}
   printf '%q ' "$@" >"$dir/$node.cmd"
   echo >>"$dir/$node.cmd"
   (
-    ip netns exec "$node" "$@" >"$dir/$node.stdout" 2>"$dir/$node.stderr" &
+    ip netns exec "$namespace" "$@" >"$dir/$node.stdout" 2>"$dir/$node.stderr" &
     echo "$!" >"$dir/$node.pid"
     wait "$!"
     status=$?
@@ -240,38 +246,60 @@ daemon_wait_exit() {
   done
 }
 
+# daemon_signal_stop NODE: SIGTERM to NODE's daemon if it runs, as the
+# scenario's end would (marked stopped, the signal's time on record).
+daemon_signal_stop() {
+  daemon_exited "$1" && return 0
+  touch "$E2E_OUT/daemons/$1.stopped"
+  echo "${EPOCHREALTIME/./}" >"$E2E_OUT/daemons/$1.term_us"
+  kill -TERM "$(daemon_pid "$1")" 2>/dev/null
+}
+
+# daemon_wait_stopped NODE: waits until NODE's daemon has ended (SIGKILL
+# after 5 s) and records in NODE.stop_ms how long it took after SIGTERM.
+daemon_wait_stopped() {
+  local node=$1 deadline=$((SECONDS + 5))
+  until daemon_exited "$node"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "daemon in $node ignored SIGTERM; killing it" >&2
+      kill -KILL "$(daemon_pid "$node")" 2>/dev/null
+      deadline=$((SECONDS + 5))
+    fi
+    sleep 0.05
+  done
+  # From the signal to the moment its launcher saw it end (not to when a
+  # loop, busy with the nodes before it, looked: under TCG that added a
+  # second or more).
+  if [ -s "$E2E_OUT/daemons/$node.term_us" ] && [ -s "$E2E_OUT/daemons/$node.exit_us" ]; then
+    echo $((($(cat "$E2E_OUT/daemons/$node.exit_us") - $(cat "$E2E_OUT/daemons/$node.term_us")) / 1000)) \
+      >"$E2E_OUT/daemons/$node.stop_ms"
+  fi
+}
+
+# daemon_stop NODE: stops NODE's daemon as the scenario's end would.
+daemon_stop() {
+  daemon_signal_stop "$1"
+  daemon_wait_stopped "$1"
+}
+
+# daemon_set_aside NODE NAME: keeps the record of NODE's ended daemon as
+# NAME's (checked like any other), so that NODE can start another.
+daemon_set_aside() {
+  local file
+  for file in "$E2E_OUT/daemons/$1".*; do
+    [ -e "$file" ] && mv "$file" "$E2E_OUT/daemons/$2.${file##*/"$1".}"
+  done
+}
+
 # daemons_stop: ends every daemon still running (SIGTERM, then SIGKILL after
 # 5 s) and waits until each one's exit status is on record; NODE.stop_ms is
 # how long it took after SIGTERM.
 daemons_stop() {
-  local file node pid deadline
+  local file
   for file in "$E2E_OUT"/daemons/*.pid; do
-    [ -e "$file" ] || continue
-    node=$(basename "$file" .pid)
-    daemon_exited "$node" && continue
-    touch "$E2E_OUT/daemons/$node.stopped"
-    echo "${EPOCHREALTIME/./}" >"$E2E_OUT/daemons/$node.term_us"
-    kill -TERM "$(daemon_pid "$node")" 2>/dev/null
+    [ -e "$file" ] && daemon_signal_stop "$(basename "$file" .pid)"
   done
-  deadline=$((SECONDS + 5))
   for file in "$E2E_OUT"/daemons/*.pid; do
-    [ -e "$file" ] || continue
-    node=$(basename "$file" .pid)
-    until daemon_exited "$node"; do
-      if [ "$SECONDS" -ge "$deadline" ]; then
-        pid=$(daemon_pid "$node")
-        echo "daemon in $node ignored SIGTERM; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null
-        deadline=$((SECONDS + 5))
-      fi
-      sleep 0.05
-    done
-    # How long the daemon took to exit after SIGTERM: from the signal to the
-    # moment its launcher saw it end (not to when this loop, busy with the
-    # nodes before it, looked: under TCG that added a second or more).
-    if [ -s "$E2E_OUT/daemons/$node.term_us" ] && [ -s "$E2E_OUT/daemons/$node.exit_us" ]; then
-      echo $((($(cat "$E2E_OUT/daemons/$node.exit_us") - $(cat "$E2E_OUT/daemons/$node.term_us")) / 1000)) \
-        >"$E2E_OUT/daemons/$node.stop_ms"
-    fi
+    [ -e "$file" ] && daemon_wait_stopped "$(basename "$file" .pid)"
   done
 }

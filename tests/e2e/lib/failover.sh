@@ -15,11 +15,23 @@
 # cables are the bridges' ports: the routers keep their addresses and see no
 # carrier, and the server LAN's bridge forgets where the shared MAC was.
 #
+# `failover_setup vrrp` is the same LANs as keepalived runs them: the client's
+# route goes via the virtual address FAILOVER_VIP6, which VRRP gives the
+# master (with pool4's 192.0.2.1 on its server side); each router has an
+# address of its own on both LANs (FAILOVER_ROUTER4 on the server's) and
+# every cable is in.
+#
 # Sourced after tests/e2e/lib/topology.sh.
 
 readonly FAILOVER_CLIENT6=2001:db8:1::2
 readonly FAILOVER_SHARED_MAC=02:00:5e:00:01:01
 readonly FAILOVER_ROUTERS=(j1 j2)
+readonly FAILOVER_VIP6=2001:db8:1::100
+
+# failover_router4 ROUTER: ROUTER's own address on the server LAN (vrrp mode).
+failover_router4() {
+  echo "192.0.2.1${1#j}"
+}
 
 # failover_router_address ROUTER: ROUTER's address on the client LAN.
 failover_router_address() {
@@ -37,9 +49,10 @@ failover_cable() {
   ip -n "$1" link set "$2" master br0 up
 }
 
-# failover_setup: the namespaces, cables and Jool instances above; j1 active.
+# failover_setup [cables|vrrp]: the namespaces, cables and Jool instances
+# above; j1 active (cables) or nobody yet (vrrp: keepalived decides).
 failover_setup() {
-  local lan router
+  local lan router mode=${1:-cables}
   rm -rf "$E2E_OUT/daemons"
   mkdir -p "$E2E_OUT"/{sessions,daemons,stats,config}
   trap e2e_cleanup EXIT
@@ -56,7 +69,11 @@ failover_setup() {
   failover_cable lan6 c c eth0
   ip -n c addr add "$FAILOVER_CLIENT6/64" dev eth0 nodad
   ip -n c link set eth0 up
-  ip -n c -6 route add default via "$(failover_router_address j1)"
+  if [ "$mode" = vrrp ]; then
+    ip -n c -6 route add default via "$FAILOVER_VIP6"
+  else
+    ip -n c -6 route add default via "$(failover_router_address j1)"
+  fi
   failover_cable lan4 s s eth0
   ip -n s addr add "$E2E_SERVER4/24" dev eth0
   ip -n s link set eth0 up
@@ -67,16 +84,24 @@ failover_setup() {
     ip -n "$router" addr add "$(failover_router_address "$router")/64" dev to-client nodad
     ip -n "$router" link set to-client up
     failover_cable lan4 "$router" "$router" to-server
-    ip -n "$router" link set to-server address "$FAILOVER_SHARED_MAC"
-    ip -n "$router" addr add "$E2E_POOL4/24" dev to-server
+    if [ "$mode" = vrrp ]; then
+      ip -n "$router" addr add "$(failover_router4 "$router")/24" dev to-server
+    else
+      ip -n "$router" link set to-server address "$FAILOVER_SHARED_MAC"
+      ip -n "$router" addr add "$E2E_POOL4/24" dev to-server
+    fi
     ip -n "$router" link set to-server up
     ip netns exec "$router" sysctl -qw net.ipv4.conf.all.forwarding=1 \
       net.ipv6.conf.all.forwarding=1
     topo_instance_add "$router"
     E2E_NODES+=("$router")
   done
-  ip -n lan4 link set j2 down
   printf '%s\n' "${E2E_NODES[@]}" >"$E2E_OUT/nodes.txt"
+  if [ "$mode" = vrrp ]; then
+    e2e_log "failover topology ready for VRRP"
+    return
+  fi
+  ip -n lan4 link set j2 down
   e2e_log "failover topology ready: j1 active, j2 standing by"
 }
 

@@ -7,6 +7,8 @@
  * flood.ts udp --to ff08::db8:64:64 --port 6465 --interface sync0 --payload request --count 5000 --rate 5000
  * flood.ts udp --to ff08::db8:64:64 --port 6464 --interface sync0 --payload garbage \
  *   --base base.bin --jool-version 4.1.15.0 --count 100000 --source-ports 5000
+ * flood.ts udp --to ff08::db8:64:64 --port 6464 --interface sync0 --payload sealed-garbage \
+ *   --base captured.bin --size 1400 --count 10000000 --seconds 30 --source-ports 64
  * flood.ts forge --from 198.51.100.1:45678 --to 198.51.100.2:45678 --payload json
  * flood.ts http --to 198.51.100.1 --port 9464 --seconds 10 --connections 32
  * ```
@@ -18,7 +20,9 @@
  *   resync REQUEST on the control port, src/sync/control_message.ts, each
  *   with a fresh nonce, as an attacker replaying none would send), `garbage`
  *   (tests/e2e/lib/garbage_datagrams.ts's random and mutated batches of a
- *   captured valid one, each checked to be invalid).
+ *   captured valid one, each checked to be invalid), `sealed-garbage`
+ *   (tests/e2e/lib/sealed_garbage.ts: forged datagrams shaped like a captured
+ *   sealed one, `--size` bytes each). `--seconds` stops sending after that long.
  * - `forge`: one UDP datagram whose IPv4 source is someone else's (a raw
  *   socket, IP_HDRINCL), e.g. another stats server's: the answer goes there.
  * - `http`: CONNECTIONS workers for SECONDS, each connecting again and again
@@ -51,6 +55,7 @@ import { sessionEncodingFor } from "../../../src/jool/session.ts";
 import { parseIPv4, parseIPv6 } from "../../../src/net/ip.ts";
 import { ControlType, encodeControlMessage } from "../../../src/sync/control_message.ts";
 import { garbageDatagrams, seededRandom } from "./garbage_datagrams.ts";
+import { sealedGarbage } from "./sealed_garbage.ts";
 
 /** IPPROTO_RAW: a raw IPv4 socket whose datagrams carry their own IP header. */
 const IPPROTO_RAW = 255;
@@ -126,6 +131,7 @@ async function payloads(
   base: string | undefined,
   joolVersion: string | undefined,
   seed: number,
+  size: number | undefined,
 ): Promise<PayloadMaker> {
   switch (kind) {
     case "json":
@@ -157,8 +163,13 @@ async function payloads(
       );
       return (i) => made[i % made.length].data;
     }
+    case "sealed-garbage": {
+      if (base === undefined) throw new Error("--payload sealed-garbage needs --base FILE");
+      const make = sealedGarbage(await Deno.readFile(base), size);
+      return (i) => make(i, Date.now() * 1000);
+    }
     default:
-      throw new Error(`Unknown payload: ${kind} (json, empty, request, garbage)`);
+      throw new Error(`Unknown payload: ${kind} (json, empty, request, garbage, sealed-garbage)`);
   }
 }
 
@@ -173,6 +184,8 @@ interface UdpPlan {
   firstSourcePort: number;
   /** A file to create once the payloads are made and sending starts. */
   startedFile: string | undefined;
+  /** Stops sending after this many seconds, `count` or not; undefined: no limit. */
+  seconds: number | undefined;
 }
 
 async function floodUdp(sockets: Sockets, libc: Libc, plan: UdpPlan, payload: PayloadMaker) {
@@ -186,8 +199,9 @@ async function floodUdp(sockets: Sockets, libc: Libc, plan: UdpPlan, payload: Pa
   let blocked = 0;
   if (plan.startedFile !== undefined) await Deno.writeTextFile(plan.startedFile, "");
   const started = performance.now();
+  const until = plan.seconds === undefined ? Infinity : started + plan.seconds * 1000;
   const perPort = Math.ceil(plan.count / plan.sourcePorts);
-  for (let p = 0; p < plan.sourcePorts && sent < plan.count; p++) {
+  for (let p = 0; p < plan.sourcePorts && sent < plan.count && performance.now() < until; p++) {
     const port = plan.firstSourcePort + p;
     const fd = sockets.open(destination.family, SOCK_DGRAM, 0, "flood");
     try {
@@ -200,6 +214,7 @@ async function floodUdp(sockets: Sockets, libc: Libc, plan: UdpPlan, payload: Pa
         sockets.setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, scope, "IPV6_MULTICAST_IF");
       }
       for (let i = 0; i < perPort && sent < plan.count; i++) {
+        if (i % 256 === 0 && performance.now() >= until) break;
         if (plan.rate > 0) {
           const due = started + (sent * 1000) / plan.rate;
           const wait = due - performance.now();
@@ -342,7 +357,8 @@ async function main(args: string[]): Promise<void> {
       base: { type: "string" },
       "jool-version": { type: "string" },
       seed: { type: "string", default: "6464" },
-      seconds: { type: "string", default: "10" },
+      seconds: { type: "string" },
+      size: { type: "string" },
       connections: { type: "string", default: "32" },
       report: { type: "string" },
       started: { type: "string" },
@@ -361,6 +377,7 @@ async function main(args: string[]): Promise<void> {
           values.base,
           values["jool-version"],
           Number(values.seed),
+          values.size === undefined ? undefined : Number(values.size),
         );
         result = await floodUdp(sockets, libc, {
           to: values.to ?? "",
@@ -371,6 +388,7 @@ async function main(args: string[]): Promise<void> {
           sourcePorts: Number(values["source-ports"]),
           firstSourcePort: Number(values["first-source-port"]),
           startedFile: values.started,
+          seconds: values.seconds === undefined ? undefined : Number(values.seconds),
         }, maker);
         result = { payload: values.payload, ...result };
         break;
@@ -387,7 +405,7 @@ async function main(args: string[]): Promise<void> {
         result = await floodHttp(
           values.to ?? "",
           Number(values.port),
-          Number(values.seconds),
+          Number(values.seconds ?? 10),
           Number(values.connections),
         );
         break;

@@ -167,10 +167,11 @@ jool_kernel_problems() {
 
 # --- daemons -----------------------------------------------------------------
 
-# netsocket_write NODE FAMILY FILE: the netsocket configuration of NODE for
-# multicast over IPv4 (FAMILY 4) or IPv6 (FAMILY 6) on its sync link.
+# netsocket_write NODE FAMILY FILE [KEY_FILE]: the netsocket configuration of
+# NODE for multicast over IPv4 (FAMILY 4) or IPv6 (FAMILY 6) on its sync
+# link, sealed with KEY_FILE ("auth key file") if given.
 netsocket_write() {
-  local n=${1#j} family=$2 file=$3 group interface
+  local n=${1#j} family=$2 file=$3 key=${4:-} group interface
   case "$family" in
     4) group=$E2E_MCAST4 interface=198.51.100.$n ;;
     6) group=$E2E_MCAST6 interface=sync0 ;;
@@ -182,7 +183,8 @@ netsocket_write() {
   "multicast port": "$E2E_SYNC_PORT",
   "in interface": "$interface",
   "out interface": "$interface",
-  "ttl": 3
+  "ttl": 3${key:+,
+  \"auth key file\": \"$key\"}
 }
 JSON
 }

@@ -5,14 +5,17 @@
 # every node: j1-j3 must hold exactly their sessions, j4 and j5 only their own.
 # A bare namespace "g" on the sync link captures one sealed datagram of j1 and
 # replays it 5 times: j1-j3 must count 5 replays each and hand nothing new to
-# their kernels. Then the keys are rotated node by node (add key 2 as next,
+# their kernels. j2's daemon is restarted and the replay sent again, from j1's
+# address this time: it too must count 5 replays and hand nothing to its
+# kernel. Then the keys are rotated node by node (add key 2 as next,
 # make it current, drop key 1; SIGHUP after each file change) with traffic
 # through each node between the steps: no session may be lost.
 #
 # The key files are made by `joold keygen` (a second keygen onto an existing
 # file must fail). Leaves in auth/: keys.txt (modes, keygen exits), NODE.before
-# and NODE.after JSON counters around the replay (in stats/), capture.txt,
-# replay.txt.
+# and NODE.after JSON counters around the replay (in stats/), j2.restarted.before
+# and .after around the second, capture.txt, replay.txt, replay-restarted.txt;
+# j2's first daemon's record as daemons/j2-first.*.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 readonly stats_port=45678 probe=tests/e2e/lib/sync_probe.ts replays=5
 topo_setup 5
@@ -47,16 +50,7 @@ keys_write() {
 auth_start() {
   local node=$1 key=${2:-}
   local net=$E2E_OUT/config/$node.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
-  cat >"$net" <<JSON
-{
-  "multicast address": "$E2E_MCAST6",
-  "multicast port": "$E2E_SYNC_PORT",
-  "in interface": "sync0",
-  "out interface": "sync0",
-  "ttl": 3${key:+,
-  \"auth key file\": \"$key\"}
-}
-JSON
+  netsocket_write "$node" 6 "$net" "$key"
   modsocket_write "$mod"
   start_ours "$node" "$net" "$mod" "$stats_port"
   e2e_log "started our joold in $node${key:+ with $key}"
@@ -107,6 +101,29 @@ for node in j1 j2 j3; do
   stats_json "$node" "$stats_port" "$node.after"
 done
 
+# The same replay to a receiver that restarted: its replay windows start
+# empty, so only its peers' proof of liveness can refuse what was captured.
+# j2's first run is kept as j2-first.
+daemon_stop j2
+daemon_set_aside j2 j2-first
+auth_start j2 "$keys/j2"
+daemon_wait_ready j2 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "j2's daemon did not start again"
+auth_wait_sync 20 || e2e_log "j2 is not in sync after its restart"
+stats_wait_quiet j2 "$stats_port" 10
+stats_json j2 "$stats_port" j2.restarted.before
+# From j1's own address and port this time, as a spoofing attacker would: g
+# holds j1's address alone while it replays.
+ip -n g addr del 2001:db8:ff08::9/96 dev sync0 && ip -n g addr add 2001:db8:ff08::1/96 dev sync0 nodad ||
+  e2e_die "cannot give g j1's address"
+run_deno_tool g "$probe" "${g_link[@]}" replay "$out/captured.bin" "$replays" \
+  >"$out/replay-restarted.txt" 2>&1
+replayed=$?
+ip -n g addr del 2001:db8:ff08::1/96 dev sync0 && ip -n g addr add 2001:db8:ff08::9/96 dev sync0 nodad ||
+  e2e_die "cannot give g its address back"
+[ "$replayed" = 0 ] || e2e_die "the replay failed: $(cat "$out/replay-restarted.txt")"
+sleep 2
+stats_json j2 "$stats_port" j2.restarted.after
+
 # Rotation, node by node, traffic through the node after each SIGHUP.
 rotate() {
   local node
@@ -124,6 +141,10 @@ e2e_log "rotation: key 2 made current"
 rotate "key 1 $k1 next" "key 2 $k2 current"
 e2e_log "rotation: key 1 dropped"
 rotate "key 2 $k2 current"
+# Jool's ICMP sessions last 60 s, less than this scenario: pings renew them.
+for node in j1 j2 j3 j4 j5; do
+  traffic_icmp "$node"
+done
 if auth_wait_sync 30; then
   echo "in sync" >"$out/sync.txt"
 else

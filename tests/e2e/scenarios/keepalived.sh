@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# keepalived: failover the way operators run it. Two NAT64 routers on one
+# client LAN and one server LAN (tests/e2e/lib/failover.sh, vrrp mode), each
+# with Debian's keepalived holding the virtual address the client routes
+# through (and pool4's address on the server side), as
+# packaging/keepalived/keepalived.conf shows, and our joold syncing. In each
+# case (gated, then ungated):
+#   1. j1 is master; a TCP connection and a UDP flow (A) run through it;
+#   2. j1 dies (every process of it killed, its cables pulled): keepalived
+#      moves the address to j2 and A goes on through j2;
+#   3. while j1 is away, a second connection (B) starts through j2;
+#   4. j1 comes back as a rebooted router does: an empty session table, its
+#      cables in, keepalived started, and joold JOOLD_DELAY_S later (as when
+#      its unit's first start fails and RestartSec= passes).
+# gated: keepalived tracks `joold status` (the example's vrrp_script), so j1
+# takes the address back only once its joold is in sync: A and B go on.
+# ungated: the same without the vrrp_script: j1 takes the address back at
+# once, without the sessions, and the connections break (the control).
+# Each case leaves keepalived/CASE/{timeline.txt,a.log,b.log,vip.txt,
+# j1.keepalived.conf,status/} and the daemons' records in daemons/.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/failover.sh"
+
+readonly DESTINATION=64:ff9b::$E2E_SERVER4
+readonly A_TCP=$E2E_TCP_PORT A_UDP=${E2E_UDP_PORTS[0]}
+readonly B_TCP=$((E2E_TCP_PORT + 1)) B_UDP=${E2E_UDP_PORTS[1]}
+readonly INTERVAL_MS=150 TIMEOUT_MS=4000
+readonly JOOLD_DELAY_S=8
+readonly DIR=$E2E_OUT/keepalived
+readonly BIN=/tmp/keepalived-bin
+
+# flows_start NAMESPACE LOG ARG...: tests/e2e/lib/failover_flows.ts in the
+# background, its pid in FLOWS_PID.
+flows_start() {
+  local namespace=$1 log=$2
+  shift 2
+  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/tests/e2e/lib/failover_flows.ts" "$@" \
+    >"$log" 2>"${log%.log}.err" &
+  FLOWS_PID=$!
+}
+
+wait_for_line() {
+  local deadline=$((SECONDS + $3))
+  until grep -q "$2" "$1" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+# keepalived_conf ROUTER PRIORITY GATED FILE: the example configuration for
+# ROUTER (its interfaces, priority, state directory); without the
+# vrrp_script's tracking unless GATED is yes.
+keepalived_conf() {
+  local router=$1 priority=$2 gated=$3 file=$4
+  sed -e "s|@PRIORITY@|$priority|" -e "s|@ROUTER@|$router|g" -e "s|@BIN@|$BIN|g" \
+    -e "s|@VIP6@|$FAILOVER_VIP6|" -e "s|@POOL4@|$E2E_POOL4|" \
+    "$E2E_REPO/tests/e2e/lib/keepalived.conf.in" >"$file"
+  if [ "$gated" != yes ]; then
+    sed -i '/track_script/,/}/d' "$file"
+  fi
+}
+
+# keepalived_start ROUTER CONF: Debian's keepalived in ROUTER, VRRP only,
+# in the foreground, its own pid files.
+keepalived_start() {
+  daemon_launch_as "ka-$1" "$1" keepalived --dont-fork --log-console --log-detail --vrrp \
+    --use-file="$2" --pid="/run/keepalived-$1.pid" --vrrp_pid="/run/keepalived-$1-vrrp.pid"
+}
+
+# vip_holder: the router holding the virtual address, or "none".
+vip_holder() {
+  local router
+  for router in "${FAILOVER_ROUTERS[@]}"; do
+    if ip -n "$router" -6 addr show dev to-client | grep -q "$FAILOVER_VIP6/"; then
+      echo "$router"
+      return
+    fi
+  done
+  echo none
+}
+
+# vip_wait ROUTER TIMEOUT_S
+vip_wait() {
+  local deadline=$((SECONDS + $2))
+  until [ "$(vip_holder)" = "$1" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+# joold_start ROUTER: our joold in ROUTER, its state in /run/joold/ROUTER.
+joold_start() {
+  E2E_OURS_OPTIONS="--state-directory /run/joold/$1" node_start_daemon "$1" ours 6
+}
+
+# router_dies ROUTER: every process in it killed, every cable pulled.
+router_dies() {
+  ip netns pids "$1" | xargs -r kill -KILL
+  ip -n lan6 link set "$1" down
+  ip -n lan4 link set "$1" down
+  ip -n sync link set "port${1#j}" down
+}
+
+# run_case CASE GATED
+run_case() {
+  local name=$1 gated=$2 case_dir=$DIR/$1 a b watcher
+  mkdir -p "$case_dir/status"
+  mark() { echo "$(failover_now_ms) $1" >>"$case_dir/timeline.txt"; }
+  mark case-start
+  keepalived_conf j1 150 "$gated" "$case_dir/j1.keepalived.conf"
+  keepalived_conf j2 100 "$gated" "$case_dir/j2.keepalived.conf"
+  for router in j1 j2; do
+    joold_start "$router"
+  done
+  for router in j1 j2; do
+    daemon_wait_ready "$router" 30 "$E2E_SYNC_PORT" || e2e_die "the daemon in $router did not start"
+    keepalived_start "$router" "$case_dir/$router.keepalived.conf"
+  done
+  vip_wait j1 30 || e2e_die "$name: j1 did not become master (the address is on $(vip_holder))"
+  # Who holds the address, every 100 ms, for the timeline.
+  (
+    last=""
+    while :; do
+      holder=$(vip_holder)
+      [ "$holder" = "$last" ] || echo "$(failover_now_ms) $holder" >>"$case_dir/vip.txt"
+      last=$holder
+      sleep 0.1
+    done
+  ) &
+  watcher=$!
+  flows_start c "$case_dir/a.log" client "$DESTINATION" "$A_TCP" "$A_UDP" 30001 \
+    "$INTERVAL_MS" "$TIMEOUT_MS"
+  a=$FLOWS_PID
+  wait_for_line "$case_dir/a.log" tcp-connected 30 || e2e_die "$name: A did not connect"
+  mark flows-up
+  failover_wait_synced j2 15 || e2e_log "$name: j2 does not hold A's sessions"
+  sleep 1
+
+  mark failover
+  router_dies j1
+  vip_wait j2 30 || e2e_die "$name: j2 did not take the address"
+  mark on-j2
+  e2e_log "$name: j1 died, j2 holds the address"
+  flows_start c "$case_dir/b.log" client "$DESTINATION" "$B_TCP" "$B_UDP" 30002 \
+    "$INTERVAL_MS" "$TIMEOUT_MS"
+  b=$FLOWS_PID
+  wait_for_line "$case_dir/b.log" tcp-connected 30 || e2e_die "$name: B did not connect"
+  sleep 3
+
+  mark failback
+  # A rebooted router: an empty table, its cables in, keepalived at boot.
+  jool_in j1 instance remove default || e2e_die "cannot remove j1's instance"
+  topo_instance_add j1
+  ip -n sync link set port1 up
+  ip -n lan4 link set j1 up
+  ip -n lan6 link set j1 up
+  keepalived_start j1 "$case_dir/j1.keepalived.conf"
+  sleep "$JOOLD_DELAY_S"
+  mark joold-start
+  joold_start j1
+  daemon_wait_ready j1 30 "$E2E_SYNC_PORT" || e2e_die "j1's daemon did not start again"
+  vip_wait j1 60 || e2e_log "$name: j1 did not take the address back"
+  mark on-j1
+  e2e_log "$name: j1 holds the address again"
+  ip netns exec j1 "$BIN/joold" status --state-directory /run/joold/j1 \
+    >"$case_dir/status/j1.txt" 2>&1
+  echo "$?" >"$case_dir/status/j1.exit"
+  sleep 4
+  mark case-end
+  kill -TERM "$a" "$b"
+  wait_for_line "$case_dir/a.log" ' end ' 10 || e2e_log "A did not end"
+  wait_for_line "$case_dir/b.log" ' end ' 10 || e2e_log "B did not end"
+  kill "$watcher"
+  daemons_stop
+  cp -r "$E2E_OUT/daemons" "$case_dir/daemons"
+  rm -rf "$E2E_OUT/daemons"
+  failover_instances_renew
+  e2e_log "$name: done (A: $(grep -cE 'tcp-(timeout|reset)' "$case_dir/a.log") timeouts or" \
+    "resets; B: $(grep -cE 'tcp-(timeout|reset)' "$case_dir/b.log"))"
+}
+
+failover_setup vrrp
+mkdir -p "$DIR" "$BIN"
+ours_stand_in "$BIN/joold"
+flows_start s "$DIR/a-server.log" server "$A_TCP" "$A_UDP"
+a_server=$FLOWS_PID
+flows_start s "$DIR/b-server.log" server "$B_TCP" "$B_UDP"
+b_server=$FLOWS_PID
+wait_for_line "$DIR/a-server.log" server-ready 30 || e2e_die "A's server did not start"
+wait_for_line "$DIR/b-server.log" server-ready 30 || e2e_die "B's server did not start"
+run_case gated yes
+run_case ungated no
+kill "$a_server" "$b_server"
+e2e_finish
