@@ -10,6 +10,8 @@
 
 import { SyscallError } from "../../ffi/errors.ts";
 import { readSystemFile } from "../../ffi/system_files.ts";
+import { assessStatus, type DaemonReport, readStatusSources } from "./status.ts";
+import { DEFAULT_STATE_DIRECTORY } from "../daemon/tuning_state.ts";
 import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
@@ -126,6 +128,53 @@ export function silentGroupWarning(
 }
 
 /**
+ * Why `--ack` is refused: a daemon of ours runs for the instance in this
+ * network namespace (`reports`: what `joold status` finds in a state
+ * directory), and ACKs its batches; with a second ACKer the kernel sends as
+ * fast as the quicker of the two, not at the daemon's pace. Null if none.
+ */
+export function ackRefusal(
+  options: FollowOptions,
+  reports: readonly DaemonReport[],
+): string | null {
+  if (!options.ack) return null;
+  const running = reports.filter((report) => report.verdict !== "not-running" && report.status);
+  if (running.length === 0) return null;
+  const daemons = running.map((report) => `process ${report.status!.pid} (${report.path})`);
+  return `--ack refused: joold ${daemons.join(", ")} synchronises instance ` +
+    `'${options.instance}' here and ACKs its batches; a second ACK would let the kernel send ` +
+    "faster than the daemon takes them. Follow it with `joold follow` (no --ack)";
+}
+
+/** The state directories our daemons use: /run/joold, and /run/joold/NAME of joold@NAME. */
+function stateDirectories(): string[] {
+  const directories = [DEFAULT_STATE_DIRECTORY];
+  try {
+    for (const entry of Deno.readDirSync(DEFAULT_STATE_DIRECTORY)) {
+      if (entry.isDirectory) directories.push(`${DEFAULT_STATE_DIRECTORY}/${entry.name}`);
+    }
+  } catch {
+    // No state directory: no daemon of ours publishes a status here.
+  }
+  return directories;
+}
+
+/** What `joold status` finds of the daemons of `instance` in this namespace. */
+function daemonsOf(tools: SystemTools, instance: string): DaemonReport[] {
+  return stateDirectories().flatMap((stateDirectory) =>
+    assessStatus(
+      readStatusSources(tools.libc, {
+        stateDirectory,
+        instance,
+        json: false,
+        quiet: false,
+        help: false,
+      }),
+    ).daemons
+  );
+}
+
+/**
  * The start line: the mode, and what the other listeners of Jool's `joold`
  * group (`listeners`: their netlink port ids; null if unknown) mean for it.
  * A daemon's socket cannot be told from a follower's there, nor its
@@ -172,6 +221,11 @@ async function follow(
 ): Promise<number> {
   const { logger, reactor, sockets } = tools;
   const followKernel = options.source !== "group";
+  const refusal = ackRefusal(options, daemonsOf(tools, options.instance));
+  if (refusal !== null) {
+    logger.error(refusal);
+    return EXIT_FAILURE;
+  }
   const followGroup = options.source !== "kernel";
   let netsocket = null;
   if (followGroup && options.group !== null) {

@@ -9,7 +9,9 @@ import { FAKE_JOOL_FAMILY, FakeJool, sessionBatch } from "../../tests/support/fa
 import { FakeJooldQueue } from "../../tests/support/fake_joold_queue.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { JoolOperation } from "../jool/protocol.ts";
-import { modeLine, silentGroupWarning } from "./follow_run.ts";
+import { ackRefusal, modeLine, silentGroupWarning } from "./follow_run.ts";
+import type { DaemonReport } from "./status.ts";
+import type { DaemonStatus } from "../daemon/sync_state.ts";
 import {
   FOLLOW_CSV_HEADER,
   type FollowContext,
@@ -339,4 +341,38 @@ Deno.test("joold follow on the default port beside a daemon of the examples (646
   );
   const given = parseFollowArguments(["-p", "6400", "ff08::db8:64:64"]);
   assert.equal(silentGroupWarning(given, group, 12, 0), null, "the port was chosen");
+});
+
+Deno.test("joold follow --ack is refused where a joold daemon of the instance runs (its status file)", () => {
+  const status: DaemonStatus = {
+    version: 1,
+    pid: 4242,
+    instance: "default",
+    state: "in-sync",
+    since: "2026-12-07T14:00:00.000Z",
+    reason: "peers answered",
+    knownGaps: 0,
+    peers: [],
+    heartbeat: "2026-12-07T14:00:02.000Z",
+    heartbeatMonotonicMs: 1000,
+  };
+  const report = (verdict: DaemonReport["verdict"]): DaemonReport => ({
+    path: "/run/joold/default.net-4026531840.status",
+    verdict,
+    why: "",
+    status,
+    processAlive: verdict !== "not-running",
+    heartbeatAgeMs: 1000,
+  });
+  const ack = parseFollowArguments(["--ack"]);
+  assert.equal(
+    ackRefusal(ack, [report("in-sync")]),
+    "--ack refused: joold process 4242 (/run/joold/default.net-4026531840.status) synchronises " +
+      "instance 'default' here and ACKs its batches; a second ACK would let the kernel send " +
+      "faster than the daemon takes them. Follow it with `joold follow` (no --ack)",
+  );
+  assert.match(ackRefusal(ack, [report("not-in-sync")])!, /^--ack refused/, "starting: ACKs too");
+  assert.equal(ackRefusal(ack, [report("not-running")]), null, "a dead daemon's file");
+  assert.equal(ackRefusal(ack, []), null);
+  assert.equal(ackRefusal(parseFollowArguments([]), [report("in-sync")]), null, "listen-only");
 });
