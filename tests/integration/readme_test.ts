@@ -173,6 +173,30 @@ Deno.test("README and docs/: every relative link leads to a file, and an anchor 
   assert.deepEqual(broken, []);
 });
 
+Deno.test("the docs/*.md that code, units, scripts and workflows name exist", async () => {
+  const missing: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(`${ROOT}/${dir}`)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (/\.(ts|sh|ya?ml|service|conf|8)$/.test(entry.name)) {
+        const text = await Deno.readTextFile(`${ROOT}/${path}`);
+        for (const [doc] of text.matchAll(/\bdocs\/[a-z_]+\.md\b/g)) {
+          try {
+            await Deno.stat(`${ROOT}/${doc}`);
+          } catch {
+            missing.push(`${path}: ${doc}`);
+          }
+        }
+      }
+    }
+  };
+  for (const dir of ["src", "ffi", "scripts", "packaging", "bench", "tests", ".github"]) {
+    await walk(dir);
+  }
+  assert.deepEqual(missing, []);
+});
+
 Deno.test({
   name: "the man page renders without warnings, with the README's `man -l packaging/joold.8`",
   ignore: Deno.build.os !== "linux",
