@@ -188,11 +188,10 @@ export const COMMANDS: Record<string, Command> = {
     takesInstance: false,
     run: (input) =>
       runOperator(input, OPERATOR_OPTIONS, CHECK_USAGE, 2, async (_values, operands, logger) => {
-        const modsocketFile = operands[1] ?? "modsocket.json";
         return await runCheckCommand(
           {
             netsocketFile: operands[0] ?? "netsocket.json",
-            modsocketFile,
+            modsocketFile: operands[1] ?? "modsocket.json",
             modsocketDefaulted: operands[1] === undefined,
           },
           logger,
@@ -319,8 +318,8 @@ export async function runJoold(args: readonly string[]): Promise<number> {
     if (prefix.instance !== null) {
       return usageError(
         "joold",
-        "-i/--instance and -f/--file go before advertise, proxy or follow; the daemon " +
-          "takes its instance from MODSOCKET",
+        "-i/--instance and -f/--file go before advertise, proxy, follow or status; the " +
+          "daemon takes its instance from MODSOCKET",
       );
     }
     // Options before the command word (`joold --log-level debug check`) are the command's.

@@ -183,7 +183,7 @@ Deno.test("every bad argument, of joold and of each command, is one line naming 
     [["--metrics-port", "http"], "joold: --metrics-port: must be a port number"],
     [["--stats-address", "localhost"], "joold: --stats-address: must be an IPv4 or IPv6"],
     [["--metrics-address", "::g"], "joold: --metrics-address: must be an IPv4 or IPv6"],
-    [["-i", "nat64a"], "joold: -i/--instance and -f/--file go before advertise, proxy or follow"],
+    [["-i", "nat64a"], "joold: -i/--instance and -f/--file go before advertise, proxy, follow or"],
     [["-i"], "joold: Option '--instance <value>' argument missing"],
     [["session", "display"], "joold: session display: joold has session proxy"],
     [["check", "--bogus"], "joold check: Unknown option '--bogus'."],
