@@ -23,7 +23,7 @@ import { LevelLogger, stderrSink } from "../src/log.ts";
 async function watch(client: string, intervalMs: number, pollsFile: string): Promise<void> {
   const logger = new LevelLogger(
     "warning",
-    stderrSink((bytes) => Deno.stderr.writeSync(bytes), false),
+    stderrSink((bytes) => Deno.stderr.writeSync(bytes), "plain"),
   );
   let stopping = false;
   Deno.addSignalListener("SIGTERM", () => stopping = true);

@@ -140,5 +140,9 @@ export const LOG_DAEMON = 3 << 3;
 /** Log the pid with each message. */
 export const LOG_PID = 0x01;
 
+/** statx(2): operate on dirfd itself (linux/fcntl.h). */
+export const AT_EMPTY_PATH = 0x1000;
+/** statx(2): want stx_ino (linux/stat.h); the device is always filled in. */
+export const STATX_INO = 0x100;
 /** clock_gettime(2) clock (linux/time.h): since boot, never set, one for every process. */
 export const CLOCK_MONOTONIC = 1;

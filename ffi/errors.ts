@@ -83,10 +83,13 @@ export class SyscallError extends Error {
 export class ResolveError extends Error {
   /** The negative EAI_* code getaddrinfo returned. */
   readonly eaiCode: number;
+  /** glibc's text for the code, e.g. `Name or service not known`. */
+  readonly description: string;
 
   constructor(what: string, eaiCode: number, description: string) {
     super(`Cannot resolve ${what}: ${description}`);
     this.name = "ResolveError";
     this.eaiCode = eaiCode;
+    this.description = description;
   }
 }

@@ -270,6 +270,21 @@ export const LIBC_SYMBOLS = {
     result: "isize",
   },
 
+  /**
+   * int statx(int dirfd, const char *pathname, int flags, unsigned int mask,
+   * struct statx *statxbuf); glibc 2.28+, where fstat may be no symbol.
+   */
+  statx: {
+    parameters: [
+      "i32", // int dirfd
+      "buffer", // const char *pathname
+      "i32", // int flags
+      "u32", // unsigned int mask
+      "buffer", // struct statx *statxbuf (256 bytes)
+    ],
+    result: "i32",
+  },
+
   /** int kill(pid_t pid, int sig); only with sig 0, which asks whether the process exists. */
   kill: {
     parameters: [

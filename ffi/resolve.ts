@@ -22,18 +22,19 @@ export interface ResolvedAddress {
  * ai_protocol @12, ai_addrlen @16, ai_addr @24, ai_canonname @32,
  * ai_next @40; 48 bytes.
  *
- * Resolves `host` (numeric only, or null for a passive wildcard) and
- * `service` (a number or an /etc/services name) for UDP.
+ * Resolves `host` (numeric only unless `hostNames`, or null for a passive
+ * wildcard) and `service` (a number or an /etc/services name) for UDP.
  */
 export function resolveUdp(
   libc: Libc,
   host: string | null,
   service: string,
   passive = false,
+  hostNames = false,
 ): ResolvedAddress[] {
   const hints = new Uint8Array(48);
   const view = new DataView(hints.buffer);
-  const flags = (host === null ? 0 : AI_NUMERICHOST) | (passive ? AI_PASSIVE : 0);
+  const flags = (host === null || hostNames ? 0 : AI_NUMERICHOST) | (passive ? AI_PASSIVE : 0);
   view.setInt32(0, flags, true);
   view.setInt32(8, SOCK_DGRAM, true);
   const out = new BigUint64Array(1);

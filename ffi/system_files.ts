@@ -11,6 +11,7 @@
  */
 
 import {
+  AT_EMPTY_PATH,
   F_GETFL,
   F_SETFL,
   O_CLOEXEC,
@@ -19,9 +20,11 @@ import {
   O_NONBLOCK,
   O_RDONLY,
   O_WRONLY,
+  STATX_INO,
 } from "./constants.ts";
 import { Errno, SyscallError } from "./errors.ts";
 import type { Libc } from "./libc.ts";
+import { NATIVE_LITTLE_ENDIAN } from "./native_endian.ts";
 import { shareWithGroup } from "./accounts.ts";
 
 /** Kernel text files are a page or two; anything longer is cut here. */
@@ -138,4 +141,33 @@ export function setNonBlocking(libc: Libc, fd: number): void {
     const errno = libc.errno();
     throw new SyscallError(`fcntl(${fd}, O_NONBLOCK)`, errno, libc.strerror(errno));
   }
+}
+
+/** Which file an open descriptor is: st_dev and st_ino, as fstat(2) gives them. */
+export interface FileIdentity {
+  /** st_dev, glibc's makedev() of the device's major and minor. */
+  dev: bigint;
+  ino: bigint;
+}
+
+/**
+ * The device and inode of open descriptor `fd` (statx(2) with
+ * AT_EMPTY_PATH: fstat is no symbol in glibc before 2.33). struct statx:
+ * stx_ino (u64) at 32, stx_dev_major and stx_dev_minor (u32) at 136 and 140.
+ *
+ * @throws {SyscallError} If statx fails.
+ */
+export function fileIdentity(libc: Libc, fd: number): FileIdentity {
+  const buffer = new Uint8Array(256);
+  if (libc.symbols.statx(fd, Uint8Array.of(0), AT_EMPTY_PATH, STATX_INO, buffer) < 0) {
+    const errno = libc.errno();
+    throw new SyscallError(`statx(${fd})`, errno, libc.strerror(errno));
+  }
+  const view = new DataView(buffer.buffer);
+  const major = BigInt(view.getUint32(136, NATIVE_LITTLE_ENDIAN));
+  const minor = BigInt(view.getUint32(140, NATIVE_LITTLE_ENDIAN));
+  // glibc's makedev(), as st_dev holds it (sys/sysmacros.h).
+  const dev = ((major & 0xfffff000n) << 32n) | ((major & 0xfffn) << 8n) |
+    ((minor & 0xffffff00n) << 12n) | (minor & 0xffn);
+  return { dev, ino: view.getBigUint64(32, NATIVE_LITTLE_ENDIAN) };
 }

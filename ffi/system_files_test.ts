@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { SyscallError } from "./errors.ts";
 import { Libc } from "./libc.ts";
-import { readSystemFile, readSystemLink } from "./system_files.ts";
+import { fileIdentity, readSystemFile, readSystemLink } from "./system_files.ts";
+import { O_CLOEXEC, O_RDONLY } from "./constants.ts";
 
 Deno.test("readSystemFile(): /proc/self/status through libc, whole", () => {
   const libc = Libc.open();
@@ -40,5 +41,24 @@ Deno.test("readSystemLink(): /proc/self/ns/net names the network namespace; a fi
     );
   } finally {
     libc.close();
+  }
+});
+
+Deno.test("fileIdentity(): an open descriptor's st_dev and st_ino, as stat(2) gives them", async () => {
+  const path = await Deno.makeTempFile();
+  const libc = Libc.open();
+  try {
+    const fd = libc.symbols.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
+    assert.ok(fd >= 0);
+    try {
+      const { dev, ino } = Deno.statSync(path);
+      assert.deepEqual(fileIdentity(libc, fd), { dev: BigInt(dev), ino: BigInt(ino!) });
+    } finally {
+      libc.symbols.close(fd);
+    }
+    assert.throws(() => fileIdentity(libc, 9999), (error) => error instanceof SyscallError);
+  } finally {
+    libc.close();
+    await Deno.remove(path);
   }
 });

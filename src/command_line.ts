@@ -34,10 +34,20 @@ export interface ParsedCommandLine<O extends OptionSpecs> {
 
 /** A command line that does not fit the options; the message says why. */
 export class CommandLineError extends Error {
-  constructor(message: string) {
+  /** The option as given (`--group`, `-x`) when it is one the command does not know. */
+  readonly unknownOption: string | null;
+
+  constructor(message: string, unknownOption: string | null = null) {
     super(message);
     this.name = "CommandLineError";
+    this.unknownOption = unknownOption;
   }
+}
+
+/** How {@link parseCommandLine} reads long names. */
+export interface ParseSettings {
+  /** A long name may be shortened to any prefix only it has (argp's and getopt_long's way). */
+  abbreviations?: boolean;
 }
 
 /**
@@ -51,6 +61,7 @@ export class CommandLineError extends Error {
 export function parseCommandLine<O extends OptionSpecs>(
   args: readonly string[],
   options: O,
+  settings: ParseSettings = {},
 ): ParsedCommandLine<O> {
   const values: Record<string, string | boolean> = {};
   const positionals: string[] = [];
@@ -74,6 +85,7 @@ export function parseCommandLine<O extends OptionSpecs>(
       const equals = arg.indexOf("=");
       name = equals < 0 ? arg.slice(2) : arg.slice(2, equals);
       inline = equals < 0 ? undefined : arg.slice(equals + 1);
+      if (settings.abbreviations && !Object.hasOwn(options, name)) name = fullName(name, options);
     } else {
       // -hV: each letter a boolean; -x VALUE or -xVALUE for a string.
       const letters = arg.slice(1);
@@ -144,9 +156,16 @@ export function checkPortFlag(flag: string, text: string, forms: PortForms): voi
   flagValue(flag, parsePort(text, forms, `'${text}'`));
 }
 
+/** The one long name `prefix` starts; `prefix` itself if none or several do. */
+function fullName(prefix: string, options: OptionSpecs): string {
+  const matches = Object.keys(options).filter((name) => prefix !== "" && name.startsWith(prefix));
+  return matches.length === 1 ? matches[0] : prefix;
+}
+
 function unknownOption(option: string): CommandLineError {
   return new CommandLineError(
     `Unknown option '${option}'. To specify a positional argument starting with a '-', ` +
       `place it at the end of the command after '--', as in '-- "${option}"'`,
+    option,
   );
 }

@@ -1,7 +1,8 @@
 /**
- * Leveled logging to stderr. When stderr is not a terminal (journald,
- * a pipe) each line starts with the sd-daemon priority prefix `<N>`, so
- * journald files it under the right priority.
+ * Leveled logging. On stderr, under journald each line starts with the
+ * sd-daemon priority prefix `<N>`, so journald files it under the right
+ * priority (and stamps it); elsewhere a long-running process's lines start
+ * with the time, which nothing else adds (src/stderr_sink.ts decides).
  *
  * @module
  */
@@ -109,19 +110,28 @@ export class LevelLogger implements Logger {
 }
 
 /**
- * A sink writing `<N>level: message` lines (or, with `priorityPrefix`
- * false, `level: message`) through `write`.
+ * How stderr lines are marked: `journal`, `<N>level: message` (journald
+ * reads the priority and adds the time); `timestamp`, `TIME level: message`
+ * (UTC, ISO 8601 with milliseconds); `plain`, `level: message`.
  */
+export type StderrStyle = "journal" | "timestamp" | "plain";
+
+/** A sink writing one line per record through `write`, marked as `style` says. */
 export function stderrSink(
   write: (bytes: Uint8Array) => void,
-  priorityPrefix: boolean,
+  style: StderrStyle,
+  now: () => Date = () => new Date(),
 ): LineSink {
   const encoder = new TextEncoder();
   return (level, message) => {
     // One line per record: a kernel message with a newline must not split
     // into a second record with no priority.
     const flat = message.replaceAll("\n", " ");
-    const prefix = priorityPrefix ? `<${SYSLOG_PRIORITY[level]}>` : "";
+    const prefix = style === "journal"
+      ? `<${SYSLOG_PRIORITY[level]}>`
+      : style === "timestamp"
+      ? `${now().toISOString()} `
+      : "";
     write(encoder.encode(`${prefix}${level}: ${flat}\n`));
   };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LevelLogger, OTHER_SOURCES, parseLogLevel, RateLimiter } from "./log.ts";
+import { LevelLogger, OTHER_SOURCES, parseLogLevel, RateLimiter, stderrSink } from "./log.ts";
 
 Deno.test("parseLogLevel(): the four levels and nothing else", () => {
   const cases: [string, string | null][] = [
@@ -83,4 +83,18 @@ Deno.test("a huge message is cut to a bounded line that says how much was left o
   assert.equal(lines.length, 1);
   assert.ok(lines[0].length <= 2100, `${lines[0].length} characters`);
   assert.ok(lines[0].endsWith(`... (${(1 << 20) - 2048} more characters)`));
+});
+
+Deno.test("stderr lines: <N> for journald, the time elsewhere, or bare", () => {
+  const lines: string[] = [];
+  const write = (bytes: Uint8Array) => lines.push(new TextDecoder().decode(bytes));
+  const now = () => new Date("2026-12-07T14:50:01.234Z");
+  stderrSink(write, "journal", now)("warning", "a\nb");
+  stderrSink(write, "timestamp", now)("error", "c");
+  stderrSink(write, "plain", now)("info", "d");
+  assert.deepEqual(lines, [
+    "<4>warning: a b\n",
+    "2026-12-07T14:50:01.234Z error: c\n",
+    "info: d\n",
+  ]);
 });

@@ -8,7 +8,7 @@
 import { Libc } from "../ffi/libc.ts";
 import { LOG_DAEMON, LOG_PID, Syslog } from "../ffi/syslog.ts";
 import { type LineSink, SYSLOG_PRIORITY } from "./log.ts";
-import { openStderrSink } from "./stderr_sink.ts";
+import { openStderrSink, type StderrOptions } from "./stderr_sink.ts";
 import { errorText } from "./error_text.ts";
 
 /** The ident every record carries. */
@@ -59,12 +59,14 @@ export function openSyslog(): SyslogConnection {
 
 /**
  * Where a command's log lines go: the system logger if `syslog` (say why
- * not on stderr, and null, if it cannot be opened), else stderr, with a
- * priority prefix for journald unless stderr is a terminal, and, with
- * `nonBlocking` (the daemon), never waiting for it (src/stderr_sink.ts).
+ * not on stderr, and null, if it cannot be opened), else stderr, marked for
+ * journald or with the time as src/stderr_sink.ts decides.
  */
-export function openLogSink(syslog: boolean, nonBlocking = false): SyslogConnection | null {
-  if (!syslog) return { sink: openStderrSink(nonBlocking), close() {} };
+export function openLogSink(
+  syslog: boolean,
+  stderr: StderrOptions = { nonBlocking: false, longRunning: false },
+): SyslogConnection | null {
+  if (!syslog) return { sink: openStderrSink(stderr), close() {} };
   try {
     return openSyslog();
   } catch (error) {

@@ -24,6 +24,8 @@ export interface AdvertiseOptions {
   modsocketFile: string;
   /** True if MODSOCKET was not given: an absent default file means instance `default`. */
   modsocketDefaulted: boolean;
+  /** The instance given by `-i`/`-f` instead of MODSOCKET, or null/absent. */
+  instance?: string | null;
 }
 
 /** What advertising asks of the kernel. */
@@ -56,18 +58,23 @@ export async function advertise(
 ): Promise<number> {
   let instance: string;
   let enableSs: boolean;
-  try {
-    const { config, warnings } = await probes.loadModsocket(
-      options.modsocketFile,
-      options.modsocketDefaulted,
-    );
-    for (const warning of warnings) logger.warning(warning);
-    instance = config.instance;
-    enableSs = config.enableSs;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error(error.message);
-    return EXIT_FAILURE;
+  if ((options.instance ?? null) !== null) {
+    instance = options.instance!;
+    enableSs = true;
+  } else {
+    try {
+      const { config, warnings } = await probes.loadModsocket(
+        options.modsocketFile,
+        options.modsocketDefaulted,
+      );
+      for (const warning of warnings) logger.warning(warning);
+      instance = config.instance;
+      enableSs = config.enableSs;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      logger.error(error.message);
+      return EXIT_FAILURE;
+    }
   }
 
   let kernel: KernelAdvertiser;

@@ -1,9 +1,11 @@
 /**
  * `joold follow` (docs/session_tools.md): the command line and the line
- * formats; follow_run.ts has the sockets. It only listens: it never ACKs a
- * kernel batch (every 4.1 kernel waits for that ACK, which is the daemon's
- * to give) and never sends to the group, so a daemon next to it sees
- * exactly what it saw before.
+ * formats; follow_run.ts has the sockets. By default it only listens: it
+ * never ACKs a kernel batch (every 4.1 kernel waits for that ACK, which is
+ * the daemon's to give) and never sends to the group, so a daemon next to
+ * it sees exactly what it saw before. With `--ack` (for running alone) it
+ * ACKs every batch of its instance, as Jool 4.1.14+'s `jool session follow`
+ * does, so the kernel sends the next one at once.
  *
  * @module
  */
@@ -28,6 +30,10 @@ import {
 } from "../jool/session.ts";
 import { type Ipv6Prefix, withDst6 } from "../jool/session_convert.ts";
 import { errorText } from "../error_text.ts";
+import { formatIPv6AsInetNtop, parseIPv6 } from "../net/ip.ts";
+import { decodeJoolHeader } from "../jool/header.ts";
+import { encodeJooldAck } from "../jool/messages.ts";
+import { NETLINK_GENERIC } from "../../ffi/constants.ts";
 import { NetlinkClient, type NetlinkTransport } from "../netlink/client.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import { DatagramFilter } from "../sync/datagram_filter.ts";
@@ -39,6 +45,8 @@ import type { LogLevel } from "../log.ts";
 /** The options `joold follow` takes. */
 export const FOLLOW_OPTIONS = {
   instance: { type: "string", short: "i" },
+  format: { type: "string" },
+  ack: { type: "boolean" },
   json: { type: "boolean" },
   csv: { type: "boolean" },
   "no-headers": { type: "boolean" },
@@ -50,7 +58,8 @@ export const FOLLOW_OPTIONS = {
 } as const;
 
 /** How sessions are printed. */
-export type FollowFormat = "text" | "json" | "csv";
+export type FollowFormat = "text" | "json" | "csv" | "jool";
+const FOLLOW_FORMATS: readonly FollowFormat[] = ["text", "json", "csv", "jool"];
 /** Where sessions are read: the local kernel's batches, the peers' datagrams, or both. */
 export type FollowSource = "kernel" | "group" | "both";
 
@@ -65,6 +74,10 @@ export interface FollowOptions {
   group: string | null;
   /** The group's port (number or service name). */
   port: string;
+  /** Whether the port was given (`-p`), not {@link FOLLOW_DEFAULT_PORT}. */
+  portGiven: boolean;
+  /** ACK every kernel batch of the instance (running alone), as `jool session follow`. */
+  ack: boolean;
   devIn: string | null;
   logLevel: LogLevel;
   help: boolean;
@@ -78,16 +91,31 @@ export const FOLLOW_DEFAULT_PORT = "6400";
  *
  * @throws {CommandLineError} One line naming the flag.
  */
-export function parseFollowArguments(args: readonly string[]): FollowOptions {
+export function parseFollowArguments(
+  args: readonly string[],
+  instance: string = DEFAULT_INSTANCE,
+): FollowOptions {
   const { values, positionals } = parseCommandLine(args, FOLLOW_OPTIONS);
   if (positionals.length > 1) {
     throw new CommandLineError(`too many arguments: ${positionals.slice(1).join(" ")}`);
   }
   if (values.json && values.csv) throw new CommandLineError("--json and --csv exclude each other");
-  if (values["no-headers"] && !values.csv) {
+  const formatText = values.format ?? (values.json ? "json" : values.csv ? "csv" : "text");
+  if (!(FOLLOW_FORMATS as readonly string[]).includes(formatText)) {
+    throw new CommandLineError(
+      `--format: must be text, json, csv or jool, got '${formatText}'`,
+    );
+  }
+  const format = formatText as FollowFormat;
+  const alias = values.json ? "json" : values.csv ? "csv" : null;
+  if (alias !== null && values.format !== undefined && values.format !== alias) {
+    throw new CommandLineError(
+      `--format=${values.format} and --${values.json ? "json" : "csv"} exclude each other`,
+    );
+  }
+  if (values["no-headers"] && format !== "csv") {
     throw new CommandLineError("--no-headers only goes with --csv");
   }
-  const instance = instanceFlag(values.instance ?? DEFAULT_INSTANCE);
   const group = positionals[0] ?? null;
   const sourceText = values.source ?? (group === null ? "kernel" : "both");
   if (sourceText !== "kernel" && sourceText !== "group" && sourceText !== "both") {
@@ -96,16 +124,21 @@ export function parseFollowArguments(args: readonly string[]): FollowOptions {
   if (sourceText !== "kernel" && group === null) {
     throw new CommandLineError(`--source=${sourceText} needs MCAST_ADDRESS (the sync group)`);
   }
+  if (values.ack && sourceText === "group") {
+    throw new CommandLineError("--ack acknowledges the kernel's batches: not with --source=group");
+  }
   const port = values["net.mcast.port"] ?? FOLLOW_DEFAULT_PORT;
   checkPortFlag("net.mcast.port", port, "number or name");
   const level = logLevelFlag(values["log-level"] ?? "warning");
   return {
-    instance,
-    format: values.json ? "json" : values.csv ? "csv" : "text",
-    headers: values.csv === true && !values["no-headers"],
+    instance: values.instance === undefined ? instance : instanceFlag(values.instance),
+    format,
+    headers: format === "csv" && !values["no-headers"],
     source: sourceText,
     group,
     port,
+    portGiven: values["net.mcast.port"] !== undefined,
+    ack: values.ack ?? false,
     devIn: values["net.dev.in"] ?? null,
     logLevel: level,
     help: values.help ?? false,
@@ -157,7 +190,10 @@ function pair(address: TransportAddress | undefined): string {
  *   with no local pool6 to rebuild it);
  * - json: one object (`dst6` and `state` null when absent);
  * - csv: {@link FOLLOW_CSV_HEADER}'s columns (State empty for UDP and ICMP,
- *   as `jool session display --csv` leaves it out).
+ *   as `jool session display --csv` leaves it out);
+ * - jool: `jool session follow`'s line (Jool 4.1.15's
+ *   src/usr/argp/joold/modsocket.c): `PROTO,SRC6,PORT,SRC4,PORT,DST4,PORT,EXPIRES`,
+ *   addresses as inet_ntop(3) writes them.
  */
 export function formatSyncedSession(event: SyncedSession, format: FollowFormat): string {
   const { session, origin, encoding } = event;
@@ -187,6 +223,17 @@ export function formatSyncedSession(event: SyncedSession, format: FollowFormat):
         timer: session.timer,
         expirationMs: session.expirationMs,
       });
+    case "jool":
+      return [
+        session.proto,
+        formatIPv6AsInetNtop(parseIPv6(session.src6.address)!),
+        session.src6.port,
+        session.src4.address,
+        session.src4.port,
+        session.dst4.address,
+        session.dst4.port,
+        formatTimeout(session.expirationMs),
+      ].join(",");
     case "csv":
       return [
         session.proto,
@@ -268,13 +315,19 @@ export function sessionsOfDatagram(
 
 /**
  * The kernel side of a follower, on any netlink transport: it resolves the
- * Jool family and its `joold` group (nlctrl requests, nothing to Jool), then
- * only reads what the transport delivers. It never sends to the Jool family,
- * so never ACKs a batch: the daemon next to it keeps the kernel's pace.
+ * Jool family and its `joold` group (nlctrl requests), then reads what the
+ * transport delivers. Listening only, it never sends to the Jool family, so
+ * never ACKs a batch: the daemon next to it keeps the kernel's pace. With
+ * `ack`, it ACKs every message of its instance, valid batch or not, and any
+ * whose Jool header does not decode (as `jool session follow` does), with
+ * the version the kernel wrote (kernels before 4.1.9 refuse another).
  */
 export class KernelFollower {
   readonly #client: NetlinkClient;
+  readonly #instance: string;
   #familyId = 0;
+  /** JOOLD_ACKs sent. */
+  acks = 0;
 
   /**
    * `onSessions`: the sessions of each batch of the instance; `onProblem`: a
@@ -285,7 +338,9 @@ export class KernelFollower {
     context: FollowContext,
     onSessions: (sessions: SyncedSession[]) => void,
     onProblem: (problem: string) => void,
+    ack = false,
   ) {
+    this.#instance = context.instance;
     this.#client = new NetlinkClient(transport, {
       onMulticast: (message) => {
         try {
@@ -293,9 +348,26 @@ export class KernelFollower {
         } catch (error) {
           onProblem(`Ignoring a kernel batch: ${errorText(error)}`);
         }
+        if (ack) this.#acknowledge(message);
       },
       onStrayReply: () => {},
     });
+  }
+
+  #acknowledge(message: Message): void {
+    if (message.header.type !== this.#familyId || message.header.sequence !== 0) return;
+    let version: number | undefined;
+    try {
+      const header = decodeJoolHeader(decodeGenericMessage(message).data);
+      if (!sameInstance(header.instance, this.#instance)) return;
+      version = header.version;
+    } catch {
+      // Undecodable: ACKed all the same, so that the kernel's queue moves on.
+    }
+    const familyId = this.#familyId;
+    const instance = this.#instance;
+    this.#client.send((sequence) => encodeJooldAck({ familyId, sequence, instance, version }));
+    this.acks++;
   }
 
   /**
@@ -313,4 +385,21 @@ export class KernelFollower {
   receive(datagram: Uint8Array): void {
     this.#client.receive(datagram);
   }
+}
+
+/**
+ * The netlink port ids of the Generic Netlink sockets that joined group
+ * `groupId`, from /proc/net/netlink's text (its Groups column shows groups
+ * 1 to 32 only: null for a later group, which cannot be told).
+ */
+export function groupListeners(procNetNetlink: string, groupId: number): number[] | null {
+  if (groupId < 1 || groupId > 32) return null;
+  const bit = 1 << (groupId - 1);
+  const listeners: number[] = [];
+  for (const line of procNetNetlink.split("\n").slice(1)) {
+    const [, protocol, portId, groups] = line.trim().split(/\s+/);
+    if (protocol !== String(NETLINK_GENERIC) || groups === undefined) continue;
+    if ((parseInt(groups, 16) & bit) !== 0) listeners.push(Number(portId));
+  }
+  return listeners;
 }

@@ -1,14 +1,17 @@
 /**
  * `joold follow` on the real machine: a netlink socket that joins the Jool
- * family's `joold` group and sends nothing after resolving the family (no
- * ACK, no ADD), and/or a socket on the sync multicast group that never
- * sends. Each wake-up's sessions are printed with one write; a closed
+ * family's `joold` group and, after resolving the family, sends nothing
+ * (no ADD; an ACK per batch only with `--ack`), and/or a socket on the sync
+ * multicast group that never sends. Each wake-up's sessions are printed with one write; a closed
  * stdout (`joold follow | head`), SIGINT or SIGTERM ends it with status 0.
  *
  * @module
  */
 
 import { SyscallError } from "../../ffi/errors.ts";
+import { readSystemFile } from "../../ffi/system_files.ts";
+import { assessStatus, type DaemonReport, readStatusSources } from "./status.ts";
+import { DEFAULT_STATE_DIRECTORY } from "../daemon/tuning_state.ts";
 import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
@@ -22,6 +25,7 @@ import {
   type FollowContext,
   type FollowOptions,
   formatSyncedSession,
+  groupListeners,
   KernelFollower,
   sessionsOfDatagram,
   type SyncedSession,
@@ -75,24 +79,137 @@ class LinePrinter {
   }
 }
 
+/** How long the group may stay silent while the kernel sends, before a hint on the port. */
+export const SILENT_GROUP_HINT_MS = 10_000;
+
+/** The port the example netsocket files of packaging/examples use. */
+const EXAMPLES_PORT = "6464";
+
 /**
  * Prints synced sessions until SIGINT, SIGTERM or a closed stdout (status
  * 0). A bad flag the machine refuses (an unknown interface or service): one
  * line through `usage`, status 2. No Jool module with the kernel as a
- * source, or a socket refused: one error line, status 1.
+ * source, or a socket refused: one error line, status 1. `say` gets the
+ * line that tells the mode at start, whatever the log level.
  */
 export async function runFollowCommand(
   options: FollowOptions,
   logger: Logger,
   write: OutputWriter,
   usage: (line: string) => void,
+  say: (line: string) => void,
 ): Promise<number> {
   try {
-    return await withSystem(logger, (tools) => follow(options, tools, write, usage));
+    return await withSystem(logger, (tools) => follow(options, tools, write, usage, say));
   } catch (error) {
     logger.error(errorText(error));
     return EXIT_FAILURE;
   }
+}
+
+/**
+ * What to say when the group stayed silent for {@link SILENT_GROUP_HINT_MS}
+ * though the port was not given and the kernel sent batches (`kernelBatches`:
+ * null when the kernel is not followed): a daemon set up from the examples
+ * uses another port than `jool session proxy`'s default. Null otherwise.
+ */
+export function silentGroupWarning(
+  options: Pick<FollowOptions, "portGiven">,
+  group: { address: string; port: number },
+  kernelBatches: number | null,
+  groupDatagrams: number,
+): string | null {
+  if (options.portGiven || groupDatagrams > 0 || kernelBatches === 0) return null;
+  return `Nothing came on group ${group.address} port ${group.port} in ` +
+    `${SILENT_GROUP_HINT_MS / 1000} s` +
+    (kernelBatches === null ? "" : ` while the kernel sent ${kernelBatches} batches`) +
+    `: port ${group.port} is \`jool session proxy\`'s default; a daemon set up from the ` +
+    `examples uses "multicast port": ${EXAMPLES_PORT} (give -p ${EXAMPLES_PORT})`;
+}
+
+/**
+ * Why `--ack` is refused: a daemon of ours runs for the instance in this
+ * network namespace (`reports`: what `joold status` finds in a state
+ * directory), and ACKs its batches; with a second ACKer the kernel sends as
+ * fast as the quicker of the two, not at the daemon's pace. Null if none.
+ */
+export function ackRefusal(
+  options: FollowOptions,
+  reports: readonly DaemonReport[],
+): string | null {
+  if (!options.ack) return null;
+  const running = reports.filter((report) => report.verdict !== "not-running" && report.status);
+  if (running.length === 0) return null;
+  const daemons = running.map((report) => `process ${report.status!.pid} (${report.path})`);
+  return `--ack refused: joold ${daemons.join(", ")} synchronises instance ` +
+    `'${options.instance}' here and ACKs its batches; a second ACK would let the kernel send ` +
+    "faster than the daemon takes them. Follow it with `joold follow` (no --ack)";
+}
+
+/** The state directories our daemons use: /run/joold, and /run/joold/NAME of joold@NAME. */
+function stateDirectories(): string[] {
+  const directories = [DEFAULT_STATE_DIRECTORY];
+  try {
+    for (const entry of Deno.readDirSync(DEFAULT_STATE_DIRECTORY)) {
+      if (entry.isDirectory) directories.push(`${DEFAULT_STATE_DIRECTORY}/${entry.name}`);
+    }
+  } catch {
+    // No state directory: no daemon of ours publishes a status here.
+  }
+  return directories;
+}
+
+/** What `joold status` finds of the daemons of `instance` in this namespace. */
+function daemonsOf(tools: SystemTools, instance: string): DaemonReport[] {
+  return stateDirectories().flatMap((stateDirectory) =>
+    assessStatus(
+      readStatusSources(tools.libc, {
+        stateDirectory,
+        instance,
+        json: false,
+        quiet: false,
+        help: false,
+      }),
+    ).daemons
+  );
+}
+
+/**
+ * The start line: the mode, and what the other listeners of Jool's `joold`
+ * group (`listeners`: their netlink port ids; null if unknown) mean for it.
+ * A daemon's socket cannot be told from a follower's there, nor its
+ * instance: the line says what it may be.
+ */
+export function modeLine(options: FollowOptions, listeners: number[] | null): {
+  line: string;
+  warning: string | null;
+} {
+  const others = listeners === null
+    ? null
+    : listeners.length === 0
+    ? "no other process listens to Jool's joold group"
+    : `${listeners.length} other netlink socket(s) listen to Jool's joold group ` +
+      `(port ids ${listeners.join(", ")})`;
+  if (options.ack) {
+    return {
+      line: `ACK mode: acknowledging every batch of instance '${options.instance}', as ` +
+        "`jool session follow` does, so the kernel sends the next one at once (for running " +
+        "without a daemon)" + (others === null ? "" : `; ${others}`),
+      warning: listeners !== null && listeners.length > 0
+        ? `${others}: a joold daemon or \`jool session proxy\` of instance '${options.instance}' ` +
+          "among them ACKs too, and then the kernel no longer waits for it: run joold follow " +
+          "without --ack next to a daemon"
+        : null,
+    };
+  }
+  return {
+    line: `Listen-only mode: no ACKs, so a daemon beside it keeps the kernel's pace` +
+      (others === null ? "" : `; ${others}`),
+    warning: listeners !== null && listeners.length === 0 && options.source !== "group"
+      ? "With nothing ACKing, the kernel sends one batch per ss-flush-deadline and drops what " +
+        "its queue cannot hold: use --ack when no daemon runs"
+      : null,
+  };
 }
 
 async function follow(
@@ -100,9 +217,15 @@ async function follow(
   tools: SystemTools,
   write: OutputWriter,
   usage: (line: string) => void,
+  say: (line: string) => void,
 ): Promise<number> {
   const { logger, reactor, sockets } = tools;
   const followKernel = options.source !== "group";
+  const refusal = ackRefusal(options, daemonsOf(tools, options.instance));
+  if (refusal !== null) {
+    logger.error(refusal);
+    return EXIT_FAILURE;
+  }
   const followGroup = options.source !== "kernel";
   let netsocket = null;
   if (followGroup && options.group !== null) {
@@ -154,7 +277,10 @@ async function follow(
   flushOrFinish();
 
   const closers: (() => void)[] = [];
+  let kernelBatches = 0;
+  let groupDatagrams = 0;
   try {
+    if (!followKernel) say("Listen-only mode: the group's datagrams, nothing sent");
     if (followKernel) {
       const socket = GenericNetlinkSocket.open(sockets);
       closers.push(() => socket.close());
@@ -162,8 +288,12 @@ async function follow(
       const follower = new KernelFollower(
         socket,
         context,
-        (sessions) => printer.add(sessions),
+        (sessions) => {
+          if (sessions.length > 0) kernelBatches++;
+          printer.add(sessions);
+        },
         (problem) => logger.warning(problem),
+        options.ack,
       );
       reactor.watch(socket.fd, { readable: true }, () => {
         drainNetlink(socket, (datagram) => follower.receive(datagram), () => {
@@ -171,7 +301,12 @@ async function follow(
         });
         flushOrFinish();
       });
-      socket.joinGroup(await follower.resolve());
+      const group = await follower.resolve();
+      // Before joining: every listener found is another process's socket.
+      const mode = modeLine(options, otherListeners(tools, group, logger));
+      say(mode.line);
+      if (mode.warning !== null) logger.warning(mode.warning);
+      socket.joinGroup(group);
       closers.unshift(() => reactor.unwatch(socket.fd));
     }
     if (netsocket !== null) {
@@ -192,6 +327,7 @@ async function follow(
         drain(() => {
           const datagram = network.receive();
           if (datagram === null) return false;
+          groupDatagrams++;
           const origin = describePeer(datagram.from);
           const sessions = sessionsOfDatagram(datagram.data, origin, context);
           if (typeof sessions === "string") {
@@ -205,9 +341,22 @@ async function follow(
       });
       closers.unshift(() => reactor.unwatch(network.fd));
     }
+    if (netsocket !== null && !options.portGiven) {
+      const group = netsocket;
+      const hint = setTimeout(() => {
+        const warning = silentGroupWarning(
+          options,
+          group,
+          followKernel ? kernelBatches : null,
+          groupDatagrams,
+        );
+        if (warning !== null) logger.warning(warning);
+      }, SILENT_GROUP_HINT_MS);
+      closers.push(() => clearTimeout(hint));
+    }
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     for (const signal of signals) Deno.addSignalListener(signal, finish);
-    logger.info(
+    say(
       `Following instance '${options.instance}': ` +
         [
           followKernel ? "the kernel's batches" : null,
@@ -229,4 +378,14 @@ async function follow(
     }
   }
   return 0;
+}
+
+/** Other sockets in Jool's `joold` group, from /proc/net/netlink; null if it cannot be told. */
+function otherListeners(tools: SystemTools, group: number, logger: Logger): number[] | null {
+  try {
+    return groupListeners(readSystemFile(tools.libc, "/proc/net/netlink"), group);
+  } catch (error) {
+    logger.debug(`Cannot read /proc/net/netlink: ${errorText(error)}`);
+    return null;
+  }
 }

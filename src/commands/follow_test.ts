@@ -6,12 +6,19 @@ import { encodeSessions, type Session } from "../jool/session.ts";
 import { parseIPv6 } from "../net/ip.ts";
 import { decodeMessages } from "../netlink/message.ts";
 import { FAKE_JOOL_FAMILY, FakeJool, sessionBatch } from "../../tests/support/fake_jool.ts";
+import { FakeJooldQueue } from "../../tests/support/fake_joold_queue.ts";
+import { ManualClock } from "../../tests/support/manual_clock.ts";
+import { JoolOperation } from "../jool/protocol.ts";
+import { ackRefusal, modeLine, silentGroupWarning } from "./follow_run.ts";
+import type { DaemonReport } from "./status.ts";
+import type { DaemonStatus } from "../daemon/sync_state.ts";
 import {
   FOLLOW_CSV_HEADER,
   type FollowContext,
   type FollowOptions,
   formatSyncedSession,
   formatTimeout,
+  groupListeners,
   KernelFollower,
   parseFollowArguments,
   sessionsOfDatagram,
@@ -26,6 +33,8 @@ const DEFAULTS: FollowOptions = {
   source: "kernel",
   group: null,
   port: "6400",
+  portGiven: false,
+  ack: false,
   devIn: null,
   logLevel: "warning",
   help: false,
@@ -43,8 +52,14 @@ Deno.test("joold follow: the command line", () => {
       group: "ff08::1",
       source: "group",
       port: "6464",
+      portGiven: true,
       devIn: "eth1",
     }],
+    [["--format=jool"], { format: "jool" }],
+    [["--format", "csv"], { format: "csv", headers: true }],
+    [["--format=json", "--json"], { format: "json" }],
+    [["--ack"], { ack: true }],
+    [["--ack", "ff08::1"], { ack: true, group: "ff08::1", source: "both" }],
     [["--source", "kernel", "ff08::1"], { group: "ff08::1", source: "kernel" }],
     [["--log-level=info"], { logLevel: "info" }],
     [["-h"], { help: true }],
@@ -67,6 +82,13 @@ Deno.test("joold follow: the command line", () => {
       "--instance: must be at most 15 characters long, got 16 ('0123456789abcdef')",
     ],
     [["--log-level=x"], "--log-level: must be error, warning, info or debug, got 'x'"],
+    [["--format=xml"], "--format: must be text, json, csv or jool, got 'xml'"],
+    [["--format=jool", "--csv"], "--format=jool and --csv exclude each other"],
+    [["--format=jool", "--no-headers"], "--no-headers only goes with --csv"],
+    [
+      ["--ack", "--source=group", "ff08::1"],
+      "--ack acknowledges the kernel's batches: not with --source=group",
+    ],
   ];
   for (const [args, message] of bad) {
     assert.throws(
@@ -203,4 +225,154 @@ Deno.test("KernelFollower: prints every batch of the instance and never ACKs nor
     // Not one message to the Jool family: no JOOLD_ACK, no JOOLD_ADD.
     assert.deepEqual(jool.commands(), []);
   }
+});
+
+Deno.test("formatSyncedSession(): --format=jool is jool session follow's line", () => {
+  // Jool 4.1.15, src/usr/argp/joold/modsocket.c: "%s," proto, then "%s,%u," for
+  // src6, src4 and dst4 (inet_ntop), then timeout2str(expiration) and "\n".
+  const line = (session: Session) =>
+    formatSyncedSession({ session, origin: "kernel", encoding: "raw36-4.1.13" }, "jool");
+  assert.equal(line(UDP), "UDP,2001:db8::7,5353,192.0.2.2,61003,198.51.100.8,53,0:05:00");
+  assert.equal(line(TCP), "TCP,2001:db8::5,40000,192.0.2.1,61001,203.0.113.9,443,0:00:06");
+  const icmp: Session = {
+    ...UDP,
+    proto: "ICMP",
+    src6: { address: "::102:304", port: 7 },
+    expirationMs: 60_250,
+  };
+  // inet_ntop writes an IPv4-compatible address in dotted form.
+  assert.equal(line(icmp), "ICMP,::1.2.3.4,7,192.0.2.2,61003,198.51.100.8,53,0:01:00.250");
+});
+
+Deno.test("KernelFollower --ack: alone, it sees every session of a burst; listening only, one batch", async () => {
+  for (const ack of [true, false]) {
+    const clock = new ManualClock();
+    const jool = new FakeJool({ version: joolVersion(4, 1, 15) });
+    const queue = new FakeJooldQueue(jool, clock);
+    const printed: SyncedSession[] = [];
+    const follower = new KernelFollower(
+      jool.kernel,
+      CONTEXT,
+      (sessions) => printed.push(...sessions),
+      () => {},
+      ack,
+    );
+    jool.kernel.connect((datagram) => follower.receive(datagram));
+    await follower.resolve();
+    for (let i = 0; i < 3000; i++) {
+      queue.add({ ...UDP, src6: { address: "2001:db8::7", port: 1 + i } });
+    }
+    // Let every batch and ACK go round (each a microtask).
+    const settle = async () => {
+      for (let i = 0; i < 2000; i++) await Promise.resolve();
+    };
+    await settle();
+    if (ack) {
+      // The last, partial batch leaves at the flush deadline.
+      clock.advance(4100);
+      await settle();
+      assert.equal(printed.length, 3000, "every session, as jool session follow");
+      assert.equal(follower.acks, queue.sent.length, "one ACK per batch");
+      assert.ok(jool.commands().every((command) => command === JoolOperation.JOOLD_ACK));
+    } else {
+      assert.equal(queue.sent.length, 1, "one batch, then the kernel waits for an ACK");
+      assert.equal(printed.length, queue.sent[0].sessions.length);
+      assert.deepEqual(jool.commands(), []);
+    }
+  }
+});
+
+Deno.test("KernelFollower --ack: ACKs its instance's messages, bad ones too, not others'", async () => {
+  const jool = new FakeJool({ version: joolVersion(4, 1, 15) });
+  const follower = new KernelFollower(jool.kernel, CONTEXT, () => {}, () => {}, true);
+  jool.kernel.connect((datagram) => follower.receive(datagram));
+  await follower.resolve();
+  jool.multicast(encodeSessions([TCP], "raw36-4.1.13"), "other");
+  assert.equal(follower.acks, 0);
+  jool.kernel.inject(sessionBatch("default", Uint8Array.of(1, 2, 3), joolVersion(4, 1, 15)));
+  jool.multicast(encodeSessions([TCP], "raw36-4.1.13"));
+  assert.equal(follower.acks, 2);
+});
+
+Deno.test("groupListeners(): the sockets in a Generic Netlink group, from /proc/net/netlink", () => {
+  const table = [
+    "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode",
+    "000000002b06e7a2 0   0          00000000 0        0        0     2        0        4",
+    "00000000aaaaaaaa 16  4242       00000040 0        0        0     2        0        100",
+    "00000000bbbbbbbb 16  77         00000001 0        0        0     2        0        101",
+    "00000000cccccccc 15  90         00000040 0        0        0     2        0        102",
+  ].join("\n");
+  assert.deepEqual(groupListeners(table, 7), [4242], "group 7 is bit 6; protocol 15 is not genl");
+  assert.deepEqual(groupListeners(table, 1), [77]);
+  assert.deepEqual(groupListeners(table, 8), []);
+  assert.equal(groupListeners(table, 33), null, "the column holds groups 1 to 32 only");
+});
+
+Deno.test("joold follow says its mode, and warns when the listeners make it wrong", () => {
+  const options = parseFollowArguments([]);
+  const ack = parseFollowArguments(["--ack"]);
+  assert.match(
+    modeLine(ack, []).line,
+    /^ACK mode: acknowledging every batch of instance 'default'/,
+  );
+  assert.equal(modeLine(ack, []).warning, null);
+  assert.match(modeLine(ack, [4242]).warning!, /ACKs too.*run joold follow without --ack/);
+  assert.match(modeLine(options, [4242]).line, /^Listen-only mode: no ACKs/);
+  assert.equal(modeLine(options, [4242]).warning, null);
+  assert.match(modeLine(options, []).warning!, /use --ack when no daemon runs$/);
+  assert.equal(modeLine(options, null).warning, null, "unknown: nothing claimed");
+});
+
+Deno.test("joold follow on the default port beside a daemon of the examples (6464) says why it sees nothing", () => {
+  const group = { address: "ff08::db8:64:64", port: 6400 };
+  const defaulted = parseFollowArguments(["ff08::db8:64:64"]);
+  assert.equal(
+    silentGroupWarning(defaulted, group, 12, 0),
+    "Nothing came on group ff08::db8:64:64 port 6400 in 10 s while the kernel sent 12 batches: " +
+      "port 6400 is `jool session proxy`'s default; a daemon set up from the examples uses " +
+      '"multicast port": 6464 (give -p 6464)',
+  );
+  assert.match(silentGroupWarning(defaulted, group, null, 0)!, /in 10 s: port 6400/);
+  assert.equal(silentGroupWarning(defaulted, group, 12, 1), null, "the group spoke");
+  assert.equal(
+    silentGroupWarning(defaulted, group, 0, 0),
+    null,
+    "no traffic at all: nothing to say",
+  );
+  const given = parseFollowArguments(["-p", "6400", "ff08::db8:64:64"]);
+  assert.equal(silentGroupWarning(given, group, 12, 0), null, "the port was chosen");
+});
+
+Deno.test("joold follow --ack is refused where a joold daemon of the instance runs (its status file)", () => {
+  const status: DaemonStatus = {
+    version: 1,
+    pid: 4242,
+    instance: "default",
+    state: "in-sync",
+    since: "2026-12-07T14:00:00.000Z",
+    reason: "peers answered",
+    knownGaps: 0,
+    peers: [],
+    heartbeat: "2026-12-07T14:00:02.000Z",
+    heartbeatMonotonicMs: 1000,
+  };
+  const report = (verdict: DaemonReport["verdict"]): DaemonReport => ({
+    path: "/run/joold/default.net-4026531840.status",
+    verdict,
+    why: "",
+    status,
+    processAlive: verdict !== "not-running",
+    heartbeatAgeMs: 1000,
+  });
+  const ack = parseFollowArguments(["--ack"]);
+  assert.equal(
+    ackRefusal(ack, [report("in-sync")]),
+    "--ack refused: joold process 4242 (/run/joold/default.net-4026531840.status) synchronises " +
+      "instance 'default' here and ACKs its batches; a second ACK would let the kernel send " +
+      "faster than the daemon takes them. Follow it with `joold follow` (no --ack)",
+  );
+  assert.match(ackRefusal(ack, [report("not-in-sync")])!, /^--ack refused/, "starting: ACKs too");
+  assert.equal(ackRefusal(ack, [report("not-running")]), null, "a dead daemon's file");
+  assert.equal(ackRefusal(ack, []), null);
+  assert.equal(ackRefusal(parseFollowArguments([]), [report("in-sync")]), null, "listen-only");
 });

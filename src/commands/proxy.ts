@@ -27,7 +27,11 @@ import {
 } from "../config/modsocket.ts";
 import { type NetsocketResult, parseNetsocketConfig } from "../config/netsocket.ts";
 import type { Logger, LogLevel } from "../log.ts";
-import { ipProblem, parseIp } from "../net/ip.ts";
+import { formatIp, parseIp } from "../net/ip.ts";
+import type { Libc } from "../../ffi/libc.ts";
+import { resolveUdp } from "../../ffi/resolve.ts";
+import { ResolveError } from "../../ffi/errors.ts";
+import { AF_INET6 } from "../../ffi/constants.ts";
 
 /** `jool session proxy`'s default group port. */
 export const PROXY_DEFAULT_PORT = "6400";
@@ -39,10 +43,13 @@ export const PROXY_DEFAULT_STATS_PORT = "6401";
 /** What names the file in messages about the flags. */
 export const PROXY_SOURCE = "joold proxy";
 
-/** The options `joold proxy` takes. */
+/**
+ * The options `joold proxy` takes: `jool session proxy`'s, whose `-i` is
+ * `--net.dev.in` (the instance goes before the command, as in Jool), then
+ * ours.
+ */
 export const PROXY_OPTIONS = {
-  instance: { type: "string", short: "i" },
-  "net.dev.in": { type: "string" },
+  "net.dev.in": { type: "string", short: "i" },
   "net.dev.out": { type: "string", short: "o" },
   "net.mcast.port": { type: "string", short: "p" },
   "net.ttl": { type: "string", short: "t" },
@@ -50,6 +57,7 @@ export const PROXY_OPTIONS = {
   "stats.port": { type: "string" },
   "control-port": { type: "string" },
   "metrics-port": { type: "string" },
+  instance: { type: "string" },
   "log-level": { type: "string" },
   syslog: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -67,7 +75,10 @@ export interface ProxyOptions {
   ttl: number;
   /** Stats server port (number or service name), or null for none. */
   statsPort: string | null;
-  /** The one address it serves, or null for every address (`::`). */
+  /**
+   * The one address it serves (an address or, as Jool takes it, a host
+   * name, resolved at start), or null for every address (`::`).
+   */
   statsAddress: string | null;
   /** Resync control port, or null (the default) for none. */
   controlPort: string | null;
@@ -78,13 +89,18 @@ export interface ProxyOptions {
 }
 
 /**
- * Parses `joold proxy`'s arguments (those after `proxy`).
+ * Parses `joold proxy`'s arguments (those after `proxy`); `instance` is the
+ * one given before the command (`--instance` after it wins). Long options
+ * may be shortened to an unambiguous prefix, as argp allows.
  *
  * @throws {CommandLineError} One line naming the flag, for an unknown
  * option, a missing or extra MCAST_ADDRESS, or a value of the wrong form.
  */
-export function parseProxyArguments(args: readonly string[]): ProxyOptions {
-  const { values, positionals } = parseCommandLine(args, PROXY_OPTIONS);
+export function parseProxyArguments(
+  args: readonly string[],
+  instance: string = DEFAULT_INSTANCE,
+): ProxyOptions {
+  const { values, positionals } = parseCommandLine(args, PROXY_OPTIONS, { abbreviations: true });
   const help = values.help ?? false;
   if (positionals.length > 1) {
     throw new CommandLineError(`too many arguments: ${positionals.slice(1).join(" ")}`);
@@ -92,7 +108,6 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
   if (positionals.length === 0 && !help) {
     throw new CommandLineError("MCAST_ADDRESS is missing (the group, e.g. ff08::db8:64:64)");
   }
-  const instance = instanceFlag(values.instance ?? DEFAULT_INSTANCE);
   const ttlText = values["net.ttl"];
   let ttl = PROXY_DEFAULT_TTL;
   if (ttlText !== undefined) {
@@ -102,9 +117,7 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
     }
   }
   const statsAddressText = values["stats.address"];
-  if (statsAddressText !== undefined && parseIp(statsAddressText) === null) {
-    throw new CommandLineError(`--stats.address: ${ipProblem(`'${statsAddressText}'`)}`);
-  }
+  if (statsAddressText === "") throw new CommandLineError("--stats.address: must not be empty");
   for (const flag of ["net.mcast.port", "stats.port", "control-port", "metrics-port"] as const) {
     const text = values[flag];
     if (text === undefined) continue;
@@ -113,7 +126,7 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
   const level = logLevelFlag(values["log-level"] ?? "info");
   const statsWanted = values["stats.address"] !== undefined || values["stats.port"] !== undefined;
   return {
-    instance,
+    instance: values.instance === undefined ? instance : instanceFlag(values.instance),
     group: positionals[0] ?? "",
     port: values["net.mcast.port"] ?? PROXY_DEFAULT_PORT,
     devIn: values["net.dev.in"] ?? null,
@@ -135,6 +148,39 @@ export function parseProxyArguments(args: readonly string[]): ProxyOptions {
 function isUnspecified(text: string): boolean {
   const bytes = parseIp(text);
   return bytes !== null && bytes.every((byte) => byte === 0);
+}
+
+/**
+ * `--stats.address` as the daemon takes it: an address as given, or a host
+ * name resolved to the first address getaddrinfo(3) gives (Jool binds that
+ * one); null for every address.
+ *
+ * @throws {CommandLineError} If the name does not resolve.
+ */
+export function proxyStatsAddress(
+  text: string | null,
+  resolve: (name: string) => Uint8Array | string,
+): string | null {
+  if (text === null || parseIp(text) !== null) return text;
+  const resolved = resolve(text);
+  if (typeof resolved === "string") {
+    throw new CommandLineError(`--stats.address: cannot resolve '${text}': ${resolved}`);
+  }
+  return resolved.every((byte) => byte === 0) ? null : formatIp(resolved);
+}
+
+/** The first address of `name` (AI_PASSIVE, any family), or why there is none. */
+function resolveHost(libc: Libc, name: string): Uint8Array | string {
+  if (name.includes("\0")) return "not a host name";
+  try {
+    const [first] = resolveUdp(libc, name, PROXY_DEFAULT_STATS_PORT, true, true);
+    if (first === undefined) return "no address";
+    // sockaddr_in: the address at offset 4; sockaddr_in6: at offset 8.
+    return first.family === AF_INET6 ? first.sockaddr.slice(8, 24) : first.sockaddr.slice(4, 8);
+  } catch (error) {
+    if (error instanceof ResolveError) return error.description;
+    throw error;
+  }
 }
 
 /** Which flag each netsocket key comes from, to name it in messages. */
@@ -196,9 +242,12 @@ export async function runProxyCommand(
   usage: (line: string) => void,
 ): Promise<number> {
   let netsocket: NetsocketResult | undefined;
+  let statsAddress: string | null = null;
   const status = await withLibc(logger, (libc) => {
     try {
-      netsocket = proxyNetsocket(options, systemEnvironment(libc));
+      const checked = proxyNetsocket(options, systemEnvironment(libc));
+      statsAddress = proxyStatsAddress(options.statsAddress, (name) => resolveHost(libc, name));
+      netsocket = checked;
       return 0;
     } catch (error) {
       if (!(error instanceof CommandLineError)) throw error;
@@ -212,7 +261,7 @@ export async function runProxyCommand(
       netsocketFile: PROXY_SOURCE,
       modsocketFile: PROXY_SOURCE,
       statsPort: options.statsPort,
-      statsAddress: options.statsAddress,
+      statsAddress,
       metricsPort: options.metricsPort,
       stateDirectory: null,
       configs: { netsocket, modsocket: proxyModsocket(options) },

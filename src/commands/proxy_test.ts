@@ -7,6 +7,7 @@ import {
   proxyModsocket,
   proxyNetsocket,
   type ProxyOptions,
+  proxyStatsAddress,
 } from "./proxy.ts";
 
 /** A machine with eth1 (index 3, 192.0.2.1) and the service "jool-sync" on 6464. */
@@ -38,7 +39,7 @@ Deno.test("joold proxy: jool session proxy's defaults (4.1.15)", () => {
 
 Deno.test("joold proxy: every flag, long and short, = or separate", () => {
   const cases: [string[], Partial<ProxyOptions>][] = [
-    [["-i", "nat64a"], { instance: "nat64a" }],
+    [["-i", "eth1"], { devIn: "eth1" }],
     [["--instance=nat64a"], { instance: "nat64a" }],
     [["--net.dev.in=eth1"], { devIn: "eth1" }],
     [["--net.dev.in", "eth1"], { devIn: "eth1" }],
@@ -90,16 +91,13 @@ Deno.test("joold proxy: bad values are one line naming the flag", () => {
       ["--stats.port=70000", "ff08::1"],
       "--stats.port: must be a port number from 1 to 65535, got '70000'",
     ],
-    [
-      ["--stats.address=localhost", "ff08::1"],
-      "--stats.address: must be an IPv4 or IPv6 address, got 'localhost'",
-    ],
+    [["--stats.address=", "ff08::1"], "--stats.address: must not be empty"],
     [
       ["--metrics-port=http", "ff08::1"],
       "--metrics-port: must be a port number from 1 to 65535, got 'http'",
     ],
     [
-      ["-i", "a-name-too-long-for-jool", "ff08::1"],
+      ["--instance", "a-name-too-long-for-jool", "ff08::1"],
       "--instance: must be at most 15 characters long, got 24 ('a-name-too-long-for-jool')",
     ],
     [["--instance=", "ff08::1"], "--instance: must not be empty"],
@@ -180,7 +178,25 @@ Deno.test("joold proxy: what the machine refuses is one line naming the flag", (
 });
 
 Deno.test("joold proxy: the instance, with the daemon's defaults", () => {
-  const { config } = proxyModsocket(parseProxyArguments(["-i", "nat64b", "ff08::1"]));
+  const { config } = proxyModsocket(parseProxyArguments(["ff08::1"], "nat64b"));
   assert.equal(config.instance, "nat64b");
   assert.equal(config.enableSs, true);
+});
+
+Deno.test("joold proxy --stats.address: a host name is resolved, as Jool's getaddrinfo() does", () => {
+  const hosts: Record<string, Uint8Array> = {
+    localhost: Uint8Array.of(127, 0, 0, 1),
+    anywhere: new Uint8Array(16),
+  };
+  const resolve = (name: string) => hosts[name] ?? "Name or service not known";
+  assert.equal(proxyStatsAddress(null, resolve), null);
+  assert.equal(proxyStatsAddress("2001:db8::1", resolve), "2001:db8::1");
+  assert.equal(proxyStatsAddress("localhost", resolve), "127.0.0.1");
+  assert.equal(proxyStatsAddress("anywhere", resolve), null, "the wildcard: every address");
+  assert.throws(
+    () => proxyStatsAddress("nosuchhost", resolve),
+    (error) =>
+      error instanceof CommandLineError &&
+      error.message === "--stats.address: cannot resolve 'nosuchhost': Name or service not known",
+  );
 });

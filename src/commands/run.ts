@@ -31,6 +31,9 @@ import { errorText } from "../error_text.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_FAILURE } from "../exit_status.ts";
 import { keyFileReader, withLibc } from "./system.ts";
+import { forgetPrintedConfiguration, printConfigurationOnce } from "./printed_configuration.ts";
+import { DEFAULT_STATE_DIRECTORY, instanceFileStem } from "../daemon/tuning_state.ts";
+import { readSystemLink } from "../../ffi/system_files.ts";
 import { formatIp, ipProblem, parseIp } from "../net/ip.ts";
 import { parsePort, type ServiceLookup } from "../net/port.ts";
 import { monotonicMicroseconds } from "../../ffi/process.ts";
@@ -130,7 +133,12 @@ async function runWithLibc(
     throw error;
   }
 
-  print(
+  const printedRecord = printedRecordPath(
+    libc,
+    options.stateDirectory ?? DEFAULT_STATE_DIRECTORY,
+    modsocket.instance,
+  );
+  await printConfigurationOnce(
     describeConfiguration(
       netsocket,
       modsocket,
@@ -139,6 +147,9 @@ async function runWithLibc(
       statsAddress,
       metricsAddress,
     ),
+    printedRecord,
+    print,
+    logger,
   );
   const kernelVersion = readJoolModuleVersion(libc, logger);
 
@@ -153,15 +164,23 @@ async function runWithLibc(
   // From now on: systemd may count the watchdog from the start, not from READY=1.
   notifier.startWatchdog();
   try {
-    return await runDaemonWith(libc, { netsocket, modsocket, notifier, sockets, counters }, {
-      statsPort,
-      statsAddress,
-      metricsPort,
-      metricsAddress,
-      kernelVersion,
-      keys,
-      stateDirectory: options.stateDirectory ?? undefined,
-    }, logger);
+    const status = await runDaemonWith(
+      libc,
+      { netsocket, modsocket, notifier, sockets, counters },
+      {
+        statsPort,
+        statsAddress,
+        metricsPort,
+        metricsAddress,
+        kernelVersion,
+        keys,
+        stateDirectory: options.stateDirectory ?? undefined,
+      },
+      logger,
+    );
+    // Stopped on a signal: the next start is a new one, printed whole; a failure is retried.
+    if (status === 0) await forgetPrintedConfiguration(printedRecord);
+    return status;
   } finally {
     notifier.close();
   }
@@ -240,6 +259,17 @@ async function runDaemonWith(
   }
   logger.info("Stopped");
   return 0;
+}
+
+/** Where the record of the printed configuration goes: beside the state file. */
+function printedRecordPath(libc: Libc, directory: string, instance: string): string {
+  let netns: string | null = null;
+  try {
+    netns = readSystemLink(libc, "/proc/self/ns/net");
+  } catch {
+    // An unknown namespace shares one record, as it shares one state file.
+  }
+  return `${directory}/${instanceFileStem(instance, netns)}.printed`;
 }
 
 /**

@@ -157,6 +157,21 @@ export function formatIPv6(bytes: Uint8Array): string {
 }
 
 /**
+ * Formats 16 address bytes as glibc's inet_ntop(3) does, which is what
+ * Jool's tools print: {@link formatIPv6}'s form, except that an address
+ * whose first six groups are zero and whose seventh is not (the old
+ * IPv4-compatible form) ends in dotted IPv4, `::192.0.2.1`.
+ *
+ * @throws {RangeError} If `bytes` does not hold exactly 16 bytes.
+ */
+export function formatIPv6AsInetNtop(bytes: Uint8Array): string {
+  const text = formatIPv6(bytes);
+  const ipv4Compatible = bytes.length === 16 && bytes.subarray(0, 12).every((byte) => byte === 0) &&
+    (bytes[12] !== 0 || bytes[13] !== 0);
+  return ipv4Compatible ? `::${formatIPv4(bytes.subarray(12))}` : text;
+}
+
+/**
  * Whether an address (4 or 16 bytes) is a multicast group address:
  * 224.0.0.0/4 for IPv4, ff00::/8 for IPv6.
  *

@@ -3,6 +3,7 @@ import {
   formatIp,
   formatIPv4,
   formatIPv6,
+  formatIPv6AsInetNtop,
   ipProblem,
   isMulticast,
   parseIp,
@@ -206,4 +207,22 @@ Deno.test("formatIp(): 4 bytes as IPv4, 16 as IPv6", () => {
   const v6 = new Uint8Array(16);
   v6[15] = 1;
   assert.equal(formatIp(v6), "::1");
+});
+
+Deno.test("formatIPv6AsInetNtop() writes what glibc's inet_ntop(3) writes", () => {
+  // Expected values from Python's socket.inet_ntop (glibc) on Linux.
+  const cases: [string, string][] = [
+    ["::102:304", "::1.2.3.4"],
+    ["::a00:1", "::10.0.0.1"],
+    ["::1", "::1"],
+    ["::ffff:102:304", "::ffff:1.2.3.4"],
+    ["::ffff:0:0", "::ffff:0.0.0.0"],
+    ["64:ff9b::c000:201", "64:ff9b::c000:201"],
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+    ["0:0:0:0:0:1:0:0", "::1:0:0"],
+    ["::", "::"],
+  ];
+  for (const [text, expected] of cases) {
+    assert.equal(formatIPv6AsInetNtop(parseIPv6(text)!), expected, text);
+  }
 });

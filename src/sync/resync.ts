@@ -154,6 +154,8 @@ interface OpenRequest {
   answeredBy: Map<string, string>;
   /** Hosts whose sessions arrived while it was open (an advertisement may beat its ANSWER). */
   sessionsFrom: Set<string>;
+  /** When its first attempt went out. */
+  startedMs: number;
 }
 
 /** The host of an origin: `[2001:db8::1]:6465` → `2001:db8::1`, `192.0.2.1:6465` → `192.0.2.1`. */
@@ -195,7 +197,7 @@ export class ResyncCoordinator {
   requestFromPeers(): void {
     this.#cancelRequest();
     this.requestAnswered = false;
-    this.#sendRequest(this.#ports.nonce(), 1, new Map(), new Set(), []);
+    this.#sendRequest(this.#ports.nonce(), 1, new Map(), new Set(), [], this.#now());
   }
 
   /** Sends a REQUEST; what the earlier attempts learnt carries over. */
@@ -205,6 +207,7 @@ export class ResyncCoordinator {
     answeredBy: Map<string, string>,
     sessionsFrom: Set<string>,
     nonces: bigint[],
+    startedMs: number,
   ): void {
     this.#ports.send({ type: ControlType.REQUEST, nonce, instance: this.#instance });
     const timer = this.#ports.setTimer(() => {
@@ -219,10 +222,20 @@ export class ResyncCoordinator {
           request.answeredBy,
           request.sessionsFrom,
           request.nonces,
+          request.startedMs,
         );
       } else if (request.answeredBy.size > 0) {
         this.#request = null;
         const by = [...request.answeredBy.values()];
+        if (this.#allStartingToo(request)) {
+          // A cold start of the cluster: every node asks, every table is empty.
+          this.#ports.logger.info(
+            `Resync: ${by.join(", ")} answered with no sessions; it was starting too (it asked ` +
+              "for sessions itself), so its table is empty",
+          );
+          this.#ports.settled?.({ kind: "answered-empty", by });
+          return;
+        }
         this.#ports.logger.warning(
           `Resync: ${by.join(", ")} answered, but no sessions ` +
             `came from it after ${attempt} attempts (its table is empty, or the answer was forged)`,
@@ -238,7 +251,21 @@ export class ResyncCoordinator {
       }
     }, this.#timing.requestTimeoutMs);
     if (!nonces.includes(nonce)) nonces.push(nonce);
-    this.#request = { nonce, nonces, attempt, timer, answeredBy, sessionsFrom };
+    this.#request = { nonce, nonces, attempt, timer, answeredBy, sessionsFrom, startedMs };
+  }
+
+  /**
+   * Whether every host that answered `request` asked for sessions itself
+   * about when it was made (within an episode): it was starting too.
+   */
+  #allStartingToo(request: OpenRequest): boolean {
+    for (const host of request.answeredBy.keys()) {
+      const asked = this.#requesters.get(host);
+      if (asked === undefined || asked.episodeStartMs < request.startedMs - REQUEST_EPISODE_MS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

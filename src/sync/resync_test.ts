@@ -16,11 +16,12 @@ function node(
   random: number,
   wire: ControlMessage[],
   logs: string[],
+  firstNonce = 42n,
 ) {
   const advertised: string[] = [];
   const outcomes: ResyncOutcome[] = [];
-  /** 42, 43, ...: each request's first nonce is 42. */
-  let nonces = 42n;
+  /** 42, 43, ...: each request's first nonce is 42 unless `firstNonce` says. */
+  let nonces = firstNonce;
   const coordinator = new ResyncCoordinator("default", {
     send: (message) => wire.push(message),
     advertise: (reason) => {
@@ -335,4 +336,35 @@ Deno.test("requests from many hosts: new answers come from one budget for all", 
     clock.advance(1000);
   }
   assert.ok(advertised.length <= 6 + 10, `${advertised.length} advertisements in 10 minutes`);
+});
+
+Deno.test("a cold start of two nodes: each answers the other with an empty table, said at info", () => {
+  const clock = new ManualClock();
+  const wires: [ControlMessage[], ControlMessage[]] = [[], []];
+  const logs: string[] = [];
+  const a = node("a", clock, 0, wires[0], logs);
+  const b = node("b", clock, 0.5, wires[1], logs, 1000n);
+  a.coordinator.requestFromPeers();
+  b.coordinator.requestFromPeers();
+  const delivered = [0, 0];
+  for (let elapsed = 0; elapsed < 5000; elapsed += 50) {
+    while (delivered[0] < wires[0].length) {
+      b.coordinator.receive(wires[0][delivered[0]++], "[2001:db8::a]:6465");
+    }
+    while (delivered[1] < wires[1].length) {
+      a.coordinator.receive(wires[1][delivered[1]++], "[2001:db8::b]:6465");
+    }
+    clock.advance(50);
+  }
+  assert.ok(a.advertised.length > 0 && b.advertised.length > 0, "each answered the other");
+  assert.deepEqual(logs.filter((line) => line.includes(" warning: ")), [], "a normal start");
+  for (const [name, peer] of [["a", "b"], ["b", "a"]]) {
+    assert.ok(
+      logs.includes(
+        `${name} info: Resync: [2001:db8::${peer}]:6465 answered with no sessions; it was ` +
+          "starting too (it asked for sessions itself), so its table is empty",
+      ),
+      logs.join("\n"),
+    );
+  }
 });

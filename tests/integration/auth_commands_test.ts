@@ -152,7 +152,7 @@ Deno.test({
       const missing = await joold(["keygen", "--group", "no-such-group-x", "other"], dir);
       assert.equal(missing.code, 1);
       assert.equal(
-        missing.stderr.trim().replace(/^<3>error: /, ""),
+        missing.stderr.trim().replace(/^(<3>)?error: /, ""),
         "Cannot create the key file: --group no-such-group-x: no such group",
       );
       await assert.rejects(Deno.stat(`${dir}/other`), Deno.errors.NotFound);

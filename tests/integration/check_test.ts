@@ -105,7 +105,7 @@ Deno.test({
       assert.equal(outcome.stdout, "");
       assert.equal(
         outcome.stderr,
-        "<3>error: The Jool kernel module is not loaded in this network namespace: " +
+        "error: The Jool kernel module is not loaded in this network namespace: " +
           "Generic Netlink has no 'Jool' family (try `modprobe jool`)\n",
       );
     });
@@ -117,10 +117,10 @@ Deno.test("commands: extra arguments are a usage error; help lists the commands"
   try {
     const check = await joold(["check", "a", "b", "c"], dir);
     assert.equal(check.code, 2);
-    assert.match(check.stderr, /^joold: too many arguments: c\n/);
+    assert.match(check.stderr, /^joold check: too many arguments: c\n/);
     const advertise = await joold(["advertise", "a", "b"], dir);
     assert.equal(advertise.code, 2);
-    assert.match(advertise.stderr, /^joold: too many arguments: b\n/);
+    assert.match(advertise.stderr, /^joold advertise: too many arguments: b\n/);
     const help = await joold(["--help"], dir);
     assert.match(help.stdout, /^ {7}joold check \[OPTIONS\] \[NETSOCKET\] \[MODSOCKET\]$/m);
     assert.match(help.stdout, /^ {7}joold advertise \[OPTIONS\] \[MODSOCKET\]$/m);

@@ -72,8 +72,9 @@ for extra in "" --stats.port=7000 --stats.address=2001:db8::1; do
     >>"$DIR/defaults.ours" 2>/dev/null
 done
 
-printf '%q ' joold proxy "${PROXY_FLAGS[@]}" >"$DIR/j1.proxy.cmd"
-daemon_launch j1 "${OURS[@]}" proxy -i default "${PROXY_FLAGS[@]}" \
+printf '%q ' joold -i default proxy "${PROXY_FLAGS[@]}" >"$DIR/j1.proxy.cmd"
+# The instance before the command, as in jool (-i after it is --net.dev.in).
+daemon_launch j1 "${OURS[@]}" -i default proxy "${PROXY_FLAGS[@]}" \
   --stats.address=::1 "--stats.port=$STATS_PORT" "$E2E_MCAST6"
 if [ "$(cat "$DIR/peer.txt")" = jool-session-proxy ]; then
   daemon_launch j2 jool -i default session proxy "${PROXY_FLAGS[@]}" "$E2E_MCAST6"
