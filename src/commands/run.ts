@@ -200,30 +200,27 @@ async function runDaemonWith(
   logger: Logger,
 ): Promise<number> {
   const { netsocket, modsocket, notifier, sockets, counters } = parts;
-  let daemon: Daemon;
-  try {
-    daemon = await Daemon.start({ netsocket, modsocket, ...settings }, {
-      libc,
-      sockets,
-      logger,
-      counters,
-      notifier,
-    });
-  } catch (error) {
-    logger.error(errorText(error));
-    notifier.status(`failed: ${errorText(error)}`);
-    return EXIT_FAILURE;
-  }
-  logger.info(`joold ${VERSION} is synchronising instance '${modsocket.instance}'`);
-
+  // The signals are caught from the start: a stop asked for while the daemon
+  // starts (`systemctl stop` before READY=1) waits for it, so that the
+  // globals it raised are put back, instead of killing it.
+  let daemon: Daemon | null = null;
+  let stopAsked = false;
   const stop = () => {
     logger.info("Stopping on signal");
+    if (daemon === null) {
+      stopAsked = true;
+      return;
+    }
     daemon.stop().catch((error) => logger.error(`Error while stopping: ${errorText(error)}`));
   };
+  const keyFile = netsocket.authKeyFile;
   // SIGHUP's default action would end the daemon without putting the
   // instance's globals back: it is caught, and said to do nothing.
-  const keyFile = netsocket.authKeyFile;
   const hangUp = () => {
+    if (daemon === null) {
+      logger.warning("SIGHUP while starting: ignored (the key file is read at start)");
+      return;
+    }
     // systemd waits for READY=1 after RELOADING=1: `systemctl reload` ends when the keys are in.
     notifier.reloading(() => monotonicMicroseconds(libc));
     if (keyFile !== null) {
@@ -239,9 +236,26 @@ async function runDaemonWith(
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGQUIT"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   Deno.addSignalListener("SIGHUP", hangUp);
+  let started: Daemon;
   try {
-    await daemon.done;
-    await daemon.stop();
+    try {
+      started = await Daemon.start({ netsocket, modsocket, ...settings }, {
+        libc,
+        sockets,
+        logger,
+        counters,
+        notifier,
+      });
+    } catch (error) {
+      logger.error(errorText(error));
+      notifier.status(`failed: ${errorText(error)}`);
+      return EXIT_FAILURE;
+    }
+    daemon = started;
+    logger.info(`joold ${VERSION} is synchronising instance '${modsocket.instance}'`);
+    if (stopAsked) stop();
+    await started.done;
+    await started.stop();
   } catch (error) {
     logger.error(`The daemon failed: ${errorText(error)}`);
     return EXIT_FAILURE;
@@ -249,11 +263,11 @@ async function runDaemonWith(
     for (const signal of signals) Deno.removeSignalListener(signal, stop);
     Deno.removeSignalListener("SIGHUP", hangUp);
   }
-  if (daemon.failure !== null) {
+  if (started.failure !== null) {
     // Exiting is how joold resumes: the service manager starts it again,
     // and a new start resolves the family, probes the instance and resyncs.
     logger.error(
-      `${daemon.failure}; exiting (status 1) so that the service manager restarts joold`,
+      `${started.failure}; exiting (status 1) so that the service manager restarts joold`,
     );
     return EXIT_FAILURE;
   }

@@ -705,6 +705,11 @@ export async function checkInstall(outcome: Outcome): Promise<void> {
   assert.deepEqual(j1.map((run) => run.status), ["137", "0"], runs);
   assert.ok(j1[1].start - j1[0].end! >= RESTART_SEC - 0.1, `restarted too early: ${runs}`);
   assert.deepEqual(j2.map((run) => run.status), ["0"], runs);
+  // Sealed, each ran once (no watchdog timeout: SIGABRT, 134) and stopped cleanly.
+  for (const node of ["j1", "j2"]) {
+    const sealed = await unitRuns(outcome, node);
+    assert.deepEqual(sealed.map((run) => run.status), ["0"], `${node}: ${JSON.stringify(sealed)}`);
+  }
   for (const node of ["j1-clear", "j2-clear", "j1", "j2"]) {
     const record = await daemonRecord(outcome, node);
     assert.ok(record.stopped, `${node}'s unit ended by itself (status ${record.exit})`);

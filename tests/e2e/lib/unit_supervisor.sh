@@ -124,7 +124,9 @@ fi
 
 # last_ping_ms FROM_LINE: the time of the last WATCHDOG=1 in notify.log after line FROM_LINE.
 last_ping_ms() {
-  tail -n +"$(($1 + 1))" "$state/notify.log" | awk '$2 == "WATCHDOG=1" { t = $1 } END { print t + 0 }'
+  # (awk would print a 13-digit number as 1.79666e+12: kept as text.)
+  tail -n +"$(($1 + 1))" "$state/notify.log" |
+    awk '$2 == "WATCHDOG=1" { t = $1 } END { print (t == "" ? "0" : t) }'
 }
 stopping=0 interrupted=0 child=
 trap 'stopping=1; interrupted=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT
