@@ -273,8 +273,53 @@ async function checkMixedVersions(outcome: Outcome): Promise<void> {
 }
 
 /** This family's scenarios. */
+/** A line of `jool session follow`: PROTO,SRC6,PORT,SRC4,PORT,DST4,PORT,EXPIRES. */
+const JOOL_FOLLOW_LINE = /^(TCP|UDP|ICMP),[^,]+,\d+,[^,]+,\d+,[^,]+,\d+,[^,]+$/;
+/** Sessions of the follow-alone scenario's bursts (tests/e2e/scenarios/tools_follow_alone.sh). */
+const FOLLOW_BURST = 30_000;
+const FOLLOW_SIDE_BY_SIDE = 2_000;
+
+/** A counter of `jool stats display --all --csv`. */
+function joolCounter(csv: string, name: string): number {
+  const line = csv.split("\n").find((l) => l.startsWith(`${name},`));
+  assert.ok(line !== undefined, `No ${name} in Jool's counters:\n${csv.slice(0, 300)}`);
+  return Number(line.split(",")[1]);
+}
+
+/**
+ * `joold session follow` where no daemon runs: it ACKs, so it sees every
+ * session of a burst (none dropped by the kernel's queue), and its lines are
+ * `jool session follow`'s, line for line.
+ */
+export async function checkFollowAlone(outcome: Outcome): Promise<void> {
+  const dir = `${outcome.out}/follow`;
+  const read = async (name: string) => (await readText(`${dir}/${name}`)) ?? "";
+  const alone = (await read("alone.stdout")).split("\n").filter((line) => line !== "");
+  const sessions = new Set(alone.map((line) => line.split(",").slice(0, 3).join(",")));
+  const dropped = joolCounter(await read("stats.after"), "JSTAT_JOOLD_SSS_ENOSPC") -
+    joolCounter(await read("stats.before"), "JSTAT_JOOLD_SSS_ENOSPC");
+  const report = `alone: ${alone.length} lines, ${sessions.size} sessions of ${FOLLOW_BURST}; ` +
+    `the kernel's queue dropped ${dropped}; stderr:\n${await read("alone.stderr")}`;
+  console.log(report);
+  assert.ok(alone.every((line) => JOOL_FOLLOW_LINE.test(line)), `Not jool's format: ${report}`);
+  assert.equal(sessions.size, FOLLOW_BURST, report);
+  assert.equal(dropped, 0, report);
+  assert.match(await read("alone.stderr"), /ACK mode/, "the mode is not said");
+
+  const ours = (await read("ours.stdout")).split("\n").filter((line) => line !== "");
+  // Jool's prints two lines about syslog before the sessions.
+  const jool = (await read("jool.stdout")).split("\n").filter((line) =>
+    JOOL_FOLLOW_LINE.test(line)
+  );
+  const side = `side by side: ours ${ours.length} lines, jool's ${jool.length}`;
+  console.log(side);
+  assert.ok(ours.length >= FOLLOW_SIDE_BY_SIDE, side);
+  assert.deepEqual(ours, jool, side);
+}
+
 export const SCENARIOS: Scenario[] = [
   { name: "tools-proxy-follow", ours: true, nodes: 2, ci: "main", check: checkProxyFollow },
+  { name: "tools-follow-alone", ours: true, nodes: 1, ci: "main", check: checkFollowAlone },
   {
     name: "mixed-versions",
     ours: true,
