@@ -54,8 +54,34 @@ export const FOLLOW_OPTIONS = {
   "net.mcast.port": { type: "string", short: "p" },
   "net.dev.in": { type: "string" },
   "log-level": { type: "string" },
+  "no-ss-max-payload": { type: "boolean" },
+  "no-ss-capacity": { type: "boolean" },
+  "no-ss-flush-asap": { type: "boolean" },
+  "no-ss-flush-deadline": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/**
+ * The flags that keep `--ack` from changing a global, one per key of the
+ * daemon's modsocket file that does the same: `--no-ss-capacity` is
+ * `"ss capacity": false`.
+ */
+export const TUNING_OPT_OUT_FLAGS = [
+  "no-ss-max-payload",
+  "no-ss-capacity",
+  "no-ss-flush-asap",
+  "no-ss-flush-deadline",
+] as const satisfies readonly (keyof typeof FOLLOW_OPTIONS)[];
+
+/** The modsocket key a {@link TUNING_OPT_OUT_FLAGS} flag stands for: `ss capacity`. */
+export function optOutKey(flag: typeof TUNING_OPT_OUT_FLAGS[number]): string {
+  return flag.slice("no-".length).replaceAll("-", " ");
+}
+
+/** The flag that stands for modsocket key `key`: `--no-ss-capacity` for `ss capacity`. */
+export function optOutFlag(key: string): string {
+  return `--no-${key.replaceAll(" ", "-")}`;
+}
 
 /** How sessions are printed. */
 export type FollowFormat = "text" | "json" | "csv" | "jool";
@@ -78,6 +104,12 @@ export interface FollowOptions {
   portGiven: boolean;
   /** ACK every kernel batch of the instance (running alone), as `jool session follow`. */
   ack: boolean;
+  /**
+   * With `ack`: the daemon's modsocket keys whose global is left alone
+   * (`--no-ss-capacity`: `ss capacity`); the others are tuned as the daemon
+   * tunes them while it runs.
+   */
+  untuned: string[];
   devIn: string | null;
   logLevel: LogLevel;
   help: boolean;
@@ -127,6 +159,11 @@ export function parseFollowArguments(
   if (values.ack && sourceText === "group") {
     throw new CommandLineError("--ack acknowledges the kernel's batches: not with --source=group");
   }
+  const optedOut = TUNING_OPT_OUT_FLAGS.filter((flag) => values[flag]);
+  if (optedOut.length > 0 && !values.ack) {
+    // Listening only, follow changes nothing: the daemon beside it owns the instance.
+    throw new CommandLineError(`--${optedOut[0]} only goes with --ack`);
+  }
   const port = values["net.mcast.port"] ?? FOLLOW_DEFAULT_PORT;
   checkPortFlag("net.mcast.port", port, "number or name");
   const level = logLevelFlag(values["log-level"] ?? "warning");
@@ -139,6 +176,7 @@ export function parseFollowArguments(
     port,
     portGiven: values["net.mcast.port"] !== undefined,
     ack: values.ack ?? false,
+    untuned: optedOut.map(optOutKey),
     devIn: values["net.dev.in"] ?? null,
     logLevel: level,
     help: values.help ?? false,

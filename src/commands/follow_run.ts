@@ -9,9 +9,15 @@
  */
 
 import { SyscallError } from "../../ffi/errors.ts";
-import { readSystemFile } from "../../ffi/system_files.ts";
 import { assessStatus, type DaemonReport, readStatusSources } from "./status.ts";
-import { DEFAULT_STATE_DIRECTORY } from "../daemon/tuning_state.ts";
+import {
+  DEFAULT_STATE_DIRECTORY,
+  TuningStateFile,
+  type TuningStateStore,
+} from "../daemon/tuning_state.ts";
+import { type InstanceControl, InstanceSetup } from "../daemon/instance_setup.ts";
+import { type ModsocketConfig, parseModsocketConfig } from "../config/modsocket.ts";
+import { readSystemFile, readSystemLink } from "../../ffi/system_files.ts";
 import { sessionEncodingFor } from "../jool/session.ts";
 import { readJoolModuleVersion } from "../jool_module_version.ts";
 import { errorText } from "../error_text.ts";
@@ -27,11 +33,13 @@ import {
   formatSyncedSession,
   groupListeners,
   KernelFollower,
+  optOutFlag,
   sessionsOfDatagram,
   type SyncedSession,
 } from "./follow.ts";
 import { PROXY_DEFAULT_TTL, proxyNetsocket } from "./proxy.ts";
 import { openRequestLink, type SystemTools, withSystem } from "./system.ts";
+import type { KernelLink } from "../sync/kernel_link.ts";
 import { CommandLineError } from "../command_line.ts";
 import { EXIT_FAILURE, EXIT_USAGE } from "../exit_status.ts";
 
@@ -212,6 +220,70 @@ export function modeLine(options: FollowOptions, listeners: number[] | null): {
   };
 }
 
+/** Where the tunings' settings come from, for the messages that name it. */
+const FOLLOW_TUNING_SOURCE = "joold follow's command line";
+
+/**
+ * The daemon's settings for the globals it tunes (its modsocket file's
+ * defaults), without those `--no-KEY` leaves alone: the same keys, read by
+ * the modsocket file's own parser.
+ */
+export function followTuningConfig(
+  options: Pick<FollowOptions, "instance" | "untuned">,
+): ModsocketConfig {
+  const settings = Object.fromEntries(options.untuned.map((key) => [key, false]));
+  const text = JSON.stringify({ instance: options.instance, ...settings });
+  return parseModsocketConfig(text, FOLLOW_TUNING_SOURCE).config;
+}
+
+/**
+ * In ACK mode, follow is the instance's only ACKer, as a daemon would be,
+ * and the kernel queues for it as for a daemon: it changes the same
+ * globals the daemon changes while it runs, through the daemon's code
+ * (src/daemon/instance_setup.ts), with the same state file (`store`), so
+ * that a follow killed by SIGKILL is repaired by the next daemon or follow.
+ * The lines that say a change go to `say`: they print whatever the log
+ * level. Returns what puts the values back at exit; null in listen-only
+ * mode, which touches nothing (the daemon beside it owns the instance).
+ */
+export async function tuneForAck(
+  options: Pick<FollowOptions, "ack" | "instance" | "untuned">,
+  kernel: InstanceControl,
+  kernelVersion: number | null,
+  logger: Logger,
+  say: (line: string) => void,
+  store: TuningStateStore | null,
+): Promise<InstanceSetup | null> {
+  if (!options.ack) return null;
+  const saying: Logger = {
+    error: (message) => logger.error(message),
+    warning: (message) => logger.warning(message),
+    info: say,
+    debug: (message) => logger.debug(message),
+    enabled: (level) => level === "info" || logger.enabled(level),
+  };
+  const setup = new InstanceSetup(
+    kernel,
+    followTuningConfig(options),
+    saying,
+    store,
+    (tuning) => `give ${optOutFlag(tuning.key)}`,
+  );
+  await setup.tune(kernelVersion);
+  return setup;
+}
+
+/** The state file of `instance` in this network namespace, where the daemon keeps its own. */
+function followStateFile(tools: SystemTools, instance: string): TuningStateStore {
+  let netns: string | null = null;
+  try {
+    netns = readSystemLink(tools.libc, "/proc/self/ns/net");
+  } catch (error) {
+    tools.logger.warning(`Cannot tell the network namespace: ${errorText(error)}`);
+  }
+  return new TuningStateFile(DEFAULT_STATE_DIRECTORY, instance, netns);
+}
+
 async function follow(
   options: FollowOptions,
   tools: SystemTools,
@@ -251,22 +323,6 @@ async function follow(
     localEncoding: version === null ? null : sessionEncodingFor(version),
     pool6: null,
   };
-  // A request-only link for the pool6 (the dst6 of raw36 sessions).
-  // Without the module, only the group can be followed.
-  try {
-    const link = await openRequestLink(tools, options.instance);
-    try {
-      context.pool6 = await link.readPool6();
-    } catch (error) {
-      logger.warning(`Cannot read instance '${options.instance}''s pool6: ${errorText(error)}`);
-    } finally {
-      link.close();
-    }
-  } catch (error) {
-    if (followKernel) throw error;
-    logger.warning(`${errorText(error)}; following the group only`);
-  }
-
   const printer = new LinePrinter(write, options);
   if (options.format === "csv" && options.headers) printer.line(FOLLOW_CSV_HEADER);
   let finish: () => void = () => {};
@@ -279,7 +335,34 @@ async function follow(
   const closers: (() => void)[] = [];
   let kernelBatches = 0;
   let groupDatagrams = 0;
+  // From before any global is changed: a signal ends the run, and the finally puts them back.
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, finish);
   try {
+    // A request-only link for the pool6 (the dst6 of raw36 sessions), and
+    // in ACK mode for the globals changed until exit. Without the module,
+    // only the group can be followed.
+    let link: KernelLink | null = null;
+    try {
+      link = await openRequestLink(tools, options.instance);
+    } catch (error) {
+      if (followKernel) throw error;
+      logger.warning(`${errorText(error)}; following the group only`);
+    }
+    if (link !== null) {
+      const opened = link;
+      try {
+        context.pool6 = await opened.readPool6();
+      } catch (error) {
+        logger.warning(`Cannot read instance '${options.instance}''s pool6: ${errorText(error)}`);
+      }
+      if (options.ack) {
+        closers.push(() => opened.close());
+      } else {
+        opened.close();
+        link = null;
+      }
+    }
     if (!followKernel) say("Listen-only mode: the group's datagrams, nothing sent");
     if (followKernel) {
       const socket = GenericNetlinkSocket.open(sockets);
@@ -306,6 +389,12 @@ async function follow(
       const mode = modeLine(options, otherListeners(tools, group, logger));
       say(mode.line);
       if (mode.warning !== null) logger.warning(mode.warning);
+      if (link !== null && options.ack) {
+        const store = followStateFile(tools, options.instance);
+        const setup = await tuneForAck(options, link, version, logger, say, store);
+        // Put back before the link closes.
+        if (setup !== null) closers.unshift(() => setup.restore());
+      }
       socket.joinGroup(group);
       closers.unshift(() => reactor.unwatch(socket.fd));
     }
@@ -354,8 +443,6 @@ async function follow(
       }, SILENT_GROUP_HINT_MS);
       closers.push(() => clearTimeout(hint));
     }
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    for (const signal of signals) Deno.addSignalListener(signal, finish);
     say(
       `Following instance '${options.instance}': ` +
         [
@@ -363,12 +450,9 @@ async function follow(
           netsocket === null ? null : `group ${netsocket.address} port ${netsocket.port}`,
         ].filter((part) => part !== null).join(" and "),
     );
-    try {
-      await finished;
-    } finally {
-      for (const signal of signals) Deno.removeSignalListener(signal, finish);
-    }
+    await finished;
   } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, finish);
     for (const close of closers) {
       try {
         close();

@@ -9,7 +9,19 @@ import { FAKE_JOOL_FAMILY, FakeJool, sessionBatch } from "../../tests/support/fa
 import { FakeJooldQueue } from "../../tests/support/fake_joold_queue.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { JoolOperation } from "../jool/protocol.ts";
-import { ackRefusal, modeLine, silentGroupWarning } from "./follow_run.ts";
+import {
+  ackRefusal,
+  followTuningConfig,
+  modeLine,
+  silentGroupWarning,
+  tuneForAck,
+} from "./follow_run.ts";
+import { defaultModsocketConfig, MODSOCKET_KEYS } from "../config/modsocket.ts";
+import { GlobalAttribute } from "../jool/protocol.ts";
+import { InstanceSetup } from "../daemon/instance_setup.ts";
+import { TuningStateFile } from "../daemon/tuning_state.ts";
+import { failingSetNow, syncHarness } from "../../tests/support/sync_harness.ts";
+import { withStateDirectory } from "../../tests/support/state_directory.ts";
 import type { DaemonReport } from "./status.ts";
 import type { DaemonStatus } from "../daemon/sync_state.ts";
 import {
@@ -20,10 +32,13 @@ import {
   formatTimeout,
   groupListeners,
   KernelFollower,
+  optOutFlag,
+  optOutKey,
   parseFollowArguments,
   sessionsOfDatagram,
   sessionsOfKernelMessage,
   type SyncedSession,
+  TUNING_OPT_OUT_FLAGS,
 } from "./follow.ts";
 
 const DEFAULTS: FollowOptions = {
@@ -35,6 +50,7 @@ const DEFAULTS: FollowOptions = {
   port: "6400",
   portGiven: false,
   ack: false,
+  untuned: [],
   devIn: null,
   logLevel: "warning",
   help: false,
@@ -59,6 +75,11 @@ Deno.test("joold follow: the command line", () => {
     [["--format", "csv"], { format: "csv", headers: true }],
     [["--format=json", "--json"], { format: "json" }],
     [["--ack"], { ack: true }],
+    [["--ack", "--no-ss-capacity"], { ack: true, untuned: ["ss capacity"] }],
+    [["--ack", "--no-ss-flush-deadline", "--no-ss-max-payload"], {
+      ack: true,
+      untuned: ["ss max payload", "ss flush deadline"],
+    }],
     [["--ack", "ff08::1"], { ack: true, group: "ff08::1", source: "both" }],
     [["--source", "kernel", "ff08::1"], { group: "ff08::1", source: "kernel" }],
     [["--log-level=info"], { logLevel: "info" }],
@@ -89,6 +110,7 @@ Deno.test("joold follow: the command line", () => {
       ["--ack", "--source=group", "ff08::1"],
       "--ack acknowledges the kernel's batches: not with --source=group",
     ],
+    [["--no-ss-capacity"], "--no-ss-capacity only goes with --ack"],
   ];
   for (const [args, message] of bad) {
     assert.throws(
@@ -375,4 +397,138 @@ Deno.test("joold follow --ack is refused where a joold daemon of the instance ru
   assert.equal(ackRefusal(ack, [report("not-running")]), null, "a dead daemon's file");
   assert.equal(ackRefusal(ack, []), null);
   assert.equal(ackRefusal(parseFollowArguments([]), [report("in-sync")]), null, "listen-only");
+});
+
+const { JOOLD_CAPACITY, JOOLD_FLUSH_DEADLINE } = GlobalAttribute;
+const JOOL_4_1_15 = joolVersion(4, 1, 15);
+/** What `joold session follow` says, whatever --log-level, of each change on Jool 4.1.15. */
+const FOLLOW_RAISED_CAPACITY =
+  "said: Raised ss-capacity from 512 to 16384 sessions, so that bursts of sessions wait in " +
+  "the kernel's queue instead of being dropped; it goes back to 512 at exit (give " +
+  "--no-ss-capacity to prevent this)";
+const FOLLOW_LOWERED_DEADLINE =
+  "said: Lowered ss-flush-deadline from 2000 to 20 ms, so that a new session waits at most " +
+  "that long in the kernel before it reaches the peers; it goes back to 2000 at exit (give " +
+  "--no-ss-flush-deadline to prevent this)";
+
+/** A follower's options on instance `default`. */
+function followOptions(ack: boolean, untuned: string[] = []) {
+  return { instance: "default", ack, untuned };
+}
+
+Deno.test("joold follow --no-KEY flags are the daemon's modsocket keys, and say false to them", () => {
+  for (const flag of TUNING_OPT_OUT_FLAGS) {
+    const key = optOutKey(flag);
+    assert.ok(MODSOCKET_KEYS.includes(key), `${flag}: no modsocket key '${key}'`);
+    assert.equal(optOutFlag(key), `--${flag}`);
+  }
+  assert.deepEqual(followTuningConfig(followOptions(true)), {
+    ...defaultModsocketConfig().config,
+    file: "joold follow's command line",
+  });
+  const kept = followTuningConfig(followOptions(true, ["ss capacity", "ss flush asap"]));
+  assert.equal(kept.ssCapacity, null);
+  assert.equal(kept.ssFlushAsap, false);
+  assert.equal(kept.ssFlushDeadline, defaultModsocketConfig().config.ssFlushDeadline);
+});
+
+Deno.test("joold follow --ack raises the queue and lowers the deadline as the daemon does, says so, and puts them back", async () => {
+  await withStateDirectory(async (directory) => {
+    const { jool, link, logger, logs } = await syncHarness({ version: JOOL_4_1_15 });
+    const store = new TuningStateFile(directory, "default", "net:[4026531840]");
+    const said: string[] = [];
+    const say = (line: string) => said.push(`said: ${line}`);
+    const setup = await tuneForAck(followOptions(true), link, JOOL_4_1_15, logger, say, store);
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 16384);
+    assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 20);
+    assert.deepEqual(said, [FOLLOW_RAISED_CAPACITY, FOLLOW_LOWERED_DEADLINE]);
+    const recorded = JSON.parse(await Deno.readTextFile(store.path));
+    assert.deepEqual(Object.keys(recorded.globals), ["ss-capacity", "ss-flush-deadline"]);
+    setup!.restore();
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 512);
+    assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 2000);
+    assert.deepEqual(said.slice(2), [
+      "said: Put ss-capacity back to 512",
+      "said: Put ss-flush-deadline back to 2000",
+    ]);
+    assert.deepEqual(logs, []);
+    await assert.rejects(Deno.stat(store.path), Deno.errors.NotFound, "removed at a clean exit");
+  });
+});
+
+Deno.test("joold follow --ack --no-ss-capacity leaves ss-capacity alone, and lowers the deadline", async () => {
+  const { jool, link, logger } = await syncHarness({ version: JOOL_4_1_15 });
+  const said: string[] = [];
+  const options = followOptions(true, ["ss capacity"]);
+  const setup = await tuneForAck(options, link, JOOL_4_1_15, logger, (line) => {
+    said.push(`said: ${line}`);
+  }, null);
+  assert.equal(jool.globals.get(JOOLD_CAPACITY), 512);
+  assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 20);
+  assert.deepEqual(said, [FOLLOW_LOWERED_DEADLINE]);
+  setup!.restore();
+  assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 2000);
+});
+
+Deno.test("joold follow listening only touches nothing in the kernel: the daemon beside it owns the instance", async () => {
+  await withStateDirectory(async (directory) => {
+    const { jool, link, logger, logs } = await syncHarness({ version: JOOL_4_1_15 });
+    const store = new TuningStateFile(directory, "default", "net:[4026531840]");
+    const said: string[] = [];
+    const setup = await tuneForAck(followOptions(false), link, JOOL_4_1_15, logger, (line) => {
+      said.push(line);
+    }, store);
+    assert.equal(setup, null);
+    assert.deepEqual(jool.commands(), [], "no request at all");
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 512);
+    assert.deepEqual([said, logs], [[], []]);
+    await assert.rejects(Deno.stat(store.path), Deno.errors.NotFound, "no state file");
+  });
+});
+
+Deno.test("joold follow --ack: a value it cannot put back is one warning line naming who will", async () => {
+  await withStateDirectory(async (directory) => {
+    const { jool, link, logger, logs } = await syncHarness({ version: JOOL_4_1_15 });
+    const store = new TuningStateFile(directory, "default", "net:[4026531840]");
+    const failing = failingSetNow(link, "sendto: No buffer space available (ENOBUFS)");
+    const options = followOptions(true, ["ss flush deadline"]);
+    const setup = await tuneForAck(options, failing, JOOL_4_1_15, logger, () => {}, store);
+    setup!.restore();
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 16384, "still raised");
+    assert.deepEqual(logs, [
+      "warning: Cannot put ss-capacity back to 512: sendto: No buffer space available " +
+      `(ENOBUFS); the next joold start puts it back (${store.path} keeps it)`,
+    ]);
+    // Kept for the next start.
+    const recorded = JSON.parse(await Deno.readTextFile(store.path));
+    assert.deepEqual(recorded.globals["ss-capacity"], {
+      type: JOOLD_CAPACITY,
+      original: 512,
+      raised: 16384,
+    });
+  });
+});
+
+Deno.test("joold follow --ack killed by SIGKILL: the next daemon's start and stop put the operator's values back", async () => {
+  await withStateDirectory(async (directory) => {
+    const { jool, link, logger, logs } = await syncHarness({ version: JOOL_4_1_15 });
+    jool.globals.set(JOOLD_CAPACITY, 1000); // the operator's, not Jool's default
+    const store = new TuningStateFile(directory, "default", "net:[4026531840]");
+    await tuneForAck(followOptions(true), link, JOOL_4_1_15, logger, () => {}, store);
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 16384);
+    // SIGKILL: no restore(). The daemon starts with its defaults, on the same state directory.
+    const modsocket = { ...defaultModsocketConfig().config, file: "/etc/joold/modsocket.json" };
+    const daemon = new InstanceSetup(link, modsocket, logger, store);
+    await daemon.tune(JOOL_4_1_15);
+    assert.deepEqual(logs, [
+      "info: ss-capacity is 16384, set by a joold that did not stop cleanly; the operator's " +
+      `1000 from ${store.path} goes back at exit`,
+      "info: ss-flush-deadline is 20, set by a joold that did not stop cleanly; the " +
+      `operator's 2000 from ${store.path} goes back at exit`,
+    ]);
+    daemon.restore();
+    assert.equal(jool.globals.get(JOOLD_CAPACITY), 1000, "the operator's value is back");
+    assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 2000);
+    await assert.rejects(Deno.stat(store.path), Deno.errors.NotFound);
+  });
 });

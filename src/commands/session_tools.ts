@@ -60,7 +60,15 @@ follow\`: --ack --format=jool. The first line on stderr says the mode.
   -i, --instance NAME      the Jool instance (default: default, or the one
                            named before the command)
       --ack                acknowledge every kernel batch of the instance, as
-                           \`jool session follow\` does (only without a daemon)
+                           \`jool session follow\` does (only without a daemon);
+                           then, as the daemon does while it runs, raise
+                           ss-capacity (ss-max-payload up to 4.1.10) and lower
+                           ss-flush-deadline (turn ss-flush-asap on up to
+                           4.1.12), saying so, and put them back at exit
+      --no-ss-capacity     with --ack, leave that global alone, as the
+      --no-ss-max-payload  daemon's modsocket key set to false does (each
+      --no-ss-flush-asap   change's line names its flag)
+      --no-ss-flush-deadline
       --format F           text (default), json, csv or jool (\`jool session
                            follow\`'s PROTO,SRC6,PORT,SRC4,PORT,DST4,PORT,EXPIRES)
       --json               --format=json: one JSON object per line

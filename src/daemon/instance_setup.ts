@@ -12,7 +12,7 @@
 
 import type { ModsocketConfig } from "../config/modsocket.ts";
 import { errorText } from "../error_text.ts";
-import { ssEnableCommand } from "../jool/cli_hint.ts";
+import { globalUpdateCommand, ssEnableCommand } from "../jool/cli_hint.ts";
 import { GlobalAttribute } from "../jool/protocol.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -60,6 +60,17 @@ function settledText(tuning: GlobalTuning, found: number): string {
   return `${tuning.name} is ${tunedValueText(tuning, found)}${unit} already`;
 }
 
+/**
+ * How the operator keeps `tuning`'s global as it is, for the log line:
+ * `set "ss capacity": false in FILE` for the daemon (its modsocket key).
+ */
+export type TuningOptOut = (tuning: GlobalTuning) => string;
+
+/** The daemon's opt-out: the tuning's key in the modsocket file. */
+function modsocketOptOut(modsocket: ModsocketConfig): TuningOptOut {
+  return (tuning) => `set "${tuning.key}": false in ${modsocket.file}`;
+}
+
 /** Turns sync on, changes the queue's globals, and puts them back. */
 export class InstanceSetup {
   readonly #kernel: InstanceControl;
@@ -75,17 +86,24 @@ export class InstanceSetup {
   #storeWritable = true;
   /** Whether {@link tune} ran: only then is the state file this run's to remove. */
   #tuned = false;
+  readonly #optOut: TuningOptOut;
 
+  /**
+   * `optOut`: how the log line tells the operator to keep a global as it
+   * is (default: the modsocket file's key).
+   */
   constructor(
     kernel: InstanceControl,
     modsocket: ModsocketConfig,
     logger: Logger,
     store: TuningStateStore | null = null,
+    optOut: TuningOptOut = modsocketOptOut(modsocket),
   ) {
     this.#kernel = kernel;
     this.#modsocket = modsocket;
     this.#logger = logger;
     this.#store = store;
+    this.#optOut = optOut;
   }
 
   /**
@@ -167,8 +185,7 @@ export class InstanceSetup {
         this.#changed.push({ type, name, original, originalText });
         logger.info(
           `${changeText(tuning, found)}, so that ${tuning.reason}; it goes back to ` +
-            `${originalText} at exit (set "${tuning.key}": false in ${this.#modsocket.file} ` +
-            "to prevent this)",
+            `${originalText} at exit (${this.#optOut(tuning)} to prevent this)`,
         );
       } catch (error) {
         const verb = tuning.direction === "raise" ? "raise" : "lower";
@@ -250,6 +267,16 @@ export class InstanceSetup {
     }
   }
 
+  /** Who puts back `name` when we could not: the next start (state file), else the operator. */
+  #repairHint(name: string, originalText: string): string {
+    if (this.#store !== null && this.#storeWritable) {
+      return `the next joold start puts it back (${this.#store.path} keeps it)`;
+    }
+    return `put it back with \`${
+      globalUpdateCommand(this.#modsocket.instance, name, originalText)
+    }\``;
+  }
+
   /**
    * Puts back the globals found at start, where we changed them, without
    * waiting for the kernel's answer: at exit nothing reads the socket.
@@ -262,7 +289,10 @@ export class InstanceSetup {
         this.#logger.info(`Put ${name} back to ${originalText}`);
       } catch (error) {
         failed = true;
-        this.#logger.warning(`Cannot put ${name} back to ${original}: ${errorText(error)}`);
+        this.#logger.warning(
+          `Cannot put ${name} back to ${originalText}: ${errorText(error)}; ` +
+            this.#repairHint(name, originalText),
+        );
       }
     }
     // Kept if a value did not go back: the next start can still put it back.

@@ -9,7 +9,8 @@ import { joolVersion } from "../jool/header.ts";
 import { GlobalAttribute, JoolOperation } from "../jool/protocol.ts";
 import { KernelRefusalError } from "../sync/kernel_errors.ts";
 import { SS_DISABLED_TEXT } from "../../tests/support/fake_jool.ts";
-import { syncHarness } from "../../tests/support/sync_harness.ts";
+import { failingSetNow, syncHarness } from "../../tests/support/sync_harness.ts";
+import { withStateDirectory } from "../../tests/support/state_directory.ts";
 import { InstanceSetup } from "./instance_setup.ts";
 import { stateFileName, TuningStateFile } from "./tuning_state.ts";
 
@@ -220,15 +221,6 @@ const QUEUE_GLOBALS = [
     high: 16384,
   },
 ];
-
-async function withStateDirectory(run: (directory: string) => Promise<void>): Promise<void> {
-  const directory = await Deno.makeTempDir({ prefix: "joold-state-" });
-  try {
-    await run(directory);
-  } finally {
-    await Deno.remove(directory, { recursive: true });
-  }
-}
 
 const NETNS = "net:[4026531840]";
 
@@ -518,4 +510,18 @@ Deno.test("state file: a deadline lowered by a killed daemon goes back to the op
     next.restore();
     assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 500, "the operator's value is back");
   });
+});
+
+Deno.test("restore(): a global that cannot go back is one warning line saying how to put it back", async () => {
+  const version = joolVersion(4, 1, 15);
+  const { link, logger, logs } = await syncHarness({ version });
+  const failing = failingSetNow(link, "sendto: Bad file descriptor (EBADF)");
+  const setup = new InstanceSetup(failing, { ...MODSOCKET, instance: "nat64 a" }, logger);
+  await setup.tune(version);
+  logs.length = 0;
+  setup.restore();
+  assert.deepEqual(logs, [
+    "warning: Cannot put ss-capacity back to 512: sendto: Bad file descriptor (EBADF); put it " +
+    "back with `jool -i 'nat64 a' global update ss-capacity 512`",
+  ]);
 });

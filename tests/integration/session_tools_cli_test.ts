@@ -24,6 +24,8 @@ Deno.test("joold proxy and follow: a bad flag is one line and status 2", async (
       ["follow", "--source=group"],
       "joold follow: --source=group needs MCAST_ADDRESS (the sync group)",
     ],
+    // Listening only, follow changes no global: nothing to opt out of.
+    [["follow", "--no-ss-capacity"], "joold follow: --no-ss-capacity only goes with --ack"],
   ];
   for (const [args, line] of cases) {
     const { code, stdout, stderr } = await joold(args);
@@ -52,7 +54,18 @@ Deno.test("joold proxy and follow: --help, and joold --help names them", async (
   }
   const follow = await joold(["follow", "--help"]);
   assert.equal(follow.code, 0);
-  for (const flag of ["--json", "--csv", "--source", "--instance"]) {
+  for (
+    const flag of [
+      "--json",
+      "--csv",
+      "--source",
+      "--instance",
+      "--no-ss-capacity",
+      "--no-ss-max-payload",
+      "--no-ss-flush-asap",
+      "--no-ss-flush-deadline",
+    ]
+  ) {
     assert.ok(follow.stdout.includes(flag), `joold follow --help lacks ${flag}`);
   }
   const main = await joold(["--help"]);

@@ -16,6 +16,7 @@ import { type SyncPath, wireSyncPath } from "../../src/daemon/sync_path.ts";
 import { LevelLogger, type Logger } from "../../src/log.ts";
 import { SyncCounters } from "../../src/stats/counters.ts";
 import type { KernelLink } from "../../src/sync/kernel_link.ts";
+import type { InstanceControl } from "../../src/daemon/instance_setup.ts";
 import { FakeJool, fakeJoolLink, type FakeJoolOptions } from "./fake_jool.ts";
 import { ManualClock } from "./manual_clock.ts";
 import { MemoryPeerChannel } from "./memory_peer_channel.ts";
@@ -128,4 +129,19 @@ export async function letTimePass(clock: ManualClock, ms: number): Promise<void>
     clock.advance(1);
     await settle();
   }
+}
+
+/**
+ * `link` as the instance setup uses it, except that setting a global
+ * without waiting fails with `message`: a socket that cannot send at exit.
+ */
+export function failingSetNow(link: KernelLink, message: string): InstanceControl {
+  return {
+    probe: () => link.probe(),
+    updateGlobal: link.updateGlobal.bind(link),
+    readGlobalNumber: link.readGlobalNumber.bind(link),
+    setGlobalNow: () => {
+      throw new Error(message);
+    },
+  };
 }
