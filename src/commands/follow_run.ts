@@ -16,6 +16,9 @@ import {
   type TuningStateStore,
 } from "../daemon/tuning_state.ts";
 import { type InstanceControl, InstanceSetup } from "../daemon/instance_setup.ts";
+import { FlushNudge } from "../daemon/flush_nudge.ts";
+import { type Clock, systemClock } from "../daemon/clock.ts";
+import { flushNudgeDelayMs } from "../sync/instance_tuning.ts";
 import { type ModsocketConfig, parseModsocketConfig } from "../config/modsocket.ts";
 import { readSystemFile, readSystemLink } from "../../ffi/system_files.ts";
 import { sessionEncodingFor } from "../jool/session.ts";
@@ -273,6 +276,24 @@ export async function tuneForAck(
   return setup;
 }
 
+/**
+ * In ACK mode, where the daemon would nudge the kernel a deadline after
+ * its last batch (the deadline it lowered; src/daemon/flush_nudge.ts), the
+ * same nudge (`nudge`: an extra ACK), so that the last sessions of a quiet
+ * spell reach the follower then, not at the kernel's own check up to 2 s
+ * later. Null where the daemon would not nudge, and listening only.
+ */
+export function ackFlushNudge(
+  options: Pick<FollowOptions, "ack" | "instance" | "untuned">,
+  kernelVersion: number | null,
+  clock: Pick<Clock, "monotonic" | "setTimer" | "clearTimer">,
+  nudge: () => void,
+): FlushNudge | null {
+  if (!options.ack) return null;
+  const delayMs = flushNudgeDelayMs(followTuningConfig(options), kernelVersion);
+  return delayMs === null ? null : new FlushNudge({ clock, nudge, delayMs });
+}
+
 /** The state file of `instance` in this network namespace, where the daemon keeps its own. */
 function followStateFile(tools: SystemTools, instance: string): TuningStateStore {
   let netns: string | null = null;
@@ -335,6 +356,7 @@ async function follow(
   const closers: (() => void)[] = [];
   let kernelBatches = 0;
   let groupDatagrams = 0;
+  let flushNudge: FlushNudge | null = null;
   // From before any global is changed: a signal ends the run, and the finally puts them back.
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, finish);
@@ -372,7 +394,10 @@ async function follow(
         socket,
         context,
         (sessions) => {
-          if (sessions.length > 0) kernelBatches++;
+          if (sessions.length > 0) {
+            kernelBatches++;
+            flushNudge?.batchArrived();
+          }
           printer.add(sessions);
         },
         (problem) => logger.warning(problem),
@@ -380,6 +405,7 @@ async function follow(
       );
       reactor.watch(socket.fd, { readable: true }, () => {
         drainNetlink(socket, (datagram) => follower.receive(datagram), () => {
+          flushNudge?.batchArrived();
           logger.warning("Missed kernel batches: the netlink receive buffer overflowed");
         });
         flushOrFinish();
@@ -394,6 +420,10 @@ async function follow(
         const setup = await tuneForAck(options, link, version, logger, say, store);
         // Put back before the link closes.
         if (setup !== null) closers.unshift(() => setup.restore());
+        const requests = link;
+        flushNudge = ackFlushNudge(options, version, systemClock, () => requests.nudge());
+        const nudging = flushNudge;
+        if (nudging !== null) closers.unshift(() => nudging.stop());
       }
       socket.joinGroup(group);
       closers.unshift(() => reactor.unwatch(socket.fd));

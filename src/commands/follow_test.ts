@@ -10,6 +10,7 @@ import { FakeJooldQueue } from "../../tests/support/fake_joold_queue.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { JoolOperation } from "../jool/protocol.ts";
 import {
+  ackFlushNudge,
   ackRefusal,
   followTuningConfig,
   modeLine,
@@ -531,4 +532,25 @@ Deno.test("joold follow --ack killed by SIGKILL: the next daemon's start and sto
     assert.equal(jool.globals.get(JOOLD_FLUSH_DEADLINE), 2000);
     await assert.rejects(Deno.stat(store.path), Deno.errors.NotFound);
   });
+});
+
+Deno.test("joold follow --ack nudges the kernel a deadline after its last batch, where the daemon would", () => {
+  const clock = new ManualClock();
+  const nudges: number[] = [];
+  const nudge = () => nudges.push(clock.monotonic());
+  const nudger = ackFlushNudge(followOptions(true), JOOL_4_1_15, clock, nudge);
+  nudger!.batchArrived();
+  clock.advance(49);
+  assert.deepEqual(nudges, []);
+  clock.advance(1);
+  assert.deepEqual(nudges, [50], "ss-flush-deadline (20 ms) and the daemon's margin");
+  nudger!.stop();
+  const none: [string, ReturnType<typeof followOptions>, number][] = [
+    ["listening only", followOptions(false), JOOL_4_1_15],
+    ["--no-ss-flush-deadline", followOptions(true, ["ss flush deadline"]), JOOL_4_1_15],
+    ["Jool 4.1.12 (ss-flush-asap)", followOptions(true), joolVersion(4, 1, 12)],
+  ];
+  for (const [name, options, version] of none) {
+    assert.equal(ackFlushNudge(options, version, clock, nudge), null, name);
+  }
 });
