@@ -345,13 +345,11 @@ async function follow(
     pool6: null,
   };
   const printer = new LinePrinter(write, options);
-  if (options.format === "csv" && options.headers) printer.line(FOLLOW_CSV_HEADER);
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => finish = resolve);
   const flushOrFinish = () => {
     if (!printer.flush()) finish();
   };
-  flushOrFinish();
 
   const closers: (() => void)[] = [];
   let kernelBatches = 0;
@@ -385,6 +383,8 @@ async function follow(
         link = null;
       }
     }
+    if (options.format === "csv" && options.headers) printer.line(FOLLOW_CSV_HEADER);
+    flushOrFinish();
     if (!followKernel) say("Listen-only mode: the group's datagrams, nothing sent");
     if (followKernel) {
       const socket = GenericNetlinkSocket.open(sockets);
