@@ -70,6 +70,21 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "Notifications to the service manager (NOTIFY_SOCKET) that could not be sent.",
   ],
   ["statusFileFailures", "status_file_failures_total", "Writes of the status file that failed."],
+  ["syncGaps", "sync_gaps_total", "Peers' sync datagrams found missing by their ledgers."],
+  ["syncNacksSent", "sync_nacks_sent_total", "NACKs sent to peers."],
+  ["syncNacksReceived", "sync_nacks_received_total", "NACKs received from peers."],
+  ["syncResends", "sync_resent_datagrams_total", "Datagrams sent again in answer to NACKs."],
+  ["syncRepaired", "sync_repaired_datagrams_total", "Missing datagrams that came by resend."],
+  [
+    "syncGapsUnrepaired",
+    "sync_unrepaired_gaps_total",
+    "Missing datagrams given up after the last NACK.",
+  ],
+  [
+    "gapAdvertisements",
+    "gap_advertisements_total",
+    "Table advertisements for gaps older than the resend buffer.",
+  ],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */

@@ -1,0 +1,383 @@
+/**
+ * The receiving side of lossless delivery (docs/lossless.md): per peer
+ * host, the short hashes of its recent sync datagrams; its LEDGERs checked
+ * against them a moment after they arrive; what is missing NACKed (again,
+ * a few times) and given up after; RESENDs taken only for what is missing;
+ * and whether the peer is in sync, with when that was last confirmed. Pure
+ * state: the caller sends the NACKs it returns and calls {@link
+ * DeliveryReceiver.check} on a timer.
+ *
+ * @module
+ */
+
+import type { SyncCounters } from "../stats/counters.ts";
+import {
+  datagramHash,
+  type Ledger,
+  LedgerFlag,
+  MAX_NACK_RANGE_COUNT,
+  MAX_NACK_RANGES,
+  type NackKind,
+  NackKind as Kind,
+  type NackRange,
+  seqAdd,
+  seqDistance,
+} from "./delivery_message.ts";
+
+/** Sizes and timing of a receiver. */
+export interface DeliveryReceiverLimits {
+  /** Hashes of a peer's datagrams kept (a power of two). */
+  ringHashes: number;
+  /** Peer hosts tracked; the least recently heard is forgotten first. */
+  maxPeers: number;
+  /** Missing seqs tracked per peer; beyond, its whole table is asked for. */
+  maxMissing: number;
+  /** How long a LEDGER waits for its datagrams (they may still be in the sync socket). */
+  checkDelayMs: number;
+  /** Between two NACKs of the same seq. */
+  nackRetryMs: number;
+  /** NACKs of a seq before it is given up. */
+  nackAttempts: number;
+  /** After this receiver's start, a peer is taken from its first LEDGER on (resync covers the rest). */
+  startGraceMs: number;
+}
+
+/** Defaults (docs/lossless.md). */
+export const DEFAULT_RECEIVER_LIMITS: DeliveryReceiverLimits = {
+  ringHashes: 4096,
+  maxPeers: 64,
+  maxMissing: 4096,
+  checkDelayMs: 50,
+  nackRetryMs: 300,
+  nackAttempts: 3,
+  startGraceMs: 10_000,
+};
+
+/** A seq found missing (DATA), or not announced to us (LEDGER). */
+interface Missing {
+  kind: NackKind;
+  nacks: number;
+  lastNackMs: number;
+}
+
+/** A NACK to send to a peer. */
+export interface NackToSend {
+  peer: string;
+  epoch: number;
+  ranges: NackRange[];
+}
+
+/** A peer's delivery state, as the stats show it. */
+export interface PeerDeliveryState {
+  epoch: number;
+  /** Nothing missing and no known gap at the last check of its LEDGERs. */
+  inSync: boolean;
+  /** Wall-clock ms of the last check that found it in sync; 0: never. */
+  lastConfirmedMs: number;
+  /** Seqs missing now. */
+  missing: number;
+  /** Something was given up and not repaired by an advertisement since. */
+  knownGap: boolean;
+}
+
+/** What the receiver reads time from. */
+export interface ReceiverClock {
+  /** Wall-clock ms (when a peer was last confirmed). */
+  now(): number;
+  /** Monotonic ms (timing). */
+  monotonic(): number;
+}
+
+/** One peer host: its datagrams' hashes (the hot path notes them) and its sequence state. */
+export class PeerDelivery {
+  readonly #ring: Uint32Array;
+  readonly #mask: number;
+  /** Hashes noted in all (the ring's write position). */
+  #total = 0;
+  /** The first ring position not matched yet. */
+  #cursor = 0;
+  /** Whether any LEDGER was checked: `epoch` and `next` mean something. */
+  started = false;
+  /** Whether its datagrams before the next LEDGER were noted (a first LEDGER made it: no). */
+  hadHistory: boolean;
+  epoch = 0;
+  /** The seq after the last one checked. */
+  next = 0;
+  readonly missing = new Map<number, Missing>();
+  /** Its whole table asked for (more missing than tracked); null: not asked. */
+  advertiseAsk: Missing | null = null;
+  /** LEDGERs waiting for their check, with when they arrived (monotonic ms). */
+  readonly pending: { ledger: Ledger; arrivedMs: number }[] = [];
+  inSync = false;
+  lastConfirmedMs = 0;
+  knownGap = false;
+
+  constructor(ringHashes: number, hadHistory: boolean) {
+    this.#ring = new Uint32Array(ringHashes);
+    this.#mask = ringHashes - 1;
+    this.hadHistory = hadHistory;
+  }
+
+  /** Notes a sync datagram from this host (its bytes as received, or as opened). */
+  noteDatagram(datagram: Uint8Array): void {
+    this.#ring[this.#total & this.#mask] = datagramHash(datagram);
+    this.#total++;
+  }
+
+  /** Finds `hash` among the datagrams noted since the last match; moves past it. */
+  find(hash: number): boolean {
+    const ring = this.#ring;
+    const end = this.#total;
+    for (let at = Math.max(this.#cursor, end - ring.length); at < end; at++) {
+      if (ring[at & this.#mask] === hash) {
+        this.#cursor = at + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Finds `hash` anywhere in the ring, the cursor left alone: for the
+   * hashes of LEDGERs that came again, whose datagrams the cursor passed.
+   */
+  findEarlier(hash: number): boolean {
+    const ring = this.#ring;
+    for (let at = this.#total - 1; at >= Math.max(0, this.#total - ring.length); at--) {
+      if (ring[at & this.#mask] === hash) return true;
+    }
+    return false;
+  }
+}
+
+/** See the module documentation. */
+export class DeliveryReceiver {
+  readonly #limits: DeliveryReceiverLimits;
+  readonly #clock: ReceiverClock;
+  readonly #counters: Pick<SyncCounters, "syncGaps" | "syncGapsUnrepaired" | "syncRepaired">;
+  readonly #startedMs: number;
+  /** By host key, least recently heard first. */
+  readonly #peers = new Map<string, PeerDelivery>();
+
+  constructor(
+    clock: ReceiverClock,
+    counters: Pick<SyncCounters, "syncGaps" | "syncGapsUnrepaired" | "syncRepaired">,
+    limits: DeliveryReceiverLimits = DEFAULT_RECEIVER_LIMITS,
+  ) {
+    if ((limits.ringHashes & (limits.ringHashes - 1)) !== 0) {
+      throw new RangeError("ringHashes: a power of two");
+    }
+    this.#limits = limits;
+    this.#clock = clock;
+    this.#counters = counters;
+    this.#startedMs = clock.monotonic();
+  }
+
+  /** The peer with host `key`, if it sent a LEDGER: its datagrams are to be noted. */
+  peer(key: string): PeerDelivery | null {
+    return this.#peers.get(key) ?? null;
+  }
+
+  /** A LEDGER from host `key` (instance checked by the caller): checked at the next check due. */
+  ledger(key: string, ledger: Ledger): void {
+    let peer = this.#peers.get(key);
+    if (peer === undefined) {
+      peer = new PeerDelivery(this.#limits.ringHashes, false);
+      if (this.#peers.size >= this.#limits.maxPeers) {
+        this.#peers.delete(this.#peers.keys().next().value!);
+      }
+    } else {
+      this.#peers.delete(key);
+    }
+    this.#peers.set(key, peer);
+    peer.pending.push({ ledger, arrivedMs: this.#clock.monotonic() });
+  }
+
+  /** Starts noting host `key`'s datagrams before its first LEDGER (a peer known from elsewhere). */
+  expect(key: string): PeerDelivery {
+    let peer = this.#peers.get(key);
+    if (peer !== undefined) return peer;
+    peer = new PeerDelivery(this.#limits.ringHashes, true);
+    if (this.#peers.size >= this.#limits.maxPeers) {
+      this.#peers.delete(this.#peers.keys().next().value!);
+    }
+    this.#peers.set(key, peer);
+    return peer;
+  }
+
+  /** Milliseconds until {@link check} has work; null: none until a LEDGER comes. */
+  nextCheckInMs(): number | null {
+    for (const peer of this.#peers.values()) {
+      if (peer.pending.length > 0 || peer.missing.size > 0 || peer.advertiseAsk !== null) {
+        return this.#limits.checkDelayMs;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Checks the LEDGERs that waited long enough, gives up what was NACKed
+   * enough, and returns the NACKs due.
+   */
+  check(): NackToSend[] {
+    const now = this.#clock.monotonic();
+    const nacks: NackToSend[] = [];
+    for (const [key, peer] of this.#peers) {
+      let checked = false;
+      while (
+        peer.pending.length > 0 && peer.pending[0].arrivedMs + this.#limits.checkDelayMs <= now
+      ) {
+        this.#apply(peer, peer.pending.shift()!.ledger, now);
+        checked = true;
+      }
+      this.#nacksOf(key, peer, now, nacks);
+      if (checked) {
+        peer.inSync = peer.missing.size === 0 && peer.advertiseAsk === null && !peer.knownGap;
+        if (peer.inSync) peer.lastConfirmedMs = this.#clock.now();
+      } else if (peer.missing.size > 0 || peer.knownGap) {
+        peer.inSync = false;
+      }
+    }
+    return nacks;
+  }
+
+  /**
+   * A RESEND of `seq` from host `key`: true if it is one this receiver
+   * misses (its payload goes to the kernel), false for a copy another
+   * peer asked for, or a stale one.
+   */
+  resent(key: string, epoch: number, seq: number): boolean {
+    const peer = this.#peers.get(key);
+    if (peer === undefined || !peer.started || peer.epoch !== epoch) return false;
+    if (!peer.missing.delete(seq)) return false;
+    this.#counters.syncRepaired++;
+    return true;
+  }
+
+  /** Every tracked peer's state, by host key. */
+  states(): Map<string, PeerDeliveryState> {
+    const states = new Map<string, PeerDeliveryState>();
+    for (const [key, peer] of this.#peers) {
+      if (!peer.started) continue;
+      states.set(key, {
+        epoch: peer.epoch,
+        inSync: peer.inSync,
+        lastConfirmedMs: peer.lastConfirmedMs,
+        missing: peer.missing.size,
+        knownGap: peer.knownGap,
+      });
+    }
+    return states;
+  }
+
+  #apply(peer: PeerDelivery, ledger: Ledger, now: number): void {
+    const count = ledger.hashes.length;
+    if (!peer.started || ledger.epoch !== peer.epoch) {
+      peer.started = true;
+      peer.epoch = ledger.epoch;
+      peer.missing.clear();
+      peer.advertiseAsk = null;
+      peer.knownGap = false;
+      if (!peer.hadHistory) {
+        // Its datagrams before this LEDGER were not noted: this one is the baseline.
+        peer.next = seqAdd(ledger.first, count);
+        peer.hadHistory = true;
+        return;
+      }
+      const young = now - this.#startedMs < this.#limits.startGraceMs;
+      peer.next = ledger.first === 0 || young ? ledger.first : 0;
+    }
+    if ((ledger.flags & LedgerFlag.ADVERTISED) !== 0) {
+      peer.knownGap = false;
+      peer.advertiseAsk = null;
+    }
+    const skipped = seqDistance(ledger.first, peer.next);
+    if (skipped > 0) {
+      // LEDGERs were lost: ask for their hashes, then for what is really missing.
+      if (skipped > this.#limits.maxMissing - peer.missing.size) this.#askTable(peer);
+      else {
+        for (let i = 0; i < skipped; i++) this.#miss(peer, seqAdd(peer.next, i), Kind.LEDGER);
+      }
+      peer.next = ledger.first;
+    }
+    for (let i = 0; i < count; i++) {
+      const seq = seqAdd(ledger.first, i);
+      const hash = ledger.hashes[i];
+      if (seqDistance(seq, peer.next) >= 0) {
+        if (!peer.find(hash)) {
+          this.#counters.syncGaps++;
+          if (peer.missing.size >= this.#limits.maxMissing) this.#askTable(peer);
+          else this.#miss(peer, seq, Kind.DATA);
+        }
+        peer.next = seqAdd(seq, 1);
+        continue;
+      }
+      const missing = peer.missing.get(seq);
+      if (missing?.kind !== Kind.LEDGER) continue;
+      if (peer.findEarlier(hash)) {
+        peer.missing.delete(seq);
+      } else {
+        this.#counters.syncGaps++;
+        missing.kind = Kind.DATA;
+        missing.nacks = 0;
+      }
+    }
+  }
+
+  #miss(peer: PeerDelivery, seq: number, kind: NackKind): void {
+    peer.missing.set(seq, { kind, nacks: 0, lastNackMs: -Infinity });
+    peer.inSync = false;
+  }
+
+  #askTable(peer: PeerDelivery): void {
+    peer.advertiseAsk ??= { kind: Kind.ADVERTISE, nacks: 0, lastNackMs: -Infinity };
+    peer.inSync = false;
+  }
+
+  /** The NACKs due for `peer` (into `nacks`); what was NACKed enough is given up. */
+  #nacksOf(key: string, peer: PeerDelivery, now: number, nacks: NackToSend[]): void {
+    const { nackRetryMs, nackAttempts } = this.#limits;
+    const due: number[] = [];
+    for (const [seq, missing] of peer.missing) {
+      if (now - missing.lastNackMs < nackRetryMs) continue;
+      if (missing.nacks >= nackAttempts) {
+        peer.missing.delete(seq);
+        if (missing.kind === Kind.DATA) this.#counters.syncGapsUnrepaired++;
+        peer.knownGap = true;
+        continue;
+      }
+      missing.nacks++;
+      missing.lastNackMs = now;
+      due.push(seq);
+    }
+    const ranges: NackRange[] = [];
+    const ask = peer.advertiseAsk;
+    if (ask !== null && now - ask.lastNackMs >= nackRetryMs) {
+      if (ask.nacks >= nackAttempts) {
+        peer.advertiseAsk = null;
+        peer.knownGap = true;
+      } else {
+        ask.nacks++;
+        ask.lastNackMs = now;
+        ranges.push({ first: 0, count: 0, kind: Kind.ADVERTISE });
+      }
+    }
+    const base = peer.next;
+    due.sort((a, b) => seqDistance(a, base) - seqDistance(b, base));
+    for (const seq of due) {
+      const kind = peer.missing.get(seq)!.kind;
+      const last = ranges.at(-1);
+      if (
+        last !== undefined && last.kind === kind && last.count < MAX_NACK_RANGE_COUNT &&
+        seqAdd(last.first, last.count) === seq
+      ) {
+        last.count++;
+      } else {
+        ranges.push({ first: seq, count: 1, kind });
+      }
+    }
+    for (let i = 0; i < ranges.length; i += MAX_NACK_RANGES) {
+      nacks.push({ peer: key, epoch: peer.epoch, ranges: ranges.slice(i, i + MAX_NACK_RANGES) });
+    }
+  }
+}
