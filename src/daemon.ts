@@ -27,6 +27,9 @@ import { OTHER_PEERS } from "./stats/peers.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
+import { type ReliableDelivery, wireReliableDelivery } from "./daemon/reliable_delivery.ts";
+import { reliableDeliveryOn } from "./config/netsocket.ts";
+import { describeHost } from "./sync/peer_address.ts";
 import { PeerSockets } from "./daemon/peer_sockets.ts";
 import { systemEnvironment } from "./config/environment.ts";
 import { type KeyRing, SEALED_OVERHEAD, warmUpSealing } from "./auth/sealed_datagram.ts";
@@ -75,6 +78,7 @@ export class Daemon {
   #advertiser: Advertiser | null = null;
   #toNetwork: KernelToNetwork | null = null;
   #resync: ResyncChannel | null = null;
+  #delivery: ReliableDelivery | null = null;
   #watchdog: KernelWatchdog | null = null;
   #flushNudge: FlushNudge | null = null;
   #peerSockets: PeerSockets | null = null;
@@ -222,7 +226,21 @@ export class Daemon {
     const control = controlOpened.socket;
     this.#opened.push(control);
     if (control instanceof MulticastSocket) groupSockets.push(control);
-    const advertise = (reason: string) => sync.advertiser.advertise(reason);
+    const delivery = reliableDeliveryOn(netsocket)
+      ? wireReliableDelivery(sync, {
+        ...common,
+        control: controlOpened.channel,
+        instance,
+        advertise: (reason) => sync.advertiser.advertise(reason),
+        knownHosts: netsocket.unicastPeers?.map((peer) => describeHost(peer.address)),
+      })
+      : null;
+    this.#delivery = delivery;
+    this.#measures.deliveryStates = delivery === null ? null : () => delivery.states();
+    const advertise = (reason: string) => {
+      delivery?.advertised();
+      return sync.advertiser.advertise(reason);
+    };
     const resync = new ResyncChannel({
       ...common,
       control: controlOpened.channel,
@@ -233,7 +251,9 @@ export class Daemon {
         if (this.#syncState.settling) this.#watchSettling(status);
         status.publish();
       },
+      other: delivery === null ? undefined : (datagram) => delivery.receive(datagram),
     });
+    if (delivery !== null) logger.info(`Reliable delivery on, epoch ${delivery.epoch}`);
     this.#resync = resync;
     sync.toKernel.onSessions = (origin) => resync.sessionsFrom(origin);
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
@@ -312,6 +332,7 @@ export class Daemon {
     this.#flushNudge?.stop();
     this.#advertiser?.close();
     this.#resync?.close();
+    this.#delivery?.close();
     this.#drops.stop();
     this.#setup?.restore();
     // Sessions gathered for a sealed datagram were ACKed: send them.

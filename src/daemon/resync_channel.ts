@@ -16,6 +16,7 @@ import { ResyncCoordinator, type ResyncOutcome } from "../sync/resync.ts";
 import type { Clock } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { PeerChannel } from "./peer_channel.ts";
+import type { PeerDatagram } from "../sync/multicast_socket.ts";
 
 /** What the exchange works with. */
 export interface ResyncChannelDeps {
@@ -33,6 +34,11 @@ export interface ResyncChannelDeps {
   nonce?: () => bigint;
   /** What each of our requests came to (the sync state). */
   settled?: (outcome: ResyncOutcome) => void;
+  /**
+   * Control datagrams that are no resync messages go here first (lossless
+   * delivery's): true if taken; else they are dropped and counted.
+   */
+  other?: (datagram: PeerDatagram) => boolean;
 }
 
 /** Runs the resync exchange over the control port. */
@@ -94,6 +100,7 @@ export class ResyncChannel {
     if (datagram === null) return false;
     const message = decodeControlMessage(datagram.data);
     if (message === null) {
+      if (this.#deps.other?.(datagram)) return true;
       this.#deps.counters.controlDropped++;
       return true;
     }

@@ -45,6 +45,8 @@ export interface SyncPath {
   toNetwork: KernelToNetwork;
   /** Already told of overruns; resync answers go to it too. */
   advertiser: Advertiser;
+  /** Every datagram of sessions to the group goes through it. */
+  sender: GroupSender;
 }
 
 /** Builds the relays and the advertiser and makes the kernel link deliver to them. */
@@ -68,5 +70,5 @@ export function wireSyncPath(deps: SyncPathDeps): SyncPath {
       advertiser.afterOverrun();
     },
   });
-  return { toKernel, toNetwork, advertiser };
+  return { toKernel, toNetwork, advertiser, sender };
 }

@@ -9,6 +9,7 @@
 import type { SyncCounters } from "./counters.ts";
 import type { LatencyHistogram } from "./latency.ts";
 import type { StatsSources } from "./report.ts";
+import type { PeerDeliveryState } from "./delivery_states.ts";
 
 /** The Content-Type of {@link formatPrometheus}'s text. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -170,6 +171,29 @@ export function formatPrometheus(sources: StatsSources): string {
       lines.push(
         `${converted}{peer="${labelValue(peer)}",encoding="${labelValue(encoding)}"} ${count}`,
       );
+    }
+  }
+  const delivery = [...(sources.delivery?.() ?? [])];
+  const perHost: [string, string, (state: PeerDeliveryState) => number][] = [
+    [
+      "peer_in_sync",
+      "1 if everything the peer announced arrived, at the last check.",
+      (s) => s.inSync ? 1 : 0,
+    ],
+    [
+      "peer_last_confirmed_timestamp_seconds",
+      "When the peer was last found in sync, in seconds since the epoch (0: never).",
+      (s) => s.lastConfirmedMs / 1000,
+    ],
+    ["peer_missing_datagrams", "Its datagrams missing now, being asked for.", (s) => s.missing],
+    ["peer_known_gap", "1 if some of its datagrams were given up since its last advertisement.", (
+      s,
+    ) => s.knownGap ? 1 : 0],
+  ];
+  for (const [name, help, value] of perHost) {
+    lines.push(`# HELP joold_${name} ${help}`, `# TYPE joold_${name} gauge`);
+    for (const [host, state] of delivery) {
+      lines.push(`joold_${name}{host="${labelValue(host)}"} ${value(state)}`);
     }
   }
   return lines.join("\n") + "\n";

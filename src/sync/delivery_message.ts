@@ -30,6 +30,7 @@
  * @module
  */
 
+import { SPLIT_ABOVE_BYTES } from "./batch_split.ts";
 import {
   CONTROL_PREFIX_LENGTH,
   ControlType,
@@ -53,6 +54,8 @@ export const MAX_NACK_RANGES = 64;
 export const MAX_NACK_RANGE_COUNT = 0xffff;
 /** Bytes before a RESEND's payload. */
 export const RESEND_HEADER_LENGTH = 32;
+/** The largest of these messages: a RESEND of the largest sync datagram we send. */
+export const MAX_DELIVERY_MESSAGE_BYTES = RESEND_HEADER_LENGTH + SPLIT_ABOVE_BYTES;
 
 /** LEDGER flags. */
 export const LedgerFlag = { ADVERTISED: 1 } as const;

@@ -11,6 +11,7 @@
  */
 
 import type { SyncCounters } from "../stats/counters.ts";
+import type { PeerDeliveryState } from "../stats/delivery_states.ts";
 import {
   datagramHash,
   type Ledger,
@@ -65,19 +66,6 @@ export interface NackToSend {
   peer: string;
   epoch: number;
   ranges: NackRange[];
-}
-
-/** A peer's delivery state, as the stats show it. */
-export interface PeerDeliveryState {
-  epoch: number;
-  /** Nothing missing and no known gap at the last check of its LEDGERs. */
-  inSync: boolean;
-  /** Wall-clock ms of the last check that found it in sync; 0: never. */
-  lastConfirmedMs: number;
-  /** Seqs missing now. */
-  missing: number;
-  /** Something was given up and not repaired by an advertisement since. */
-  knownGap: boolean;
 }
 
 /** What the receiver reads time from. */
