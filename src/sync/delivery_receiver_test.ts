@@ -202,17 +202,20 @@ Deno.test("RESENDs: taken once, for what is missing, in the epoch asked; then in
   assert.equal(state.lastConfirmedMs, l.clock.now());
 });
 
-Deno.test("unanswered NACKs are repeated 3 times, then given up as a known gap; an advertisement clears it", () => {
+Deno.test("unanswered NACKs are repeated, then given up: the table is asked for, a known gap until it comes", () => {
   const l = link();
   l.receiver.expect(PEER);
   l.send(2, [0]);
   l.announce();
-  const retry = DEFAULT_RECEIVER_LIMITS.nackRetryMs;
-  assert.equal(l.check().length, 1);
+  const { nackRetryMs: retry, nackAttempts } = DEFAULT_RECEIVER_LIMITS;
+  assert.deepEqual(l.check().flatMap((n) => n.ranges), [data(0, 1)]);
   assert.deepEqual(l.check(retry / 2), [], "not before the retry interval");
   assert.equal(l.check(retry / 2).length, 1);
-  assert.equal(l.check(retry).length, 1);
-  assert.deepEqual(l.check(retry), [], "given up");
+  for (let attempt = 3; attempt <= nackAttempts; attempt++) {
+    assert.deepEqual(l.check(retry).flatMap((n) => n.ranges), [data(0, 1)], `NACK ${attempt}`);
+  }
+  const table = { first: 0, count: 0, kind: NackKind.ADVERTISE };
+  assert.deepEqual(l.check(retry).flatMap((n) => n.ranges), [table], "given up: the table");
   assert.equal(l.counters.syncGapsUnrepaired, 1);
   l.announce({ heartbeat: true });
   l.check();
