@@ -237,10 +237,7 @@ export class Daemon {
       : null;
     this.#delivery = delivery;
     this.#measures.deliveryStates = delivery === null ? null : () => delivery.states();
-    const advertise = (reason: string) => {
-      delivery?.advertised();
-      return sync.advertiser.advertise(reason);
-    };
+    const advertise = (reason: string) => sync.advertiser.advertise(reason);
     const resync = new ResyncChannel({
       ...common,
       control: controlOpened.channel,
@@ -259,6 +256,8 @@ export class Daemon {
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
     this.#syncState.resyncing("asking peers for their sessions", this.#clock.now());
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
+    // What the kernel made while no daemon relayed it reached no peer.
+    if (delivery !== null) sync.advertiser.offerAfterStart();
     status.publish();
   }
 

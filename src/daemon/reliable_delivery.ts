@@ -211,7 +211,6 @@ export class ReliableDelivery {
     if (now - this.#lastGapAdvertiseMs < GAP_ADVERTISE_INTERVAL_MS) return;
     this.#lastGapAdvertiseMs = now;
     this.#deps.counters.gapAdvertisements++;
-    this.advertised();
     this.#deps.advertise(`${host} missed datagrams older than the resend buffer`).catch(() => {});
   }
 
@@ -239,16 +238,18 @@ export class ReliableDelivery {
 
 /**
  * Lossless delivery over a wired sync path: its sender's datagrams are
- * numbered, its relay's arrivals noted, RESENDs go to its relay. The
+ * numbered, its relay's arrivals noted, RESENDs go to its relay, its
+ * advertisements flagged in the next LEDGER. The
  * control port's other messages are the caller's to hand to
  * {@link ReliableDelivery.receive}.
  */
 export function wireReliableDelivery(
-  sync: Pick<SyncPath, "sender" | "toKernel">,
+  sync: Pick<SyncPath, "sender" | "toKernel" | "advertiser">,
   deps: Omit<ReliableDeliveryDeps, "toKernel">,
 ): ReliableDelivery {
   const delivery = new ReliableDelivery({ ...deps, toKernel: sync.toKernel });
   sync.sender.onDatagram = (datagram) => delivery.sent(datagram);
   sync.toKernel.onDatagram = (datagram) => delivery.received(datagram);
+  sync.advertiser.onAdvertise = () => delivery.advertised();
   return delivery;
 }

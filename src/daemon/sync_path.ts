@@ -56,9 +56,7 @@ export function wireSyncPath(deps: SyncPathDeps): SyncPath {
   const toNetwork = new KernelToNetwork({ ...deps, sender });
   const advertiser = new Advertiser({ ...deps, sender });
   // Sessions lost to failed sends were ACKed already: only the table has them.
-  sender.onRecovered = (failed) => {
-    advertiser.advertise(`${failed} datagrams could not be sent`).catch(() => {});
-  };
+  sender.onRecovered = (failed) => advertiser.offer(`${failed} datagrams could not be sent`);
   const nudge = deps.flushNudge ?? null;
   deps.kernel.listen({
     onBatch: (payload, version, receivedAt) => {
