@@ -12,7 +12,7 @@ import { errorText } from "./error_text.ts";
 import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
-import type { KernelToNetwork } from "./daemon/kernel_to_network.ts";
+import { type KernelToNetwork, sealedDatagramBytes } from "./daemon/kernel_to_network.ts";
 import { type Clock, systemClock, type TimerHandle } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
@@ -57,9 +57,6 @@ async function readPool6(kernel: KernelLink, jool: LocalJool, logger: Logger): P
 
 /** How often a resync's table is looked at, while it comes, to tell when it is in. */
 const SETTLE_CHECK_MS = 250;
-
-/** The warm-up's sealed payload: a full Jool 4.1.9 batch (ss-max-payload as joold raises it). */
-const WARM_UP_SEALED_BYTES = 32768;
 
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
@@ -132,7 +129,7 @@ export class Daemon {
     );
     if (config.keys) {
       const sealStart = this.#clock.monotonic();
-      if (!warmUpSealing(WARM_UP_SEALED_BYTES)) {
+      if (!warmUpSealing(sealedDatagramBytes(SEALED_OVERHEAD))) {
         throw new Error("Cannot seal datagrams: a sealed test datagram did not open again");
       }
       logger.debug(

@@ -10,6 +10,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { newKeyFileText } from "../../src/auth/key_file.ts";
 import { Lan, namespaceSupportMissing } from "./netns.ts";
 
 const skipReason = namespaceSupportMissing();
@@ -128,6 +129,29 @@ Deno.test({
         "in interface": "eth0",
       })),
     );
+  },
+});
+
+Deno.test({
+  name: "lossless delivery sealed, over the IPv6 group: the same, in datagrams that fit a packet",
+  ignore: skipReason !== null,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "joold-lossless-key-" });
+    try {
+      const key = `${dir}/sync.key`;
+      await Deno.writeTextFile(key, newKeyFileText(new Uint8Array(32).fill(0x5a)), { mode: 0o600 });
+      await Deno.chmod(key, 0o600);
+      assertLossless(
+        await burst("jls", () => ({
+          "multicast address": "ff08::db8:64:64",
+          "multicast port": 6464,
+          "in interface": "eth0",
+          "auth key file": key,
+        })),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 
