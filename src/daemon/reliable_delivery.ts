@@ -148,7 +148,10 @@ export class ReliableDelivery {
     if (!sameInstance(message.instance, this.#deps.instance) || datagram.from === null) return true;
     const host = describeHost(datagram.from.address);
     if (message.type === ControlType.LEDGER) {
-      this.#receiver.ledger(host, message);
+      if (!this.#receiver.ledger(host, message)) {
+        counters.controlDropped++;
+        this.#log("ledgers", `Dropped a LEDGER from ${host}: too many of its LEDGERs wait`);
+      }
       // The host may be new, or another forgotten: look it up again.
       this.#lastFrom = undefined;
       this.#scheduleCheck();

@@ -41,6 +41,13 @@ export interface DeliveryReceiverLimits {
   nackAttempts: number;
   /** After this receiver's start, a peer is taken from its first LEDGER on (resync covers the rest). */
   startGraceMs: number;
+  /** How far back in a peer's ring a hash is looked for (at most `ringHashes`). */
+  searchWindow: number;
+  /** LEDGER entries checked per check, for all peers, and for one peer. */
+  entriesPerCheck: number;
+  entriesPerPeerCheck: number;
+  /** LEDGERs waiting per peer; beyond, new ones are refused. */
+  maxPendingLedgers: number;
 }
 
 /** Defaults (docs/lossless.md). */
@@ -53,6 +60,11 @@ export const DEFAULT_RECEIVER_LIMITS: DeliveryReceiverLimits = {
   // On a link losing 10% each way, a NACK and its RESEND fail 8 tries in a row 2 times in 10^6.
   nackAttempts: 8,
   startGraceMs: 10_000,
+  // A forged LEDGER costs a search per entry: at most 4096 × 1024 comparisons (a few ms) a check.
+  searchWindow: 1024,
+  entriesPerCheck: 4096,
+  entriesPerPeerCheck: 1024,
+  maxPendingLedgers: 64,
 };
 
 /** A seq found missing (DATA), or not announced to us (LEDGER). */
@@ -101,9 +113,12 @@ export class PeerDelivery {
   lastConfirmedMs = 0;
   knownGap = false;
 
-  constructor(ringHashes: number, hadHistory: boolean) {
+  readonly #window: number;
+
+  constructor(ringHashes: number, window: number, hadHistory: boolean) {
     this.#ring = new Uint32Array(ringHashes);
     this.#mask = ringHashes - 1;
+    this.#window = Math.min(window, ringHashes);
     this.hadHistory = hadHistory;
   }
 
@@ -113,11 +128,14 @@ export class PeerDelivery {
     this.#total++;
   }
 
-  /** Finds `hash` among the datagrams noted since the last match; moves past it. */
+  /**
+   * Finds `hash` among the datagrams noted since the last match (within the
+   * search window); moves past it.
+   */
   find(hash: number): boolean {
     const ring = this.#ring;
     const end = this.#total;
-    for (let at = Math.max(this.#cursor, end - ring.length); at < end; at++) {
+    for (let at = Math.max(this.#cursor, end - this.#window); at < end; at++) {
       if (ring[at & this.#mask] === hash) {
         this.#cursor = at + 1;
         return true;
@@ -127,12 +145,12 @@ export class PeerDelivery {
   }
 
   /**
-   * Finds `hash` anywhere in the ring, the cursor left alone: for the
+   * Finds `hash` in the search window, the cursor left alone: for the
    * hashes of LEDGERs that came again, whose datagrams the cursor passed.
    */
   findEarlier(hash: number): boolean {
     const ring = this.#ring;
-    for (let at = this.#total - 1; at >= Math.max(0, this.#total - ring.length); at--) {
+    for (let at = this.#total - 1; at >= Math.max(0, this.#total - this.#window); at--) {
       if (ring[at & this.#mask] === hash) return true;
     }
     return false;
@@ -167,11 +185,15 @@ export class DeliveryReceiver {
     return this.#peers.get(key) ?? null;
   }
 
-  /** A LEDGER from host `key` (instance checked by the caller): checked at the next check due. */
-  ledger(key: string, ledger: Ledger): void {
+  /**
+   * A LEDGER from host `key` (instance checked by the caller): checked at
+   * the next check due. False if refused: too many of the host's wait.
+   */
+  ledger(key: string, ledger: Ledger): boolean {
     let peer = this.#peers.get(key);
+    if (peer !== undefined && peer.pending.length >= this.#limits.maxPendingLedgers) return false;
     if (peer === undefined) {
-      peer = new PeerDelivery(this.#limits.ringHashes, false);
+      peer = this.#newPeer(false);
       if (this.#peers.size >= this.#limits.maxPeers) {
         this.#peers.delete(this.#peers.keys().next().value!);
       }
@@ -180,13 +202,19 @@ export class DeliveryReceiver {
     }
     this.#peers.set(key, peer);
     peer.pending.push({ ledger, arrivedMs: this.#clock.monotonic() });
+    return true;
+  }
+
+  #newPeer(hadHistory: boolean): PeerDelivery {
+    const { ringHashes, searchWindow } = this.#limits;
+    return new PeerDelivery(ringHashes, searchWindow, hadHistory);
   }
 
   /** Starts noting host `key`'s datagrams before its first LEDGER (a peer known from elsewhere). */
   expect(key: string): PeerDelivery {
     let peer = this.#peers.get(key);
     if (peer !== undefined) return peer;
-    peer = new PeerDelivery(this.#limits.ringHashes, true);
+    peer = this.#newPeer(true);
     if (this.#peers.size >= this.#limits.maxPeers) {
       this.#peers.delete(this.#peers.keys().next().value!);
     }
@@ -211,12 +239,21 @@ export class DeliveryReceiver {
   check(): NackToSend[] {
     const now = this.#clock.monotonic();
     const nacks: NackToSend[] = [];
+    const { checkDelayMs, entriesPerCheck, entriesPerPeerCheck } = this.#limits;
+    let budget = entriesPerCheck;
     for (const [key, peer] of this.#peers) {
       let checked = false;
+      let peerBudget = entriesPerPeerCheck;
+      // Bounded work a check: what is over waits for the next (a flood of forged LEDGERs).
       while (
-        peer.pending.length > 0 && peer.pending[0].arrivedMs + this.#limits.checkDelayMs <= now
+        budget > 0 && peerBudget > 0 && peer.pending.length > 0 &&
+        peer.pending[0].arrivedMs + checkDelayMs <= now
       ) {
-        this.#apply(peer, peer.pending.shift()!.ledger, now);
+        const { ledger } = peer.pending.shift()!;
+        const entries = Math.max(1, ledger.hashes.length);
+        budget -= entries;
+        peerBudget -= entries;
+        this.#apply(peer, ledger, now);
         checked = true;
       }
       this.#nacksOf(key, peer, now, nacks);

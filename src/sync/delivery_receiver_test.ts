@@ -267,3 +267,42 @@ Deno.test("more missing than tracked: the whole table is asked for, once per ret
   const ranges = receiver.check().flatMap((n) => n.ranges);
   assert.deepEqual(ranges, [{ first: 0, count: 0, kind: NackKind.ADVERTISE }, data(0, 4)]);
 });
+
+Deno.test("bounded work: LEDGERs waiting per peer, entries checked per check, the search window", () => {
+  const clock = new ManualClock();
+  const counters = new SyncCounters();
+  const limits = {
+    ...DEFAULT_RECEIVER_LIMITS,
+    maxPendingLedgers: 3,
+    entriesPerCheck: 8,
+    entriesPerPeerCheck: 8,
+    searchWindow: 4,
+  };
+  const receiver = new DeliveryReceiver(clock, counters, limits);
+  const sender = new DeliverySender("default", 7, 0);
+  const peer = receiver.expect(PEER);
+  const ledgers: Ledger[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 4; i++) {
+      const bytes = datagram(4 * round + i);
+      sender.record(bytes);
+      peer.noteDatagram(bytes);
+    }
+    ledgers.push(decodeDeliveryMessage(sender.takeLedgers(false)[0]) as Ledger);
+  }
+  assert.deepEqual(ledgers.map((ledger) => receiver.ledger(PEER, ledger)), [
+    true,
+    true,
+    true,
+    false,
+  ]);
+  clock.advance(50);
+  // 8 entries a check: two LEDGERs of 4; the third waits. Their datagrams are more than
+  // the window (4) behind the last noted: not found.
+  const [nack] = receiver.check();
+  assert.deepEqual(nack.ranges, [data(0, 8)]);
+  assert.equal(receiver.states().get(PEER)!.missing, 8);
+  clock.advance(50);
+  receiver.check();
+  assert.equal(receiver.states().get(PEER)!.missing, 12, "the third, a check later");
+});
