@@ -27,10 +27,18 @@ export const CONTROL_PREFIX_LENGTH = 8;
 export const INSTANCE_FIELD_LENGTH = 16;
 
 /**
- * Message types: the resync exchange's (this module), and lossless
- * delivery's (src/sync/delivery_message.ts).
+ * Message types: the resync exchange's (this module), lossless delivery's
+ * (src/sync/delivery_message.ts), the convergence check's
+ * (src/sync/table_digest.ts).
  */
-export const ControlType = { REQUEST: 1, ANSWER: 2, LEDGER: 3, NACK: 4, RESEND: 5 } as const;
+export const ControlType = {
+  REQUEST: 1,
+  ANSWER: 2,
+  LEDGER: 3,
+  NACK: 4,
+  RESEND: 5,
+  DIGEST: 6,
+} as const;
 /** One of {@link ControlType}. */
 export type ControlType = typeof ControlType[keyof typeof ControlType];
 
