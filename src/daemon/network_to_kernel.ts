@@ -62,6 +62,8 @@ export class NetworkToKernel {
    * delivery notes what arrived); null: nobody.
    */
   onDatagram: ((datagram: PeerDatagram) => void) | null = null;
+  /** Told when a read found the channel empty; null: nobody. */
+  onDrained: (() => void) | null = null;
 
   constructor(deps: NetworkToKernelDeps) {
     this.#deps = deps;
@@ -94,7 +96,10 @@ export class NetworkToKernel {
       this.#deps.logger.error(`Error receiving from the network: ${error.message}`);
       return false;
     }
-    if (datagram === null) return false;
+    if (datagram === null) {
+      this.onDrained?.();
+      return false;
+    }
     this.onDatagram?.(datagram);
     this.#relay(datagram);
     return true;

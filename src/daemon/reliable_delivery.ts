@@ -70,6 +70,7 @@ export class ReliableDelivery {
   /** The last sync datagram's sender (sockets reuse it per peer) and its state. */
   #lastFrom: IpSocketAddress | null | undefined = undefined;
   #lastPeer: PeerDelivery | null = null;
+  #lastHost = "";
   #ledgerTimer: TimerHandle | null = null;
   #checkTimer: TimerHandle | null = null;
   readonly #heartbeatTimer: TimerHandle;
@@ -113,15 +114,22 @@ export class ReliableDelivery {
     }
   }
 
-  /** A datagram from the sync port, before its checks: noted if its host sends LEDGERs. */
+  /** A datagram from the sync port, before its checks: noted for its host's LEDGERs. */
   received(datagram: PeerDatagram): void {
+    this.#receiver.socketRead();
+    if (datagram.from === null) return;
     if (datagram.from !== this.#lastFrom) {
       this.#lastFrom = datagram.from;
-      this.#lastPeer = datagram.from === null
-        ? null
-        : this.#receiver.peer(describeHost(datagram.from.address));
+      this.#lastHost = describeHost(datagram.from.address);
+      this.#lastPeer = this.#receiver.peer(this.#lastHost);
     }
-    this.#lastPeer?.noteDatagram(datagram.data);
+    if (this.#lastPeer !== null) this.#lastPeer.noteDatagram(datagram.data);
+    else this.#receiver.noteUnknown(this.#lastHost, datagram.data);
+  }
+
+  /** The sync port was read until it was empty (LEDGERs wait for that: docs/lossless.md). */
+  drained(): void {
+    this.#receiver.socketDrained();
   }
 
   /** Our table is being advertised: the next LEDGER says so (peers' known gaps close). */
@@ -253,6 +261,7 @@ export function wireReliableDelivery(
   const delivery = new ReliableDelivery({ ...deps, toKernel: sync.toKernel });
   sync.sender.onDatagram = (datagram) => delivery.sent(datagram);
   sync.toKernel.onDatagram = (datagram) => delivery.received(datagram);
+  sync.toKernel.onDrained = () => delivery.drained();
   sync.advertiser.onAdvertise = () => delivery.advertised();
   return delivery;
 }

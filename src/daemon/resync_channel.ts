@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SyscallError } from "../../ffi/errors.ts";
 import { errorText } from "../error_text.ts";
 import { type Logger, RateLimiter } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
@@ -96,7 +97,21 @@ export class ResyncChannel {
 
   /** Hands one control message to the coordinator; false if none was queued. */
   #receiveNext(): boolean {
-    const datagram = this.#deps.control.receive();
+    let datagram;
+    try {
+      datagram = this.#deps.control.receive();
+    } catch (error) {
+      // E.g. a unicast peer that is down: its ICMP errors come back on the socket.
+      if (!(error instanceof SyscallError)) throw error;
+      const suppressed = this.#refusalLog.allow("receive", this.#deps.clock.now());
+      if (suppressed !== null) {
+        this.#deps.logger.error(
+          `Error receiving from the control port: ${error.message}` +
+            (suppressed > 0 ? ` (and ${suppressed} more since the last report)` : ""),
+        );
+      }
+      return false;
+    }
     if (datagram === null) return false;
     const message = decodeControlMessage(datagram.data);
     if (message === null) {

@@ -33,8 +33,14 @@ export interface DeliveryReceiverLimits {
   maxPeers: number;
   /** Missing seqs tracked per peer; beyond, its whole table is asked for. */
   maxMissing: number;
-  /** How long a LEDGER waits for its datagrams (they may still be in the sync socket). */
+  /**
+   * How long a LEDGER waits for its datagrams; and, once the sync socket's
+   * reads are reported ({@link DeliveryReceiver.socketDrained}), until the
+   * socket was found empty that long after it came (a busy receiver's
+   * backlog is not taken for losses), at most `maxCheckWaitMs`.
+   */
   checkDelayMs: number;
+  maxCheckWaitMs: number;
   /** Between two NACKs of the same seq. */
   nackRetryMs: number;
   /** NACKs of a seq before it is given up. */
@@ -56,6 +62,7 @@ export const DEFAULT_RECEIVER_LIMITS: DeliveryReceiverLimits = {
   maxPeers: 64,
   maxMissing: 4096,
   checkDelayMs: 50,
+  maxCheckWaitMs: 1_000,
   nackRetryMs: 300,
   // On a link losing 10% each way, a NACK and its RESEND fail 8 tries in a row 2 times in 10^6.
   nackAttempts: 8,
@@ -99,8 +106,6 @@ export class PeerDelivery {
   #cursor = 0;
   /** Whether any LEDGER was checked: `epoch` and `next` mean something. */
   started = false;
-  /** Whether its datagrams before the next LEDGER were noted (a first LEDGER made it: no). */
-  hadHistory: boolean;
   epoch = 0;
   /** The seq after the last one checked. */
   next = 0;
@@ -115,16 +120,20 @@ export class PeerDelivery {
 
   readonly #window: number;
 
-  constructor(ringHashes: number, window: number, hadHistory: boolean) {
+  constructor(ringHashes: number, window: number) {
     this.#ring = new Uint32Array(ringHashes);
     this.#mask = ringHashes - 1;
     this.#window = Math.min(window, ringHashes);
-    this.hadHistory = hadHistory;
   }
 
   /** Notes a sync datagram from this host (its bytes as received, or as opened). */
   noteDatagram(datagram: Uint8Array): void {
-    this.#ring[this.#total & this.#mask] = datagramHash(datagram);
+    this.noteHash(datagramHash(datagram));
+  }
+
+  /** Notes the hash of a sync datagram from this host. */
+  noteHash(hash: number): void {
+    this.#ring[this.#total & this.#mask] = hash;
     this.#total++;
   }
 
@@ -165,6 +174,17 @@ export class DeliveryReceiver {
   readonly #startedMs: number;
   /** By host key, least recently heard first. */
   readonly #peers = new Map<string, PeerDelivery>();
+  /** When the sync socket was last found empty (monotonic ms); null: not reported. */
+  #drainedMs: number | null = null;
+  /** Whether datagrams were read since: the socket may hold more (a busy receiver). */
+  #readSinceDrained = false;
+  /**
+   * The hashes of the last datagrams from hosts not tracked yet, with their
+   * hosts: a host's first LEDGER is checked against them.
+   */
+  readonly #limboHosts: (string | undefined)[];
+  readonly #limboHashes: Uint32Array;
+  #limboTotal = 0;
 
   constructor(
     clock: ReceiverClock,
@@ -178,6 +198,16 @@ export class DeliveryReceiver {
     this.#clock = clock;
     this.#counters = counters;
     this.#startedMs = clock.monotonic();
+    this.#limboHosts = new Array(limits.ringHashes);
+    this.#limboHashes = new Uint32Array(limits.ringHashes);
+  }
+
+  /** Notes a sync datagram from host `key`, not tracked (yet): see {@link ledger}. */
+  noteUnknown(key: string, datagram: Uint8Array): void {
+    const at = this.#limboTotal & (this.#limboHashes.length - 1);
+    this.#limboHosts[at] = key;
+    this.#limboHashes[at] = datagramHash(datagram);
+    this.#limboTotal++;
   }
 
   /** The peer with host `key`, if it sent a LEDGER: its datagrams are to be noted. */
@@ -193,7 +223,14 @@ export class DeliveryReceiver {
     let peer = this.#peers.get(key);
     if (peer !== undefined && peer.pending.length >= this.#limits.maxPendingLedgers) return false;
     if (peer === undefined) {
-      peer = this.#newPeer(false);
+      peer = this.#newPeer();
+      // Its datagrams that came before: its first LEDGER is checked against them.
+      const limbo = this.#limboHashes.length;
+      for (let at = Math.max(0, this.#limboTotal - limbo); at < this.#limboTotal; at++) {
+        if (this.#limboHosts[at & (limbo - 1)] === key) {
+          peer.noteHash(this.#limboHashes[at & (limbo - 1)]);
+        }
+      }
       if (this.#peers.size >= this.#limits.maxPeers) {
         this.#peers.delete(this.#peers.keys().next().value!);
       }
@@ -205,21 +242,42 @@ export class DeliveryReceiver {
     return true;
   }
 
-  #newPeer(hadHistory: boolean): PeerDelivery {
+  #newPeer(): PeerDelivery {
     const { ringHashes, searchWindow } = this.#limits;
-    return new PeerDelivery(ringHashes, searchWindow, hadHistory);
+    return new PeerDelivery(ringHashes, searchWindow);
   }
 
   /** Starts noting host `key`'s datagrams before its first LEDGER (a peer known from elsewhere). */
   expect(key: string): PeerDelivery {
     let peer = this.#peers.get(key);
     if (peer !== undefined) return peer;
-    peer = this.#newPeer(true);
+    peer = this.#newPeer();
     if (this.#peers.size >= this.#limits.maxPeers) {
       this.#peers.delete(this.#peers.keys().next().value!);
     }
     this.#peers.set(key, peer);
     return peer;
+  }
+
+  /** The sync socket was read until it was empty: the datagrams sent before are all noted. */
+  socketDrained(): void {
+    this.#drainedMs = this.#clock.monotonic();
+    this.#readSinceDrained = false;
+  }
+
+  /** A datagram was read from the sync socket (cheap: on every one). */
+  socketRead(): void {
+    this.#readSinceDrained = true;
+  }
+
+  /** Whether a LEDGER that came at `arrivedMs` may be checked at `now`. */
+  #due(arrivedMs: number, now: number): boolean {
+    const { checkDelayMs, maxCheckWaitMs } = this.#limits;
+    if (arrivedMs + checkDelayMs > now) return false;
+    const drained = this.#drainedMs;
+    // Found empty after its last read (an idle socket), or after the LEDGER's delay.
+    return drained === null || !this.#readSinceDrained || drained >= arrivedMs + checkDelayMs ||
+      arrivedMs + maxCheckWaitMs <= now;
   }
 
   /** Milliseconds until {@link check} has work; null: none until a LEDGER comes. */
@@ -239,7 +297,7 @@ export class DeliveryReceiver {
   check(): NackToSend[] {
     const now = this.#clock.monotonic();
     const nacks: NackToSend[] = [];
-    const { checkDelayMs, entriesPerCheck, entriesPerPeerCheck } = this.#limits;
+    const { entriesPerCheck, entriesPerPeerCheck } = this.#limits;
     let budget = entriesPerCheck;
     for (const [key, peer] of this.#peers) {
       let checked = false;
@@ -247,7 +305,7 @@ export class DeliveryReceiver {
       // Bounded work a check: what is over waits for the next (a flood of forged LEDGERs).
       while (
         budget > 0 && peerBudget > 0 && peer.pending.length > 0 &&
-        peer.pending[0].arrivedMs + checkDelayMs <= now
+        this.#due(peer.pending[0].arrivedMs, now)
       ) {
         const { ledger } = peer.pending.shift()!;
         const entries = Math.max(1, ledger.hashes.length);
@@ -307,12 +365,6 @@ export class DeliveryReceiver {
       peer.missing.clear();
       peer.advertiseAsk = null;
       peer.knownGap = false;
-      if (!peer.hadHistory) {
-        // Its datagrams before this LEDGER were not noted: this one is the baseline.
-        peer.next = seqAdd(ledger.first, count);
-        peer.hadHistory = true;
-        return;
-      }
       const young = now - this.#startedMs < this.#limits.startGraceMs;
       peer.next = ledger.first === 0 || young ? ledger.first : 0;
     }

@@ -49,7 +49,10 @@ function link(options: { firstSeq?: number; epoch?: number; clock?: ManualClock 
       for (let i = 0; i < n; i++, sent++) {
         const bytes = datagram(sent);
         sender.record(bytes);
-        if (!dropped.has(sent)) receiver.peer(PEER)?.noteDatagram(bytes);
+        if (dropped.has(sent)) continue;
+        const peer = receiver.peer(PEER);
+        if (peer !== null) peer.noteDatagram(bytes);
+        else receiver.noteUnknown(PEER, bytes);
       }
     },
     /** The sender's LEDGERs (or a heartbeat), delivered unless `lose`. */
@@ -73,22 +76,19 @@ const ledgers = (first: number, count: number): NackRange => ({
   kind: NackKind.LEDGER,
 });
 
-Deno.test("a new peer's first LEDGER is the baseline; then every loss is NACKed as ranges", () => {
+Deno.test("a new peer: its datagrams before its first LEDGER count, so losses in it are NACKed", () => {
   const l = link();
-  l.send(5, [1, 2, 3]); // before its first LEDGER: nobody knew the host
+  l.receiver.noteUnknown("2001:db8::77", datagram(1)); // another host's: not taken for PEER's
+  l.send(5, [1, 2]); // before its first LEDGER: nobody knew the host
   l.announce();
-  assert.deepEqual(l.check(), [], "the baseline is not checked");
-  assert.equal(l.receiver.states().get(PEER)?.inSync, true);
+  assert.deepEqual(l.check(), [{ peer: PEER, epoch: 7, ranges: [data(1, 2)] }]);
   l.send(10, [6, 7, 9, 12]);
   l.announce();
-  assert.deepEqual(l.check(), [{
-    peer: PEER,
-    epoch: 7,
-    ranges: [data(6, 2), data(9, 1), data(12, 1)],
-  }]);
-  assert.equal(l.counters.syncGaps, 4);
+  const [nack] = l.check(DEFAULT_RECEIVER_LIMITS.nackRetryMs);
+  assert.deepEqual(nack.ranges, [data(1, 2), data(6, 2), data(9, 1), data(12, 1)]);
+  assert.equal(l.counters.syncGaps, 6);
   const state = l.receiver.states().get(PEER)!;
-  assert.deepEqual([state.inSync, state.missing], [false, 4]);
+  assert.deepEqual([state.inSync, state.missing], [false, 6]);
 });
 
 Deno.test("rules of a peer known before its LEDGERs (a unicast peer, a restart)", () => {
@@ -305,4 +305,34 @@ Deno.test("bounded work: LEDGERs waiting per peer, entries checked per check, th
   clock.advance(50);
   receiver.check();
   assert.equal(receiver.states().get(PEER)!.missing, 12, "the third, a check later");
+});
+
+Deno.test("a busy receiver: a LEDGER waits until the sync socket was found empty after it, 1 s at most", () => {
+  const l = link();
+  l.receiver.expect(PEER);
+  l.receiver.socketDrained(); // the daemon reports its reads
+  l.receiver.socketRead(); // and it read some: more may wait
+  const backlog: Uint8Array[] = [];
+  for (let i = 0; i < 3; i++) {
+    backlog.push(datagram(i));
+    l.sender.record(datagram(i));
+  }
+  l.announce();
+  assert.deepEqual(l.check(200), [], "the socket was not found empty since: not checked");
+  for (const bytes of backlog) l.receiver.peer(PEER)!.noteDatagram(bytes);
+  l.receiver.socketDrained();
+  assert.deepEqual(l.check(1), [], "read at last: nothing missing");
+  assert.equal(l.receiver.states().get(PEER)!.inSync, true);
+
+  l.receiver.socketRead();
+  l.sender.record(datagram(9)); // lost, and the socket never empty again
+  l.announce();
+  assert.deepEqual(l.check(500), []);
+  assert.deepEqual(l.check(500).flatMap((n) => n.ranges), [data(3, 1)], "after 1 s, checked");
+
+  // An idle socket (found empty after its last read) holds nothing: checked after the delay.
+  l.receiver.socketDrained();
+  l.sender.record(datagram(10)); // lost
+  l.announce();
+  assert.deepEqual(l.check().flatMap((n) => n.ranges), [data(4, 1)]);
 });
