@@ -82,26 +82,39 @@ function carry(from: Node, to: Node, fromAddress: number, syncLoss: Loss, contro
   }
 }
 
-/** Node 1 relays `batches` kernel batches to node 2 over a link that loses every 10th datagram. */
-async function burst(reliable: boolean, batches: number, controlLoss: Loss) {
-  const one = await node(1, reliable, 0x1111);
-  const two = await node(2, reliable, 0x2222);
-  let sent = 0;
+/**
+ * Node `one`'s kernel multicasts batches `from` to `to` - 1; they go to `two` over a link that
+ * loses every 10th datagram, and time passes; what `two`'s kernel lacks of them.
+ */
+async function relayBatches(
+  one: Node,
+  two: Node,
+  from: number,
+  to: number,
+  controlLoss: Loss,
+): Promise<number[]> {
   const step = (ms: number) => {
     one.harness.clock.advance(ms);
     two.harness.clock.advance(ms);
     carry(one, two, 1, TEN_PERCENT, controlLoss);
     carry(two, one, 2, TEN_PERCENT, controlLoss);
   };
-  for (; sent < batches; sent++) {
-    one.harness.jool.multicast(batch(sent));
-    if (sent % 7 === 0) step(1);
+  for (let i = from; i < to; i++) {
+    one.harness.jool.multicast(batch(i));
+    if (i % 7 === 0) step(1);
   }
   for (let ms = 0; ms < 3000; ms += 10) step(10);
   await settle();
   const arrived = new Set(two.harness.jool.added.map((payload) => payload.join(",")));
-  const missing = Array.from({ length: batches }, (_, i) => i)
+  return Array.from({ length: to - from }, (_, i) => from + i)
     .filter((i) => !arrived.has(batch(i).join(",")));
+}
+
+/** Node 1 relays `batches` kernel batches to node 2 over a link that loses every 10th datagram. */
+async function burst(reliable: boolean, batches: number, controlLoss: Loss) {
+  const one = await node(1, reliable, 0x1111);
+  const two = await node(2, reliable, 0x2222);
+  const missing = await relayBatches(one, two, 0, batches, controlLoss);
   return { one, two, missing };
 }
 
@@ -170,4 +183,17 @@ Deno.test("malformed delivery messages are dropped and counted; other control da
   assert.equal(one.harness.counters.controlDropped, 1);
   const junk = new Uint8Array(40);
   assert.equal(one.delivery!.receive({ data: junk, fullLength: 40, from }), false);
+});
+
+Deno.test("a restarted sender (a new epoch) is checked from its first datagram; the old epoch's gaps are forgotten", async () => {
+  const two = await node(2, true, 0x2222);
+  const before = await node(1, true, 0x1111);
+  assert.deepEqual(await relayBatches(before, two, 0, 100, NO_LOSS), []);
+  before.delivery!.close();
+  const after = await node(1, true, 0x3333); // the same host, started again
+  after.harness.clock.advance(two.harness.clock.monotonic()); // the clocks agree
+  assert.deepEqual(await relayBatches(after, two, 100, 300, NO_LOSS), []);
+  const state = two.delivery!.states().get("2001:db8::1")!;
+  assert.deepEqual([state.epoch, state.inSync, state.missing], [0x3333, true, 0]);
+  assert.ok(two.harness.counters.syncRepaired > 0, "its losses came again");
 });
