@@ -81,6 +81,17 @@ export function readInstanceField(bytes: Uint8Array, offset: number): string | n
   return decoder.decode(nameBytes.subarray(0, nul));
 }
 
+/**
+ * A control message of `length` bytes and `type` for `instance`: its
+ * prefix and, after it, the instance name's field written; the rest 0.
+ */
+export function newControlMessage(length: number, type: ControlType, instance: string): Uint8Array {
+  const bytes = new Uint8Array(length);
+  writeControlPrefix(bytes, type);
+  writeInstanceField(bytes, CONTROL_PREFIX_LENGTH, instance);
+  return bytes;
+}
+
 /** Encodes a resync message. The instance name must fit 15 bytes. */
 export function encodeControlMessage(message: ControlMessage): Uint8Array {
   const bytes = new Uint8Array(CONTROL_MESSAGE_LENGTH);

@@ -35,9 +35,8 @@ import {
   CONTROL_PREFIX_LENGTH,
   ControlType,
   controlTypeOf,
+  newControlMessage,
   readInstanceField,
-  writeControlPrefix,
-  writeInstanceField,
 } from "./control_message.ts";
 
 const INSTANCE_OFFSET = CONTROL_PREFIX_LENGTH;
@@ -123,9 +122,7 @@ export function datagramHash(bytes: Uint8Array): number {
 }
 
 function header(length: number, type: ControlType, instance: string, epoch: number) {
-  const bytes = new Uint8Array(length);
-  writeControlPrefix(bytes, type);
-  writeInstanceField(bytes, INSTANCE_OFFSET, instance);
+  const bytes = newControlMessage(length, type, instance);
   const view = new DataView(bytes.buffer);
   view.setUint32(24, epoch, false);
   return { bytes, view };

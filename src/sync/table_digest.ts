@@ -27,11 +27,11 @@
 import type { SessionEncoding, SessionFields } from "../jool/session_layout.ts";
 import { readCheckedSessionFields } from "../jool/session_decode.ts";
 import {
+  CONTROL_PREFIX_LENGTH,
   ControlType,
   controlTypeOf,
+  newControlMessage,
   readInstanceField,
-  writeControlPrefix,
-  writeInstanceField,
 } from "./control_message.ts";
 
 /** Buckets of a digest. */
@@ -130,11 +130,8 @@ export class TableDigest {
   encode(instance: string, round: number): Uint8Array[] {
     const messages: Uint8Array[] = [];
     for (let first = 0; first < DIGEST_BUCKETS; first += DIGEST_BUCKETS_PER_MESSAGE) {
-      const bytes = new Uint8Array(
-        DIGEST_HEADER_LENGTH + BUCKET_LENGTH * DIGEST_BUCKETS_PER_MESSAGE,
-      );
-      writeControlPrefix(bytes, ControlType.DIGEST);
-      writeInstanceField(bytes, 8, instance);
+      const length = DIGEST_HEADER_LENGTH + BUCKET_LENGTH * DIGEST_BUCKETS_PER_MESSAGE;
+      const bytes = newControlMessage(length, ControlType.DIGEST, instance);
       const view = new DataView(bytes.buffer);
       view.setUint32(24, round, false);
       bytes[28] = this.prefixBits;
@@ -169,7 +166,7 @@ export interface DigestPart {
 export function decodeDigest(bytes: Uint8Array): DigestPart | string | null {
   if (controlTypeOf(bytes) !== ControlType.DIGEST) return null;
   if (bytes.byteLength < DIGEST_HEADER_LENGTH) return `a ${bytes.byteLength}-byte DIGEST`;
-  const instance = readInstanceField(bytes, 8);
+  const instance = readInstanceField(bytes, CONTROL_PREFIX_LENGTH);
   if (instance === null) return "no instance name";
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const prefixBits = bytes[28];

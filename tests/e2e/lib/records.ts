@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { parseVersion } from "../../../src/jool/header.ts";
+import type { DeliveryJson } from "../../../src/stats/report.ts";
 
 export const PROTOCOLS = ["tcp", "udp", "icmp"] as const;
 export const STATS_NAMES = [
@@ -313,15 +314,6 @@ export interface JsonStats {
   peers: Record<string, PeerJson>;
   /** Lossless delivery's state per peer host (docs/lossless.md). */
   delivery: Record<string, DeliveryJson>;
-}
-
-/** A peer's delivery state, in the JSON answer. */
-export interface DeliveryJson {
-  epoch: number;
-  inSync: boolean;
-  lastConfirmedTime: string | null;
-  missing: number;
-  knownGap: boolean;
 }
 
 export function isCount(value: unknown): value is number {
