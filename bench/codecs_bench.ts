@@ -12,6 +12,8 @@ import { decodeSessionBatch } from "../src/jool/kernel_messages.ts";
 import { encodeJooldAck, encodeJooldAdd, JooldEncoder } from "../src/jool/messages.ts";
 import { RootAttribute } from "../src/jool/protocol.ts";
 import { encodeSessions, SessionValidator, validateSessions } from "../src/jool/session.ts";
+import { datagramHash } from "../src/sync/delivery_message.ts";
+import { DeliverySender } from "../src/sync/delivery_sender.ts";
 import { sampleUdpSession } from "../tests/support/session_samples.ts";
 
 const session = sampleUdpSession;
@@ -75,5 +77,24 @@ Deno.bench(
   { group: "peer" },
   () => {
     encoder.add(sequence++, nested);
+  },
+);
+
+const delivery = new DeliverySender("default", 5, 0);
+
+Deno.bench(
+  "lossless delivery: number a sent datagram (36 raw36 sessions: hash, buffer)",
+  { group: "delivery" },
+  () => {
+    delivery.record(raw36);
+    if (delivery.unannounced >= 64) delivery.takeLedgers(false);
+  },
+);
+
+Deno.bench(
+  "lossless delivery: the short hash of a received datagram",
+  { group: "delivery" },
+  () => {
+    datagramHash(raw36);
   },
 );

@@ -12,7 +12,7 @@ import { errorText } from "./error_text.ts";
 import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
-import type { KernelToNetwork } from "./daemon/kernel_to_network.ts";
+import { type KernelToNetwork, sealedDatagramBytes } from "./daemon/kernel_to_network.ts";
 import { type Clock, systemClock, type TimerHandle } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
@@ -27,6 +27,9 @@ import { OTHER_PEERS } from "./stats/peers.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
 import { ResyncChannel } from "./daemon/resync_channel.ts";
+import { type ReliableDelivery, wireReliableDelivery } from "./daemon/reliable_delivery.ts";
+import { reliableDeliveryOn } from "./config/netsocket.ts";
+import { describeHost } from "./sync/peer_address.ts";
 import { PeerSockets } from "./daemon/peer_sockets.ts";
 import { systemEnvironment } from "./config/environment.ts";
 import { type KeyRing, SEALED_OVERHEAD, warmUpSealing } from "./auth/sealed_datagram.ts";
@@ -55,9 +58,6 @@ async function readPool6(kernel: KernelLink, jool: LocalJool, logger: Logger): P
 /** How often a resync's table is looked at, while it comes, to tell when it is in. */
 const SETTLE_CHECK_MS = 250;
 
-/** The warm-up's sealed payload: a full Jool 4.1.9 batch (ss-max-payload as joold raises it). */
-const WARM_UP_SEALED_BYTES = 32768;
-
 /** A running session-sync daemon. Create with {@link Daemon.start}. */
 export class Daemon {
   readonly #deps: DaemonDeps;
@@ -75,6 +75,7 @@ export class Daemon {
   #advertiser: Advertiser | null = null;
   #toNetwork: KernelToNetwork | null = null;
   #resync: ResyncChannel | null = null;
+  #delivery: ReliableDelivery | null = null;
   #watchdog: KernelWatchdog | null = null;
   #flushNudge: FlushNudge | null = null;
   #peerSockets: PeerSockets | null = null;
@@ -128,7 +129,7 @@ export class Daemon {
     );
     if (config.keys) {
       const sealStart = this.#clock.monotonic();
-      if (!warmUpSealing(WARM_UP_SEALED_BYTES)) {
+      if (!warmUpSealing(sealedDatagramBytes(SEALED_OVERHEAD))) {
         throw new Error("Cannot seal datagrams: a sealed test datagram did not open again");
       }
       logger.debug(
@@ -222,6 +223,17 @@ export class Daemon {
     const control = controlOpened.socket;
     this.#opened.push(control);
     if (control instanceof MulticastSocket) groupSockets.push(control);
+    const delivery = reliableDeliveryOn(netsocket)
+      ? wireReliableDelivery(sync, {
+        ...common,
+        control: controlOpened.channel,
+        instance,
+        advertise: (reason) => sync.advertiser.advertise(reason),
+        knownHosts: netsocket.unicastPeers?.map((peer) => describeHost(peer.address)),
+      })
+      : null;
+    this.#delivery = delivery;
+    this.#measures.deliveryStates = delivery === null ? null : () => delivery.states();
     const advertise = (reason: string) => sync.advertiser.advertise(reason);
     const resync = new ResyncChannel({
       ...common,
@@ -233,12 +245,16 @@ export class Daemon {
         if (this.#syncState.settling) this.#watchSettling(status);
         status.publish();
       },
+      other: delivery === null ? undefined : (datagram) => delivery.receive(datagram),
     });
+    if (delivery !== null) logger.info(`Reliable delivery on, epoch ${delivery.epoch}`);
     this.#resync = resync;
     sync.toKernel.onSessions = (origin) => resync.sessionsFrom(origin);
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
     this.#syncState.resyncing("asking peers for their sessions", this.#clock.now());
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
+    // What the kernel made while no daemon relayed it reached no peer.
+    if (delivery !== null) sync.advertiser.offerAfterStart();
     status.publish();
   }
 
@@ -312,6 +328,7 @@ export class Daemon {
     this.#flushNudge?.stop();
     this.#advertiser?.close();
     this.#resync?.close();
+    this.#delivery?.close();
     this.#drops.stop();
     this.#setup?.restore();
     // Sessions gathered for a sealed datagram were ACKed: send them.

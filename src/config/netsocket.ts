@@ -44,6 +44,7 @@ export const NETSOCKET_KEYS: readonly string[] = [
   "auth key file",
   "auth cluster",
   "unicast peers",
+  "reliable delivery",
 ];
 
 /** Bytes an `"auth cluster"` name may have (UTF-8). */
@@ -93,6 +94,17 @@ export interface NetsocketConfig {
    * null: the group.
    */
   unicastPeers: UnicastPeer[] | null;
+  /**
+   * `"reliable delivery"`: our daemons number their sync datagrams and send
+   * again what a peer missed, on the control port (docs/lossless.md).
+   * Absent: on wherever there is a control port; false: off.
+   */
+  reliableDelivery?: boolean;
+}
+
+/** Whether lossless delivery runs with `config` (docs/lossless.md). */
+export function reliableDeliveryOn(config: NetsocketConfig): boolean {
+  return config.controlPort !== null && config.reliableDelivery !== false;
 }
 
 /** A checked configuration and the warnings (unknown keys) met on the way. */
@@ -203,6 +215,24 @@ export function parseNetsocketConfig(
     ? null
     : parseUnicastPeers(peersMember, family, port, file);
 
+  const reliableMember = found.get("reliable delivery");
+  if (reliableMember !== undefined) {
+    if (typeof reliableMember.value !== "boolean") {
+      throw new ConfigError(
+        file,
+        reliableMember.key,
+        `must be true or false, got ${jsonTypeName(reliableMember.value)}`,
+      );
+    }
+    if (reliableMember.value && controlPort === null) {
+      throw new ConfigError(
+        file,
+        reliableMember.key,
+        'needs the control port (drop "control port": false)',
+      );
+    }
+  }
+
   const address = family === "ipv4" ? formatIPv4(group) : formatIPv6(group);
   return {
     config: {
@@ -218,6 +248,7 @@ export function parseNetsocketConfig(
       authKeyFile,
       ...(authCluster === null ? {} : { authCluster }),
       unicastPeers,
+      ...(reliableMember?.value === false ? { reliableDelivery: false } : {}),
     },
     warnings,
   };

@@ -5,6 +5,7 @@ import {
   loadNetsocketConfig,
   type NetsocketConfig,
   parseNetsocketConfig,
+  reliableDeliveryOn,
   requireControlPortWhenSealed,
 } from "./netsocket.ts";
 
@@ -468,6 +469,25 @@ Deno.test('"auth cluster": a short name, only with "auth key file"', () => {
     ],
   ];
   for (const [extra, message] of cases) assert.throws(() => parse(extra), { message });
+});
+
+Deno.test('"reliable delivery": on by default with a control port; false turns it off', () => {
+  const base = '"multicast address": "ff08::db8:64:64", "multicast port": 6464';
+  const on = (extra: string) =>
+    reliableDeliveryOn(parseNetsocketConfig(`{ ${base}${extra} }`, "net.json", env).config);
+  const cases: [string, boolean][] = [
+    ["", true],
+    [', "reliable delivery": true', true],
+    [', "reliable delivery": false', false],
+    [', "control port": false', false],
+  ];
+  for (const [extra, expected] of cases) assert.equal(on(extra), expected, extra);
+  assert.throws(() => on(', "reliable delivery": "no"'), {
+    message: 'net.json: "reliable delivery": must be true or false, got a string',
+  });
+  assert.throws(() => on(', "control port": false, "reliable delivery": true'), {
+    message: 'net.json: "reliable delivery": needs the control port (drop "control port": false)',
+  });
 });
 
 Deno.test('"auth key file": relative to the netsocket file\'s directory; must be a path', () => {

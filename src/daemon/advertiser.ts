@@ -16,13 +16,22 @@ import type { Logger } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import { dumpSessionTable } from "../sync/table_dump.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
 import type { LocalJool } from "./local_jool.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { GroupSender } from "./peer_channel.ts";
 
 /** Local re-advertisements after overruns: at most one per this interval. */
 export const OVERRUN_ADVERTISE_INTERVAL_MS = 5_000;
+
+/**
+ * Our own offers of the table (after failed sends, after a start): at most
+ * one per this interval; one asked for sooner waits for its end.
+ */
+export const OWN_ADVERTISE_INTERVAL_MS = 30_000;
+
+/** A start's offer of the table waits this long: the resync exchange goes first. */
+export const START_OFFER_DELAY_MS = 3_000;
 
 /** Between two pages of a table dump: spreads a large table's datagrams out. */
 const DUMP_PAGE_PAUSE_MS = 1;
@@ -49,6 +58,12 @@ export class Advertiser {
   /** The table dump under way, if any: one serves every request, it goes to the group. */
   #dump: Promise<void> | null = null;
   #closed = false;
+  /** When we last offered the table ourselves (monotonic ms). */
+  #lastOwnMs = -Infinity;
+  /** The offer waiting for the end of the interval, or the start's. */
+  #ownTimer: TimerHandle | null = null;
+  /** Told as each advertisement begins (lossless delivery's LEDGERs say so); null: nobody. */
+  onAdvertise: (() => void) | null = null;
 
   constructor(deps: AdvertiserDeps) {
     this.#deps = deps;
@@ -61,6 +76,7 @@ export class Advertiser {
   async advertise(reason: string): Promise<void> {
     const { kernel, jool, logger, counters } = this.#deps;
     if (this.#closed) return;
+    this.onAdvertise?.();
     counters.advertisements++;
     if (reason.startsWith("resync")) counters.resyncAnswers++;
     const version = jool.version;
@@ -90,9 +106,45 @@ export class Advertiser {
     this.advertise("netlink overrun lost batches").catch(() => {});
   }
 
+  /**
+   * Sessions of our table may be missing on the peers (sends that failed:
+   * they were ACKed to the kernel, which will not send them again):
+   * advertises now, or at the end of {@link OWN_ADVERTISE_INTERVAL_MS}
+   * (one waiting offer serves every reason that comes meanwhile).
+   */
+  offer(reason: string): void {
+    if (this.#closed || this.#ownTimer !== null) return;
+    const { clock } = this.#deps;
+    const waitMs = this.#lastOwnMs + OWN_ADVERTISE_INTERVAL_MS - clock.monotonic();
+    if (waitMs > 0) {
+      this.#ownTimer = clock.setTimer(() => {
+        this.#ownTimer = null;
+        this.offer(reason);
+      }, waitMs);
+      return;
+    }
+    this.#lastOwnMs = clock.monotonic();
+    this.advertise(reason).catch(() => {});
+  }
+
+  /**
+   * After a start: the sessions the kernel made while no daemon relayed
+   * them reached no peer. Offers the table after {@link START_OFFER_DELAY_MS},
+   * within the rate of {@link offer}.
+   */
+  offerAfterStart(): void {
+    if (this.#closed || this.#ownTimer !== null) return;
+    this.#ownTimer = this.#deps.clock.setTimer(() => {
+      this.#ownTimer = null;
+      this.offer("this daemon started: sessions made while none relayed them");
+    }, START_OFFER_DELAY_MS);
+  }
+
   /** Advertises no more; a dump under way stops sending (at exit). */
   close(): void {
     this.#closed = true;
+    if (this.#ownTimer !== null) this.#deps.clock.clearTimer(this.#ownTimer);
+    this.#ownTimer = null;
   }
 
   async #dumpTable(version: number, reason: string): Promise<void> {

@@ -7,15 +7,25 @@
 import assert from "node:assert/strict";
 import { joolVersion } from "../jool/header.ts";
 import { JoolOperation } from "../jool/protocol.ts";
-import { decodeSessions, type Session, sessionEncodingFor } from "../jool/session.ts";
+import {
+  decodeSessions,
+  encodeSessions,
+  type Session,
+  sessionEncodingFor,
+} from "../jool/session.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import {
   letTimePass,
+  settle,
   type SyncHarness,
   syncHarness,
   whileTimePasses,
 } from "../../tests/support/sync_harness.ts";
-import { OVERRUN_ADVERTISE_INTERVAL_MS } from "./advertiser.ts";
+import {
+  OVERRUN_ADVERTISE_INTERVAL_MS,
+  OWN_ADVERTISE_INTERVAL_MS,
+  START_OFFER_DELAY_MS,
+} from "./advertiser.ts";
 
 const { JOOLD_ADVERTISE, SESSION_FOREACH, JOOLD_ACK } = JoolOperation;
 
@@ -166,4 +176,55 @@ Deno.test("an overrun re-advertises the table, at most once per interval", async
     // Each overrun ACKs the batch the kernel never got an ACK for.
     assert.ok(jool.commands().filter((command) => command === JOOLD_ACK).length >= 3);
   }
+});
+
+Deno.test("sends that fail and work again, again and again: the table is offered once per interval", async () => {
+  const version = joolVersion(4, 1, 13);
+  const { jool, channel, clock, sync } = await syncHarness({ version, sessions: TABLE });
+  const advertisements = () => jool.commands().filter((command) => command === JOOLD_ADVERTISE);
+  const batch = encodeSessions([sampleUdpSession(1)], sessionEncodingFor(version));
+  for (let flap = 0; flap < 5; flap++) {
+    channel.sendOutcome = "buffer full";
+    jool.multicast(batch);
+    channel.sendOutcome = "sent";
+    jool.multicast(batch); // works again: the failed one's sessions need the table
+    await letTimePass(clock, 100);
+  }
+  assert.equal(advertisements().length, 1, "one at once; the rest wait for the interval");
+  clock.advance(OWN_ADVERTISE_INTERVAL_MS);
+  await settle();
+  assert.equal(advertisements().length, 2, "one more at its end serves them all");
+  clock.advance(OWN_ADVERTISE_INTERVAL_MS);
+  await settle();
+  assert.equal(advertisements().length, 2);
+  sync.advertiser.close();
+});
+
+Deno.test("after a start the table is offered once, after the resync exchange; not once closed", async () => {
+  const version = joolVersion(4, 1, 13);
+  const started = await syncHarness({ version, sessions: TABLE });
+  const advertisements = (h: SyncHarness) =>
+    h.jool.commands().filter((command) => command === JOOLD_ADVERTISE).length;
+  let told = 0;
+  started.sync.advertiser.onAdvertise = () => told++;
+  started.sync.advertiser.offerAfterStart();
+  started.clock.advance(START_OFFER_DELAY_MS - 1);
+  await settle();
+  assert.equal(advertisements(started), 0);
+  started.clock.advance(1);
+  await settle();
+  assert.equal(advertisements(started), 1);
+  assert.equal(told, 1);
+  assert.ok(
+    started.logs.includes(
+      "info: Advertised the session table (this daemon started: sessions made while none " +
+        "relayed them)",
+    ),
+  );
+  const stopped = await syncHarness({ version, sessions: TABLE });
+  stopped.sync.advertiser.offerAfterStart();
+  stopped.sync.advertiser.close();
+  stopped.clock.advance(START_OFFER_DELAY_MS);
+  await settle();
+  assert.equal(advertisements(stopped), 0);
 });

@@ -2,7 +2,7 @@
  * A short, seeded, time-bounded fuzz run of every entry point reachable
  * without a VM: peers' datagrams in each Jool 4.1 encoding (in clear, to the
  * fake kernel), sealed datagrams (the daemon's own guards, to the fake
- * kernel), control-port messages (resync and HELLOs), stats and metrics
+ * kernel), control-port messages (resync, HELLOs, lossless delivery's), stats and metrics
  * requests, and the configuration and key files. Inputs are valid ones
  * mutated (bits flipped, cut, extended, spliced) or random bytes. Each
  * entry point gets at most {@link ROUNDS} inputs or {@link BUDGET_MS}.
@@ -30,6 +30,14 @@ import { SyncCounters } from "../stats/counters.ts";
 import { answerRequest } from "../stats/metrics_server.ts";
 import { statsAnswer } from "../stats/report.ts";
 import { ControlType, encodeControlMessage } from "../sync/control_message.ts";
+import {
+  datagramHash,
+  encodeLedger,
+  encodeNack,
+  encodeResend,
+  NackKind,
+} from "../sync/delivery_message.ts";
+import { wireReliableDelivery } from "./reliable_delivery.ts";
 import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { MemoryPeerChannel, peerAddress } from "../../tests/support/memory_peer_channel.ts";
@@ -239,6 +247,47 @@ Deno.test("fuzz: control-port messages in clear (resync requests and answers, ga
     advertised.length <= 6 + minutes * 2,
     `${advertised.length} advertisements in ${ran} messages`,
   );
+});
+
+Deno.test("fuzz: lossless delivery's messages in clear (LEDGERs, NACKs, RESENDs, garbage)", async () => {
+  const random = generator(SEED + 250);
+  const harness = await syncHarness({ version: joolVersion(4, 1, 13) });
+  const control = new MemoryPeerChannel();
+  let advertised = 0;
+  const delivery = wireReliableDelivery(harness.sync, {
+    control,
+    instance: "default",
+    advertise: () => Promise.resolve(void advertised++),
+    counters: harness.counters,
+    logger: quiet(),
+    clock: harness.clock,
+    epoch: 0x5151,
+  });
+  const batch = encodeSessions([sampleUdpSession(1)], "raw36-4.1.13");
+  const hashes = new Uint32Array([datagramHash(batch)]);
+  const valid = [
+    encodeLedger("default", 0x77, 0, 1, 0, hashes, 0),
+    encodeNack("default", 0x5151, [{ first: 0, count: 3, kind: NackKind.DATA }]),
+    encodeNack("default", 0x5151, [{ first: 0, count: 0, kind: NackKind.ADVERTISE }]),
+    encodeResend("default", 0x77, 0, batch),
+  ];
+  harness.jool.multicast(batch); // something of ours to resend
+  const ran = rounds(() => {
+    const data = random.mutate(valid[random.below(valid.length)]);
+    const from = peerAddress(1 + random.below(200), 6465);
+    delivery.receive({ data, fullLength: data.byteLength, from });
+    harness.clock.advance(10);
+  });
+  delivery.close();
+  assert.ok(ran > 0);
+  const minutes = Math.ceil(harness.clock.monotonic() / 60_000);
+  assert.ok(advertised <= 1 + minutes * 2, `${advertised} advertisements in ${ran} messages`);
+  for (const added of harness.jool.added) {
+    assert.ok(
+      added.byteLength % 40 === 0,
+      "only whole sessions reach the kernel (the relay's checks)",
+    );
+  }
 });
 
 Deno.test("fuzz: stats and metrics requests", () => {

@@ -8,13 +8,16 @@
  */
 
 import { splitBatch } from "../sync/batch_split.ts";
+import { RESEND_HEADER_LENGTH } from "../sync/delivery_message.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { LocalJool } from "./local_jool.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { GroupSender } from "./peer_channel.ts";
 
-/** The largest UDP payload over IPv4 (IPv6 allows 20 bytes more). */
-const MAX_UDP_PAYLOAD = 65507;
+/** The packet size sealed datagrams are made for: Ethernet's MTU. */
+const SEALED_PACKET_BYTES = 1500;
+/** IPv6 and UDP headers (IPv4's are 20 bytes less). */
+const IP_UDP_HEADER_BYTES = 48;
 
 /**
  * Sealed mode: how long the first batch of a sealed datagram waits for
@@ -27,11 +30,14 @@ const MAX_UDP_PAYLOAD = 65507;
 export const SEALED_COALESCE_MS = 5;
 
 /**
- * Sealed mode: the most bytes of sessions gathered into one sealed
- * datagram (the size of Jool 4.1.9's largest batches; a larger batch
- * still goes alone, up to UDP's limit).
+ * Sealed mode: the most bytes of sessions in one sealed datagram that adds
+ * `overhead`: so many that it crosses a 1500-byte link in one packet (a
+ * lost fragment would lose the whole datagram), and so does its RESEND on
+ * the control port (docs/lossless.md).
  */
-export const SEALED_COALESCE_BYTES = 32 * 1024;
+export function sealedDatagramBytes(overhead: number): number {
+  return SEALED_PACKET_BYTES - IP_UDP_HEADER_BYTES - overhead - RESEND_HEADER_LENGTH;
+}
 
 /** What the relay works with. */
 export interface KernelToNetworkDeps {
@@ -44,12 +50,9 @@ export interface KernelToNetworkDeps {
   clock: Clock;
   /**
    * Bytes the channel adds to each datagram (sealing: "auth key file");
-   * default 0. When set, batches are not split for the C joold's 2 KiB
-   * buffer and the MTU: only our daemons read sealed datagrams, and they
-   * read any size, while each seal costs mostly per call. So the batches of
-   * {@link SEALED_COALESCE_MS} go together as one sealed datagram of up to
-   * {@link SEALED_COALESCE_BYTES}, and the IP layer fragments what exceeds
-   * the link's MTU.
+   * default 0. When set, each seal costs mostly per call, so the batches
+   * of {@link SEALED_COALESCE_MS} go together, in sealed datagrams of whole
+   * sessions of up to {@link sealedDatagramBytes}: never fragmented.
    */
   datagramOverhead?: number;
 }
@@ -75,7 +78,7 @@ export class KernelToNetwork {
   constructor(deps: KernelToNetworkDeps) {
     this.#deps = deps;
     this.#overhead = deps.datagramOverhead ?? 0;
-    this.#pending = new Uint8Array(this.#overhead === 0 ? 0 : SEALED_COALESCE_BYTES);
+    this.#pending = new Uint8Array(this.#overhead === 0 ? 0 : sealedDatagramBytes(this.#overhead));
   }
 
   /**
@@ -84,19 +87,31 @@ export class KernelToNetwork {
    */
   relay(payload: Uint8Array, kernelVersion: number, receivedAt: number): void {
     this.#deps.jool.learnFromBatch(kernelVersion);
-    if (this.#overhead === 0 || payload.byteLength > this.#pending.byteLength) {
-      if (this.#pendingBytes > 0) this.flush(); // keep the order
+    if (this.#overhead === 0) {
       if (this.#send(payload)) this.#relayed(receivedAt);
       return;
     }
-    if (this.#pendingBytes + payload.byteLength > this.#pending.byteLength) this.flush();
+    const limit = this.#pending.byteLength;
+    let sentAlone = false;
+    for (const part of splitBatch(payload, limit, limit)) {
+      if (this.#pendingBytes + part.byteLength > limit) this.flush();
+      if (part.byteLength > limit) {
+        // One entry larger than a packet (or a malformed rest): alone, for the peers to judge.
+        sentAlone = this.#deps.sender.send(part) || sentAlone;
+        continue;
+      }
+      // The payload is a view into the socket's buffer, which the next read
+      // overwrites: it is copied into the datagram being gathered.
+      this.#pending.set(part, this.#pendingBytes);
+      this.#pendingBytes += part.byteLength;
+    }
+    if (this.#pendingBytes === 0) {
+      if (sentAlone) this.#relayed(receivedAt);
+      return;
+    }
     const { clock } = this.#deps;
-    // The payload is a view into the socket's buffer, which the next read
-    // overwrites: it is copied into the datagram being gathered.
-    this.#pending.set(payload, this.#pendingBytes);
-    this.#pendingBytes += payload.byteLength;
     this.#pendingReceivedAt.push(receivedAt);
-    if (this.#pendingReceivedAt.length === 1) {
+    if (this.#flushTimer === null) {
       this.#pendingSince = clock.monotonic();
       this.#flushTimer = clock.setTimer(this.#flushOnTimer, SEALED_COALESCE_MS);
     } else if (clock.monotonic() - this.#pendingSince >= SEALED_COALESCE_MS) {
@@ -116,7 +131,7 @@ export class KernelToNetwork {
     const datagram = this.#pending.subarray(0, this.#pendingBytes);
     this.#pendingBytes = 0;
     const receivedAt = this.#pendingReceivedAt.splice(0);
-    if (this.#send(datagram)) { for (const at of receivedAt) this.#relayed(at); }
+    if (this.#deps.sender.send(datagram)) { for (const at of receivedAt) this.#relayed(at); }
   }
 
   /** Records that the sessions of a batch received at `receivedAt` went out. */
@@ -126,17 +141,13 @@ export class KernelToNetwork {
     measures.lastSyncMs = clock.now();
   }
 
-  /** Sends sessions; true if any datagram of them went out. */
+  /** Sends sessions in clear; true if any datagram of them went out. */
   #send(payload: Uint8Array): boolean {
     const { sender } = this.#deps;
     // With a raised ss-max-payload, peers get datagrams of whole sessions
     // that fit the MTU; an ordinary batch is one part, as it came.
     let sent = false;
-    const overhead = this.#overhead;
-    const parts = overhead === 0
-      ? splitBatch(payload)
-      : splitBatch(payload, MAX_UDP_PAYLOAD - overhead, MAX_UDP_PAYLOAD - overhead);
-    for (const part of parts) sent = sender.send(part) || sent;
+    for (const part of splitBatch(payload)) sent = sender.send(part) || sent;
     return sent;
   }
 }

@@ -12,7 +12,7 @@ import { ALL_SESSION_ENCODINGS, encodeSessions, sessionEncodingFor } from "../jo
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import { settle, syncHarness } from "../../tests/support/sync_harness.ts";
 import { concat } from "../../tests/support/fake_jool.ts";
-import { SEALED_COALESCE_MS } from "./kernel_to_network.ts";
+import { SEALED_COALESCE_MS, sealedDatagramBytes } from "./kernel_to_network.ts";
 
 const VERSIONS = [joolVersion(4, 1, 9), joolVersion(4, 1, 12), joolVersion(4, 1, 13)];
 
@@ -146,15 +146,27 @@ Deno.test("a lasting send failure: one log line per interval, and the table adve
   );
 });
 
-Deno.test("sealed: a batch over 32 KiB goes whole, at once, one seal", async () => {
-  const version = joolVersion(4, 1, 9);
-  const { jool, channel } = await syncHarness({ version, datagramOverhead: 32 });
-  const batch = sessions(240, version); // 33,600 bytes: 24 datagrams in clear
-  jool.multicast(batch);
-  assert.deepEqual(channel.sent, [batch], "larger than 32 KiB: alone, at once");
-  const clear = await syncHarness({ version });
-  clear.jool.multicast(batch);
-  assert.equal(clear.channel.sent.length, 24);
+Deno.test("sealed: a batch larger than a packet goes as datagrams of whole sessions that fit one", async () => {
+  // 1500 bytes = IPv6 and UDP headers, the seal, a RESEND's header, and the sessions.
+  assert.equal(48 + 32 + 32 + sealedDatagramBytes(32), 1500);
+  const cases: { version: number; sessions: number; full: number[]; last: number }[] = [
+    // 140-byte entries: 9 fit 1388 bytes; 240 sessions are 26 datagrams of 9 and 6 left.
+    { version: joolVersion(4, 1, 9), sessions: 240, full: Array(26).fill(1260), last: 840 },
+    // 40-byte entries: 34 fit; Jool 4.1.13's full batch of 36 (1440 bytes) is 34 and 2.
+    { version: joolVersion(4, 1, 13), sessions: 36, full: [1360], last: 80 },
+  ];
+  for (const c of cases) {
+    const { jool, channel, clock } = await syncHarness({
+      version: c.version,
+      datagramOverhead: 32,
+    });
+    const batch = sessions(c.sessions, c.version);
+    jool.multicast(batch);
+    assert.deepEqual(channel.sent.map((d) => d.byteLength), c.full, "the full ones at once");
+    clock.advance(SEALED_COALESCE_MS);
+    assert.deepEqual(channel.sent.map((d) => d.byteLength), [...c.full, c.last]);
+    assert.ok(concat(channel.sent).every((byte, i) => byte === batch[i]), "together the batch");
+  }
 });
 
 Deno.test("sealed: the batches of 5 ms go as one sealed datagram, each ACKed at once", async () => {
@@ -193,18 +205,16 @@ Deno.test("sealed: a batch that finds the gathered ones 5 ms old sends them, tim
   assert.deepEqual(channel.sent, [concat([first, second])]);
 });
 
-Deno.test("sealed: gathering stops at 32 KiB; a larger batch goes alone, in order", async () => {
+Deno.test("sealed: gathering stops at a packet's size; the order is kept", async () => {
   const version = joolVersion(4, 1, 9);
-  const { jool, channel } = await syncHarness({ version, datagramOverhead: 32 });
-  const small = sessions(200, version); // 28,000 bytes
-  const big = sessions(300, version); // 42,000 bytes
-  jool.multicast(small);
-  jool.multicast(small);
-  assert.deepEqual(channel.sent, [small], "the second would not fit: the first went");
-  jool.multicast(big);
-  assert.deepEqual(channel.sent, [small, small, big]);
-  jool.multicast(small);
-  assert.equal(channel.sent.length, 3);
+  const { jool, channel, clock } = await syncHarness({ version, datagramOverhead: 32 });
+  const [a, b, c] = [sessions(5, version), sessions(5, version), sessions(3, version)]; // 700, 700, 420
+  jool.multicast(a);
+  jool.multicast(b);
+  assert.deepEqual(channel.sent, [a], "the second would not fit: the first went");
+  jool.multicast(c);
+  clock.advance(SEALED_COALESCE_MS);
+  assert.deepEqual(channel.sent, [a, concat([b, c])]);
 });
 
 Deno.test("sealed: flush() (the daemon stopping) sends what was gathered", async () => {

@@ -8,6 +8,7 @@
 
 import { LatencyHistogram } from "../stats/latency.ts";
 import { PeerTable } from "../stats/peers.ts";
+import type { DeliveryStates } from "../stats/delivery_states.ts";
 
 /** The measures one daemon keeps. */
 export class SyncMeasures {
@@ -21,6 +22,8 @@ export class SyncMeasures {
   readonly startedMs: number;
   /** Milliseconds since the epoch of the last session batch relayed or added, 0 if none. */
   lastSyncMs = 0;
+  /** Lossless delivery's per-peer states, once it runs; null: it does not. */
+  deliveryStates: DeliveryStates | null = null;
 
   constructor(startedMs: number) {
     this.startedMs = startedMs;

@@ -24,6 +24,7 @@ import type { LocalJool } from "./local_jool.ts";
 import type { DropReporter } from "./drop_report.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { PeerChannel } from "./peer_channel.ts";
+import type { PeerDatagram } from "../sync/multicast_socket.ts";
 
 /** What the relay works with. */
 export interface NetworkToKernelDeps {
@@ -56,6 +57,13 @@ export class NetworkToKernel {
    * resync exchange waits for the answering peer's sessions).
    */
   onSessions: (origin: string) => void = () => {};
+  /**
+   * Told of every datagram from the sync port before its checks (lossless
+   * delivery notes what arrived); null: nobody.
+   */
+  onDatagram: ((datagram: PeerDatagram) => void) | null = null;
+  /** Told when a read found the channel empty; null: nobody. */
+  onDrained: (() => void) | null = null;
 
   constructor(deps: NetworkToKernelDeps) {
     this.#deps = deps;
@@ -69,19 +77,38 @@ export class NetworkToKernel {
     drain(this.#relayOne);
   }
 
+  /**
+   * Relays a datagram a peer sent again on the control port (lossless
+   * delivery's RESEND), with the checks of one from the sync port.
+   */
+  relayResent(payload: Uint8Array, from: IpSocketAddress | null): void {
+    this.#nowMs = this.#deps.clock.now();
+    this.#relay({ data: payload, fullLength: payload.byteLength, from });
+  }
+
   /** Relays or drops one datagram; false if there was none (or reading failed). */
   #relayNext(): boolean {
-    const { channel, kernel, filter, drops, measures, counters, logger } = this.#deps;
-    const now = this.#nowMs;
     let datagram;
     try {
-      datagram = channel.receive();
+      datagram = this.#deps.channel.receive();
     } catch (error) {
       if (!(error instanceof SyscallError)) throw error;
-      logger.error(`Error receiving from the network: ${error.message}`);
+      this.#deps.logger.error(`Error receiving from the network: ${error.message}`);
       return false;
     }
-    if (datagram === null) return false;
+    if (datagram === null) {
+      this.onDrained?.();
+      return false;
+    }
+    this.onDatagram?.(datagram);
+    this.#relay(datagram);
+    return true;
+  }
+
+  /** Counts, checks, converts and hands to the kernel one datagram, or drops it. */
+  #relay(datagram: PeerDatagram): void {
+    const { kernel, filter, drops, measures, counters, logger } = this.#deps;
+    const now = this.#nowMs;
     counters.netReceivedPackets++;
     counters.netReceivedBytes += datagram.fullLength;
     if (datagram.from !== this.#lastPeer) {
@@ -118,7 +145,7 @@ export class NetworkToKernel {
       counters.netDropped++;
       peer.dropped++;
       drops.dropped(origin, problem, now);
-      return true;
+      return;
     }
     if (convertedFrom !== null) {
       counters.netConverted++;
@@ -139,6 +166,5 @@ export class NetworkToKernel {
       counters.kernelErrors++;
       logger.error(`Cannot hand sessions from ${origin} to the kernel: ${error.message}`);
     }
-    return true;
   }
 }

@@ -46,6 +46,12 @@ export class GroupSender {
   #failedInARow = 0;
   /** Told when a send works after `failed` did not (see the class doc). */
   onRecovered: (failed: number) => void = () => {};
+  /**
+   * Told of every datagram after its send, whether it went or not
+   * (lossless delivery numbers it; a peer's NACK brings a failed one
+   * again); null: nobody.
+   */
+  onDatagram: ((datagram: Uint8Array) => void) | null = null;
 
   constructor(
     channel: Pick<PeerChannel, "send">,
@@ -64,6 +70,12 @@ export class GroupSender {
    * not. Rethrows what is not a SyscallError: that is a bug, not the network.
    */
   send(datagram: Uint8Array): boolean {
+    const sent = this.#send(datagram);
+    this.onDatagram?.(datagram);
+    return sent;
+  }
+
+  #send(datagram: Uint8Array): boolean {
     const counters = this.#counters;
     let problem: string;
     let line: string;

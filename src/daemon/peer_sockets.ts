@@ -16,7 +16,8 @@ import { DatagramOpener, DatagramSealer, type KeyRing } from "../auth/sealed_dat
 import { MAX_HELLO_BYTES, SenderLiveness } from "../auth/sender_liveness.ts";
 import { OpenGate } from "../auth/open_gate.ts";
 import { CONTROL_MESSAGE_LENGTH } from "../sync/control_message.ts";
-import type { NetsocketConfig } from "../config/netsocket.ts";
+import { type NetsocketConfig, reliableDeliveryOn } from "../config/netsocket.ts";
+import { MAX_DELIVERY_MESSAGE_BYTES } from "../sync/delivery_message.ts";
 import { MulticastSocket } from "../sync/multicast_socket.ts";
 import { PeerRoutes, UnicastSocket } from "../sync/unicast_socket.ts";
 import type { NetworkEnvironment } from "../config/environment.ts";
@@ -131,9 +132,13 @@ export class PeerSockets {
     let opener: DatagramOpener | null = null;
     if (this.#keys !== null) {
       const clockUs = () => this.#deps.clock.now() * 1000;
-      // The control port carries resync messages and HELLOs only.
+      // The control port carries resync messages and HELLOs, and lossless delivery's messages.
       const maxPayload = label === "control"
-        ? Math.max(CONTROL_MESSAGE_LENGTH, MAX_HELLO_BYTES)
+        ? Math.max(
+          CONTROL_MESSAGE_LENGTH,
+          MAX_HELLO_BYTES,
+          reliableDeliveryOn(this.#config) ? MAX_DELIVERY_MESSAGE_BYTES : 0,
+        )
         : Infinity;
       const ownId = this.#sealer?.senderId ?? null;
       opener = new DatagramOpener(this.#keys, clockUs, ownId, label, maxPayload, this.#cluster);

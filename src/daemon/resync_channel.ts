@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SyscallError } from "../../ffi/errors.ts";
 import { errorText } from "../error_text.ts";
 import { type Logger, RateLimiter } from "../log.ts";
 import type { SyncCounters } from "../stats/counters.ts";
@@ -16,6 +17,7 @@ import { ResyncCoordinator, type ResyncOutcome } from "../sync/resync.ts";
 import type { Clock } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { PeerChannel } from "./peer_channel.ts";
+import type { PeerDatagram } from "../sync/multicast_socket.ts";
 
 /** What the exchange works with. */
 export interface ResyncChannelDeps {
@@ -33,6 +35,11 @@ export interface ResyncChannelDeps {
   nonce?: () => bigint;
   /** What each of our requests came to (the sync state). */
   settled?: (outcome: ResyncOutcome) => void;
+  /**
+   * Control datagrams that are no resync messages go here first (lossless
+   * delivery's): true if taken; else they are dropped and counted.
+   */
+  other?: (datagram: PeerDatagram) => boolean;
 }
 
 /** Runs the resync exchange over the control port. */
@@ -90,10 +97,25 @@ export class ResyncChannel {
 
   /** Hands one control message to the coordinator; false if none was queued. */
   #receiveNext(): boolean {
-    const datagram = this.#deps.control.receive();
+    let datagram;
+    try {
+      datagram = this.#deps.control.receive();
+    } catch (error) {
+      // E.g. a unicast peer that is down: its ICMP errors come back on the socket.
+      if (!(error instanceof SyscallError)) throw error;
+      const suppressed = this.#refusalLog.allow("receive", this.#deps.clock.now());
+      if (suppressed !== null) {
+        this.#deps.logger.error(
+          `Error receiving from the control port: ${error.message}` +
+            (suppressed > 0 ? ` (and ${suppressed} more since the last report)` : ""),
+        );
+      }
+      return false;
+    }
     if (datagram === null) return false;
     const message = decodeControlMessage(datagram.data);
     if (message === null) {
+      if (this.#deps.other?.(datagram)) return true;
       this.#deps.counters.controlDropped++;
       return true;
     }

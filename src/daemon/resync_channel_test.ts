@@ -1,6 +1,7 @@
 /** The resync exchange on an in-memory control port and a manual clock. */
 
 import assert from "node:assert/strict";
+import { Errno, SyscallError } from "../../ffi/errors.ts";
 import { LevelLogger } from "../log.ts";
 import { SyncCounters } from "../stats/counters.ts";
 import {
@@ -11,6 +12,7 @@ import {
 } from "../sync/control_message.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { MemoryPeerChannel, peerAddress } from "../../tests/support/memory_peer_channel.ts";
+import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import { ResyncChannel } from "./resync_channel.ts";
 
 function resyncChannel() {
@@ -101,4 +103,24 @@ Deno.test("resync: requests refused by the back-off are counted and logged withi
   clock.advance(100);
   assert.equal(advertised.length, 4, "after the back-off, answered again");
   assert.equal(counters.controlDropped, 2);
+});
+
+Deno.test("a failed read on the control port (a unicast peer that is down) is logged within a budget, not thrown", () => {
+  const { clock, control, logs, resync } = resyncChannel();
+  const refused = new SyscallError("recvmsg(unicast)", Errno.ECONNREFUSED, "connection refused");
+  logs.length = 0;
+  control.failReceive(refused);
+  control.failReceive(refused);
+  resync.drain();
+  resync.drain();
+  clock.advance(DROP_LOG_INTERVAL_MS);
+  control.failReceive(refused);
+  resync.drain();
+  assert.deepEqual(logs, [
+    "error: Error receiving from the control port: recvmsg(unicast) failed: ECONNREFUSED " +
+    "(connection refused)",
+    "error: Error receiving from the control port: recvmsg(unicast) failed: ECONNREFUSED " +
+    "(connection refused) (and 1 more since the last report)",
+  ]);
+  resync.close();
 });

@@ -69,6 +69,7 @@ export function openStatsEndpoints(
     relayLatency: measures.relayLatency,
     startedMs: measures.startedMs,
     lastSyncMs: () => measures.lastSyncMs,
+    delivery: () => measures.deliveryStates?.() ?? new Map(),
     instance: config.instance,
     version: VERSION,
   };

@@ -45,6 +45,8 @@ export interface SyncPath {
   toNetwork: KernelToNetwork;
   /** Already told of overruns; resync answers go to it too. */
   advertiser: Advertiser;
+  /** Every datagram of sessions to the group goes through it. */
+  sender: GroupSender;
 }
 
 /** Builds the relays and the advertiser and makes the kernel link deliver to them. */
@@ -54,9 +56,7 @@ export function wireSyncPath(deps: SyncPathDeps): SyncPath {
   const toNetwork = new KernelToNetwork({ ...deps, sender });
   const advertiser = new Advertiser({ ...deps, sender });
   // Sessions lost to failed sends were ACKed already: only the table has them.
-  sender.onRecovered = (failed) => {
-    advertiser.advertise(`${failed} datagrams could not be sent`).catch(() => {});
-  };
+  sender.onRecovered = (failed) => advertiser.offer(`${failed} datagrams could not be sent`);
   const nudge = deps.flushNudge ?? null;
   deps.kernel.listen({
     onBatch: (payload, version, receivedAt) => {
@@ -68,5 +68,5 @@ export function wireSyncPath(deps: SyncPathDeps): SyncPath {
       advertiser.afterOverrun();
     },
   });
-  return { toKernel, toNetwork, advertiser };
+  return { toKernel, toNetwork, advertiser, sender };
 }

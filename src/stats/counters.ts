@@ -83,6 +83,20 @@ export class SyncCounters {
   serviceNotifyFailures = 0;
   /** Writes of the status file (`joold status`) that failed. */
   statusFileFailures = 0;
+  /** Peers' sync datagrams found missing by their LEDGERs (docs/lossless.md). */
+  syncGaps = 0;
+  /** NACKs sent (asking peers for what was missing). */
+  syncNacksSent = 0;
+  /** NACKs received for our epoch. */
+  syncNacksReceived = 0;
+  /** Datagrams sent again in answer to NACKs. */
+  syncResends = 0;
+  /** Missing datagrams that came by RESEND and went to the kernel. */
+  syncRepaired = 0;
+  /** Missing datagrams given up after the last NACK. */
+  syncGapsUnrepaired = 0;
+  /** Advertisements of our table because a NACK asked for more than the resend buffer holds. */
+  gapAdvertisements = 0;
 }
 
 /**

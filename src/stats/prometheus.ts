@@ -9,6 +9,7 @@
 import type { SyncCounters } from "./counters.ts";
 import type { LatencyHistogram } from "./latency.ts";
 import type { StatsSources } from "./report.ts";
+import type { PeerDeliveryState } from "./delivery_states.ts";
 
 /** The Content-Type of {@link formatPrometheus}'s text. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -70,6 +71,21 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "Notifications to the service manager (NOTIFY_SOCKET) that could not be sent.",
   ],
   ["statusFileFailures", "status_file_failures_total", "Writes of the status file that failed."],
+  ["syncGaps", "sync_gaps_total", "Peers' sync datagrams found missing by their ledgers."],
+  ["syncNacksSent", "sync_nacks_sent_total", "NACKs sent to peers."],
+  ["syncNacksReceived", "sync_nacks_received_total", "NACKs received from peers."],
+  ["syncResends", "sync_resent_datagrams_total", "Datagrams sent again in answer to NACKs."],
+  ["syncRepaired", "sync_repaired_datagrams_total", "Missing datagrams that came by resend."],
+  [
+    "syncGapsUnrepaired",
+    "sync_unrepaired_gaps_total",
+    "Missing datagrams given up after the last NACK.",
+  ],
+  [
+    "gapAdvertisements",
+    "gap_advertisements_total",
+    "Table advertisements for gaps older than the resend buffer.",
+  ],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */
@@ -155,6 +171,29 @@ export function formatPrometheus(sources: StatsSources): string {
       lines.push(
         `${converted}{peer="${labelValue(peer)}",encoding="${labelValue(encoding)}"} ${count}`,
       );
+    }
+  }
+  const delivery = [...(sources.delivery?.() ?? [])];
+  const perHost: [string, string, (state: PeerDeliveryState) => number][] = [
+    [
+      "peer_in_sync",
+      "1 if everything the peer announced arrived, at the last check.",
+      (s) => s.inSync ? 1 : 0,
+    ],
+    [
+      "peer_last_confirmed_timestamp_seconds",
+      "When the peer was last found in sync, in seconds since the epoch (0: never).",
+      (s) => s.lastConfirmedMs / 1000,
+    ],
+    ["peer_missing_datagrams", "Its datagrams missing now, being asked for.", (s) => s.missing],
+    ["peer_known_gap", "1 if some of its datagrams were given up since its last advertisement.", (
+      s,
+    ) => s.knownGap ? 1 : 0],
+  ];
+  for (const [name, help, value] of perHost) {
+    lines.push(`# HELP joold_${name} ${help}`, `# TYPE joold_${name} gauge`);
+    for (const [host, state] of delivery) {
+      lines.push(`joold_${name}{host="${labelValue(host)}"} ${value(state)}`);
     }
   }
   return lines.join("\n") + "\n";

@@ -8,6 +8,7 @@
 import type { LatencyHistogram, LatencySummary } from "./latency.ts";
 import type { PeerCounters, PeerTable } from "./peers.ts";
 import { formatReferenceStats, type SyncCounters } from "./counters.ts";
+import type { DeliveryStates } from "./delivery_states.ts";
 
 /** Everything the daemon measures, as the JSON answer carries it. */
 export interface StatsSources {
@@ -24,6 +25,8 @@ export interface StatsSources {
   /** The Jool instance and the version the daemon is. */
   instance: string;
   version: string;
+  /** Lossless delivery's per-peer states (docs/lossless.md); absent: none. */
+  delivery?: DeliveryStates;
 }
 
 /** The JSON answer's shape. */
@@ -36,6 +39,18 @@ export interface JsonStats {
   ackLatency: LatencySummary;
   relayLatency: LatencySummary;
   peers: Record<string, PeerCounters & { lastSeenTime: string }>;
+  /** By peer host: whether all it announced arrived, and when that was last confirmed. */
+  delivery: Record<string, DeliveryJson>;
+}
+
+/** A peer's delivery state in the JSON answer. */
+export interface DeliveryJson {
+  epoch: number;
+  inSync: boolean;
+  /** ISO time, null if never. */
+  lastConfirmedTime: string | null;
+  missing: number;
+  knownGap: boolean;
 }
 
 /** Builds the JSON answer. */
@@ -44,6 +59,14 @@ export function jsonStats(sources: StatsSources, nowMs: number): JsonStats {
   const peers: JsonStats["peers"] = {};
   for (const [peer, counters] of Object.entries(sources.peers.snapshot())) {
     peers[peer] = { ...counters, lastSeenTime: new Date(counters.lastSeenMs).toISOString() };
+  }
+  const delivery: JsonStats["delivery"] = {};
+  for (const [host, state] of sources.delivery?.() ?? []) {
+    const { epoch, inSync, lastConfirmedMs, missing, knownGap } = state;
+    const lastConfirmedTime = lastConfirmedMs === 0
+      ? null
+      : new Date(lastConfirmedMs).toISOString();
+    delivery[host] = { epoch, inSync, lastConfirmedTime, missing, knownGap };
   }
   return {
     version: sources.version,
@@ -54,6 +77,7 @@ export function jsonStats(sources: StatsSources, nowMs: number): JsonStats {
     ackLatency: sources.ackLatency.summary(),
     relayLatency: sources.relayLatency.summary(),
     peers,
+    delivery,
   };
 }
 

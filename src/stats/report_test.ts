@@ -3,6 +3,8 @@ import { SyncCounters } from "./counters.ts";
 import { LatencyHistogram } from "./latency.ts";
 import { MAX_PEERS, OTHER_PEERS, PeerTable } from "./peers.ts";
 import { jsonStats, statsAnswer, type StatsSources } from "./report.ts";
+import { formatPrometheus } from "./prometheus.ts";
+import { hasKnownGaps } from "./delivery_states.ts";
 
 function sources(): StatsSources {
   const counters = new SyncCounters();
@@ -52,7 +54,43 @@ Deno.test("json (any case, surrounding white space) gets every counter as JSON",
     "ackLatency",
     "relayLatency",
     "peers",
+    "delivery",
   ]);
+});
+
+Deno.test("json: each peer's delivery state, with when it was last confirmed", () => {
+  const s = sources();
+  const confirmed = Date.UTC(2026, 0, 2);
+  s.delivery = () =>
+    new Map([
+      ["2001:db8::2", {
+        epoch: 7,
+        inSync: true,
+        lastConfirmedMs: confirmed,
+        missing: 0,
+        knownGap: false,
+      }],
+      ["192.0.2.3", { epoch: 9, inSync: false, lastConfirmedMs: 0, missing: 4, knownGap: true }],
+    ]);
+  assert.deepEqual(jsonStats(s, 0).delivery, {
+    "2001:db8::2": {
+      epoch: 7,
+      inSync: true,
+      lastConfirmedTime: "2026-01-02T00:00:00.000Z",
+      missing: 0,
+      knownGap: false,
+    },
+    "192.0.2.3": { epoch: 9, inSync: false, lastConfirmedTime: null, missing: 4, knownGap: true },
+  });
+  const prometheus = formatPrometheus(s);
+  assert.match(prometheus, /^joold_peer_in_sync\{host="2001:db8::2"\} 1$/m);
+  assert.match(
+    prometheus,
+    /^joold_peer_last_confirmed_timestamp_seconds\{host="2001:db8::2"\} 1767312000$/m,
+  );
+  assert.match(prometheus, /^joold_peer_known_gap\{host="192.0.2.3"\} 1$/m);
+  assert.match(prometheus, /^joold_sync_gaps_total 0$/m);
+  assert.equal(hasKnownGaps(s.delivery()), true);
 });
 
 Deno.test("latency percentiles come from power-of-two buckets; max is exact", () => {

@@ -14,3 +14,8 @@ export function describePeer(from: IpSocketAddress | null): string {
     ? `${formatIPv4(from.address)}:${from.port}`
     : `[${formatIPv6(from.address)}]:${from.port}`;
 }
+
+/** A peer's host, without the port: `2001:db8::1` or `192.0.2.1`. */
+export function describeHost(address: Uint8Array): string {
+  return address.byteLength === 4 ? formatIPv4(address) : formatIPv6(address);
+}

@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { parseVersion } from "../../../src/jool/header.ts";
+import type { DeliveryJson } from "../../../src/stats/report.ts";
 
 export const PROTOCOLS = ["tcp", "udp", "icmp"] as const;
 export const STATS_NAMES = [
@@ -262,6 +263,13 @@ export const JSON_COUNTERS = [
   "syncInterfaceReturns",
   "serviceNotifyFailures",
   "statusFileFailures",
+  "syncGaps",
+  "syncNacksSent",
+  "syncNacksReceived",
+  "syncResends",
+  "syncRepaired",
+  "syncGapsUnrepaired",
+  "gapAdvertisements",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
@@ -304,6 +312,8 @@ export interface JsonStats {
   ackLatency: LatencyJson;
   relayLatency: LatencyJson;
   peers: Record<string, PeerJson>;
+  /** Lossless delivery's state per peer host (docs/lossless.md). */
+  delivery: Record<string, DeliveryJson>;
 }
 
 export function isCount(value: unknown): value is number {
@@ -351,6 +361,7 @@ export function parseJsonStats(text: string): JsonStats {
   assert.deepEqual(Object.keys(stats).sort(), [
     "ackLatency",
     "counters",
+    "delivery",
     "instance",
     "lastSyncTime",
     "peers",
@@ -377,6 +388,15 @@ export function parseJsonStats(text: string): JsonStats {
       assert.ok(isCount(p[key]), `peers["${peer}"].${key}: ${p[key]}`);
     }
     assert.ok(isIsoTime(p.lastSeenTime), `peers["${peer}"].lastSeenTime: ${p.lastSeenTime}`);
+  }
+  assert.ok(typeof stats.delivery === "object" && stats.delivery !== null, "delivery");
+  for (const [host, entry] of Object.entries(stats.delivery as Record<string, unknown>)) {
+    const d = entry as Record<string, unknown>;
+    assert.ok(isCount(d.epoch) && isCount(d.missing), `delivery["${host}"]: ${JSON.stringify(d)}`);
+    assert.ok(
+      d.lastConfirmedTime === null || isIsoTime(d.lastConfirmedTime),
+      `delivery["${host}"].lastConfirmedTime: ${d.lastConfirmedTime}`,
+    );
   }
   return value as JsonStats;
 }

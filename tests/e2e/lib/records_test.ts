@@ -122,6 +122,7 @@ function jsonStats(counters: Partial<Record<(typeof JSON_COUNTERS)[number], numb
     ackLatency: zero,
     relayLatency: zero,
     peers: {},
+    delivery: {},
   } as unknown as JsonStats;
 }
 
