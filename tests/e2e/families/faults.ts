@@ -449,5 +449,5 @@ export const SCENARIOS: Scenario[] = [
   { name: "faults-kernel", ours: true, nodes: 2, ci: "main", check: checkFaultsKernel },
   { name: "faults-peer", ours: true, nodes: 2, ci: "main", check: checkFaultsPeer },
   { name: "faults-flood", ours: true, nodes: 2, ci: "main", check: checkFaultsFlood },
-  { name: "faults-sealed", ours: true, nodes: 2, ci: [], check: checkFaultsSealed },
+  { name: "faults-sealed", ours: true, nodes: 2, ci: "main", check: checkFaultsSealed },
 ];
