@@ -163,7 +163,10 @@ async function smokeTest(archive: string, say: (line: string) => void): Promise<
     const problem = loaded
       ? "lacks an instance named 'default'"
       : "The Jool kernel module is not loaded in this network namespace";
-    const errors = daemon.stderr.trim().split("\n").filter((line) => /^(<\d>)?error:/.test(line));
+    // A line is `error: ...` after a journal priority or a timestamp, or neither (src/log.ts).
+    const errors = daemon.stderr.trim().split("\n").filter((line) =>
+      /^(<\d>|\S+Z )?error:/.test(line)
+    );
     if (daemon.code !== 1 || errors.length !== 1 || !errors[0].includes(problem)) {
       throw new SmokeFailure(
         `the daemon exited ${daemon.code} with [${errors.join("; ")}], expected 1 and one error ` +

@@ -19,7 +19,7 @@ if (skipReason !== null) console.error(`lossless namespace tests skipped: ${skip
 const NODE = fromFileUrl(new URL("./fixtures/lossless_node.ts", import.meta.url));
 const BATCHES = 600;
 const START_DELAY_MS = 2500;
-const LISTEN_MS = 3000;
+const LISTEN_MS = 6000;
 const LOSS_EVERY = 10;
 
 interface NodeResult {

@@ -58,6 +58,8 @@ export class Lan {
   }
 
   async #addNamespace(name: string): Promise<void> {
+    // One left by a run that was killed before its clean-up would make `add` fail.
+    await new Deno.Command("ip", { args: ["netns", "del", name], stderr: "null" }).output();
     await run("ip", "netns", "add", name);
     this.#namespaces.push(name);
     await run("ip", "-n", name, "link", "set", "lo", "up");
