@@ -23,6 +23,7 @@ import { readSystemLink } from "../ffi/system_files.ts";
 import { monotonicMicroseconds } from "../ffi/process.ts";
 import { type PeersHeard, statusFileName, SyncState } from "./daemon/sync_state.ts";
 import { StatusPublisher } from "./daemon/status_publisher.ts";
+import { knownGapCount } from "./stats/delivery_states.ts";
 import { OTHER_PEERS } from "./stats/peers.ts";
 import { LocalJool } from "./daemon/local_jool.ts";
 import { SyncMeasures } from "./daemon/measures.ts";
@@ -143,6 +144,7 @@ export class Daemon {
       path: directory === null ? null : `${directory}/${statusFileName(instance, netns)}`,
       identity: { pid: Deno.pid, instance },
       peers: () => this.#peersHeard(),
+      knownGaps: () => knownGapCount(this.#measures.deliveryStates?.() ?? new Map()),
       monotonicMs: () => Number(monotonicMicroseconds(this.#deps.libc)) / 1000,
       notifier: this.#deps.notifier ?? null,
       clock: this.#clock,

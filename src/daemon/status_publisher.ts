@@ -26,6 +26,8 @@ export interface StatusPublisherDeps {
   identity: { pid: number; instance: string };
   /** The peers heard so far, by sync origin. */
   peers(): PeersHeard;
+  /** Peers with a known gap in what they sent (lossless delivery gave it up); 0 without it. */
+  knownGaps(): number;
   /** CLOCK_MONOTONIC in milliseconds, the clock `joold status` judges freshness on. */
   monotonicMs(): number;
   notifier: Pick<ServiceNotifier, "status"> | null;
@@ -61,6 +63,7 @@ export class StatusPublisher {
   publish(): void {
     const { state, identity, clock, notifier, path } = this.#deps;
     const peers = this.#deps.peers();
+    state.knownGaps = this.#deps.knownGaps();
     const line = state.describe(peers);
     if (line !== this.#lastStatusLine) {
       this.#lastStatusLine = line;

@@ -225,6 +225,7 @@ Deno.test("StatusPublisher: the file on change and every heartbeat, STATUS= on a
     path,
     identity: { pid: 77, instance: "default" },
     peers: () => new Map(),
+    knownGaps: () => 0,
     monotonicMs: () => monotonic,
     notifier: { status: (line) => statusLines.push(line) },
     clock,
@@ -264,6 +265,7 @@ Deno.test("StatusPublisher: a directory it cannot write is a warning per interva
     path: "/proc/joold-cannot-write/x.status.json",
     identity: { pid: 1, instance: "default" },
     peers: () => new Map(),
+    knownGaps: () => 0,
     monotonicMs: () => 0,
     notifier: null,
     clock,
@@ -279,4 +281,43 @@ Deno.test("StatusPublisher: a directory it cannot write is a warning per interva
     lines[0],
     /^Cannot write the status file \/proc\/joold-cannot-write\/x\.status\.json: /,
   );
+});
+
+Deno.test("StatusPublisher: a peer's known gap makes an in-sync node not in sync until it closes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "joold-status-" });
+  const path = `${dir}/default.net-1.status.json`;
+  const clock = new ManualClock();
+  const state = new SyncState(clock.now());
+  let gaps = 0;
+  const lines: string[] = [];
+  const publisher = new StatusPublisher({
+    state,
+    path,
+    identity: { pid: 77, instance: "default" },
+    peers: () => new Map(),
+    knownGaps: () => gaps,
+    monotonicMs: () => 0,
+    notifier: { status: (line) => lines.push(line) },
+    clock,
+    logger: silentLogger,
+    counters: new SyncCounters(),
+  });
+  const read = () => decodeDaemonStatus(Deno.readTextFileSync(path)) as { knownGaps: number };
+  try {
+    state.noResync("no control port", clock.now());
+    publisher.start();
+    assert.ok(state.inSync, "alone: in sync");
+    gaps = 1;
+    clock.advance(HEARTBEAT_MS);
+    assert.equal(read().knownGaps, 1);
+    assert.ok(!state.inSync, "a known gap: not in sync");
+    assert.match(lines.at(-1)!, /1 known gaps/);
+    gaps = 0;
+    clock.advance(HEARTBEAT_MS);
+    assert.equal(read().knownGaps, 0);
+    assert.ok(state.inSync, "the gap closed: in sync again");
+    publisher.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

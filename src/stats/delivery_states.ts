@@ -25,6 +25,12 @@ export type DeliveryStates = () => ReadonlyMap<string, PeerDeliveryState>;
 
 /** Whether any peer has a known gap: sessions it sent that did not all arrive. */
 export function hasKnownGaps(states: ReadonlyMap<string, PeerDeliveryState>): boolean {
-  for (const state of states.values()) if (state.knownGap) return true;
-  return false;
+  return knownGapCount(states) > 0;
+}
+
+/** How many peers have a gap given up and not yet closed by a re-advertised table. */
+export function knownGapCount(states: ReadonlyMap<string, PeerDeliveryState>): number {
+  let count = 0;
+  for (const state of states.values()) if (state.knownGap) count++;
+  return count;
 }
