@@ -153,13 +153,17 @@ export class Advertiser {
       const result = await dumpSessionTable(
         {
           page: (protocol, after) => kernel.sessionPage(protocol, after),
-          send: (datagram) => !this.#closed && sender.send(datagram),
+          // Counted as each goes out: the stats must add up in the middle of a dump too.
+          send: (datagram) => {
+            const sent = !this.#closed && sender.send(datagram);
+            if (sent) counters.advertisedDatagrams++;
+            return sent;
+          },
           pause: () => new Promise((resolve) => clock.setTimer(resolve, DUMP_PAGE_PAUSE_MS)),
         },
         sessionEncodingFor(version),
       );
       counters.advertisedSessions += result.sessions;
-      counters.advertisedDatagrams += result.datagrams;
       if (result.datagrams > 0) measures.lastSyncMs = clock.now();
       const failed = result.failed === 0 ? "" : `; ${result.failed} datagrams could not be sent`;
       logger.info(

@@ -228,3 +228,20 @@ Deno.test("after a start the table is offered once, after the resync exchange; n
   await settle();
   assert.equal(advertisements(stopped), 0);
 });
+
+Deno.test("a table dump counts each datagram as it goes out: the stats add up in the middle of one", async () => {
+  const { counters, clock, sync, channel } = await syncHarness({
+    version: joolVersion(4, 1, 9),
+    sessions: TABLE,
+  });
+  const done = sync.advertiser.advertise("a peer started");
+  let seenMidway = false;
+  while (channel.sent.length < 8) {
+    await letTimePass(clock, 1);
+    assert.equal(counters.advertisedDatagrams, channel.sent.length, "counted as sent");
+    if (channel.sent.length > 0 && channel.sent.length < 8) seenMidway = true;
+  }
+  await whileTimePasses(clock, done);
+  assert.ok(seenMidway, "the dump was seen half done");
+  assert.equal(counters.advertisedDatagrams, 8);
+});
