@@ -82,6 +82,8 @@ export class KernelWatchdog {
       if (this.#failures > 0) logger.info("The kernel answers the instance probe again");
       this.#failures = 0;
     } catch (error) {
+      // A probe under way when the daemon stopped ends with the link's closing: no failure.
+      if (this.#timer === null) return;
       if (isSyncDisabledRefusal(error)) {
         logger.warning(`Session sync was turned off on instance '${kernel.instance}'`);
         await this.#deps.enableSync().catch((failure) =>

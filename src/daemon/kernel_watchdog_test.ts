@@ -86,3 +86,29 @@ Deno.test("watchdog: other failures are fatal only after several in a row", asyn
   assert.equal(fatal.length, 1);
   assert.match(fatal[0], /^The kernel failed 3 instance probes in a row: /);
 });
+
+Deno.test("watchdog: a probe under way when it stops ends without a failure logged", async () => {
+  const logs: string[] = [];
+  const fatal: string[] = [];
+  let reject: (error: Error) => void = () => {};
+  const kernel = {
+    instance: "default",
+    probe: () => new Promise<void>((_, no) => reject = no),
+  } as unknown as ConstructorParameters<typeof KernelWatchdog>[0]["kernel"];
+  const clock = new ManualClock();
+  const watchdog = new KernelWatchdog({
+    kernel,
+    clock,
+    logger: new LevelLogger("debug", (level, line) => logs.push(`${level}: ${line}`)),
+    enableSync: () => Promise.resolve(),
+    fatal: (reason) => fatal.push(reason),
+  });
+  watchdog.start();
+  clock.advance(WATCHDOG_INTERVAL_MS);
+  await settle();
+  watchdog.stop();
+  reject(new Error("Kernel link closed"));
+  for (let i = 0; i < 5; i++) await settle();
+  assert.deepEqual(logs, []);
+  assert.deepEqual(fatal, []);
+});
