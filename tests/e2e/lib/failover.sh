@@ -33,6 +33,26 @@ failover_router4() {
   echo "192.0.2.1${1#j}"
 }
 
+# flows_start NAMESPACE LOG ARG...: tests/e2e/lib/failover_flows.ts in the
+# background, its pid in FLOWS_PID (Deno's own: ip netns and env exec it).
+flows_start() {
+  local namespace=$1 log=$2
+  shift 2
+  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/tests/e2e/lib/failover_flows.ts" "$@" \
+    >"$log" 2>"${log%.log}.err" &
+  FLOWS_PID=$!
+}
+
+# wait_for_line FILE PATTERN TIMEOUT_S
+wait_for_line() {
+  local deadline=$((SECONDS + $3))
+  until grep -q "$2" "$1" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
 # failover_router_address ROUTER: ROUTER's address on the client LAN.
 failover_router_address() {
   case "$1" in

@@ -34,26 +34,6 @@ readonly ON_BACKUP_S=6
 readonly BACK_S=2.5
 readonly DIR=$E2E_OUT/failover
 
-# flows_start NAMESPACE LOG ARG...: tests/e2e/lib/failover_flows.ts in the
-# background, its pid in FLOWS_PID (Deno's own: ip netns and env exec it).
-flows_start() {
-  local namespace=$1 log=$2
-  shift 2
-  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/tests/e2e/lib/failover_flows.ts" "$@" \
-    >"$log" 2>"${log%.log}.err" &
-  FLOWS_PID=$!
-}
-
-# wait_for_line FILE PATTERN TIMEOUT_S
-wait_for_line() {
-  local deadline=$((SECONDS + $3))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
 # pause SECONDS: sleeps without starting a process (under TCG, with the
 # host busy, starting one costs up to hundreds of ms): a read that times out
 # on a FIFO nobody writes to (opened read-write, so it never ends).

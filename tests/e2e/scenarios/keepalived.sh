@@ -37,25 +37,6 @@ readonly DIR=$E2E_OUT/keepalived
 # Root's and 0755 up to /, as keepalived's enable_script_security wants.
 readonly BIN=/run/keepalived-bin
 
-# flows_start NAMESPACE LOG ARG...: tests/e2e/lib/failover_flows.ts in the
-# background, its pid in FLOWS_PID.
-flows_start() {
-  local namespace=$1 log=$2
-  shift 2
-  ip netns exec "$namespace" env DENO_DIR=/tmp/deno-dir DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
-    "$E2E_DENO" run --allow-all --no-config "$E2E_REPO/tests/e2e/lib/failover_flows.ts" "$@" \
-    >"$log" 2>"${log%.log}.err" &
-  FLOWS_PID=$!
-}
-
-wait_for_line() {
-  local deadline=$((SECONDS + $3))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
 # keepalived_conf ROUTER PRIORITY GATED FILE: packaging/keepalived/keepalived.conf
 # for ROUTER: its interfaces, addresses and priority, joold where the stand-in
 # is; without the vrrp_script's tracking unless GATED is yes.

@@ -30,10 +30,17 @@ follow_start() {
   echo "$!" >"$DIR/$name.pid"
 }
 
-# follow_stop NAME: SIGINT, as a person at the terminal stops it.
+# follow_stop NAME: SIGINT, as a person at the terminal stops it; SIGKILL
+# after 5 s (`jool session follow` goes on after SIGINT; line-buffered, it
+# loses nothing).
 follow_stop() {
-  kill -INT "$(cat "$DIR/$1.pid")" 2>/dev/null
-  wait "$(cat "$DIR/$1.pid")" 2>/dev/null
+  local pid deadline=$((SECONDS + 5))
+  pid=$(cat "$DIR/$1.pid")
+  kill -INT "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  echo "$?" >"$DIR/$1.exit"
 }
 
 # lines_wait NAME COUNT TIMEOUT: until NAME.stdout has COUNT lines (or more) or TIMEOUT passes.
