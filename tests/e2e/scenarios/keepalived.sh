@@ -12,7 +12,7 @@
 #   3. while j1 is away, a second connection (B) starts through j2;
 #   4. j1 comes back as a rebooted router does: an empty session table, its
 #      cables in, keepalived started, and joold JOOLD_DELAY_S later (as when
-#      its unit's first start fails and RestartSec= passes).
+#      its unit's first starts fail and RestartSec= passes).
 # gated: keepalived tracks `joold status` (the example's vrrp_script and
 # preempt_delay), so j1 takes the address back only once its joold is in
 # sync: A and B go on. ungated: the same without the vrrp_script and the
@@ -26,8 +26,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/failover.sh"
 readonly DESTINATION=64:ff9b::$E2E_SERVER4
 readonly A_TCP=$E2E_TCP_PORT A_UDP=${E2E_UDP_PORTS[0]}
 readonly B_TCP=$((E2E_TCP_PORT + 1)) B_UDP=${E2E_UDP_PORTS[1]}
-readonly INTERVAL_MS=150 TIMEOUT_MS=4000
-readonly JOOLD_DELAY_S=8
+# The client gives a connection up after TIMEOUT_MS without an echo: longer
+# than VRRP's takeover (3 advertisements and a skew: some 4 s under TCG),
+# shorter than what a returning router without the sessions costs (its
+# joold starts JOOLD_DELAY_S after keepalived).
+readonly INTERVAL_MS=150 TIMEOUT_MS=10000
+readonly JOOLD_DELAY_S=20
 # Under TCG a `joold status` (a Deno start) takes seconds of CPU, not the
 # example's 80 ms, and on a busy VM a run now and then more than 15 s: it
 # runs less often, with a longer timeout, and one late run does not count
