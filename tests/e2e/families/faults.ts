@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import type { Scenario } from "../lib/harness.ts";
 import {
+  checkCleanStops,
   checkLatency,
   checkSync,
   daemonRecord,
@@ -18,6 +19,7 @@ import {
   type LatencyJson,
   loadTables,
   type Outcome,
+  readJsonStats,
   readText,
   udpInErrors,
   unitRuns,
@@ -311,6 +313,54 @@ export async function checkFaultsSealed(outcome: Outcome): Promise<void> {
   await checkSync(outcome);
 }
 
+/** Sessions of each lossy-link case (tests/e2e/scenarios/lossy_link.sh). */
+const LOSSY_BURST = 2_000;
+
+/**
+ * 10% loss each way on the sync link: with reliable delivery every session
+ * of a burst reaches j2, clear and sealed; with it off some do not.
+ */
+export async function checkLossyLink(outcome: Outcome): Promise<void> {
+  const report: string[] = [];
+  const counts = new Map<string, { j1: number; j2: number }>();
+  for (const name of ["clear", "off", "sealed"]) {
+    const text = (await readText(`${outcome.out}/lossy/${name}.counts`)) ?? "";
+    const values = new Map(
+      text.trim().split("\n").map((line) => {
+        const [node, count] = line.split(" ");
+        return [node, Number(count)];
+      }),
+    );
+    const count = { j1: values.get("j1") ?? NaN, j2: values.get("j2") ?? NaN };
+    counts.set(name, count);
+    const j2 = await readJsonStats(outcome, `${name}.j2`);
+    const c = j2.counters as unknown as Record<string, number>;
+    report.push(
+      `${name}: j1 made ${count.j1}, j2 holds ${count.j2}; j2 saw ${c.syncGaps} gaps, sent ` +
+        `${c.syncNacksSent} NACKs, took ${c.syncRepaired} resent datagrams, gave up ` +
+        `${c.syncGapsUnrepaired}`,
+    );
+  }
+  console.log(`${outcome.name}:\n  ${report.join("\n  ")}`);
+  for (const name of ["clear", "off", "sealed"]) {
+    assert.equal(counts.get(name)!.j1, LOSSY_BURST, `${name}: j1 made its burst\n  ${report}`);
+  }
+  for (const name of ["clear", "sealed"]) {
+    assert.equal(
+      counts.get(name)!.j2,
+      LOSSY_BURST,
+      `${name}: sessions lost\n  ${report.join("\n  ")}`,
+    );
+  }
+  assert.ok(
+    counts.get("off")!.j2 < LOSSY_BURST,
+    `With reliable delivery off, 10% loss lost nothing: the link was not lossy\n  ${
+      report.join("\n  ")
+    }`,
+  );
+  await checkCleanStops(outcome);
+}
+
 /** Seconds a daemon may take to notice its kernel side went away: the watchdog's 1 s probe, under TCG. */
 export const GONE_NOTICE_LIMIT_S = 5;
 /** Seconds a restarted daemon may take to get what it missed (the resync scenarios' limit). */
@@ -452,4 +502,5 @@ export const SCENARIOS: Scenario[] = [
   { name: "faults-peer", ours: true, nodes: 2, ci: "main", check: checkFaultsPeer },
   { name: "faults-flood", ours: true, nodes: 2, ci: "main", check: checkFaultsFlood },
   { name: "faults-sealed", ours: true, nodes: 2, ci: "main", check: checkFaultsSealed },
+  { name: "lossy-link", ours: true, nodes: 2, ci: "main", check: checkLossyLink },
 ];
