@@ -18,6 +18,7 @@ import {
   parseCommandLine,
 } from "../command_line.ts";
 import { DEFAULT_INSTANCE } from "../config/modsocket.ts";
+import { PROXY_DEFAULT_PORT } from "./proxy.ts";
 import { sameInstance } from "../jool/header.ts";
 import { decodeSessionBatch } from "../jool/kernel_messages.ts";
 import { TcpState } from "../jool/protocol.ts";
@@ -116,7 +117,7 @@ export interface FollowOptions {
 }
 
 /** The group's port when `--net.mcast.port` is not given, as `jool session proxy`'s. */
-export const FOLLOW_DEFAULT_PORT = "6400";
+export const FOLLOW_DEFAULT_PORT = PROXY_DEFAULT_PORT;
 
 /**
  * Parses `joold follow`'s arguments (those after `follow`).

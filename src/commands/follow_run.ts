@@ -94,7 +94,7 @@ class LinePrinter {
 export const SILENT_GROUP_HINT_MS = 10_000;
 
 /** The port the example netsocket files of packaging/examples use. */
-const EXAMPLES_PORT = "6464";
+export const EXAMPLES_PORT = "6464";
 
 /**
  * Prints synced sessions until SIGINT, SIGTERM or a closed stdout (status

@@ -11,6 +11,7 @@ import { loadNetsocketConfig, NETSOCKET_KEYS } from "../config/netsocket.ts";
 import { fakeEnvironment } from "../../tests/support/fake_environment.ts";
 import { parseStatusArguments } from "./status.ts";
 import { DAEMON_ACCOUNT } from "./system.ts";
+import { EXAMPLES_PORT } from "./follow_run.ts";
 
 function packaged(path: string): string {
   return fileURLToPath(new URL(`../../packaging/${path}`, import.meta.url));
@@ -42,6 +43,8 @@ Deno.test("packaging: the example netsocket files load, with no warnings", async
   assert.deepEqual(ipv4.config.outInterface, eth0);
   assert.equal(ipv4.config.ttl, 3);
   assert.equal(ipv4.config.controlPort, 6465);
+  // What follow's hint names, when it hears nothing on its default port.
+  for (const { config } of [ipv6, ipv4]) assert.equal(String(config.port), EXAMPLES_PORT);
 });
 
 Deno.test("packaging: the example modsocket file loads, with no warnings", async () => {
