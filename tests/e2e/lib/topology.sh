@@ -140,6 +140,16 @@ jool_global() {
   jool_in "$1" global display | awk -v name="$2:" '$1 == name { print $2 }'
 }
 
+# topo_burst_pool4 NODE...: room in pool4 for bursts of thousands of UDP
+# sessions (the topology's has 4,535 ports), below the namespace's ephemeral
+# ports, which Jool 4.1.11+ refuses in pool4.
+topo_burst_pool4() {
+  local node
+  for node in "$@"; do
+    jool_in "$node" pool4 add "$E2E_POOL4" 1024-32767 --udp || e2e_die "cannot add pool4 in $node"
+  done
+}
+
 # topo_add_sync_host NAME N: a bare namespace on the sync bridge (no Jool,
 # no daemon), "sync0" with 2001:db8:ff08::N/96 and 198.51.100.N/24; N must
 # not be a node's.

@@ -13,19 +13,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 readonly stats_port=45678 probe=tests/e2e/lib/sync_probe.ts tool=tests/e2e/lib/flood.ts
 readonly burst=${JOOLD_E2E_SEALED_BURST:-10000}
-# Room for the burst: the topology's pool4 has 4,535 UDP ports. Below the
-# namespace's ephemeral ports, which Jool 4.1.11+ refuses in pool4.
-readonly burst_pool4="192.0.2.1 1024-32767"
 topo_setup 2
 topo_add_sync_host g 9
 out=$E2E_OUT/sealed
 keys=/tmp/keys
 mkdir -p "$out" && mkdir -m 0700 "$keys" || e2e_die "cannot make the key directory"
 
-for node in j1 j2; do
-  # shellcheck disable=SC2086 # address and port range
-  jool_in "$node" pool4 add $burst_pool4 --udp || e2e_die "cannot add pool4 in $node"
-done
+topo_burst_pool4 j1 j2
 run_ours_command j1 keygen keygen "$keys/sync.key" || e2e_die "joold keygen failed"
 for node in j1 j2; do
   net=$E2E_OUT/config/$node.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json

@@ -10,16 +10,13 @@
 # JSON counters).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 readonly stats_port=45678 burst=${JOOLD_E2E_LOSSY_BURST:-2000}
-# Room for three bursts: the topology's pool4 has 4,535 UDP ports.
-readonly burst_pool4="192.0.2.1 1024-32767"
 topo_setup 2
 out=$E2E_OUT/lossy
 keys=/tmp/keys
 mkdir -p "$out" && mkdir -m 0700 "$keys" || e2e_die "cannot make the directories"
 modprobe sch_netem || e2e_die "no sch_netem"
+topo_burst_pool4 j1 j2
 for node in j1 j2; do
-  # shellcheck disable=SC2086 # address and port range
-  jool_in "$node" pool4 add $burst_pool4 --udp || e2e_die "cannot add pool4 in $node"
   tc -n sync qdisc add dev "port${node#j}" root netem loss 10% || e2e_die "cannot add netem"
 done
 run_ours_command j1 keygen keygen "$keys/sync.key" || e2e_die "joold keygen failed"

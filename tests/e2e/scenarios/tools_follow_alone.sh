@@ -13,13 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
 
 readonly DIR=$E2E_OUT/follow
 readonly BURST=${JOOLD_E2E_FOLLOW_BURST:-30000} SIDE_BY_SIDE=2000
-# Room for the burst (pool4 has 4,535 UDP ports): below the namespace's
-# ephemeral ports, which Jool 4.1.11+ refuses in pool4.
-readonly BURST_POOL4="192.0.2.1 1024-32767"
 topo_setup 1
 mkdir -p "$DIR" /tmp/follow-bin
-# shellcheck disable=SC2086 # address and port range
-jool_in j1 pool4 add $BURST_POOL4 --udp || e2e_die "cannot add pool4"
+topo_burst_pool4 j1
 ours_stand_in /tmp/follow-bin/joold
 
 # follow_start NAME COMMAND...: COMMAND in j1 in the background, its output in NAME.*.
