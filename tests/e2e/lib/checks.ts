@@ -14,6 +14,7 @@ import {
   checkCounterRelations,
   diffSessions,
   expectedSessions,
+  EXPIRY_MARGIN_MS,
   formatDiff,
   formatSession,
   inSync,
@@ -78,7 +79,7 @@ export async function loadTables(outcome: Outcome): Promise<Map<string, Session[
       const path = `${outcome.out}/sessions/${node}.${protocol}.csv`;
       const text = await readText(path);
       if (text === undefined) throw new Error(`No session dump: ${path}`);
-      sessions.push(...parseSessionCsv(text));
+      sessions.push(...parseSessionCsv(text, { expiringWithinMs: EXPIRY_MARGIN_MS }));
     }
     tables.set(node, sessions);
   }

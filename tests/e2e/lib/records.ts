@@ -81,8 +81,31 @@ export function sessionFromColumns(f: string[], line: string): Session {
   };
 }
 
-/** Parses `jool session display --numeric --csv` output (header optional). */
-export function parseSessionCsv(text: string): Session[] {
+/**
+ * How close to its expiry a session may be and still be judged. Nodes are
+ * dumped one after another, and a peer's copy of a session expires up to a
+ * sync delay later than its creator's: within this margin a session can be
+ * present on one node and gone from the next without any being lost.
+ */
+export const EXPIRY_MARGIN_MS = 10_000;
+
+/** Jool's "Expires in" column (`H:MM:SS` or `H:MM:SS.mmm`) in milliseconds. */
+export function parseExpiresIn(text: string, line: string): number {
+  const match = /^(\d+):(\d\d):(\d\d)(?:\.(\d{1,3}))?$/.exec(text);
+  if (match === null) throw new Error(`Malformed expiration in session line: ${line}`);
+  const [hours, minutes, seconds] = [match[1], match[2], match[3]].map(Number);
+  const millis = Number((match[4] ?? "0").padEnd(3, "0"));
+  return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+}
+
+/**
+ * Parses `jool session display --numeric --csv` output (header optional);
+ * with `expiringWithinMs`, leaves out the sessions that expire that soon.
+ */
+export function parseSessionCsv(
+  text: string,
+  options: { expiringWithinMs?: number } = {},
+): Session[] {
   const sessions: Session[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "" || line.startsWith("Protocol,")) continue;
@@ -92,7 +115,10 @@ export function parseSessionCsv(text: string): Session[] {
     if (f.length < 10 || f.length > 11) {
       throw new Error(`Malformed session line: ${line}`);
     }
-    sessions.push(sessionFromColumns(f, line));
+    const session = sessionFromColumns(f, line);
+    const expiresInMs = parseExpiresIn(f[9], line);
+    if (options.expiringWithinMs !== undefined && expiresInMs < options.expiringWithinMs) continue;
+    sessions.push(session);
   }
   return sessions;
 }

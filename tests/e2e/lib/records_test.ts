@@ -4,11 +4,13 @@ import {
   checkCounterRelations,
   diffSessions,
   expectedSessions,
+  EXPIRY_MARGIN_MS,
   formatDiff,
   inSync,
   JSON_COUNTERS,
   type JsonStats,
   newLines,
+  parseExpiresIn,
   parseJsonStats,
   parseKeyValues,
   parseSessionCsv,
@@ -46,6 +48,42 @@ Deno.test("parseSessionCsv(): Jool's CSV, header and TCP state optional; a bad l
     "TCP,2001:db8:1::2,70000,64:ff9b::c000:202,8080,192.0.2.1,61001,192.0.2.2,8080,00:01:59",
   ];
   for (const line of bad) assert.throws(() => parseSessionCsv(line), /^Error: Malformed/, line);
+});
+
+Deno.test("parseExpiresIn(): Jool's H:MM:SS[.mmm]; anything else throws", () => {
+  assert.equal(parseExpiresIn("0:00:00.344", "l"), 344);
+  assert.equal(parseExpiresIn("00:04:59", "l"), 299_000);
+  assert.equal(parseExpiresIn("1:02:03.4", "l"), 3_723_400);
+  for (const bad of ["", "59", "0:0:59", "0:00:59.1234", "-0:00:01"]) {
+    assert.throws(() => parseExpiresIn(bad, "l"), /^Error: Malformed expiration/, bad);
+  }
+});
+
+// The ICMP sessions of a scenario's first pings, dumped 60 s later: the
+// creator's copy expired just before its dump, its peers' just after theirs.
+const ICMP_FRESH = "ICMP,2001:db8:3::2,899,64:ff9b::c000:202,899,192.0.2.1,61386,192.0.2.2," +
+  "61386,0:00:52.488";
+const ICMP_EXPIRING = "ICMP,2001:db8:3::2,591,64:ff9b::c000:202,591,192.0.2.1,63943,192.0.2.2," +
+  "63943,0:00:00.344";
+
+Deno.test("parseSessionCsv(): sessions about to expire are left out of the comparison, on request", () => {
+  const margin = { expiringWithinMs: EXPIRY_MARGIN_MS };
+  const tables = new Map([
+    ["j1", parseSessionCsv([ICMP_FRESH, ICMP_EXPIRING].join("\n"), margin)],
+    ["j3", parseSessionCsv(ICMP_FRESH, margin)],
+  ]);
+  const flows = parseTraffic("j3,ICMP,2001:db8:3::2,192.0.2.2,,ok\n");
+  const { expected, problems } = expectedSessions(tables, flows);
+  assert.deepEqual(problems, []);
+  assert.ok(inSync(diffSessions(tables, expected)));
+  // Control: judged with no margin, j1's expiring copy is a session nobody made.
+  const unjudged = new Map([
+    ["j1", parseSessionCsv([ICMP_FRESH, ICMP_EXPIRING].join("\n"))],
+    ["j3", parseSessionCsv(ICMP_FRESH)],
+  ]);
+  const diffs = diffSessions(unjudged, expectedSessions(unjudged, flows).expected);
+  assert.ok(!inSync(diffs));
+  assert.equal(diffs[0].unexpected[0].src6Port, 591);
 });
 
 Deno.test("parseTraffic(): one flow a line, the port optional", () => {
