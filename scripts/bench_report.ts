@@ -62,8 +62,14 @@ async function git(args: string[]): Promise<string> {
 
 /** Runs one step (its output shown; `deno task bench`'s JSON into its directory). */
 async function runStep(root: string, plan: StepPlan): Promise<StepRecord> {
-  const commit = await git(["rev-parse", "--short", "HEAD"]);
-  const dirty = (await git(["status", "--porcelain", "--", ...MEASURED_PATHS])) !== "";
+  let commit: string | null = null;
+  let dirty = false;
+  try {
+    commit = await git(["rev-parse", "--short", "HEAD"]);
+    dirty = (await git(["status", "--porcelain", "--", ...MEASURED_PATHS])) !== "";
+  } catch (error) {
+    console.error(`bench:report: the commit will say "not recorded": ${(error as Error).message}`);
+  }
   const record = {
     name: plan.name,
     command: `scripts/deno.sh task ${[plan.task, ...plan.args].join(" ")}`,

@@ -35,7 +35,7 @@ const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replac
  * Five unthrottled 30k-session bursts (RATE 0: as fast as the generator
  * can send) per daemon, alternating: the issue's comparison on each Jool
  * version. Older measurements (rates 3,600-13,400/s, ss-max-payload
- * variants) are in BENCHMARKS.md with the --runs that made them.
+ * variants) are in BENCHMARKS.md's git history with the --runs that made them.
  */
 export const DEFAULT_RUNS = Array.from(
   { length: 5 },
