@@ -53,23 +53,23 @@ export interface StepPlan {
 /** The steps, in the order they run: per version sync then window, then auth and memory, then micro. */
 export function reportSteps(): StepPlan[] {
   const steps: StepPlan[] = [];
+  // bench:sync leaves its results in OUT/VERSION/bench, bench:window in OUT/VERSION/window.
+  const perVersion = [["sync", "bench:sync", "bench"], [
+    "window",
+    "bench:window",
+    "window",
+  ]] as const;
   for (const jool of REPORT_VERSIONS) {
-    steps.push({
-      name: `sync-${jool}`,
-      kind: "sync",
-      task: "bench:sync",
-      args: ["--jool", jool],
-      out: "sync",
-      results: `sync/${jool}/bench`,
-    });
-    steps.push({
-      name: `window-${jool}`,
-      kind: "window",
-      task: "bench:window",
-      args: ["--jool", jool],
-      out: "window",
-      results: `window/${jool}/window`,
-    });
+    for (const [kind, task, leaf] of perVersion) {
+      steps.push({
+        name: `${kind}-${jool}`,
+        kind,
+        task,
+        args: ["--jool", jool],
+        out: kind,
+        results: `${kind}/${jool}/${leaf}`,
+      });
+    }
   }
   steps.push({
     name: "auth-memory",
