@@ -35,7 +35,7 @@ const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replac
  * Five unthrottled 30k-session bursts (RATE 0: as fast as the generator
  * can send) per daemon, alternating: the issue's comparison on each Jool
  * version. Older measurements (rates 3,600-13,400/s, ss-max-payload
- * variants) are in BENCHMARKS.md with the --runs that made them.
+ * variants) are in BENCHMARKS.md's git history with the --runs that made them.
  */
 export const DEFAULT_RUNS = Array.from(
   { length: 5 },
@@ -131,6 +131,11 @@ function cpu(node: NodeRecord): number {
   return node.userSeconds + node.systemSeconds;
 }
 
+/** A node's CPU ms per 10,000 sessions that reached j2 (NaN if none did). */
+export function cpuMsPer10k(run: RunRecord, node: "j1" | "j2"): number {
+  return run.j2Synced > 0 ? (cpu(run[node]) * 1000 * 10000) / run.j2Synced : NaN;
+}
+
 function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : "-";
 }
@@ -179,8 +184,6 @@ export function runsTable(runs: RunRecord[]): string {
     "HWM j2 MiB",
   ];
   const rows = runs.map((r) => {
-    const per10k = (seconds: number, sessions: number) =>
-      sessions > 0 ? fixed((seconds * 1000 * 10000) / sessions, 0) : "-";
     return [
       `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
       DAEMON_LABELS[r.kind],
@@ -198,8 +201,8 @@ export function runsTable(runs: RunRecord[]): string {
       String(r.j2KernelReceived ?? "-"),
       fixed(cpu(r.j1), 2),
       fixed(cpu(r.j2), 2),
-      per10k(cpu(r.j1), r.j2Synced),
-      per10k(cpu(r.j2), r.j2Synced),
+      fixed(cpuMsPer10k(r, "j1"), 0),
+      fixed(cpuMsPer10k(r, "j2"), 0),
       fixed(r.j1.hwmKiB / 1024, 1),
       fixed(r.j2.hwmKiB / 1024, 1),
     ];
@@ -221,29 +224,42 @@ export function completeRunsLine(runs: RunRecord[]): string {
   return `${kinds.map((kind) => line(kind, labels[kind])).join("; ")}.`;
 }
 
+/** One node's CPU per 10k sessions synced, ours in clear and sealed (means), and the change in %. */
+export interface AuthCost {
+  clear: number;
+  sealed: number;
+  change: number;
+}
+
 /**
  * Ours with auth against ours in clear: mean CPU per 10k sessions synced on
- * each node, and how much more auth costs; null without runs of both kinds.
+ * each node; null without runs of both kinds.
  */
-export function authCostLine(runs: RunRecord[]): string | null {
+export function authCost(runs: RunRecord[]): { j1: AuthCost; j2: AuthCost } | null {
   const mean = (kind: RunRecord["kind"], node: "j1" | "j2") => {
     const mine = runs.filter((r) => r.kind === kind && r.j2Synced > 0);
     if (mine.length === 0) return NaN;
-    return mine.reduce((sum, r) => sum + (cpu(r[node]) * 1000 * 10000) / r.j2Synced, 0) /
-      mine.length;
+    return mine.reduce((sum, r) => sum + cpuMsPer10k(r, node), 0) / mine.length;
   };
-  const parts: string[] = [];
-  for (const node of ["j1", "j2"] as const) {
-    const clear = mean("ours", node);
-    const sealed = mean("ours-auth", node);
-    if (!Number.isFinite(clear) || !Number.isFinite(sealed)) return null;
-    const change = (100 * (sealed - clear)) / clear;
-    parts.push(
-      `${node} ${fixed(clear, 0)} → ${fixed(sealed, 0)} ms/10k (${change >= 0 ? "+" : ""}${
-        fixed(change, 1)
-      }%)`,
-    );
-  }
+  const node = (name: "j1" | "j2"): AuthCost => {
+    const clear = mean("ours", name);
+    const sealed = mean("ours-auth", name);
+    return { clear, sealed, change: (100 * (sealed - clear)) / clear };
+  };
+  const cost = { j1: node("j1"), j2: node("j2") };
+  return Object.values(cost).every((c) => Number.isFinite(c.change)) ? cost : null;
+}
+
+/** {@link authCost} as a line of the report; null without runs of both kinds. */
+export function authCostLine(runs: RunRecord[]): string | null {
+  const cost = authCost(runs);
+  if (cost === null) return null;
+  const parts = (["j1", "j2"] as const).map((node) => {
+    const { clear, sealed, change } = cost[node];
+    return `${node} ${fixed(clear, 0)} → ${fixed(sealed, 0)} ms/10k (${change >= 0 ? "+" : ""}${
+      fixed(change, 1)
+    }%)`;
+  });
   return `CPU per 10k sessions synced, ours in clear → with auth (means): ${parts.join("; ")}.`;
 }
 
@@ -383,6 +399,43 @@ export function memoryTable(samples: MemoryRecord[], sessionBytes: number): stri
   return markdownTable(header, rows);
 }
 
+/** What one bench:sync run left in its results directory (OUT/VERSION/bench). */
+export interface SyncResults {
+  runs: RunRecord[];
+  memory: MemoryRecord[];
+  startup: StartupRecord[];
+  /** The guest's kernel, Jool, CPU and Deno (machine.txt). */
+  machine: string;
+}
+
+/** Reads a bench:sync results directory; files the run did not leave count as empty. */
+export async function readSyncResults(dir: string): Promise<SyncResults> {
+  return {
+    runs: parseLines<RunRecord>(await readText(`${dir}/runs.jsonl`)),
+    memory: parseLines<MemoryRecord>(await readText(`${dir}/memory.jsonl`)),
+    startup: parseLines<StartupRecord>(await readText(`${dir}/startup.jsonl`)),
+    machine: (await readText(`${dir}/machine.txt`)).trim(),
+  };
+}
+
+/** The tables of a bench:sync run on Jool `jool` (what it prints after its header lines). */
+export function syncReport(results: SyncResults, jool: string): string {
+  const { runs, memory, startup } = results;
+  const bytes = sessionBytes(jool);
+  return [
+    runsTable(runs),
+    "",
+    completeRunsLine(runs),
+    ...[authCostLine(runs)].filter((line) => line !== null).flatMap((line) => ["", line!]),
+    "",
+    oursTable(runs, bytes),
+    "",
+    threadsTable(runs),
+    ...(startup.length > 0 ? ["", startupTable(startup)] : []),
+    ...(memory.length > 0 ? ["", memoryTable(memory, bytes)] : []),
+  ].join("\n");
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -438,25 +491,12 @@ async function main(): Promise<number> {
     { JOOLD_VM_JOOL: jool, JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "1200" },
   );
   const minutes = (performance.now() - started) / 60000;
-  const runs = parseLines<RunRecord>(await readText(`${out}/bench/runs.jsonl`));
-  const memory = parseLines<MemoryRecord>(await readText(`${out}/bench/memory.jsonl`));
-  const machine = (await readText(`${out}/bench/machine.txt`)).trim();
-  const startup = parseLines<StartupRecord>(await readText(`${out}/bench/startup.jsonl`));
-  const bytes = sessionBytes(jool);
+  const results = await readSyncResults(`${out}/bench`);
   const report = [
-    `Machine (guest): ${machine.replaceAll("\n", "; ")}`,
+    `Machine (guest): ${results.machine.replaceAll("\n", "; ")}`,
     `VM run: ${fixed(minutes, 1)} min; results in ${out}/bench`,
     "",
-    runsTable(runs),
-    "",
-    completeRunsLine(runs),
-    ...[authCostLine(runs)].filter((line) => line !== null).flatMap((line) => ["", line!]),
-    "",
-    oursTable(runs, bytes),
-    "",
-    threadsTable(runs),
-    ...(startup.length > 0 ? ["", startupTable(startup)] : []),
-    ...(memory.length > 0 ? ["", memoryTable(memory, bytes)] : []),
+    syncReport(results, jool),
   ].join("\n");
   console.log(report);
   await Deno.writeTextFile(`${out}/bench/report.md`, `${report}\n`);

@@ -34,9 +34,54 @@ import {
   windowsOf,
   windowTable,
 } from "../bench/window_stats.ts";
+import { JOOL_VERSIONS } from "./bench_sync.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
-const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
+
+/** What one bench:window run left in OUT/window, per daemon and load. */
+export interface WindowResults {
+  runs: { kind: string; load: string; windows: RunWindows; polls: number[] }[];
+  statsRuns: { kind: string; load: string; delta: (number | null)[] }[];
+  /** Node 1's ss-* globals before the daemons, as `jool global display` listed them. */
+  globals: string;
+}
+
+/** Reads the results in `dir` (OUT/window) of the daemons `kindList` ran in turn. */
+export async function readWindowResults(dir: string, kindList: string): Promise<WindowResults> {
+  const runs: WindowResults["runs"] = [];
+  const statsRuns: WindowResults["statsRuns"] = [];
+  const kinds = kindList.split(/\s+/).filter((kind) => kind !== "");
+  for (const [i, kind] of kinds.entries()) {
+    for (const load of ["quiet", "burst"]) {
+      const run = `${dir}/${i + 1}-${kind}-${load}`;
+      const created = parseStamps(await readText(`${run}/created.txt`));
+      if (created.size === 0) continue;
+      const windows = windowsOf(created, parseStamps(await readText(`${run}/seen.txt`)));
+      runs.push({ kind, load, windows, polls: pollPeriods(await readText(`${run}/polls.txt`)) });
+      const before = parseJoolStats(await readText(`${run}/stats-before.txt`));
+      const after = parseJoolStats(await readText(`${run}/stats-after.txt`));
+      statsRuns.push({ kind, load, delta: joolStatsDelta(before, after) });
+    }
+  }
+  const globals = (await readText(`${dir}/jool.txt`)).split("\n")
+    .filter((line) => /^\s*ss-(flush-asap|flush-deadline|max-payload|capacity):/.test(line))
+    .map((line) => line.trim()).join(", ");
+  return { runs, statsRuns, globals };
+}
+
+/** The tables of a bench:window run (what it prints after its header lines). */
+export function windowReport(results: WindowResults): string {
+  const hasStats = results.statsRuns.some((run) => run.delta.some((value) => value !== null));
+  return [
+    windowTable(windowRows(results.runs)),
+    "",
+    hasStats
+      ? `Node 1's kernel counters per run (jool stats display, after minus before):\n\n${
+        joolStatsTable(results.statsRuns)
+      }`
+      : "Node 1's kernel has no JSTAT_JOOLD_ counters (Jool 4.1.10 and earlier).",
+  ].join("\n");
+}
 
 /** The table of the results in OUT/window, with what they were measured on. */
 async function report(
@@ -47,38 +92,14 @@ async function report(
   burst: string,
   minutes: number,
 ): Promise<string> {
-  const runs: { kind: string; load: string; windows: RunWindows; polls: number[] }[] = [];
-  const statsRuns: { kind: string; load: string; delta: (number | null)[] }[] = [];
-  const kinds = kindList.split(/\s+/).filter((kind) => kind !== "");
-  for (const [i, kind] of kinds.entries()) {
-    for (const load of ["quiet", "burst"]) {
-      const dir = `${out}/window/${i + 1}-${kind}-${load}`;
-      const created = parseStamps(await readText(`${dir}/created.txt`));
-      if (created.size === 0) continue;
-      const windows = windowsOf(created, parseStamps(await readText(`${dir}/seen.txt`)));
-      runs.push({ kind, load, windows, polls: pollPeriods(await readText(`${dir}/polls.txt`)) });
-      const before = parseJoolStats(await readText(`${dir}/stats-before.txt`));
-      const after = parseJoolStats(await readText(`${dir}/stats-after.txt`));
-      statsRuns.push({ kind, load, delta: joolStatsDelta(before, after) });
-    }
-  }
-  const hasStats = statsRuns.some((run) => run.delta.some((value) => value !== null));
-  const globals = (await readText(`${out}/window/jool.txt`)).split("\n")
-    .filter((line) => /^\s*ss-(flush-asap|flush-deadline|max-payload|capacity):/.test(line))
-    .map((line) => line.trim()).join(", ");
+  const results = await readWindowResults(`${out}/window`, kindList);
   const [count, interval] = quiet.split(":");
   return [
-    `Jool ${jool}; node 1's instance before the daemons: ${globals}`,
+    `Jool ${jool}; node 1's instance before the daemons: ${results.globals}`,
     `Quiet: ${count} flows, one every ${interval} ms; burst: ${burst} flows at once`,
     `VM run: ${Number.isNaN(minutes) ? "-" : minutes.toFixed(1)} min; results in ${out}/window`,
     "",
-    windowTable(windowRows(runs)),
-    "",
-    hasStats
-      ? `Node 1's kernel counters per run (jool stats display, after minus before):\n\n${
-        joolStatsTable(statsRuns)
-      }`
-      : "Node 1's kernel has no JSTAT_JOOLD_ counters (Jool 4.1.10 and earlier).",
+    windowReport(results),
   ].join("\n");
 }
 

@@ -30,7 +30,8 @@ export const RUNTIME_PERMISSIONS = [
 ] as const;
 
 /**
- * V8 flags baked into the executable (see BENCHMARKS.md for the numbers).
+ * V8 flags baked into the executable (the numbers: the "Memory" section of
+ * `git show 1d50ad4:BENCHMARKS.md`).
  *
  * `--no-memory-reducer`: V8's memory reducer runs full collections when the
  * allocation rate drops, to shrink the heap of idle programs; joold's heap

@@ -24,7 +24,7 @@ const IP_UDP_HEADER_BYTES = 48;
  * others to join it. Under a burst Jool 4.1.9 sends a batch of about ten
  * sessions every millisecond or two; sealing each alone cost more CPU than
  * the relay itself and the kernel dropped sessions while the daemon was
- * busy (BENCHMARKS.md). A few milliseconds are nothing against
+ * busy (BENCHMARKS.md's git history). A few milliseconds are nothing against
  * ss-flush-deadline's 2 s, and peers get a few datagrams instead of dozens.
  */
 export const SEALED_COALESCE_MS = 5;
