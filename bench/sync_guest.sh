@@ -8,7 +8,9 @@
 # Environment:
 #   BENCH_RUNS    space-separated KIND:COUNT:RATE[:MAX_PAYLOAD] (KIND ours,
 #                 ours-auth (ours with "auth key file": every datagram
-#                 sealed) or reference; RATE 0 = as fast as the generator can;
+#                 sealed), ours-off and ours-auth-off (the same with
+#                 "reliable delivery": false) or reference; RATE 0 = as fast
+#                 as the generator can;
 #                 MAX_PAYLOAD: ours gets it as "ss max payload" (1452: ours
 #                 leaves Jool's default alone), the C joold's nodes get
 #                 ss-max-payload set by hand), run in this order
@@ -27,6 +29,9 @@
 #                 of the C joold on j1 (its sync port bound), and Deno's own
 #                 start-up with the shipped flags (an empty program) as the
 #                 floor; into startup.jsonl. 0 or empty to skip
+#   BENCH_LOSS    percent of the datagrams tc netem drops on every port of
+#                 the sync bridge (each node's sync traffic, both ways), for
+#                 every run, warm-up included; empty or 0: none
 #   BENCH_V8_FLAGS   V8 flags for ours, %n standing for the node, e.g.
 #                 --prof,--no-logfile-per-isolate,--logfile=$OUT/bench/%n.v8.log
 #                 (then: node --prof-process FILE)
@@ -173,6 +178,12 @@ bench_udp6() {
     END { print d + 0, e + 0 }' /proc/net/snmp6
 }
 
+# bench_wire NODE: "bytes packets" NODE has sent on the sync link so far
+# (every port's datagrams: sync, control, resync), before any loss.
+bench_wire() {
+  ip -n "$1" -s link show dev sync0 | awk '/TX:/ { getline; print $1, $2; exit }'
+}
+
 # bench_stats_json NODE NAME: our daemon's JSON stats (empty for the C joold).
 bench_stats_json() {
   echo json | ip netns exec "$1" nc -u -w1 ::1 "$STATS_PORT" >"$BENCH_DIR/$2.json" 2>/dev/null
@@ -191,9 +202,14 @@ bench_start() {
     net=$E2E_OUT/config/$node.netsocket.json
     mod=$E2E_OUT/config/$node.modsocket.json
     netsocket_write "$node" 6 "$net"
-    if [ "$kind" = ours-auth ]; then
+    case $kind in ours-auth | ours-auth-off)
       sed -i "s|\"ttl\": 3|\"ttl\": 3, \"auth key file\": \"$BENCH_KEY\"|" "$net"
-    fi
+      ;;
+    esac
+    case $kind in ours-off | ours-auth-off)
+      sed -i "s|\"ttl\": 3|\"ttl\": 3, \"reliable delivery\": false|" "$net"
+      ;;
+    esac
     if [ "$kind" != reference ]; then
       members=${BENCH_OURS_ARGS:-}
       if [ -n "$max_payload" ]; then
@@ -279,6 +295,7 @@ bench_run() {
   local u1 s1 u2 s2 eu1 es1 eu2 es2 hwm1 hwm2 rss1 rss2 udp_before udp_after gen start
   local drops_before drops_after threads1 threads2
   local base1 base2 j1 j2 settled node payload capacity enospc missing_ack j1_sent j2_received
+  local wire1_bytes wire1_packets wire2_bytes wire2_packets ew1_bytes ew1_packets ew2_bytes ew2_packets
   e2e_log "run $name: reset"
   if [ "$kind" = reference ]; then
     bench_reset_instances "$max_payload"
@@ -300,12 +317,16 @@ bench_run() {
   threads1=$(bench_threads j1)
   threads2=$(bench_threads j2)
   read -r udp_before drops_before <<<"$(bench_udp6 j2)"
+  read -r wire1_bytes wire1_packets <<<"$(bench_wire j1)"
+  read -r wire2_bytes wire2_packets <<<"$(bench_wire j2)"
   start=$(date +%s.%N)
   e2e_log "run $name: generating (after $base1 warm-up sessions, $base2 on j2)"
   gen=$(bench_generate "$count" "$rate" 0) || e2e_die "the load generator failed: $gen"
   read -r j2 settled <<<"$(bench_settle)"
   j1=$(bench_sessions j1)
   read -r udp_after drops_after <<<"$(bench_udp6 j2)"
+  read -r ew1_bytes ew1_packets <<<"$(bench_wire j1)"
+  read -r ew2_bytes ew2_packets <<<"$(bench_wire j2)"
   read -r eu1 es1 rss1 hwm1 _ <<<"$(bench_proc j1)"
   read -r eu2 es2 rss2 hwm2 _ <<<"$(bench_proc j2)"
   bench_stats_json j1 "$name.j1"
@@ -319,7 +340,7 @@ bench_run() {
   j2_received=$(bench_jstat "$name" j2 JSTAT_JOOLD_SSS_RCVD)
   e2e_log "run $name: j1 +$((j1 - base1)), j2 +$((j2 - base2)) sessions; generator $gen"
   cat >>"$BENCH_DIR/runs.jsonl" <<JSON
-{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"capacity":${capacity:-null},"enospc":$enospc,"missingAck":$missing_ack,"j1KernelSent":$j1_sent,"j2KernelReceived":$j2_received,"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"datagrams":$((udp_after - udp_before)),"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
+{"kind":"$kind","count":$count,"rate":$rate,"maxPayload":${payload:-null},"capacity":${capacity:-null},"enospc":$enospc,"missingAck":$missing_ack,"j1KernelSent":$j1_sent,"j2KernelReceived":$j2_received,"warmup":$warmup,"generator":$gen,"startEpoch":$start,"settledEpoch":$settled,"j1Created":$((j1 - base1)),"j2Synced":$((j2 - base2)),"loss":${BENCH_LOSS:-0},"datagrams":$((udp_after - udp_before)),"j1Wire":{"bytes":$((ew1_bytes - wire1_bytes)),"packets":$((ew1_packets - wire1_packets))},"j2Wire":{"bytes":$((ew2_bytes - wire2_bytes)),"packets":$((ew2_packets - wire2_packets))},"j2SocketDrops":$((drops_after - drops_before)),"j1":{"userSeconds":$(bench_delta "$u1" "$eu1"),"systemSeconds":$(bench_delta "$s1" "$es1"),"rssKiB":$rss1,"hwmKiB":$hwm1,"threadsBefore":$threads1,"threads":$(bench_threads j1),"stats":$(cat "$BENCH_DIR/$name.j1.json")},"j2":{"userSeconds":$(bench_delta "$u2" "$eu2"),"systemSeconds":$(bench_delta "$s2" "$es2"),"rssKiB":$rss2,"hwmKiB":$hwm2,"threadsBefore":$threads2,"threads":$(bench_threads j2),"stats":$(cat "$BENCH_DIR/$name.j2.json")}}
 JSON
   daemons_stop
   for node in "${E2E_NODES[@]}"; do
@@ -382,6 +403,13 @@ fi
   grep -m1 'model name' /proc/cpuinfo
   echo "deno $("$E2E_DENO" --version | head -1)"
 } >"$BENCH_DIR/machine.txt"
+if [ "${BENCH_LOSS:-0}" != 0 ]; then
+  modprobe sch_netem || e2e_die "no sch_netem"
+  for node in "${E2E_NODES[@]}"; do
+    tc -n sync qdisc add dev "port${node#j}" root netem loss "$BENCH_LOSS%" ||
+      e2e_die "cannot add netem on $node's port"
+  done
+fi
 # Warm the generator (Deno's cache, neighbour discovery) outside any run.
 bench_generate 10 0 0 >/dev/null
 if [ "${BENCH_STARTUP:-0}" -gt 0 ]; then

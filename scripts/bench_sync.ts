@@ -7,7 +7,10 @@
  * Options (all optional):
  *   --jool VERSION                               Jool in the VM: 4.1.9, 4.1.13 or 4.1.15 (default)
  *   --runs "KIND:COUNT:RATE[:MAX_PAYLOAD] ..."   what to measure, in order (KIND: ours,
- *                                                ours-auth: ours with "auth key file", or reference)
+ *                                                ours-auth: ours with "auth key file", ours-off
+ *                                                and ours-auth-off: the same with "reliable
+ *                                                delivery": false, or reference)
+ *   --loss PERCENT                               tc netem loss on the sync link, every run (0)
  *   --auth                                       ours with and without auth, alternating
  *                                                (AUTH_RUNS), unless --runs says otherwise
  *   --startup N                                  exec-to-ready samples per daemon (5; 0: none)
@@ -67,6 +70,9 @@ export const DEFAULT_MEMORY = "none";
 /** Start-up measurements per daemon, before the runs. */
 export const DEFAULT_STARTUP = "5";
 
+/** What ran on both nodes: ours (sealed, without reliable delivery) or the C joold. */
+export type RunKind = "ours" | "ours-auth" | "ours-off" | "ours-auth-off" | "reference";
+
 /** One daemon's share of a run, as the guest recorded it. */
 export interface NodeRecord {
   userSeconds: number;
@@ -86,7 +92,9 @@ export interface NodeRecord {
 
 /** One measured run (a line of runs.jsonl). */
 export interface RunRecord {
-  kind: "ours" | "ours-auth" | "reference";
+  kind: RunKind;
+  /** Percent of the sync link's datagrams netem dropped (both ways). */
+  loss?: number;
   count: number;
   rate: number;
   /** j1's ss-max-payload during the run, as `jool global display` showed it. */
@@ -110,6 +118,9 @@ export interface RunRecord {
   datagrams: number;
   /** Datagrams j2's stack dropped because the daemon's socket buffer was full. */
   j2SocketDrops?: number;
+  /** What each node sent on the sync link during the burst (every port), before the loss. */
+  j1Wire?: { bytes: number; packets: number };
+  j2Wire?: { bytes: number; packets: number };
   j1: NodeRecord;
   j2: NodeRecord;
 }
@@ -153,9 +164,11 @@ export function markdownTable(header: string[], rows: string[][]): string {
 }
 
 /** How the tables name each kind of run. */
-const DAEMON_LABELS: Record<RunRecord["kind"], string> = {
+const DAEMON_LABELS: Record<RunKind, string> = {
   ours: "ours",
   "ours-auth": "ours, auth",
+  "ours-off": "ours, no reliable delivery",
+  "ours-auth-off": "ours, auth, no reliable delivery",
   reference: "C joold",
 };
 
@@ -217,50 +230,118 @@ export function completeRunsLine(runs: RunRecord[]): string {
     const complete = mine.filter((r) => r.j2Synced >= r.j1Created).length;
     return `${label} synced 100% in ${complete} of ${mine.length} runs`;
   };
-  const kinds = (["ours", "ours-auth", "reference"] as const).filter((kind) =>
+  const kinds = (Object.keys(DAEMON_LABELS) as RunKind[]).filter((kind) =>
     runs.some((r) => r.kind === kind)
   );
-  const labels = { ours: "ours", "ours-auth": "ours with auth", reference: "the C joold" };
+  const labels: Record<RunKind, string> = {
+    ours: "ours",
+    "ours-auth": "ours with auth",
+    "ours-off": "ours without reliable delivery",
+    "ours-auth-off": "ours with auth, without reliable delivery",
+    reference: "the C joold",
+  };
   return `${kinds.map((kind) => line(kind, labels[kind])).join("; ")}.`;
 }
 
-/** One node's CPU per 10k sessions synced, ours in clear and sealed (means), and the change in %. */
-export interface AuthCost {
-  clear: number;
-  sealed: number;
+/** One node's mean CPU per 10k sessions synced in two kinds of run, and the change in %. */
+export interface CpuChange {
+  before: number;
+  after: number;
   change: number;
 }
 
 /**
- * Ours with auth against ours in clear: mean CPU per 10k sessions synced on
- * each node; null without runs of both kinds.
+ * One kind of run against another, same VM run: each node's mean CPU per
+ * 10k sessions synced; null without runs of both kinds.
  */
-export function authCost(runs: RunRecord[]): { j1: AuthCost; j2: AuthCost } | null {
-  const mean = (kind: RunRecord["kind"], node: "j1" | "j2") => {
+export function cpuChange(
+  runs: RunRecord[],
+  from: RunKind,
+  to: RunKind,
+): { j1: CpuChange; j2: CpuChange } | null {
+  const mean = (kind: RunKind, node: "j1" | "j2") => {
     const mine = runs.filter((r) => r.kind === kind && r.j2Synced > 0);
     if (mine.length === 0) return NaN;
     return mine.reduce((sum, r) => sum + cpuMsPer10k(r, node), 0) / mine.length;
   };
-  const node = (name: "j1" | "j2"): AuthCost => {
-    const clear = mean("ours", name);
-    const sealed = mean("ours-auth", name);
-    return { clear, sealed, change: (100 * (sealed - clear)) / clear };
+  const node = (name: "j1" | "j2"): CpuChange => {
+    const before = mean(from, name);
+    const after = mean(to, name);
+    return { before, after, change: (100 * (after - before)) / before };
   };
   const cost = { j1: node("j1"), j2: node("j2") };
   return Object.values(cost).every((c) => Number.isFinite(c.change)) ? cost : null;
 }
 
-/** {@link authCost} as a line of the report; null without runs of both kinds. */
-export function authCostLine(runs: RunRecord[]): string | null {
-  const cost = authCost(runs);
+/** {@link cpuChange} as a line of the report; null without runs of both kinds. */
+export function cpuChangeLine(
+  runs: RunRecord[],
+  from: RunKind,
+  to: RunKind,
+  what: string,
+): string | null {
+  const cost = cpuChange(runs, from, to);
   if (cost === null) return null;
   const parts = (["j1", "j2"] as const).map((node) => {
-    const { clear, sealed, change } = cost[node];
-    return `${node} ${fixed(clear, 0)} → ${fixed(sealed, 0)} ms/10k (${change >= 0 ? "+" : ""}${
+    const { before, after, change } = cost[node];
+    return `${node} ${fixed(before, 0)} → ${fixed(after, 0)} ms/10k (${change >= 0 ? "+" : ""}${
       fixed(change, 1)
     }%)`;
   });
-  return `CPU per 10k sessions synced, ours in clear → with auth (means): ${parts.join("; ")}.`;
+  return `CPU per 10k sessions synced, ${what} (means): ${parts.join("; ")}.`;
+}
+
+/** What auth costs: ours in clear against ours sealed. */
+export function authCost(runs: RunRecord[]): { j1: CpuChange; j2: CpuChange } | null {
+  return cpuChange(runs, "ours", "ours-auth");
+}
+
+/** {@link authCost} as a line of the report. */
+export function authCostLine(runs: RunRecord[]): string | null {
+  return cpuChangeLine(runs, "ours", "ours-auth", "ours in clear → with auth");
+}
+
+/** What reliable delivery costs: ours without it against ours with it. */
+export function reliableCostLine(runs: RunRecord[]): string | null {
+  return cpuChangeLine(runs, "ours-off", "ours", "ours without reliable delivery → with it");
+}
+
+/**
+ * Per run: the sync link's loss, sessions synced, what each node put on the
+ * link per 10,000 sessions synced, and when j2 had them; null if the runs
+ * predate the wire counts.
+ */
+export function wireTable(runs: RunRecord[]): string | null {
+  if (!runs.some((r) => r.j1Wire !== undefined)) return null;
+  const per10k = (value: number | undefined, sessions: number) =>
+    value !== undefined && sessions > 0 ? fixed((value * 10000) / sessions / 1024, 0) : "-";
+  const header = [
+    "loss %",
+    "daemon",
+    "target rate",
+    "created j1",
+    "synced j2",
+    "synced %",
+    "j2 settled s",
+    "j1 KiB/10k",
+    "j2 KiB/10k",
+    "j1 packets",
+    "j2 packets",
+  ];
+  const rows = runs.map((r) => [
+    String(r.loss ?? 0),
+    DAEMON_LABELS[r.kind],
+    `${r.count} @ ${r.rate === 0 ? "max" : r.rate}/s`,
+    String(r.j1Created),
+    String(r.j2Synced),
+    fixed((100 * r.j2Synced) / Math.max(1, r.j1Created), 2),
+    fixed(r.settledEpoch - r.startEpoch, 1),
+    per10k(r.j1Wire?.bytes, r.j2Synced),
+    per10k(r.j2Wire?.bytes, r.j2Synced),
+    String(r.j1Wire?.packets ?? "-"),
+    String(r.j2Wire?.packets ?? "-"),
+  ]);
+  return markdownTable(header, rows);
 }
 
 /** Ours only: what its JSON stats say about each run. */
@@ -426,7 +507,8 @@ export function syncReport(results: SyncResults, jool: string): string {
     runsTable(runs),
     "",
     completeRunsLine(runs),
-    ...[authCostLine(runs)].filter((line) => line !== null).flatMap((line) => ["", line!]),
+    ...[authCostLine(runs), reliableCostLine(runs), wireTable(runs)]
+      .filter((part) => part !== null).flatMap((part) => ["", part!]),
     "",
     oursTable(runs, bytes),
     "",
@@ -450,6 +532,7 @@ async function main(): Promise<number> {
       out: { type: "string", default: Deno.env.get("JOOLD_BENCH_OUT") ?? "/var/tmp/joold-bench" },
       "ours-modsocket": { type: "string", default: "" },
       "v8-flags": { type: "string", default: "" },
+      loss: { type: "string", default: "0" },
     },
   });
   if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
@@ -459,6 +542,10 @@ async function main(): Promise<number> {
   const jool = values.jool;
   if (!JOOL_VERSIONS.includes(jool)) {
     console.error(`bench:sync: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
+    return 2;
+  }
+  if (!/^\d{1,2}(\.\d+)?$/.test(values.loss)) {
+    console.error(`bench:sync: --loss must be a percent under 100, got '${values.loss}'`);
     return 2;
   }
   const runsSpec = values.runs ?? (values.auth ? AUTH_RUNS : DEFAULT_RUNS).join(" ");
@@ -475,8 +562,11 @@ async function main(): Promise<number> {
     BENCH_BURST: values.burst,
     BENCH_OURS_ARGS: values["ours-modsocket"],
     BENCH_V8_FLAGS: values["v8-flags"],
+    BENCH_LOSS: values.loss,
   };
-  console.log(`== booting the VM (Jool ${jool}): ${runsSpec}; memory ${values.memory}`);
+  console.log(
+    `== booting the VM (Jool ${jool}): ${runsSpec}; memory ${values.memory}; loss ${values.loss}%`,
+  );
   const started = performance.now();
   const vm = await run(
     "bash",
