@@ -15,11 +15,13 @@ import {
   cpuMsPer10k,
   memoryTable,
   oursTable,
+  reliableCostLine,
   type RunRecord,
   runsTable,
   sessionBytes,
   syncReport,
   type SyncResults,
+  wireTable,
 } from "./bench_sync.ts";
 import { windowReport, type WindowResults } from "./bench_window.ts";
 import { percentile, windowRows } from "../bench/window_stats.ts";
@@ -33,8 +35,26 @@ export const REPORT_VERSIONS = ["4.1.15", "4.1.13", "4.1.9"] as const;
 /** The version the auth and memory runs use. */
 const AUTH_VERSION = "4.1.15";
 
+/** The lossy sync links measured, on which versions, and at what loss (percent). */
+export const LOSSY_VERSIONS = ["4.1.15", "4.1.9"] as const;
+export const LOSSES = [2, 10] as const;
+
+/** What runs on a lossy link: the C joold's share, ours, ours without the machinery, sealed. */
+const LOSSY_RUNS = "reference:30000:0 ours:30000:0 ours-off:30000:0 ours-auth:30000:0";
+
+/** What reliable delivery costs on a clean link: ours without it and with it, alternating. */
+const RELIABLE_COST_RUNS = Array.from({ length: 3 }, () => "ours-off:30000:0 ours:30000:0")
+  .join(" ");
+
 /** What kinds of step there are, for `--only`. */
-export const STEP_KINDS = ["sync", "window", "auth-memory", "micro"] as const;
+export const STEP_KINDS = [
+  "sync",
+  "window",
+  "auth-memory",
+  "lossy",
+  "reliable-cost",
+  "micro",
+] as const;
 
 /** One step of the report: a deno task and its options. */
 export interface StepPlan {
@@ -78,6 +98,26 @@ export function reportSteps(): StepPlan[] {
     args: ["--jool", AUTH_VERSION, "--auth", "--memory", "10000:100000:6700", "--startup", "0"],
     out: "auth-memory",
     results: `auth-memory/${AUTH_VERSION}/bench`,
+  });
+  for (const jool of LOSSY_VERSIONS) {
+    for (const loss of LOSSES) {
+      steps.push({
+        name: `lossy-${jool}-${loss}`,
+        kind: "lossy",
+        task: "bench:sync",
+        args: ["--jool", jool, "--loss", String(loss), "--runs", LOSSY_RUNS, "--startup", "0"],
+        out: `lossy-${loss}`,
+        results: `lossy-${loss}/${jool}/bench`,
+      });
+    }
+  }
+  steps.push({
+    name: "reliable-cost",
+    kind: "reliable-cost",
+    task: "bench:sync",
+    args: ["--jool", AUTH_VERSION, "--runs", RELIABLE_COST_RUNS, "--startup", "0"],
+    out: "reliable-cost",
+    results: `reliable-cost/${AUTH_VERSION}/bench`,
   });
   steps.push({
     name: "micro",
@@ -135,6 +175,8 @@ export const REGION_FILES: Record<string, readonly string[]> = {
     "auth",
     "memory",
     ...REPORT_VERSIONS.map((jool) => `window-${jool}`),
+    ...LOSSY_VERSIONS.flatMap((jool) => LOSSES.map((loss) => `lossy-${jool}-${loss}`)),
+    "reliable-cost",
     "micro",
   ],
   "README.md": ["readme-auth", "readme-cost", "readme-window"],
@@ -291,6 +333,32 @@ function memoryRegion(results: ReportResults, step: StepRecord): string | null {
   ].join("\n");
 }
 
+function lossyRegion(results: ReportResults, step: StepRecord, loss: number): string | null {
+  const sync = results.sync[step.name];
+  if (sync === undefined || sync.runs.length === 0) return null;
+  return [
+    `${provenance(step)} ${loss}% of the sync link's datagrams lost each way.`,
+    "",
+    wireTable(sync.runs) ?? "",
+    "",
+    completeRunsLine(sync.runs),
+  ].join("\n");
+}
+
+function reliableCostRegion(results: ReportResults, step: StepRecord): string | null {
+  const sync = results.sync[step.name];
+  if (sync === undefined || sync.runs.length === 0) return null;
+  return [
+    `${provenance(step)} Jool ${AUTH_VERSION}, no loss.`,
+    "",
+    runsTable(sync.runs),
+    "",
+    reliableCostLine(sync.runs) ?? "",
+    "",
+    wireTable(sync.runs) ?? "",
+  ].join("\n");
+}
+
 function windowRegion(results: ReportResults, step: StepRecord): string | null {
   const window = results.window[step.name];
   if (window === undefined || window.runs.length === 0) return null;
@@ -439,6 +507,13 @@ export function renderRegions(results: ReportResults): Record<string, string> {
     regions[`sync-${jool}`] = withStep(`sync-${jool}`, (step) => syncRegion(results, step, jool));
     regions[`window-${jool}`] = withStep(`window-${jool}`, (step) => windowRegion(results, step));
   }
+  for (const jool of LOSSY_VERSIONS) {
+    for (const loss of LOSSES) {
+      const name = `lossy-${jool}-${loss}`;
+      regions[name] = withStep(name, (step) => lossyRegion(results, step, loss));
+    }
+  }
+  regions["reliable-cost"] = withStep("reliable-cost", (step) => reliableCostRegion(results, step));
   return regions;
 }
 

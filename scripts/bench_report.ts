@@ -114,13 +114,13 @@ async function readResults(root: string): Promise<ReportResults> {
     if (plan === undefined) throw new Error(`${root}/meta.json: unknown step ${step.name}`);
     const dir = `${root}/${plan.results}`;
     console.log(`${step.name}: raw results in ${dir}`);
-    if (plan.kind === "sync" || plan.kind === "auth-memory") {
-      sync[step.name] = await readSyncResults(dir);
-    } else if (plan.kind === "window") {
+    if (plan.kind === "window") {
       window[step.name] = await readWindowResults(dir, await readText(`${dir}/kinds.txt`));
-    } else {
+    } else if (plan.kind === "micro") {
       const json = await readText(`${dir}/bench.json`);
       micro = json === "" ? null : parseMicro(json);
+    } else {
+      sync[step.name] = await readSyncResults(dir);
     }
   }
   return { steps, sync, window, micro };
