@@ -6,8 +6,8 @@
  * ChaCha20-Poly1305 at 650; BENCHMARKS.md has what sealing costs the
  * daemon).
  *
- * node:crypto brings Deno's Node compatibility layer, which costs every
- * start some 20-35 ms and 10-14 MiB, so it is imported here alone, and
+ * node:crypto brings Deno's Node compatibility layer, which cost every start
+ * of the bundle some 20 ms and 7 MiB, so it is imported here alone, and
  * only when {@link loadChaCha20Poly1305} is called: when a key is
  * configured (src/layers_test.ts holds every other module to that).
  *
