@@ -54,7 +54,7 @@ async function sourceFiles(folder: string): Promise<string[]> {
   return files;
 }
 
-/** The specifier of every `import … from "x"`, `export … from "x"` and `import "x"`, as written. */
+/** The specifier of every static `import` and `export … from`, as written. */
 function importSpecifiers(text: string): string[] {
   return [...text.matchAll(/^(?:import|export)\s(?:[^;]*?\sfrom\s+)?"([^"]+)"/gms)].map((match) =>
     match[1]
