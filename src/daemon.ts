@@ -31,9 +31,10 @@ import { ResyncChannel } from "./daemon/resync_channel.ts";
 import { type ReliableDelivery, wireReliableDelivery } from "./daemon/reliable_delivery.ts";
 import { reliableDeliveryOn } from "./config/netsocket.ts";
 import { describeHost } from "./sync/peer_address.ts";
-import { PeerSockets } from "./daemon/peer_sockets.ts";
+import { PeerSockets, type Sealing } from "./daemon/peer_sockets.ts";
 import { systemEnvironment } from "./config/environment.ts";
 import { type KeyRing, SEALED_OVERHEAD, warmUpSealing } from "./auth/sealed_datagram.ts";
+import { loadChaCha20Poly1305 } from "./auth/chacha20_poly1305.ts";
 import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { warmUpRelayPath, warmUpShortfall } from "./daemon/warm_up.ts";
@@ -128,13 +129,17 @@ export class Daemon {
     logger.debug(
       `Relay path warmed up in ${(this.#clock.monotonic() - warmUpStart).toFixed(1)} ms`,
     );
+    let sealing: Sealing | null = null;
     if (config.keys) {
       const sealStart = this.#clock.monotonic();
-      if (!warmUpSealing(sealedDatagramBytes(SEALED_OVERHEAD))) {
+      // Deno's Node layer comes with the AEAD: only a daemon with keys loads it.
+      const aead = await loadChaCha20Poly1305();
+      if (!warmUpSealing(aead, sealedDatagramBytes(SEALED_OVERHEAD))) {
         throw new Error("Cannot seal datagrams: a sealed test datagram did not open again");
       }
+      sealing = { keys: config.keys, aead };
       logger.debug(
-        `Sealing warmed up in ${(this.#clock.monotonic() - sealStart).toFixed(1)} ms`,
+        `Sealing loaded and warmed up in ${(this.#clock.monotonic() - sealStart).toFixed(1)} ms`,
       );
     }
     const directory = this.#stateDirectory(config);
@@ -171,7 +176,7 @@ export class Daemon {
     this.#watchdog.start();
 
     const drops = this.#drops;
-    const peerSockets = new PeerSockets(netsocket, config.keys, {
+    const peerSockets = new PeerSockets(netsocket, sealing, {
       ...common,
       sockets,
       drops,

@@ -1,6 +1,7 @@
 /**
  * The import graph of main.ts, src/ and ffi/: a module imports only from its
- * own layer or a lower one, and no module reaches itself through its imports.
+ * own layer or a lower one, no module reaches itself through its imports,
+ * and what main.ts imports statically loads no `node:` module.
  */
 
 import assert from "node:assert/strict";
@@ -53,20 +54,36 @@ async function sourceFiles(folder: string): Promise<string[]> {
   return files;
 }
 
-/** Every `import … from "./x"` and `export … from "./x"`, as paths from the root. */
-export function relativeImports(path: string, text: string): string[] {
-  const imports: string[] = [];
-  for (const match of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+"(\.{1,2}\/[^"]+)"/gms)) {
-    imports.push(relative(ROOT, normalize(join(ROOT, dirname(path), match[1]))));
-  }
-  return imports;
+/** The specifier of every static `import` and `export … from`, as written. */
+function importSpecifiers(text: string): string[] {
+  return [...text.matchAll(/^(?:import|export)\s(?:[^;]*?\sfrom\s+)?"([^"]+)"/gms)].map((match) =>
+    match[1]
+  );
 }
 
-async function importGraph(): Promise<Map<string, string[]>> {
+function isRelative(specifier: string): boolean {
+  return /^\.{1,2}\//.test(specifier);
+}
+
+/** A specifier of `path`: a relative one as a path from the root, any other as written. */
+function fromRoot(path: string, specifier: string): string {
+  return isRelative(specifier)
+    ? relative(ROOT, normalize(join(ROOT, dirname(path), specifier)))
+    : specifier;
+}
+
+/** Every relative `import` and `export … from`, as paths from the root. */
+export function relativeImports(path: string, text: string): string[] {
+  return importSpecifiers(text).filter(isRelative).map((specifier) => fromRoot(path, specifier));
+}
+
+/** Each module's source text and its static imports (see {@link fromRoot}). */
+async function importGraph(): Promise<Map<string, { text: string; imports: string[] }>> {
   const files = ["main.ts", ...await sourceFiles("src"), ...await sourceFiles("ffi")];
-  const graph = new Map<string, string[]>();
+  const graph = new Map<string, { text: string; imports: string[] }>();
   for (const file of files) {
-    graph.set(file, relativeImports(file, await Deno.readTextFile(join(ROOT, file))));
+    const text = await Deno.readTextFile(join(ROOT, file));
+    graph.set(file, { text, imports: importSpecifiers(text).map((s) => fromRoot(file, s)) });
   }
   return graph;
 }
@@ -92,7 +109,7 @@ Deno.test("relativeImports() reads import and export lines, over several lines t
 
 Deno.test("no module imports from a higher layer", async () => {
   const upward: string[] = [];
-  for (const [file, imports] of await importGraph()) {
+  for (const [file, { imports }] of await importGraph()) {
     for (const imported of imports) {
       if (!imported.startsWith("src/") && !imported.startsWith("ffi/")) continue;
       if (layerOf(imported) > layerOf(file)) upward.push(`${file} -> ${imported}`);
@@ -112,9 +129,40 @@ Deno.test("no module imports itself, directly or through others", async () => {
       return;
     }
     if (done.has(file)) return;
-    for (const imported of graph.get(file) ?? []) visit(imported, [...path, file]);
+    for (const imported of graph.get(file)?.imports ?? []) visit(imported, [...path, file]);
     done.add(file);
   };
   for (const file of graph.keys()) visit(file, []);
   assert.deepEqual(cycles, []);
+});
+
+/**
+ * The modules that may import a `node:` module, dynamically only, when its
+ * feature is configured: `node:crypto` brings Deno's Node compatibility
+ * layer, some 20 ms and 7 MiB at every start (see the module).
+ */
+const NODE_LOADERS = ["src/auth/chacha20_poly1305.ts"];
+
+Deno.test("what main.ts imports statically reaches no node: module", async () => {
+  const graph = await importGraph();
+  const reached = new Set<string>();
+  const pending = ["main.ts"];
+  const nodeImports: string[] = [];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (reached.has(file)) continue;
+    reached.add(file);
+    for (const imported of graph.get(file)?.imports ?? []) {
+      if (imported.startsWith("node:")) nodeImports.push(`${file} -> ${imported}`);
+      else pending.push(imported);
+    }
+  }
+  assert.deepEqual(nodeImports, []);
+});
+
+Deno.test("only the named modules import a node: module, and only dynamically", async () => {
+  const loaders: string[] = [];
+  for (const [file, { text }] of await importGraph()) {
+    if (!file.endsWith("_test.ts") && /\bimport\(\s*["']node:/.test(text)) loaders.push(file);
+  }
+  assert.deepEqual(loaders.sort(), NODE_LOADERS);
 });

@@ -1,11 +1,9 @@
 /**
  * Sealed datagrams: what our daemons send to each other when `"auth key
- * file"` is set. ChaCha20-Poly1305 (RFC 8439; node:crypto, synchronous, so
- * the peer channel stays synchronous) over the whole payload, session batch
- * or control message alike. Not AES-256-GCM: Deno's node:crypto seals with
- * ChaCha20-Poly1305 about 40% faster (its GCM runs at some 140 MB/s here,
- * ChaCha20-Poly1305 at 650; BENCHMARKS.md has what sealing costs the
- * daemon). Layout, all numbers big-endian:
+ * file"` is set. ChaCha20-Poly1305 (RFC 8439, chacha20_poly1305.ts: given to
+ * the sealer and the opener, loaded only when a key is configured) over the
+ * whole payload, session batch or control message alike. Layout, all
+ * numbers big-endian:
  *
  * ```
  * offset  size  field
@@ -39,12 +37,12 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { type Aead, TAG_BYTES } from "./chacha20_poly1305.ts";
 
 /** Bytes before the ciphertext. */
 export const SEALED_HEADER_BYTES = 16;
 /** Bytes of the tag after the ciphertext. */
-export const SEALED_TAG_BYTES = 16;
+export const SEALED_TAG_BYTES = TAG_BYTES;
 /** What sealing adds to a datagram. */
 export const SEALED_OVERHEAD = SEALED_HEADER_BYTES + SEALED_TAG_BYTES;
 /** Bytes of a key: 256 bits. */
@@ -75,9 +73,6 @@ function aadFor(cluster: Uint8Array): Uint8Array {
   return aad;
 }
 
-/** The AEAD, as node:crypto names it. */
-const AEAD = "chacha20-poly1305";
-
 /** One key of a key file. */
 export interface AuthKey {
   /** 0 to 255; travels in every datagram sealed with it. */
@@ -85,9 +80,6 @@ export interface AuthKey {
   /** {@link KEY_BYTES} bytes. */
   secret: Uint8Array;
 }
-
-/** node:crypto's options for the AEAD: its 16-byte tag. */
-const TAG_OPTIONS = { authTagLength: SEALED_TAG_BYTES };
 
 /** The keys a node holds: it sends with `current` and accepts every one of `accepted`. */
 export interface KeyRing {
@@ -103,6 +95,7 @@ export type OpenRefusal =
 
 /** Seals datagrams with the current key, never repeating a nonce. */
 export class DatagramSealer {
+  readonly #aead: Aead;
   #key: AuthKey;
   /** The header, the channel's byte and the cluster's name: the AAD. */
   readonly #aad: Uint8Array;
@@ -112,16 +105,19 @@ export class DatagramSealer {
   #counter = 0;
 
   /**
+   * @param aead ChaCha20-Poly1305 (chacha20_poly1305.ts loads it).
    * @param senderId This daemon's id (32 bits), random per start.
    * @param clockUs Microseconds since the epoch (default: Date.now() × 1000).
    * @param cluster The cluster's name (UTF-8 bytes; `"auth cluster"`), empty for none.
    */
   constructor(
+    aead: Aead,
     key: AuthKey,
     senderId: number,
     clockUs: () => number = () => Date.now() * 1000,
     cluster: Uint8Array = new Uint8Array(0),
   ) {
+    this.#aead = aead;
     this.#aad = aadFor(cluster);
     this.#header = this.#aad.subarray(0, SEALED_HEADER_BYTES);
     this.#view = new DataView(this.#aad.buffer);
@@ -149,24 +145,16 @@ export class DatagramSealer {
     writeCounter(this.#view, this.#counter);
     this.#aad[SEALED_HEADER_BYTES] = channelByte(channel);
     const nonce = this.#header.subarray(4, 16);
-    const cipher = createCipheriv(AEAD, this.#key.secret, nonce, TAG_OPTIONS);
-    cipher.setAAD(this.#aad, { plaintextLength: payload.byteLength });
     const out = new Uint8Array(SEALED_OVERHEAD + payload.byteLength);
     out.set(this.#header, 0);
-    let at = SEALED_HEADER_BYTES;
-    const body = cipher.update(payload);
-    out.set(body, at);
-    at += body.byteLength;
-    const last = cipher.final();
-    out.set(last, at);
-    at += last.byteLength;
-    out.set(cipher.getAuthTag(), at);
+    this.#aead.seal(this.#key.secret, nonce, this.#aad, payload, out.subarray(SEALED_HEADER_BYTES));
     return out;
   }
 }
 
 /** Opens sealed datagrams with any accepted key and refuses replays. */
 export class DatagramOpener {
+  readonly #aead: Aead;
   #ring: KeyRing;
   readonly #windows: ReplayWindows;
   readonly #clockUs: () => number;
@@ -183,6 +171,7 @@ export class DatagramOpener {
   lastCounter = 0;
 
   /**
+   * @param aead ChaCha20-Poly1305 (chacha20_poly1305.ts loads it).
    * @param ownSenderId This daemon's sender id: a datagram bearing it is our
    *   own coming back (a reflection or a replay: we never receive our own
    *   multicast), refused as a replay.
@@ -191,6 +180,7 @@ export class DatagramOpener {
    * @param cluster The cluster's name (UTF-8 bytes; `"auth cluster"`), empty for none.
    */
   constructor(
+    aead: Aead,
     ring: KeyRing,
     clockUs: () => number = () => Date.now() * 1000,
     ownSenderId: number | null = null,
@@ -198,6 +188,7 @@ export class DatagramOpener {
     maxPayloadBytes = Infinity,
     cluster: Uint8Array = new Uint8Array(0),
   ) {
+    this.#aead = aead;
     this.#aad = aadFor(cluster);
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#aad[SEALED_HEADER_BYTES] = channelByte(channel);
@@ -281,38 +272,38 @@ export class DatagramOpener {
     const header = datagram.subarray(0, SEALED_HEADER_BYTES);
     this.attempts++;
     this.attemptedBytes += tagAt - SEALED_HEADER_BYTES;
-    let payload: Uint8Array;
-    try {
-      const decipher = createDecipheriv(AEAD, key.secret, header.subarray(4), TAG_OPTIONS);
-      this.#aad.set(header, 0);
-      decipher.setAAD(this.#aad, { plaintextLength: tagAt - SEALED_HEADER_BYTES });
-      decipher.setAuthTag(datagram.subarray(tagAt));
-      const body = decipher.update(datagram.subarray(SEALED_HEADER_BYTES, tagAt));
-      const last = decipher.final();
-      payload = last.byteLength === 0 ? body : concat(body, last);
-    } catch {
+    this.#aad.set(header, 0);
+    const payload = this.#aead.open(
+      key.secret,
+      header.subarray(4),
+      this.#aad,
+      datagram.subarray(SEALED_HEADER_BYTES, tagAt),
+      datagram.subarray(tagAt),
+    );
+    if (payload === null) {
       return { kind: "auth", problem: `bad authentication tag (key id ${key.id})` };
     }
     this.#windows.accept(senderId, counter);
     this.lastSenderId = senderId;
     this.lastCounter = counter;
-    return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+    return payload;
   }
 }
 
 /**
- * Seals and opens a made-up payload under a throwaway key, twice. node:crypto
- * loads its cipher and V8 compiles the sealing code on first use: under an
- * emulated CPU that could hold a sealed daemon's first batches back for
+ * Seals and opens a made-up payload under a throwaway key, twice, with
+ * `aead` (ChaCha20-Poly1305). node:crypto loads its cipher and V8 compiles
+ * the sealing code on first use: under an emulated CPU that could hold a
+ * sealed daemon's first batches back for
  * hundreds of ms, longer than Jool 4.1.10 and earlier keep a batch waiting
  * for its ACK (BENCHMARKS.md). The key is random and the datagrams go
  * nowhere, so no nonce of a real key is spent. Returns whether every round
  * trip gave the payload back.
  */
-export function warmUpSealing(payloadBytes: number): boolean {
+export function warmUpSealing(aead: Aead, payloadBytes: number): boolean {
   const key: AuthKey = { id: 0, secret: crypto.getRandomValues(new Uint8Array(KEY_BYTES)) };
-  const sealer = new DatagramSealer(key, 1);
-  const opener = new DatagramOpener({ current: key, accepted: new Map([[key.id, key]]) });
+  const sealer = new DatagramSealer(aead, key, 1);
+  const opener = new DatagramOpener(aead, { current: key, accepted: new Map([[key.id, key]]) });
   const payload = new Uint8Array(payloadBytes);
   let intact = true;
   for (let round = 0; round < 2; round++) {
@@ -392,11 +383,4 @@ function writeCounter(view: DataView, counter: number): void {
 
 function readCounter(view: DataView): number {
   return view.getUint32(8) * 2 ** 32 + view.getUint32(12);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }

@@ -17,6 +17,9 @@ import {
   SEALED_OVERHEAD,
   warmUpSealing,
 } from "./sealed_datagram.ts";
+import { loadChaCha20Poly1305 } from "./chacha20_poly1305.ts";
+
+const AEAD = await loadChaCha20Poly1305();
 
 const KEY_7: AuthKey = { id: 7, secret: new Uint8Array(32).map((_, i) => i) };
 const KEY_8: AuthKey = { id: 8, secret: new Uint8Array(32).fill(0xaa) };
@@ -26,11 +29,11 @@ const NOW_US = 1_767_225_600_000_000;
 const PAYLOAD = new TextEncoder().encode("sessions");
 
 function sealer(key = KEY_7, senderId = 0x01020304, clock = () => NOW_US): DatagramSealer {
-  return new DatagramSealer(key, senderId, clock);
+  return new DatagramSealer(AEAD, key, senderId, clock);
 }
 
 function opener(ring = RING_7, clock = () => NOW_US): DatagramOpener {
-  return new DatagramOpener(ring, clock);
+  return new DatagramOpener(AEAD, ring, clock);
 }
 
 Deno.test("the header: magic, version, key id, sender id, counter, then ciphertext and tag", () => {
@@ -127,7 +130,7 @@ Deno.test("refusals: what is wrong with each datagram", async (t) => {
 
 Deno.test("what is sealed for the sync port does not open on the control port, nor the reverse", () => {
   const sealed = sealer().seal(PAYLOAD, "sync");
-  const control = new DatagramOpener(RING_7, () => NOW_US, null, "control");
+  const control = new DatagramOpener(AEAD, RING_7, () => NOW_US, null, "control");
   assert.deepEqual(control.open(sealed), {
     kind: "auth",
     problem: "bad authentication tag (key id 7)",
@@ -194,23 +197,26 @@ Deno.test("replay windows are bounded: the sender seen least recently makes room
 
 Deno.test("a datagram with our own sender id is refused: we never receive our own", () => {
   const sealed = sealer(KEY_7, 0x0a0b0c0d).seal(PAYLOAD);
-  assert.deepEqual(new DatagramOpener(RING_7, () => NOW_US, 0x0a0b0c0d).open(sealed), {
+  assert.deepEqual(new DatagramOpener(AEAD, RING_7, () => NOW_US, 0x0a0b0c0d).open(sealed), {
     kind: "replay",
     problem: "sender 0a0b0c0d is this daemon",
   });
-  assert.deepEqual(new DatagramOpener(RING_7, () => NOW_US, 0x0a0b0c0e).open(sealed), PAYLOAD);
+  assert.deepEqual(
+    new DatagramOpener(AEAD, RING_7, () => NOW_US, 0x0a0b0c0e).open(sealed),
+    PAYLOAD,
+  );
 });
 
 Deno.test("warmUpSealing() seals and opens under a throwaway key", () => {
-  assert.equal(warmUpSealing(0), true);
-  assert.equal(warmUpSealing(32768), true);
+  assert.equal(warmUpSealing(AEAD, 0), true);
+  assert.equal(warmUpSealing(AEAD, 32768), true);
 });
 
 Deno.test('what is sealed in one "auth cluster" does not open in another with the same key', () => {
   const name = (text: string) => new TextEncoder().encode(text);
-  const sealed = new DatagramSealer(KEY_7, 1, () => NOW_US, name("east")).seal(PAYLOAD);
-  const east = new DatagramOpener(RING_7, () => NOW_US, null, "sync", Infinity, name("east"));
-  const west = new DatagramOpener(RING_7, () => NOW_US, null, "sync", Infinity, name("west"));
+  const sealed = new DatagramSealer(AEAD, KEY_7, 1, () => NOW_US, name("east")).seal(PAYLOAD);
+  const east = new DatagramOpener(AEAD, RING_7, () => NOW_US, null, "sync", Infinity, name("east"));
+  const west = new DatagramOpener(AEAD, RING_7, () => NOW_US, null, "sync", Infinity, name("west"));
   assert.deepEqual(west.open(sealed), {
     kind: "auth",
     problem: "bad authentication tag (key id 7)",

@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { parseKeyFile } from "../auth/key_file.ts";
 import { type AuthKey, DatagramSealer, type KeyRing } from "../auth/sealed_datagram.ts";
+import { loadChaCha20Poly1305 } from "../auth/chacha20_poly1305.ts";
 import { ConfigError } from "../config/errors.ts";
 import { parseModsocketConfig } from "../config/modsocket.ts";
 import { type NetsocketConfig, parseNetsocketConfig } from "../config/netsocket.ts";
@@ -143,6 +144,7 @@ for (const [major, minor, patch] of [[4, 1, 9], [4, 1, 12], [4, 1, 13]]) {
 
 const KEY: AuthKey = { id: 1, secret: new Uint8Array(32).fill(0x5a) };
 const RING: KeyRing = { current: KEY, accepted: new Map([[1, KEY]]) };
+const SEALING = { keys: RING, aead: await loadChaCha20Poly1305() };
 
 function sealedNode(ownId: number, clock: ManualClock, counters = new SyncCounters()) {
   const config = { port: 6464, unicastPeers: null } as unknown as NetsocketConfig;
@@ -153,7 +155,7 @@ function sealedNode(ownId: number, clock: ManualClock, counters = new SyncCounte
     drops: new DropReporter(quiet(), clock),
     clock,
   };
-  const peerSockets = new PeerSockets(config, RING, deps, ownId);
+  const peerSockets = new PeerSockets(config, SEALING, deps, ownId);
   const controlWire = new MemoryPeerChannel();
   return { peerSockets, controlWire, control: peerSockets.guard(controlWire, "control") };
 }
@@ -196,7 +198,12 @@ Deno.test("fuzz: sealed datagrams and HELLOs, mutated and replayed, to the daemo
     } else if (choice === 1) {
       harness.channel.deliver(random.mutate(sealed), peerAddress(1 + random.below(3)));
     } else if (choice === 2) {
-      const hello = new DatagramSealer(KEY, random.below(2 ** 32), () => harness.clock.now() * 1000)
+      const hello = new DatagramSealer(
+        SEALING.aead,
+        KEY,
+        random.below(2 ** 32),
+        () => harness.clock.now() * 1000,
+      )
         .seal(
           random.mutate(Uint8Array.of(0x4a, 0x44, 0x48, 0x4c, 1, 1, 0, 0, 0, 0, 0xaa, 0xaa)),
           "control",

@@ -26,7 +26,9 @@ import {
 } from "./guarded_channel.ts";
 import { OpenGate, UNPROVEN_OPEN_LIMITS } from "../auth/open_gate.ts";
 import { SyncMeasures } from "./measures.ts";
+import { loadChaCha20Poly1305 } from "../auth/chacha20_poly1305.ts";
 
+const AEAD = await loadChaCha20Poly1305();
 const KEY: AuthKey = { id: 1, secret: new Uint8Array(32).fill(7) };
 const WRONG: AuthKey = { id: 1, secret: new Uint8Array(32).fill(8) };
 const RING: KeyRing = { current: KEY, accepted: new Map([[1, KEY]]) };
@@ -52,8 +54,8 @@ function setUp(
 }
 
 Deno.test("sends are sealed; authentic datagrams come out opened", () => {
-  const sealer = new DatagramSealer(KEY, 0xabcdef01);
-  const { inner, channel } = setUp({ sealer, opener: new DatagramOpener(RING) });
+  const sealer = new DatagramSealer(AEAD, KEY, 0xabcdef01);
+  const { inner, channel } = setUp({ sealer, opener: new DatagramOpener(AEAD, RING) });
   assert.equal(channel.send(PAYLOAD), true);
   assert.equal(inner.sent[0].byteLength, PAYLOAD.byteLength + 32);
   inner.deliver(inner.sent[0], peerAddress(2));
@@ -64,10 +66,12 @@ Deno.test("sends are sealed; authentic datagrams come out opened", () => {
 });
 
 Deno.test("a stranger's plain batch, a wrong key and a replay are dropped, counted, logged", () => {
-  const { inner, channel, counters, measures, lines } = setUp({ opener: new DatagramOpener(RING) });
-  const genuine = new DatagramSealer(KEY, 1).seal(PAYLOAD);
+  const { inner, channel, counters, measures, lines } = setUp({
+    opener: new DatagramOpener(AEAD, RING),
+  });
+  const genuine = new DatagramSealer(AEAD, KEY, 1).seal(PAYLOAD);
   inner.deliver(PAYLOAD, peerAddress(9)); // a stranger, in clear
-  inner.deliver(new DatagramSealer(WRONG, 2).seal(PAYLOAD), peerAddress(8)); // the wrong key
+  inner.deliver(new DatagramSealer(AEAD, WRONG, 2).seal(PAYLOAD), peerAddress(8)); // the wrong key
   inner.deliver(genuine, peerAddress(1));
   inner.deliver(genuine, peerAddress(7)); // captured and replayed
   const got = channel.receive();
@@ -107,7 +111,7 @@ Deno.test("unicast: datagrams from addresses that are no configured peer are dro
 });
 
 Deno.test("a cut datagram passes unopened, for the relay to report as too large", () => {
-  const { inner, channel, counters } = setUp({ opener: new DatagramOpener(RING) });
+  const { inner, channel, counters } = setUp({ opener: new DatagramOpener(AEAD, RING) });
   inner.deliver(PAYLOAD, peerAddress(1), 70_000);
   assert.equal(channel.receive()?.fullLength, 70_000);
   assert.equal(counters.authDropped, 0);
@@ -115,7 +119,7 @@ Deno.test("a cut datagram passes unopened, for the relay to report as too large"
 
 Deno.test("control drops count as controlDropped, not as sync traffic", () => {
   const { inner, channel, counters, measures, lines } = setUp(
-    { opener: new DatagramOpener(RING) },
+    { opener: new DatagramOpener(AEAD, RING) },
     "control",
   );
   inner.deliver(PAYLOAD, peerAddress(9, 6465));
@@ -130,7 +134,7 @@ Deno.test("control drops count as controlDropped, not as sync traffic", () => {
 
 /** Sealed garbage: the current key id, a fresh counter, a made-up sender, a bad tag. */
 function garbage(bytes: number, senderId: number, clock: ManualClock): Uint8Array {
-  const datagram = new DatagramSealer(WRONG, senderId, () => clock.now() * 1000).seal(
+  const datagram = new DatagramSealer(AEAD, WRONG, senderId, () => clock.now() * 1000).seal(
     new Uint8Array(bytes - 32),
   );
   return datagram;
@@ -138,7 +142,7 @@ function garbage(bytes: number, senderId: number, clock: ManualClock): Uint8Arra
 
 Deno.test("a wake-up's opening work is bounded by its cost, not by a count of datagrams", () => {
   const clock = new ManualClock();
-  const opener = new DatagramOpener(RING, () => clock.now() * 1000);
+  const opener = new DatagramOpener(AEAD, RING, () => clock.now() * 1000);
   const { inner, channel, counters } = setUp({ opener }, "sync", clock);
   for (let i = 0; i < 100; i++) inner.deliver(garbage(60_000, 1000 + i, clock), peerAddress(9));
   assert.equal(channel.receive(), null, "the wake-up ends");
@@ -151,10 +155,10 @@ Deno.test("a wake-up's opening work is bounded by its cost, not by a count of da
 
 Deno.test("a flood of sealed garbage costs a bounded number of AEAD attempts and starves no peer", () => {
   const clock = new ManualClock();
-  const opener = new DatagramOpener(RING, () => clock.now() * 1000);
+  const opener = new DatagramOpener(AEAD, RING, () => clock.now() * 1000);
   const gate = new OpenGate(clock.monotonic());
   const { inner, channel, counters } = setUp({ opener, gate }, "sync", clock);
-  const peer = new DatagramSealer(KEY, 0x5e5e5e5e, () => clock.now() * 1000);
+  const peer = new DatagramSealer(AEAD, KEY, 0x5e5e5e5e, () => clock.now() * 1000);
   inner.deliver(peer.seal(PAYLOAD), peerAddress(1));
   assert.deepEqual(channel.receive()?.data, PAYLOAD, "the peer is heard before the flood");
   let delivered = 0;

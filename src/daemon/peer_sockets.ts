@@ -12,6 +12,7 @@
  */
 
 import type { Sockets } from "../../ffi/sockets.ts";
+import type { Aead } from "../auth/chacha20_poly1305.ts";
 import { DatagramOpener, DatagramSealer, type KeyRing } from "../auth/sealed_datagram.ts";
 import { MAX_HELLO_BYTES, SenderLiveness } from "../auth/sender_liveness.ts";
 import { OpenGate } from "../auth/open_gate.ts";
@@ -50,6 +51,12 @@ export interface PeerSocketsDeps {
   network?: Pick<NetworkEnvironment, "interfaceIndex" | "interfaceAddresses">;
 }
 
+/** What sealed channels take: the keys, and the AEAD (loaded only when there are keys). */
+export interface Sealing {
+  keys: KeyRing;
+  aead: Aead;
+}
+
 /** Opens the channels of one daemon; one sealer (one nonce counter) serves both. */
 export class PeerSockets {
   readonly #config: NetsocketConfig;
@@ -59,23 +66,23 @@ export class PeerSockets {
   /** `"auth cluster"` as UTF-8, empty for none: bound into every seal. */
   readonly #cluster: Uint8Array;
   readonly #openers: DatagramOpener[] = [];
-  #keys: KeyRing | null;
+  #sealing: Sealing | null;
 
-  /** `keys` null: in clear. `senderId`: random per start (see sealed_datagram.ts). */
+  /** `sealing` null: in clear. `senderId`: random per start (see sealed_datagram.ts). */
   constructor(
     config: NetsocketConfig,
-    keys: KeyRing | null,
+    sealing: Sealing | null,
     deps: PeerSocketsDeps,
     senderId: number = crypto.getRandomValues(new Uint32Array(1))[0],
   ) {
     this.#config = config;
     this.#deps = deps;
-    this.#keys = keys;
+    this.#sealing = sealing;
     const clockUs = () => deps.clock.now() * 1000;
     this.#cluster = new TextEncoder().encode(config.authCluster ?? "");
-    this.#sealer = keys === null
+    this.#sealer = sealing === null
       ? null
-      : new DatagramSealer(keys.current, senderId, clockUs, this.#cluster);
+      : new DatagramSealer(sealing.aead, sealing.keys.current, senderId, clockUs, this.#cluster);
     this.#hellos = this.#sealer === null
       ? null
       : new HelloCourier(new SenderLiveness(senderId), this.#sealer, deps.clock);
@@ -98,9 +105,9 @@ export class PeerSockets {
 
   /** Takes new keys (SIGHUP after a rotation step); false if auth is off. */
   reloadKeys(keys: KeyRing): boolean {
-    if (this.#sealer === null) return false;
-    this.#keys = keys;
-    this.#sealer.setKey(keys.current);
+    if (this.#sealing === null) return false;
+    this.#sealing = { ...this.#sealing, keys };
+    this.#sealer?.setKey(keys.current);
     for (const opener of this.#openers) opener.setRing(keys);
     return true;
   }
@@ -119,7 +126,7 @@ export class PeerSockets {
       description = `unicast to ${peers.map((peer) => peer.text).join(", ")}, port ${port}` +
         (port === config.port ? "" : ` (peers' ports +${port - config.port})`);
     }
-    if (this.#keys !== null) description += ", authenticated";
+    if (this.#sealing !== null) description += ", authenticated";
     return { socket, channel: this.guard(socket, label), description };
   }
 
@@ -130,7 +137,8 @@ export class PeerSockets {
   guard(inner: PeerChannel, label: "sync" | "control"): PeerChannel {
     const peers = this.#config.unicastPeers ?? null;
     let opener: DatagramOpener | null = null;
-    if (this.#keys !== null) {
+    const sealing = this.#sealing;
+    if (sealing !== null) {
       const clockUs = () => this.#deps.clock.now() * 1000;
       // The control port carries resync messages and HELLOs, and lossless delivery's messages.
       const maxPayload = label === "control"
@@ -141,7 +149,15 @@ export class PeerSockets {
         )
         : Infinity;
       const ownId = this.#sealer?.senderId ?? null;
-      opener = new DatagramOpener(this.#keys, clockUs, ownId, label, maxPayload, this.#cluster);
+      opener = new DatagramOpener(
+        sealing.aead,
+        sealing.keys,
+        clockUs,
+        ownId,
+        label,
+        maxPayload,
+        this.#cluster,
+      );
       this.#openers.push(opener);
     }
     const guards: ChannelGuards = {
@@ -154,7 +170,7 @@ export class PeerSockets {
         ? null
         : new PeerRoutes(this.#deps.sockets, this.#config, peers, this.#deps.network),
       hellos: this.#hellos,
-      gate: this.#keys === null ? null : new OpenGate(this.#deps.clock.monotonic()),
+      gate: sealing === null ? null : new OpenGate(this.#deps.clock.monotonic()),
     };
     if (label === "control") this.#hellos?.attach(inner);
     if (guards.sealer === null && guards.allowedSenders === null) return inner;

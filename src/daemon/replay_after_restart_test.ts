@@ -21,9 +21,11 @@ import type { Clock } from "./clock.ts";
 import { DropReporter } from "./drop_report.ts";
 import { SyncMeasures } from "./measures.ts";
 import { PeerSockets } from "./peer_sockets.ts";
+import { loadChaCha20Poly1305 } from "../auth/chacha20_poly1305.ts";
 
 const KEY: AuthKey = { id: 1, secret: new Uint8Array(32).fill(7) };
 const RING: KeyRing = { current: KEY, accepted: new Map([[1, KEY]]) };
+const SEALING = { keys: RING, aead: await loadChaCha20Poly1305() };
 const CONFIG = { port: 6464, unicastPeers: null } as unknown as NetsocketConfig;
 const SENDER = peerAddress(1);
 const RECEIVER = peerAddress(2);
@@ -38,7 +40,7 @@ function node(ownId: number, clock: Clock, counters = new SyncCounters()) {
     drops,
     clock,
   };
-  const peerSockets = new PeerSockets(CONFIG, RING, deps, ownId);
+  const peerSockets = new PeerSockets(CONFIG, SEALING, deps, ownId);
   const controlWire = new MemoryPeerChannel();
   const control = peerSockets.guard(controlWire, "control");
   return { peerSockets, controlWire, control };
