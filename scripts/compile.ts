@@ -15,6 +15,10 @@
  * fails is deleted, with one line saying why, and the exit status is
  * non-zero.
  *
+ * What it compiles is the bundle (`deno task bundle`, dist/joold.js): the
+ * code the end-to-end tests run, with the npm package inlined as plain
+ * JavaScript, so that no start loads Deno's Node compatibility layer.
+ *
  * The binary gets only the permissions and V8 flags of
  * scripts/runtime_flags.ts.
  */
@@ -22,6 +26,9 @@
 import { parseArgs } from "node:util";
 import { RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "./runtime_flags.ts";
 import { elfArchitecture, notJooldReason } from "./verify_executable.ts";
+
+/** What `deno task bundle` writes, and what is compiled. */
+const BUNDLE = "dist/joold.js";
 
 /** Targets built when none is given. */
 export const DEFAULT_TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
@@ -61,7 +68,7 @@ async function compile(target: string): Promise<boolean> {
       target,
       "--output",
       output,
-      "main.ts",
+      BUNDLE,
     ],
     stdout: "piped",
     stderr: "piped",
@@ -109,6 +116,17 @@ async function main(): Promise<number> {
     targets = [`${Deno.build.arch}-unknown-linux-gnu`];
   }
   await Deno.mkdir("dist", { recursive: true });
+  const bundled = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "bundle"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!bundled.success) {
+    const text = new TextDecoder().decode(bundled.stderr).trim();
+    console.error(`Cannot build joold: deno task bundle failed: ${text.split("\n").at(-1)}`);
+    return 1;
+  }
   let ok = true;
   for (const target of targets) ok = (await compile(target)) && ok;
   return ok ? 0 : 1;
