@@ -70,7 +70,10 @@ export interface StepPlan {
   results: string;
 }
 
-/** The steps, in the order they run: per version sync then window, then auth and memory, then micro. */
+/**
+ * The steps, in the order they run: per version sync then window, then auth
+ * and memory, micro, the lossy links and reliable delivery's cost.
+ */
 export function reportSteps(): StepPlan[] {
   const steps: StepPlan[] = [];
   // bench:sync leaves its results in OUT/VERSION/bench, bench:window in OUT/VERSION/window.
@@ -99,6 +102,15 @@ export function reportSteps(): StepPlan[] {
     out: "auth-memory",
     results: `auth-memory/${AUTH_VERSION}/bench`,
   });
+  steps.push({
+    name: "micro",
+    kind: "micro",
+    task: "bench",
+    args: ["--json"],
+    out: "micro",
+    results: "micro",
+  });
+  // The lossy link and reliable delivery's cost last: a run cut short renders what it measured.
   for (const jool of LOSSY_VERSIONS) {
     for (const loss of LOSSES) {
       steps.push({
@@ -118,14 +130,6 @@ export function reportSteps(): StepPlan[] {
     args: ["--jool", AUTH_VERSION, "--runs", RELIABLE_COST_RUNS, "--startup", "0"],
     out: "reliable-cost",
     results: `reliable-cost/${AUTH_VERSION}/bench`,
-  });
-  steps.push({
-    name: "micro",
-    kind: "micro",
-    task: "bench",
-    args: ["--json"],
-    out: "micro",
-    results: "micro",
   });
   return steps;
 }
