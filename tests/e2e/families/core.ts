@@ -21,6 +21,12 @@ import {
   checkSyncDisabled,
 } from "../lib/checks.ts";
 
+/**
+ * Where CI resyncs: the table comes by SESSION_FOREACH dumps before Jool
+ * 4.1.11 and by JOOLD_ADVERTISE from then on, one version of each.
+ */
+const RESYNC_CI = ["4.1.9", "4.1.15"] as const;
+
 /** Cross-version ones (`ci: "all"`): where versions differ (wire, C joold, advertise). */
 export const SCENARIOS: Scenario[] = [
   // Harness checks: Jool's C joold everywhere.
@@ -40,11 +46,10 @@ export const SCENARIOS: Scenario[] = [
   { name: "error-instance", ours: true, nodes: 2, ci: "main", check: checkMissingInstance },
   { name: "error-ss-disabled", ours: true, nodes: 2, ci: "main", check: checkSyncDisabled },
   { name: "control-no-daemon", ours: true, nodes: 2, ci: "main", check: checkNegativeControl },
-  // Issue 4's acceptance points.
   { name: "auto-enable", ours: true, nodes: 2, ci: "main", check: checkAutoEnable },
-  { name: "resync-1000", ours: true, nodes: 3, ci: "all", check: checkResync },
+  { name: "resync-1000", ours: true, nodes: 3, ci: RESYNC_CI, check: checkResync },
   // j1's kernel holds 1,000 sessions before any daemon starts; j2 starts last.
-  { name: "cold-resync", ours: true, nodes: 2, ci: "all", check: checkResync },
+  { name: "cold-resync", ours: true, nodes: 2, ci: RESYNC_CI, check: checkResync },
   { name: "garbage", ours: true, nodes: 2, ci: "main", check: checkGarbage },
   { name: "check", ours: true, nodes: 2, ci: "main", check: checkCheckCommand },
   // A release installed as the README says and run as its units say.
