@@ -21,7 +21,7 @@ import type { RunRecord } from "../../scripts/bench_sync.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The first line of a region holding a table: "At `abc1234`, 2026-12-07, `COMMAND`...". */
-const PROVENANCE = /^At (`[0-9a-f]{7,40}`( \+ uncommitted changes)?|a commit not recorded)[, ]/;
+const PROVENANCE = /^At (`[0-9a-f]{7,40}`( \+ uncommitted changes)?|a commit not recorded)[,: ]/;
 
 Deno.test("BENCHMARKS.md and README.md have exactly the regions bench:report writes", async () => {
   for (const [file, names] of Object.entries(REGION_FILES)) {
