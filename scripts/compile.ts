@@ -15,7 +15,7 @@
  * fails is deleted, with one line saying why, and the exit status is
  * non-zero.
  *
- * What it compiles is the bundle (`deno task bundle`, dist/joold.js): the
+ * What it compiles is the bundle (dist/joold.js, as `deno task bundle`): the
  * code the end-to-end tests run, with the npm package inlined as plain
  * JavaScript, so that no start loads Deno's Node compatibility layer.
  *
@@ -24,10 +24,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "./runtime_flags.ts";
+import { bundleArgs, RUNTIME_PERMISSIONS, RUNTIME_V8_FLAGS } from "./runtime_flags.ts";
 import { elfArchitecture, notJooldReason } from "./verify_executable.ts";
 
-/** What `deno task bundle` writes, and what is compiled. */
+/** What is bundled, then compiled (`deno task bundle` writes the same file). */
 const BUNDLE = "dist/joold.js";
 
 /** Targets built when none is given. */
@@ -117,14 +117,14 @@ async function main(): Promise<number> {
   }
   await Deno.mkdir("dist", { recursive: true });
   const bundled = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "bundle"],
+    args: bundleArgs(BUNDLE),
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).output();
   if (!bundled.success) {
     const text = new TextDecoder().decode(bundled.stderr).trim();
-    console.error(`Cannot build joold: deno task bundle failed: ${text.split("\n").at(-1)}`);
+    console.error(`Cannot build joold: deno bundle failed: ${text.split("\n").at(-1)}`);
     return 1;
   }
   let ok = true;

@@ -1,6 +1,7 @@
 /**
  * How joold runs, in one place: the permissions and V8 flags that
- * `deno compile` embeds in the executable (scripts/compile.ts). Everything
+ * `deno compile` embeds in the executable (scripts/compile.ts), and how the
+ * code it embeds is bundled. Everything
  * else that starts the daemon or its commands takes them from here: the
  * end-to-end harness, the benchmark, the demo, the host integration tests;
  * `deno task start`, `deno task bench` and the README's run line are checked
@@ -47,6 +48,15 @@ export const RUNTIME_PERMISSIONS = [
  * tens of thousands of sessions into a run).
  */
 export const RUNTIME_V8_FLAGS = ["--v8-flags=--no-memory-reducer,--max-opt=2"] as const;
+
+/**
+ * The `deno` arguments that bundle `main` into `output`: one JavaScript
+ * file, the npm package inlined, what the executable embeds
+ * (scripts/compile.ts) and what the tests and benchmarks run.
+ */
+export function bundleArgs(output: string, main = "main.ts"): string[] {
+  return ["bundle", "--platform=deno", "-o", output, main];
+}
 
 /** Every flag `deno run` needs to run joold as the executable does. */
 export const RUNTIME_FLAGS: readonly string[] = [...RUNTIME_PERMISSIONS, ...RUNTIME_V8_FLAGS];

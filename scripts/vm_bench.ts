@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { bundleArgs } from "./runtime_flags.ts";
 
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -64,12 +65,6 @@ export async function prepareVmBench(jool: string, out: string, results: string)
   ]);
   await Deno.remove(`${out}/${results}`, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
-  await step("deno bundle", Deno.execPath(), [
-    "bundle",
-    "--platform=deno",
-    "-o",
-    bundle,
-    `${REPO}/main.ts`,
-  ]);
+  await step("deno bundle", Deno.execPath(), bundleArgs(bundle, `${REPO}/main.ts`));
   return bundle;
 }

@@ -294,9 +294,8 @@ export class DatagramOpener {
  * Seals and opens a made-up payload under a throwaway key, twice, with
  * `aead` (ChaCha20-Poly1305). node:crypto loads its cipher and V8 compiles
  * the sealing code on first use: under an emulated CPU that could hold a
- * sealed daemon's first batches back for
- * hundreds of ms, longer than Jool 4.1.10 and earlier keep a batch waiting
- * for its ACK (BENCHMARKS.md). The key is random and the datagrams go
+ * sealed daemon's first batches back for hundreds of ms, longer than Jool
+ * 4.1.10 and earlier keep a batch waiting for its ACK. The key is random and the datagrams go
  * nowhere, so no nonce of a real key is spent. Returns whether every round
  * trip gave the payload back.
  */

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_FLAGS, RUNTIME_V8_FLAGS } from "../../scripts/runtime_flags.ts";
+import { bundleArgs, RUNTIME_FLAGS, RUNTIME_V8_FLAGS } from "../../scripts/runtime_flags.ts";
 import { VERSION } from "../../src/version.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -63,6 +63,11 @@ Deno.test("the executable's permissions and V8 flags are those of `deno task sta
     words.filter((word) => word.startsWith("--")),
     [...RUNTIME_FLAGS],
     `deno.json's start task: ${tasks.start}`,
+  );
+  assert.equal(
+    tasks.bundle,
+    `deno ${bundleArgs("dist/joold.js").join(" ")}`,
+    "deno.json's bundle task",
   );
   const [v8] = RUNTIME_V8_FLAGS;
   assert.ok(tasks.bench.split(" ").includes(v8), `deno.json's bench task: ${tasks.bench}`);

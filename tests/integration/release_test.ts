@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
+import { bundleArgs, RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
 import { archiveName, DEB_BINARY, debName, stampManPage } from "../../scripts/package.ts";
 import { expectedListing, expectedVerdicts, verdicts } from "../../scripts/smoke_test.ts";
 import { tagMismatch } from "../../scripts/release_tag.ts";
@@ -50,7 +50,7 @@ async function bundleStandIn(dir: string): Promise<string> {
   const bundle = `${dir}/joold.js`;
   const built = await runCommand(
     Deno.execPath(),
-    ["bundle", "--platform=deno", "-o", bundle, "main.ts"],
+    bundleArgs(bundle),
     { cwd: ROOT },
   );
   assert.equal(built.code, 0, built.stderr);

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
+import { bundleArgs, RUNTIME_FLAGS } from "../../scripts/runtime_flags.ts";
 import { runCommand } from "../../scripts/run_command.ts";
 import { setprivForUnit, withDaemonUser } from "./daemon_account.ts";
 
@@ -26,13 +26,7 @@ Deno.test({
     try {
       await Deno.chmod(dir, 0o755);
       const bundle = `${dir}/joold.js`;
-      const built = await runCommand(Deno.execPath(), [
-        "bundle",
-        "--platform=deno",
-        "-o",
-        bundle,
-        "main.ts",
-      ], { cwd: ROOT });
+      const built = await runCommand(Deno.execPath(), bundleArgs(bundle), { cwd: ROOT });
       assert.equal(built.code, 0, built.stderr);
       const unit = await Deno.readTextFile(`${ROOT}/packaging/joold.service`);
       await Deno.writeTextFile(

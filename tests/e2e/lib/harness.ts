@@ -18,7 +18,7 @@
  */
 
 import assert from "node:assert/strict";
-import { RUNTIME_FLAGS } from "../../../scripts/runtime_flags.ts";
+import { bundleArgs, RUNTIME_FLAGS } from "../../../scripts/runtime_flags.ts";
 import { exists, type Outcome, readText } from "./checks.ts";
 
 const REPO = decodeURIComponent(new URL("../../../", import.meta.url).pathname).replace(/\/$/, "");
@@ -124,14 +124,7 @@ async function ensureBundle(): Promise<void> {
   const bundle = `${REPO}/dist/joold.js`;
   const sources = ["main.ts", "src", "ffi", "deno.json", "deno.lock"].map((p) => `${REPO}/${p}`);
   if ((await newestMtime([bundle])) > (await newestMtime(sources))) return;
-  await runOrThrow("deno bundle", "bash", [
-    `${REPO}/scripts/deno.sh`,
-    "bundle",
-    "--platform=deno",
-    "-o",
-    bundle,
-    main,
-  ]);
+  await runOrThrow("deno bundle", "bash", [`${REPO}/scripts/deno.sh`, ...bundleArgs(bundle, main)]);
 }
 
 /**
