@@ -42,6 +42,7 @@ import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
 import { SCENARIOS as FAULTS } from "./families/faults.ts";
 import { SCENARIOS as KEEPALIVED } from "./families/keepalived.ts";
+import { netemDropped, parseUnionCounts, SCENARIOS as LOSSLESS } from "./families/lossless.ts";
 import { SCENARIOS as TOOLS } from "./families/tools.ts";
 import { SCENARIOS as YOUNG } from "./families/young.ts";
 
@@ -52,6 +53,7 @@ const ALL = [
   ...FAILOVER,
   ...FAULTS,
   ...KEEPALIVED,
+  ...LOSSLESS,
   ...TOOLS,
   ...YOUNG,
 ];
@@ -267,4 +269,26 @@ Deno.test("e2e checks: every scenario has its guest script", async () => {
     const info = await Deno.stat(script);
     assert.ok(info.isFile, `${scenario.name}: no guest script ${script.pathname}`);
   }
+});
+
+Deno.test("e2e checks: the lossless scenarios' records", () => {
+  assert.deepEqual(
+    parseUnionCounts("j1 900 60\nj2 900 12\n"),
+    new Map([["j1", { udp: 900, tcp: 60 }], ["j2", { udp: 900, tcp: 12 }]]),
+  );
+  assert.equal(parseUnionCounts("").size, 0);
+  const qdiscs = [
+    // The bridge's own qdisc: its drops are not netem's.
+    "qdisc noqueue 0: dev br0 root refcnt 2",
+    " Sent 0 bytes 0 pkt (dropped 7, overlimits 0 requeues 0)",
+    "qdisc netem 8001: dev port1 root refcnt 2 limit 1000 loss 2%",
+    " Sent 91234 bytes 120 pkt (dropped 3, overlimits 0 requeues 0)",
+    "qdisc netem 8002: dev port2 root refcnt 2 limit 1000 loss 2%",
+    " Sent 91234 bytes 120 pkt (dropped 2, overlimits 0 requeues 0)",
+  ].join("\n");
+  assert.equal(netemDropped(qdiscs), 5);
+  assert.equal(
+    netemDropped(qdiscs.replaceAll("dropped 3", "dropped 0").replaceAll("dropped 2", "dropped 0")),
+    0,
+  );
 });

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# kernel-drops: sessions the kernel drops before any daemon sees them. j1's
+# modsocket holds ss-capacity at 64 ("ss capacity": 64; Jool 4.1.9 has no
+# such global and sets sessions aside when its one pending message is full),
+# so that a burst of UDP flows through j1 overflows j1's joold queue
+# (JSTAT_JOOLD_SSS_ENOSPC). j2 must end with every session of j1's table
+# within 30 s of the burst. The same with "reliable delivery": false is the
+# control: j2 must then lack some.
+# Leaves in drops/: CASE.counts ("j1 N", "j2 N" and "seconds S": the burst's
+# sessions on each node, how long after the burst j2 caught up, or "never"),
+# CASE.j1.stats (Jool's counters of j1), the daemons' JSON counters in stats/.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+readonly stats_port=45678 burst=${JOOLD_E2E_DROPS_BURST:-3000}
+topo_setup 2
+out=$E2E_OUT/drops
+mkdir -p "$out"
+topo_burst_pool4 j1 j2
+
+# burst_count FIRST_PORT NODE: NODE's UDP sessions from c1's ports FIRST_PORT...+burst.
+burst_count() {
+  jool_in "$2" session display --udp --numeric --csv --no-headers |
+    awk -F, -v first="$1" -v n="$burst" \
+      '$2 == "2001:db8:1::2" && $3 >= first && $3 < first + n { c++ } END { print c + 0 }'
+}
+
+# run_case NAME FIRST_PORT [MEMBER]: MEMBER goes into both netsockets.
+run_case() {
+  local name=$1 first=$2 member=${3:-} node net mod started result=never
+  for node in j1 j2; do
+    net=$E2E_OUT/config/$node.$name.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
+    netsocket_write "$node" 6 "$net"
+    [ -n "$member" ] && sed -i "0,/^{/s||{\\n  $member,|" "$net"
+    if [ "$node" = j1 ]; then
+      modsocket_write "$mod" default '"ss capacity": 64'
+    else
+      modsocket_write "$mod"
+    fi
+    start_ours "$node" "$net" "$mod" "$stats_port"
+  done
+  for node in j1 j2; do
+    daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "$node did not start"
+  done
+  sleep 4
+  jool_in j1 stats display --all --csv >"$out/$name.j1.stats.before"
+  traffic_udp_flows j1 "$burst" "$first"
+  started=$SECONDS
+  until [ "$SECONDS" -ge $((started + 30)) ]; do
+    if [ "$(burst_count "$first" j2)" -ge "$(burst_count "$first" j1)" ]; then
+      result=$((SECONDS - started))
+      break
+    fi
+    sleep 1
+  done
+  jool_in j1 stats display --all --csv >"$out/$name.j1.stats"
+  {
+    for node in j1 j2; do
+      echo "$node $(burst_count "$first" "$node")"
+    done
+    echo "seconds $result"
+  } >"$out/$name.counts"
+  for node in j1 j2; do
+    stats_json "$node" "$stats_port" "$node.$name"
+  done
+  e2e_log "$name: $(tr '\n' ' ' <"$out/$name.counts")"
+  daemons_stop
+  for node in j1 j2; do
+    daemon_set_aside "$node" "$node-$name"
+  done
+}
+
+run_case repaired 20000
+run_case off 24000 '"reliable delivery": false'
+e2e_finish
