@@ -70,7 +70,10 @@ export async function checkFailover(outcome: Outcome): Promise<void> {
   }
 }
 
-/** One VM run per version (~2 min): every pair of daemons and the control. */
+/**
+ * One VM run per version (~2.5 min): every pair of daemons and the control.
+ * CI: 4.1.9 (the old flush rules) and 4.1.15 (4.1.13 flushes as it does).
+ */
 export const SCENARIOS: Scenario[] = [
-  { name: "failover", ours: true, nodes: 2, ci: "all", check: checkFailover },
+  { name: "failover", ours: true, nodes: 2, ci: ["4.1.9", "4.1.15"], check: checkFailover },
 ];
