@@ -8,38 +8,18 @@ import { AttributeDecodeError } from "../netlink/attribute_decoder.ts";
 import type { GenericMessage } from "../netlink/genetlink.ts";
 import { NATIVE_LITTLE_ENDIAN } from "../../ffi/native_endian.ts";
 import { joolVersion } from "./header.ts";
-import { encodeStatsForeach, type JoolRequestOptions } from "./messages.ts";
+import { encodeStatsForeach } from "./messages.ts";
+import { genericMessage, OPTIONS, requestPrefix } from "../../tests/support/jool_bytes.ts";
 import { decodeStatsPage, type JooldStat, jooldStatId } from "./stats.ts";
 
 // The byte literals below spell host-order fields little-endian.
 assert.ok(NATIVE_LITTLE_ENDIAN, "these tests assume a little-endian host (x86_64, aarch64)");
 
-/** Family id 34 (0x22), sequence 5, instance "default". */
-const OPTIONS: JoolRequestOptions = { familyId: 0x22, sequence: 5, instance: "default" };
-
-/** nlmsghdr, genlmsghdr and Jool header of a STATS_FOREACH request `length` bytes long. */
-// deno-fmt-ignore
-function requestPrefix(length: number): number[] {
-  return [
-    length, 0x00, 0x00, 0x00, // nlmsg_len
-    0x22, 0x00, // nlmsg_type: the Jool family's id, 34
-    0x01, 0x00, // nlmsg_flags REQUEST
-    0x05, 0x00, 0x00, 0x00, // nlmsg_seq 5
-    0x00, 0x00, 0x00, 0x00, // nlmsg_pid 0 (the kernel)
-    0x07, 0x02, 0x00, 0x00, // genl: cmd 7 STATS_FOREACH, version 2, reserved
-    0x6a, 0x6f, 0x6f, 0x6c, // magic "jool"
-    0x04, 0x01, 0x0e, 0x00, // version 4.1.14.0
-    0x02, 0x00, 0x00, 0x00, // xt NAT64, flags 0, reserved
-    0x64, 0x65, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x00, // iname "default\0"
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //   NUL padding
-  ];
-}
-
 Deno.test("encodeStatsForeach() asks for every counter, or for those after one", () => {
-  assert.deepEqual(encodeStatsForeach(OPTIONS), Uint8Array.from(requestPrefix(48)));
+  assert.deepEqual(encodeStatsForeach(OPTIONS), Uint8Array.from(requestPrefix(48, 0x07)));
   // deno-fmt-ignore
   const after = [
-    ...requestPrefix(56),
+    ...requestPrefix(56, 0x07), // cmd 7 STATS_FOREACH
     0x05, 0x00, 0x09, 0x00, // nla_len 5, OFFSET_U8
     0x4e, 0x00, 0x00, 0x00, // u8 78 (JOOLD_SSS_ENOSPC on 4.1.13+), padding
   ];
@@ -47,22 +27,9 @@ Deno.test("encodeStatsForeach() asks for every counter, or for those after one",
   assert.throws(() => encodeStatsForeach(OPTIONS, 256), /STATS_FOREACH: offset 256 is not a u8/);
 });
 
-/** An answer from the kernel: Jool header with `flags`, then `attributes`. */
+/** An answer from the kernel: the request's Jool header, with `flags`, then `attributes`. */
 function answer(attributes: number[], flags = 0): GenericMessage {
-  // deno-fmt-ignore
-  const data = Uint8Array.from([
-    0x6a, 0x6f, 0x6f, 0x6c, // magic "jool"
-    0x04, 0x01, 0x0e, 0x00, // version 4.1.14.0: the request's, copied
-    0x02, flags, 0x00, 0x00, // xt NAT64, flags, reserved
-    0x64, 0x65, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x00, // iname "default\0"
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    ...attributes,
-  ]);
-  return {
-    header: { length: 20 + data.byteLength, type: 0x22, flags: 0, sequence: 5, portId: 7 },
-    generic: { command: 0, version: 2 },
-    data,
-  };
+  return genericMessage({ flags, attributes });
 }
 
 Deno.test("decodeStatsPage() reads u64 counters by id, skipping the kernel's padding", () => {
