@@ -111,7 +111,7 @@ export class KernelDropWatch {
     }, DROP_POLL_INTERVAL_MS);
   }
 
-  /** Stops watching; a burst not offered yet is left to the convergence check. */
+  /** Stops watching (at exit): a burst not offered for yet is not (the next start offers the table). */
   stop(): void {
     if (this.#timer !== null) this.#deps.clock.clearTimer(this.#timer);
     this.#timer = null;
