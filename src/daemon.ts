@@ -39,6 +39,7 @@ import { type Closable, openStatsEndpoints } from "./daemon/stats_endpoints.ts";
 import { wireSyncPath } from "./daemon/sync_path.ts";
 import { warmUpRelayPath, warmUpShortfall } from "./daemon/warm_up.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
+import { type KernelDropWatch, startOwnOffers } from "./daemon/kernel_drop_watch.ts";
 import { openSyncInterfaceWatch } from "./daemon/sync_interface.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
 import type { Logger } from "./log.ts";
@@ -79,6 +80,7 @@ export class Daemon {
   #resync: ResyncChannel | null = null;
   #delivery: ReliableDelivery | null = null;
   #watchdog: KernelWatchdog | null = null;
+  #dropWatch: KernelDropWatch | null = null;
   #flushNudge: FlushNudge | null = null;
   #peerSockets: PeerSockets | null = null;
   #failure: string | null = null;
@@ -260,8 +262,8 @@ export class Daemon {
     reactor.watch(control.fd, { readable: true }, () => resync.drain());
     this.#syncState.resyncing("asking peers for their sessions", this.#clock.now());
     resync.requestFromPeers(`control port ${netsocket.controlPort} ready`);
-    // What the kernel made while no daemon relayed it reached no peer.
-    if (delivery !== null) sync.advertiser.offerAfterStart();
+    // What the kernel made while no daemon relayed it, or dropped, reached no peer.
+    this.#dropWatch = startOwnOffers(sync, { ...common, kernel, jool }, delivery !== null);
     status.publish();
   }
 
@@ -332,6 +334,7 @@ export class Daemon {
     if (this.#settleTimer !== null) this.#clock.clearTimer(this.#settleTimer);
     this.#status?.stop();
     this.#watchdog?.stop();
+    this.#dropWatch?.stop();
     this.#flushNudge?.stop();
     this.#advertiser?.close();
     this.#resync?.close();

@@ -47,6 +47,8 @@ export interface SyncPath {
   advertiser: Advertiser;
   /** Every datagram of sessions to the group goes through it. */
   sender: GroupSender;
+  /** Told each kernel batch's size in bytes once it is relayed; null: nobody. */
+  onKernelBatch: ((payloadBytes: number) => void) | null;
 }
 
 /** Builds the relays and the advertiser and makes the kernel link deliver to them. */
@@ -58,15 +60,17 @@ export function wireSyncPath(deps: SyncPathDeps): SyncPath {
   // Sessions lost to failed sends were ACKed already: only the table has them.
   sender.onRecovered = (failed) => advertiser.offer(`${failed} datagrams could not be sent`);
   const nudge = deps.flushNudge ?? null;
+  const path: SyncPath = { toKernel, toNetwork, advertiser, sender, onKernelBatch: null };
   deps.kernel.listen({
     onBatch: (payload, version, receivedAt) => {
       nudge?.batchArrived();
       toNetwork.relay(payload, version, receivedAt);
+      path.onKernelBatch?.(payload.byteLength);
     },
     onOverrun: () => {
       nudge?.batchArrived();
       advertiser.afterOverrun();
     },
   });
-  return { toKernel, toNetwork, advertiser, sender };
+  return path;
 }

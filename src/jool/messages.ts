@@ -266,13 +266,36 @@ export function encodeGlobalUpdate(options: JoolRequestOptions, global: GlobalVa
  * @throws {RangeError} If the instance name is not valid or `after` is not a u8.
  */
 export function encodeGlobalForeach(options: JoolRequestOptions, after = 0): Uint8Array {
+  return listAfter(JoolOperation.GLOBAL_FOREACH, "GLOBAL_FOREACH", options, after);
+}
+
+/**
+ * STATS_FOREACH: asks for the instance's stat counters. The kernel answers
+ * with one Jool message whose attributes are the counters (see
+ * `decodeStatsPage` in stats.ts); if they did not all fit, its header has
+ * the M flag and the rest comes in answer to a request whose `after` is
+ * the last counter received.
+ *
+ * @throws {RangeError} If the instance name is not valid or `after` is not a u8.
+ */
+export function encodeStatsForeach(options: JoolRequestOptions, after = 0): Uint8Array {
+  return listAfter(JoolOperation.STATS_FOREACH, "STATS_FOREACH", options, after);
+}
+
+/** A request for a list keyed by u8 ids, from the one after `after` (OFFSET_U8; 0: all). */
+function listAfter(
+  command: number,
+  name: string,
+  options: JoolRequestOptions,
+  after: number,
+): Uint8Array {
   if (!Number.isInteger(after) || after < 0 || after > 0xff) {
-    throw new RangeError(`Cannot encode GLOBAL_FOREACH: offset ${after} is not a u8`);
+    throw new RangeError(`Cannot encode ${name}: offset ${after} is not a u8`);
   }
-  if (after === 0) return headerOnly(JoolOperation.GLOBAL_FOREACH, options);
+  if (after === 0) return headerOnly(command, options);
   const attributes = new AttributeEncoder();
   attributes.uint8(RootAttribute.OFFSET_U8, after);
-  return withAttributes(JoolOperation.GLOBAL_FOREACH, options, attributes);
+  return withAttributes(command, options, attributes);
 }
 
 /**

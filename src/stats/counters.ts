@@ -97,6 +97,14 @@ export class SyncCounters {
   syncGapsUnrepaired = 0;
   /** Advertisements of our table because a NACK asked for more than the resend buffer holds. */
   gapAdvertisements = 0;
+  /** Sessions our kernel dropped because its joold queue was full (JSTAT_JOOLD_SSS_ENOSPC, Jool 4.1.12+). */
+  kernelDrops = 0;
+  /** Kernel batches that came full: sessions were set aside and never sent (Jool 4.1.10 and earlier). */
+  kernelFullBatches = 0;
+  /** Offers of our table after the kernel's own drops (docs/lossless.md). */
+  kernelDropOffers = 0;
+  /** Reads of the kernel's drop counter (or of ss-max-payload) that failed. */
+  kernelStatsFailures = 0;
 }
 
 /**

@@ -86,6 +86,26 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "gap_advertisements_total",
     "Table advertisements for gaps older than the resend buffer.",
   ],
+  [
+    "kernelDrops",
+    "kernel_dropped_sessions_total",
+    "Sessions the kernel dropped because its joold queue was full (Jool 4.1.12+).",
+  ],
+  [
+    "kernelFullBatches",
+    "kernel_full_batches_total",
+    "Kernel batches that came full: sessions set aside and never sent (Jool 4.1.10 and earlier).",
+  ],
+  [
+    "kernelDropOffers",
+    "kernel_drop_offers_total",
+    "Offers of the session table after the kernel's own drops.",
+  ],
+  [
+    "kernelStatsFailures",
+    "kernel_stats_failures_total",
+    "Reads of the kernel's drop counter or ss-max-payload that failed.",
+  ],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */

@@ -10,7 +10,7 @@
 import type { Reactor } from "../../ffi/reactor.ts";
 import type { Sockets } from "../../ffi/sockets.ts";
 import { NetlinkClient, NetlinkError, type NetlinkTransport } from "../netlink/client.ts";
-import { decodeGenericMessage } from "../netlink/genetlink.ts";
+import { decodeGenericMessage, type GenericMessage } from "../netlink/genetlink.ts";
 import { type Message, NLM_F_ACK, NLM_F_REQUEST } from "../netlink/message.ts";
 import { drainNetlink, GenericNetlinkSocket } from "./netlink_socket.ts";
 import { RECEIVE_BUFFER_BYTES } from "../net/drain.ts";
@@ -21,8 +21,11 @@ import {
   encodeJooldAdd,
   encodeJooldAdvertise,
   encodeSessionForeach,
+  encodeStatsForeach,
   type GlobalValue,
+  type JoolRequestOptions,
 } from "../jool/messages.ts";
+import { decodeStatsPage } from "../jool/stats.ts";
 import {
   decodeGlobalsPage,
   decodeInstanceStatus,
@@ -46,8 +49,8 @@ export interface KernelSocketDeps extends KernelLinkDeps {
   reactor: Reactor;
 }
 
-/** GLOBAL_FOREACH answers read at most (4.1.x sends all globals in one). */
-const MAX_GLOBAL_PAGES = 8;
+/** GLOBAL_FOREACH or STATS_FOREACH answers read at most (4.1.x sends either list in one). */
+const MAX_LIST_ANSWERS = 8;
 
 /**
  * The kernel side of the daemon for one Jool instance. The protocol logic
@@ -233,24 +236,57 @@ export class KernelLink {
 
   /** The raw value of one global, or null if the kernel does not report it. */
   async #readGlobal(type: number): Promise<Uint8Array | null> {
+    let value: Uint8Array | null = null;
+    const operation = "Reading the instance's globals";
+    await this.#readList(operation, encodeGlobalForeach, decodeGlobalsPage, (globals) => {
+      value = globals.values.get(type) ?? null;
+      return value !== null;
+    });
+    return value;
+  }
+
+  /**
+   * The instance's stat counters (STATS_FOREACH), by id: which id is which
+   * counter depends on the module's version (src/jool/stats.ts). Throws
+   * {@link KernelRefusalError} with the kernel's message.
+   */
+  async readStats(): Promise<Map<number, bigint>> {
+    const values = new Map<number, bigint>();
+    const operation = "Reading the instance's stats";
+    await this.#readList(operation, encodeStatsForeach, decodeStatsPage, (page) => {
+      for (const [id, value] of page.values) values.set(id, value);
+      return false;
+    });
+    return values;
+  }
+
+  /**
+   * Reads a list keyed by u8 ids (globals, stats) answer by answer, each
+   * asking for the ids after the last one received while the kernel says
+   * more remain, until `take` returns true.
+   */
+  async #readList<Page extends { last: number; more: boolean }>(
+    operation: string,
+    encode: (options: JoolRequestOptions, after: number) => Uint8Array,
+    decode: (message: GenericMessage) => Page,
+    take: (page: Page) => boolean,
+  ): Promise<void> {
     let after = 0;
-    for (let page = 0; page < MAX_GLOBAL_PAGES; page++) {
+    for (let answer = 0; answer < MAX_LIST_ANSWERS; answer++) {
       const replies = await this.#request(
-        "Reading the instance's globals",
-        (sequence) => encodeGlobalForeach(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), after),
+        operation,
+        (sequence) => encode(this.#header(sequence, NLM_F_REQUEST | NLM_F_ACK), after),
       );
       let next = 0;
       for (const reply of replies) {
         if (reply.header.type !== this.#familyId) continue;
-        const globals = decodeGlobalsPage(decodeGenericMessage(reply));
-        const value = globals.values.get(type);
-        if (value !== undefined) return value;
-        if (globals.more && globals.last > after) next = globals.last;
+        const page = decode(decodeGenericMessage(reply));
+        if (take(page)) return;
+        if (page.more && page.last > after) next = page.last;
       }
-      if (next === 0) return null;
+      if (next === 0) return;
       after = next;
     }
-    return null;
   }
 
   /**

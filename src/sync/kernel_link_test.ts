@@ -9,13 +9,16 @@ import { errorReply, FakeKernel } from "../../tests/support/fake_kernel.ts";
 import { serveFamily } from "../../tests/support/fake_nlctrl.ts";
 import {
   FAKE_JOOL_FAMILY,
+  FakeJool,
+  fakeJoolLink,
   joolErrorReply,
   kernelMessage,
   sessionBatch,
 } from "../../tests/support/fake_jool.ts";
 import { decodeGenericMessage } from "../netlink/genetlink.ts";
 import type { Message } from "../netlink/message.ts";
-import { decodeJoolHeader } from "../jool/header.ts";
+import { decodeJoolHeader, joolVersion } from "../jool/header.ts";
+import { jooldStatId } from "../jool/stats.ts";
 import {
   GlobalAttribute,
   globalAttributeSize,
@@ -234,6 +237,25 @@ Deno.test("readGlobalNumber() finds a global, on a later page if need be", async
   const { JOOLD_FLUSH_ASAP: flushAsap } = GlobalAttribute;
   const withSwitch = await setUp(globalsReplies([[[capacity, 512], [flushAsap, 1]]]));
   assert.equal(await withSwitch.link.readGlobalNumber(flushAsap), 1, "a u8 global");
+});
+
+Deno.test("readStats() reads every counter of STATS_FOREACH, over several answers if need be", async () => {
+  const jool = new FakeJool({ version: joolVersion(4, 1, 15) });
+  const enospc = jooldStatId(jool.version, "JOOLD_SSS_ENOSPC")!;
+  jool.stats.set(enospc, 2n ** 40n);
+  const link = await fakeJoolLink(jool, {
+    logger: new LevelLogger("error", () => {}),
+    counters: new SyncCounters(),
+  });
+  const all = await link.readStats();
+  assert.equal(all.size, 83, "ids 1 to JSTAT_UNKNOWN of 4.1.15");
+  assert.equal(all.get(enospc), 2n ** 40n);
+  assert.deepEqual(jool.commands(), [JoolOperation.STATS_FOREACH]);
+  jool.statsPerAnswer = 30;
+  assert.deepEqual(await link.readStats(), all);
+  assert.deepEqual(jool.commands().slice(1), Array(3).fill(JoolOperation.STATS_FOREACH));
+  jool.refuse(JoolOperation.STATS_FOREACH, 1, "Operation not permitted.");
+  await assert.rejects(link.readStats(), KernelRefusalError);
 });
 
 Deno.test("setGlobalNow() sends GLOBAL_UPDATE at once, without asking for an ACK", async () => {

@@ -31,6 +31,7 @@ import {
   TranslatorType,
 } from "../../src/jool/protocol.ts";
 import { encodeSessions, type Session, sessionEncodingFor } from "../../src/jool/session.ts";
+import { jooldStatId } from "../../src/jool/stats.ts";
 import { KernelLink, type KernelLinkDeps } from "../../src/sync/kernel_link.ts";
 import { errorReply, FakeKernel } from "./fake_kernel.ts";
 import { type FakeFamily, serveFamily } from "./fake_nlctrl.ts";
@@ -148,6 +149,10 @@ export class FakeJool {
   sessions: Session[];
   /** The session payloads of JOOLD_ADDs taken in (copies), in order. */
   readonly added: Uint8Array[] = [];
+  /** Its stat counters by id (STATS_FOREACH); default every id of `version`, at 0. */
+  readonly stats: Map<number, bigint>;
+  /** The most counters one STATS_FOREACH answer holds (then M); default all. */
+  statsPerAnswer = Infinity;
   /** Called on every JOOLD_ACK (tests/support/fake_joold_queue.ts). */
   onAck: (() => void) | null = null;
   readonly #refusals = new Map<number, { code: number; text: string }>();
@@ -158,6 +163,7 @@ export class FakeJool {
     this.ssEnabled = options.ssEnabled ?? true;
     this.globals = options.globals ?? defaultGlobals(options.version);
     this.sessions = options.sessions ?? [];
+    this.stats = defaultStats(options.version);
     this.kernel = new FakeKernel(serveFamily(FAKE_JOOL_FAMILY, (request) => this.#answer(request)));
   }
 
@@ -249,6 +255,8 @@ export class FakeJool {
       }
       case JoolOperation.SESSION_FOREACH:
         return [this.#sessionPage(attributes, reply)];
+      case JoolOperation.STATS_FOREACH:
+        return [this.#statsPage(attributes, reply)];
       default:
         throw new Error(`The fake Jool does not serve command ${command}`);
     }
@@ -263,6 +271,27 @@ export class FakeJool {
       batches.push(sessionBatch(this.instance, encodeSessions(sessions, encoding), this.version));
     }
     return batches;
+  }
+
+  /** One STATS_FOREACH answer: the counters after OFFSET_U8's id, M if more remain. */
+  #statsPage(
+    attributes: Uint8Array,
+    reply: (attributes: Uint8Array, flags: number) => Uint8Array,
+  ): Uint8Array {
+    let after = 0;
+    const request = new AttributeDecoder(attributes);
+    while (request.next()) {
+      if (request.type === RootAttribute.OFFSET_U8) after = request.uint8();
+    }
+    const ids = [...this.stats.keys()].filter((id) => id > after).sort((a, b) => a - b);
+    const counters = new AttributeEncoder();
+    const sent = ids.slice(0, this.statsPerAnswer);
+    for (const id of sent) {
+      const value = new Uint8Array(8);
+      viewOf(value).setBigUint64(0, this.stats.get(id)!, NATIVE_LITTLE_ENDIAN);
+      counters.bytes(id, value);
+    }
+    return reply(counters.encode(), sent.length < ids.length ? JoolHeaderFlag.M : 0);
   }
 
   /** One SESSION_FOREACH page: the sessions of PROTO after OFFSET's, M if more remain. */
@@ -314,6 +343,15 @@ function defaultGlobals(version: number): Map<number, number> {
   if (kernelAdvertises(version)) globals.set(GlobalAttribute.JOOLD_MAX_SESSIONS_PER_PACKET, 36);
   return globals;
 }
+
+/** Every counter of `version` at 0: ids 1 to JSTAT_UNKNOWN (the last the kernel sends). */
+function defaultStats(version: number): Map<number, bigint> {
+  const unknown = (jooldStatId(version, "JOOLD_ACKS") ?? JSTAT_ICMPEXT_BIG) + 1;
+  return new Map(Array.from({ length: unknown }, (_, i) => [i + 1, 0n]));
+}
+
+/** The last counter before the joold ones, in every 4.1.9+ version. */
+const JSTAT_ICMPEXT_BIG = 68;
 
 /** The replies to the request itself, then the batches multicast (sequence 0). */
 function splitAnswers(replies: Uint8Array[]): [Uint8Array[], Uint8Array[]] {

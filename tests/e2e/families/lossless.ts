@@ -132,27 +132,31 @@ export function joolStat(csv: string, name: string): number {
 export async function checkKernelDrops(outcome: Outcome): Promise<void> {
   const dir = `${outcome.out}/drops`;
   const report: string[] = [];
-  const cases = new Map<string, { j1: number; j2: number; seconds: string; enospc: number }>();
+  type Counters = Record<string, number>;
+  const cases = new Map<
+    string,
+    { j1: number; j2: number; seconds: string; enospc: number; c: Counters }
+  >();
   for (const name of ["repaired", "off"]) {
     const lines = ((await readText(`${dir}/${name}.counts`)) ?? "").trim().split("\n");
     const value = (key: string) => lines.find((l) => l.startsWith(`${key} `))?.split(" ")[1] ?? "";
     const enospc =
       joolStat((await readText(`${dir}/${name}.j1.stats`)) ?? "", "JSTAT_JOOLD_SSS_ENOSPC") -
       joolStat((await readText(`${dir}/${name}.j1.stats.before`)) ?? "", "JSTAT_JOOLD_SSS_ENOSPC");
+    const c = (await readJsonStats(outcome, `j1.${name}`)).counters as unknown as Counters;
     const entry = {
       j1: Number(value("j1")),
       j2: Number(value("j2")),
       seconds: value("seconds"),
       enospc,
+      c,
     };
     cases.set(name, entry);
-    const c = (await readJsonStats(outcome, `j1.${name}`)).counters as unknown as Record<
-      string,
-      number
-    >;
     report.push(
       `${name}: j1 made ${entry.j1}, its kernel dropped ${enospc} (ENOSPC); j2 holds ` +
-        `${entry.j2}, caught up after ${entry.seconds} s; j1 advertised ${c.advertisements} times`,
+        `${entry.j2}, caught up after ${entry.seconds} s; j1 advertised ${c.advertisements} times; ` +
+        `j1's daemon counted ${c.kernelDrops} dropped (${c.kernelFullBatches} full batches) and ` +
+        `offered its table for them ${c.kernelDropOffers} times`,
     );
   }
   const all = report.join("\n  ");
@@ -162,6 +166,12 @@ export async function checkKernelDrops(outcome: Outcome): Promise<void> {
   assert.equal(repaired.j1, DROPS_BURST, `j1 did not make its burst:\n  ${all}`);
   assert.equal(repaired.j2, repaired.j1, `j2 lacks sessions j1's kernel dropped:\n  ${all}`);
   assert.ok(Number(repaired.seconds) <= DROPS_CATCH_UP_LIMIT_S, all);
+  if (repaired.enospc > 0) {
+    // The daemon reads the same counter (src/jool/stats.ts has its id per version).
+    assert.equal(repaired.c.kernelDrops, repaired.enospc, `j1's daemon miscounted:\n  ${all}`);
+    assert.ok(repaired.c.kernelDropOffers >= 1, `j1 offered nothing for them:\n  ${all}`);
+  }
+  assert.equal(off.c.kernelDropOffers, 0, `the machinery was not off:\n  ${all}`);
   assert.ok(
     off.j2 < off.j1,
     `With reliable delivery off, j2 still got every session: the kernel dropped none, the ` +

@@ -296,6 +296,10 @@ export const JSON_COUNTERS = [
   "syncRepaired",
   "syncGapsUnrepaired",
   "gapAdvertisements",
+  "kernelDrops",
+  "kernelFullBatches",
+  "kernelDropOffers",
+  "kernelStatsFailures",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
