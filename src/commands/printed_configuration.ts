@@ -14,6 +14,7 @@
 
 import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
+import { isoTime } from "../iso_time.ts";
 
 /** What the record file holds. */
 export interface PrintedRecord {
@@ -55,13 +56,13 @@ export function configurationToPrint(
   text: string,
   hash: string,
   previous: PrintedRecord | null,
-  now: Date,
+  nowMs: number,
 ): { print: string; record: PrintedRecord } {
   if (previous !== null && previous.hash === hash) {
     const title = text.split("\n", 1)[0].replace(/:$/, "");
     return { print: `${title} unchanged since ${previous.since}`, record: previous };
   }
-  return { print: text, record: { hash, since: now.toISOString() } };
+  return { print: text, record: { hash, since: isoTime(nowMs) } };
 }
 
 /**
@@ -73,7 +74,7 @@ export async function printConfigurationOnce(
   path: string | null,
   print: (text: string) => void,
   logger: Logger,
-  now = new Date(),
+  nowMs = Date.now(),
 ): Promise<void> {
   let previous: PrintedRecord | null = null;
   if (path !== null) {
@@ -83,7 +84,12 @@ export async function printConfigurationOnce(
       // First start, or no directory: printed whole.
     }
   }
-  const { print: output, record } = configurationToPrint(text, await textHash(text), previous, now);
+  const { print: output, record } = configurationToPrint(
+    text,
+    await textHash(text),
+    previous,
+    nowMs,
+  );
   print(output);
   if (path === null || record === previous) return;
   try {

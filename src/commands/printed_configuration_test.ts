@@ -15,7 +15,13 @@ Deno.test("the configuration is printed whole once, then one line per start whil
   try {
     const printed: string[] = [];
     const start = (text: string, at: string) =>
-      printConfigurationOnce(text, path, (line) => printed.push(line), silentLogger, new Date(at));
+      printConfigurationOnce(
+        text,
+        path,
+        (line) => printed.push(line),
+        silentLogger,
+        Date.parse(at),
+      );
     await start(CONFIGURATION, "2026-12-07T14:00:00Z");
     await start(CONFIGURATION, "2026-12-07T14:00:05Z");
     await start(CONFIGURATION, "2026-12-07T14:00:10Z");
@@ -52,7 +58,7 @@ Deno.test("without a record (none, unreadable, another kind of file) it is print
   assert.deepEqual(printed, [CONFIGURATION, CONFIGURATION]);
   assert.equal(decodePrintedRecord("{}"), null);
   assert.equal(decodePrintedRecord("not json"), null);
-  const first = configurationToPrint(CONFIGURATION, "ab", null, new Date(0));
+  const first = configurationToPrint(CONFIGURATION, "ab", null, 0);
   assert.equal(first.print, CONFIGURATION);
   assert.deepEqual(first.record, { hash: "ab", since: "1970-01-01T00:00:00.000Z" });
 });
