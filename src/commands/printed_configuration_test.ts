@@ -5,6 +5,7 @@ import {
   decodePrintedRecord,
   forgetPrintedConfiguration,
   printConfigurationOnce,
+  textHash,
 } from "./printed_configuration.ts";
 
 const CONFIGURATION = "joold 0.1.0 configuration:\n  instance: default\n  ttl: 1\n";
@@ -61,4 +62,11 @@ Deno.test("without a record (none, unreadable, another kind of file) it is print
   const first = configurationToPrint(CONFIGURATION, "ab", null, 0);
   assert.equal(first.print, CONFIGURATION);
   assert.deepEqual(first.record, { hash: "ab", since: "1970-01-01T00:00:00.000Z" });
+});
+
+Deno.test("textHash is 64-bit FNV-1a: the reference vectors", () => {
+  assert.equal(textHash(""), "cbf29ce484222325");
+  assert.equal(textHash("a"), "af63dc4c8601ec8c");
+  assert.equal(textHash("foobar"), "85944171f73967e8");
+  assert.notEqual(textHash(CONFIGURATION), textHash(CONFIGURATION.replace("ttl: 1", "ttl: 2")));
 });
