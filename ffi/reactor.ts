@@ -12,7 +12,11 @@
  * the event. Measured in the benchmark's TCG VM (BENCHMARKS.md): a
  * nonblocking FFI call costs about 390 us of CPU, a synchronous one about
  * 2 us; a socket receiving a datagram per millisecond cost 860 us of CPU per
- * datagram with every wait on the worker pool, 360 us with this.
+ * datagram with every wait on the worker pool, 360 us with this. A handler
+ * that settled a promise (a reply to a request) says so with
+ * {@link Reactor.yieldAfterDispatch}: the code awaiting it runs only from
+ * the event loop, and waiting on the main thread would hold it, and its
+ * next request, for the whole wait.
  *
  * @module
  */
@@ -108,6 +112,7 @@ export class Reactor {
   readonly #wakeValue = new BigUint64Array([1n]);
   readonly #drain = new Uint8Array(8);
   #stopping = false;
+  #yieldRequested = false;
   #running = false;
   #closed = false;
 
@@ -160,6 +165,15 @@ export class Reactor {
     this.#control(EPOLL_CTL_DEL, fd, { readable: false }, `epoll_ctl(DEL ${fd})`);
   }
 
+  /**
+   * Called by a handler that settled a promise someone awaits: after this
+   * dispatch the reactor goes back to the event loop, where that code runs,
+   * instead of waiting for more events on the main thread.
+   */
+  yieldAfterDispatch(): void {
+    this.#yieldRequested = true;
+  }
+
   /** True between the start of {@link run} and its return. */
   get running(): boolean {
     return this.#running;
@@ -189,7 +203,7 @@ export class Reactor {
           continue;
         }
         failures = 0;
-        this.#dispatch(count);
+        if (this.#dispatch(count)) continue;
         await this.#whileBusy();
       }
     } finally {
@@ -212,14 +226,16 @@ export class Reactor {
         BUSY_WAIT_MS,
       );
       if (count <= 0) return;
-      this.#dispatch(count);
-      // Promise continuations of the handlers (replies to requests) run now.
+      if (this.#dispatch(count)) return;
+      // The handlers' first promise continuations run now; a yield lets them all run.
       await null;
       if (performance.now() >= turnEnds) return;
     }
   }
 
-  #dispatch(count: number): void {
+  /** Runs the handlers of `count` events; true if one asked to yield to the event loop. */
+  #dispatch(count: number): boolean {
+    this.#yieldRequested = false;
     for (let i = 0; i < count; i++) {
       const base = i * EVENT_SIZE;
       const events = this.#eventsView.getUint32(base, NATIVE_LITTLE_ENDIAN);
@@ -240,6 +256,7 @@ export class Reactor {
         this.#onHandlerError(fd, error);
       }
     }
+    return this.#yieldRequested;
   }
 
   /** Makes {@link run} return. Idempotent; safe before run() starts. */

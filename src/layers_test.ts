@@ -16,7 +16,14 @@ const LAYERS: readonly (readonly string[])[] = [
   // libc, the only code that calls it, and the host's byte order.
   ["ffi/"],
   // Leaves every part may use.
-  ["src/error_text.ts", "src/exit_status.ts", "src/log.ts", "src/problem.ts", "src/version.ts"],
+  [
+    "src/error_text.ts",
+    "src/exit_status.ts",
+    "src/iso_time.ts",
+    "src/log.ts",
+    "src/problem.ts",
+    "src/version.ts",
+  ],
   // Addresses, ports, socket reads; netlink codecs.
   ["src/net/", "src/netlink/"],
   // Jool's messages and session encodings.

@@ -8,6 +8,7 @@
  */
 
 import type { Problem } from "./problem.ts";
+import { isoTime } from "./iso_time.ts";
 
 /** Log levels, most severe first. */
 export const LOG_LEVELS = ["error", "warning", "info", "debug"] as const;
@@ -120,7 +121,7 @@ export type StderrStyle = "journal" | "timestamp" | "plain";
 export function stderrSink(
   write: (bytes: Uint8Array) => void,
   style: StderrStyle,
-  now: () => Date = () => new Date(),
+  now: () => number = Date.now,
 ): LineSink {
   const encoder = new TextEncoder();
   return (level, message) => {
@@ -130,7 +131,7 @@ export function stderrSink(
     const prefix = style === "journal"
       ? `<${SYSLOG_PRIORITY[level]}>`
       : style === "timestamp"
-      ? `${now().toISOString()} `
+      ? `${isoTime(now())} `
       : "";
     write(encoder.encode(`${prefix}${level}: ${flat}\n`));
   };

@@ -88,7 +88,7 @@ Deno.test("a huge message is cut to a bounded line that says how much was left o
 Deno.test("stderr lines: <N> for journald, the time elsewhere, or bare", () => {
   const lines: string[] = [];
   const write = (bytes: Uint8Array) => lines.push(new TextDecoder().decode(bytes));
-  const now = () => new Date("2026-12-07T14:50:01.234Z");
+  const now = () => Date.parse("2026-12-07T14:50:01.234Z");
   stderrSink(write, "journal", now)("warning", "a\nb");
   stderrSink(write, "timestamp", now)("error", "c");
   stderrSink(write, "plain", now)("info", "d");

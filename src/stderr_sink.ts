@@ -33,21 +33,22 @@ export interface StderrOptions {
 /**
  * The stderr sink. stdout often shares stderr's open file description
  * (journald's socket): with `nonBlocking`, the daemon's stdout writes must
- * then tolerate EAGAIN too (src/commands/cli.ts).
+ * then tolerate EAGAIN too (src/commands/cli.ts). Given `libc` (the
+ * daemon's, still open), it uses that rather than opening its own.
  */
-export function openStderrSink(options: StderrOptions): LineSink {
+export function openStderrSink(options: StderrOptions, libc?: Libc): LineSink {
   const terminal = Deno.stderr.isTerminal();
   let journal = false;
   try {
-    const libc = Libc.open();
+    const opened = libc ?? Libc.open();
     try {
       journal = isJournalStream(
-        journalStreamOf(readSystemFile(libc, "/proc/self/environ")),
-        () => fileIdentity(libc, 2),
+        journalStreamOf(readSystemFile(opened, "/proc/self/environ")),
+        () => fileIdentity(opened, 2),
       );
-      if (options.nonBlocking && !terminal) setNonBlocking(libc, 2);
+      if (options.nonBlocking && !terminal) setNonBlocking(opened, 2);
     } finally {
-      libc.close();
+      if (opened !== libc) opened.close();
     }
   } catch {
     // Without libc or /proc: not known to be journald; writes stay blocking.

@@ -34,16 +34,18 @@ export function syslogSink(writer: SyslogWriter): LineSink {
 export interface SyslogConnection {
   /** Where the logger writes. */
   sink: LineSink;
-  /** closelog(3) and unload the C library; the sink then drops lines. */
+  /** closelog(3) and unload the C library (unless it was given); the sink then drops lines. */
   close(): void;
 }
 
 /**
  * Opens the system logger for the daemon: facility daemon, ident
- * {@link SYSLOG_IDENT}, LOG_PID. Throws if the C library cannot be opened.
+ * {@link SYSLOG_IDENT}, LOG_PID, through `libc` if given (closed by its
+ * owner, after this), else a C library of its own. Throws if the C library
+ * cannot be opened.
  */
-export function openSyslog(): SyslogConnection {
-  const libc = Libc.open();
+export function openSyslog(given?: Libc): SyslogConnection {
+  const libc = given ?? Libc.open();
   const syslog = Syslog.open(libc, SYSLOG_IDENT, LOG_PID, LOG_DAEMON);
   let closed = false;
   return {
@@ -52,7 +54,7 @@ export function openSyslog(): SyslogConnection {
       if (closed) return;
       closed = true;
       syslog.close();
-      libc.close();
+      if (libc !== given) libc.close();
     },
   };
 }
@@ -60,15 +62,17 @@ export function openSyslog(): SyslogConnection {
 /**
  * Where a command's log lines go: the system logger if `syslog` (say why
  * not on stderr, and null, if it cannot be opened), else stderr, marked for
- * journald or with the time as src/stderr_sink.ts decides.
+ * journald or with the time as src/stderr_sink.ts decides; through `libc`
+ * if given (see {@link openSyslog}).
  */
 export function openLogSink(
   syslog: boolean,
   stderr: StderrOptions = { nonBlocking: false, longRunning: false },
+  libc?: Libc,
 ): SyslogConnection | null {
-  if (!syslog) return { sink: openStderrSink(stderr), close() {} };
+  if (!syslog) return { sink: openStderrSink(stderr, libc), close() {} };
   try {
-    return openSyslog();
+    return openSyslog(libc);
   } catch (error) {
     console.error(`joold: --syslog: ${errorText(error)}`);
     return null;

@@ -27,6 +27,7 @@ import { runKeygenCommand } from "./keygen.ts";
 import { runStatusTool, STATUS_USAGE } from "./status.ts";
 import { LevelLogger, type LogLevel } from "../log.ts";
 import { openLogSink } from "../syslog_sink.ts";
+import { Libc } from "../../ffi/libc.ts";
 import { REFERENCE_VERSION, VERSION } from "../version.ts";
 import { ipProblem, parseIp } from "../net/ip.ts";
 import {
@@ -473,9 +474,19 @@ async function runDaemonCommand(args: string[]): Promise<number> {
     );
     return 0;
   }
+  // One C library for the log and the daemon: each dlopen binds every symbol (7 ms of a start).
+  let libc: Libc | undefined;
+  try {
+    libc = Libc.open();
+  } catch {
+    // runDaemon tries again, and says why it cannot.
+  }
   // The daemon's stderr does not block (a slow reader must not stall the sync).
-  const log = openLogSink(parsed.syslog, { nonBlocking: true, longRunning: true });
-  if (log === null) return EXIT_FAILURE;
+  const log = openLogSink(parsed.syslog, { nonBlocking: true, longRunning: true }, libc);
+  if (log === null) {
+    libc?.close();
+    return EXIT_FAILURE;
+  }
   const logger = new LevelLogger(parsed.level, log.sink);
   const [netsocketFile, modsocketFile, statsPort] = parsed.operands;
   try {
@@ -492,6 +503,7 @@ async function runDaemonCommand(args: string[]): Promise<number> {
       },
       logger,
       printFromDaemon,
+      libc,
     );
   } catch (error) {
     logger.error(
@@ -500,6 +512,7 @@ async function runDaemonCommand(args: string[]): Promise<number> {
     return EXIT_FAILURE;
   } finally {
     log.close();
+    libc?.close();
   }
 }
 

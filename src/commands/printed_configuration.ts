@@ -14,6 +14,7 @@
 
 import { errorText } from "../error_text.ts";
 import type { Logger } from "../log.ts";
+import { isoTime } from "../iso_time.ts";
 
 /** What the record file holds. */
 export interface PrintedRecord {
@@ -41,10 +42,23 @@ export function decodePrintedRecord(text: string): PrintedRecord | null {
   return null;
 }
 
-/** SHA-256 of `text`, hex. */
-export async function textHash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+/**
+ * 64-bit FNV-1a of `text`'s UTF-16 code units, hex: it tells one
+ * configuration from another, nothing secret. Not WebCrypto's SHA-256:
+ * its first digest costs the daemon's start about 3 ms of CPU and 1.3 MiB
+ * of resident code (measured with Deno 2.9.6).
+ */
+export function textHash(text: string): string {
+  // The 64-bit state in two 32-bit halves; the prime is 2^40 + 0x1b3.
+  let high = 0xcbf29ce4;
+  let low = 0x84222325;
+  for (let index = 0; index < text.length; index++) {
+    low = (low ^ text.charCodeAt(index)) >>> 0;
+    const lowProduct = low * 0x1b3; // below 2^41: exact
+    high = (Math.imul(high, 0x1b3) + Math.floor(lowProduct / 0x1_0000_0000) + (low << 8)) >>> 0;
+    low = lowProduct >>> 0;
+  }
+  return high.toString(16).padStart(8, "0") + low.toString(16).padStart(8, "0");
 }
 
 /**
@@ -55,13 +69,13 @@ export function configurationToPrint(
   text: string,
   hash: string,
   previous: PrintedRecord | null,
-  now: Date,
+  nowMs: number,
 ): { print: string; record: PrintedRecord } {
   if (previous !== null && previous.hash === hash) {
     const title = text.split("\n", 1)[0].replace(/:$/, "");
     return { print: `${title} unchanged since ${previous.since}`, record: previous };
   }
-  return { print: text, record: { hash, since: now.toISOString() } };
+  return { print: text, record: { hash, since: isoTime(nowMs) } };
 }
 
 /**
@@ -73,24 +87,31 @@ export async function printConfigurationOnce(
   path: string | null,
   print: (text: string) => void,
   logger: Logger,
-  now = new Date(),
+  nowMs = Date.now(),
 ): Promise<void> {
   let previous: PrintedRecord | null = null;
   if (path !== null) {
     try {
-      previous = decodePrintedRecord(await Deno.readTextFile(path));
+      // Synchronous: a few bytes in /run, and the first asynchronous file
+      // operation would cost the start about 3 ms and 2 MiB of resident code.
+      previous = decodePrintedRecord(Deno.readTextFileSync(path));
     } catch {
       // First start, or no directory: printed whole.
     }
   }
-  const { print: output, record } = configurationToPrint(text, await textHash(text), previous, now);
+  const { print: output, record } = configurationToPrint(
+    text,
+    textHash(text),
+    previous,
+    nowMs,
+  );
   print(output);
   if (path === null || record === previous) return;
   try {
     // Written whole, then renamed: a kill mid-write leaves the old record or the new.
     const temporary = `${path}.tmp`;
-    await Deno.writeTextFile(temporary, encodePrintedRecord(record), { mode: 0o600 });
-    await Deno.rename(temporary, path);
+    Deno.writeTextFileSync(temporary, encodePrintedRecord(record), { mode: 0o600 });
+    Deno.renameSync(temporary, path);
   } catch (error) {
     logger.debug(`Cannot remember the printed configuration in ${path}: ${errorText(error)}`);
   }

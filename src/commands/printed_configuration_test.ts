@@ -5,6 +5,7 @@ import {
   decodePrintedRecord,
   forgetPrintedConfiguration,
   printConfigurationOnce,
+  textHash,
 } from "./printed_configuration.ts";
 
 const CONFIGURATION = "joold 0.1.0 configuration:\n  instance: default\n  ttl: 1\n";
@@ -15,7 +16,13 @@ Deno.test("the configuration is printed whole once, then one line per start whil
   try {
     const printed: string[] = [];
     const start = (text: string, at: string) =>
-      printConfigurationOnce(text, path, (line) => printed.push(line), silentLogger, new Date(at));
+      printConfigurationOnce(
+        text,
+        path,
+        (line) => printed.push(line),
+        silentLogger,
+        Date.parse(at),
+      );
     await start(CONFIGURATION, "2026-12-07T14:00:00Z");
     await start(CONFIGURATION, "2026-12-07T14:00:05Z");
     await start(CONFIGURATION, "2026-12-07T14:00:10Z");
@@ -52,7 +59,14 @@ Deno.test("without a record (none, unreadable, another kind of file) it is print
   assert.deepEqual(printed, [CONFIGURATION, CONFIGURATION]);
   assert.equal(decodePrintedRecord("{}"), null);
   assert.equal(decodePrintedRecord("not json"), null);
-  const first = configurationToPrint(CONFIGURATION, "ab", null, new Date(0));
+  const first = configurationToPrint(CONFIGURATION, "ab", null, 0);
   assert.equal(first.print, CONFIGURATION);
   assert.deepEqual(first.record, { hash: "ab", since: "1970-01-01T00:00:00.000Z" });
+});
+
+Deno.test("textHash is 64-bit FNV-1a: the reference vectors", () => {
+  assert.equal(textHash(""), "cbf29ce484222325");
+  assert.equal(textHash("a"), "af63dc4c8601ec8c");
+  assert.equal(textHash("foobar"), "85944171f73967e8");
+  assert.notEqual(textHash(CONFIGURATION), textHash(CONFIGURATION.replace("ttl: 1", "ttl: 2")));
 });

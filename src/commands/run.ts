@@ -72,14 +72,17 @@ export type Print = (text: string) => void;
 
 /**
  * Runs the daemon until SIGINT or SIGTERM. Returns the process exit status;
- * every failure is logged as one line first.
+ * every failure is logged as one line first. Runs on `libc` if given (its
+ * caller closes it), else on a C library of its own.
  */
 export function runDaemon(
   options: RunOptions,
   logger: Logger,
   print: Print,
+  libc?: Libc,
 ): Promise<number> {
-  return withLibc(logger, (libc) => runWithLibc(libc, options, logger, print));
+  if (libc !== undefined) return runWithLibc(libc, options, logger, print);
+  return withLibc(logger, (opened) => runWithLibc(opened, options, logger, print));
 }
 
 async function runWithLibc(

@@ -289,7 +289,7 @@ export async function loadModsocketConfigOrDefault(
   file: string,
   defaulted: boolean,
 ): Promise<ModsocketResult> {
-  if (defaulted && !(await fileExists(file))) return defaultModsocketConfig();
+  if (defaulted && !fileExists(file)) return defaultModsocketConfig();
   return await loadModsocketConfig(file);
 }
 
@@ -313,9 +313,9 @@ export function defaultModsocketConfig(): ModsocketResult {
   };
 }
 
-async function fileExists(path: string): Promise<boolean> {
+function fileExists(path: string): boolean {
   try {
-    await Deno.stat(path);
+    Deno.statSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;

@@ -23,6 +23,7 @@
 
 import { hostOf, type ResyncOutcome } from "../sync/resync.ts";
 import { instanceFileStem, namespaceSuffix } from "./tuning_state.ts";
+import { isoTime } from "../iso_time.ts";
 
 /** The states, in the order a start goes through them. */
 export const SYNC_STATES = ["starting", "resyncing", "in-sync", "alone"] as const;
@@ -192,15 +193,15 @@ export class SyncState {
       pid: identity.pid,
       instance: identity.instance,
       state: this.#state,
-      since: new Date(this.#sinceMs).toISOString(),
+      since: isoTime(this.#sinceMs),
       reason: this.#reason,
       knownGaps: this.knownGaps,
       peers: [...peers].map(([address, lastMs]) => ({
         address,
-        lastHeard: lastMs > 0 ? new Date(lastMs).toISOString() : null,
+        lastHeard: lastMs > 0 ? isoTime(lastMs) : null,
         answeredResync: this.#answeredBy.has(hostOf(address)),
       })),
-      heartbeat: new Date(nowMs).toISOString(),
+      heartbeat: isoTime(nowMs),
       heartbeatMonotonicMs: monotonicMs,
     };
   }

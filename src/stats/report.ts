@@ -9,6 +9,7 @@ import type { LatencyHistogram, LatencySummary } from "./latency.ts";
 import type { PeerCounters, PeerTable } from "./peers.ts";
 import { formatReferenceStats, type SyncCounters } from "./counters.ts";
 import type { DeliveryStates } from "./delivery_states.ts";
+import { isoTime } from "../iso_time.ts";
 
 /** Everything the daemon measures, as the JSON answer carries it. */
 export interface StatsSources {
@@ -58,21 +59,19 @@ export function jsonStats(sources: StatsSources, nowMs: number): JsonStats {
   const last = sources.lastSyncMs();
   const peers: JsonStats["peers"] = {};
   for (const [peer, counters] of Object.entries(sources.peers.snapshot())) {
-    peers[peer] = { ...counters, lastSeenTime: new Date(counters.lastSeenMs).toISOString() };
+    peers[peer] = { ...counters, lastSeenTime: isoTime(counters.lastSeenMs) };
   }
   const delivery: JsonStats["delivery"] = {};
   for (const [host, state] of sources.delivery?.() ?? []) {
     const { epoch, inSync, lastConfirmedMs, missing, knownGap } = state;
-    const lastConfirmedTime = lastConfirmedMs === 0
-      ? null
-      : new Date(lastConfirmedMs).toISOString();
+    const lastConfirmedTime = lastConfirmedMs === 0 ? null : isoTime(lastConfirmedMs);
     delivery[host] = { epoch, inSync, lastConfirmedTime, missing, knownGap };
   }
   return {
     version: sources.version,
     instance: sources.instance,
     uptimeSeconds: Math.round((nowMs - sources.startedMs) / 1000),
-    lastSyncTime: last === 0 ? null : new Date(last).toISOString(),
+    lastSyncTime: last === 0 ? null : isoTime(last),
     counters: { ...sources.counters },
     ackLatency: sources.ackLatency.summary(),
     relayLatency: sources.relayLatency.summary(),

@@ -108,7 +108,10 @@ export class KernelLink {
     };
     try {
       deps.reactor.watch(socket.fd, { readable: true }, () => {
+        const pending = link.#client.pendingCount;
         drainNetlink(socket, (datagram) => link.receive(datagram), () => link.overrun());
+        // A reply settled a request: its caller (the next request) runs from the event loop.
+        if (link.#client.pendingCount < pending) deps.reactor.yieldAfterDispatch();
       });
       const size = socket.setReceiveBuffer(receiveBuffer);
       deps.logger.debug(`Netlink receive buffer: ${size} bytes`);
