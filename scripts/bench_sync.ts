@@ -259,14 +259,17 @@ export function cpuChange(
   from: RunKind,
   to: RunKind,
 ): { j1: CpuChange; j2: CpuChange } | null {
-  const mean = (kind: RunKind, node: "j1" | "j2") => {
-    const mine = runs.filter((r) => r.kind === kind && r.j2Synced > 0);
+  // Medians: the emulated CPU's speed drifts with the host's load, and one slow run skews a mean.
+  const median = (kind: RunKind, node: "j1" | "j2") => {
+    const mine = runs.filter((r) => r.kind === kind && r.j2Synced > 0)
+      .map((r) => cpuMsPer10k(r, node)).sort((a, b) => a - b);
     if (mine.length === 0) return NaN;
-    return mine.reduce((sum, r) => sum + cpuMsPer10k(r, node), 0) / mine.length;
+    const middle = Math.floor(mine.length / 2);
+    return mine.length % 2 === 1 ? mine[middle] : (mine[middle - 1] + mine[middle]) / 2;
   };
   const node = (name: "j1" | "j2"): CpuChange => {
-    const before = mean(from, name);
-    const after = mean(to, name);
+    const before = median(from, name);
+    const after = median(to, name);
     return { before, after, change: (100 * (after - before)) / before };
   };
   const cost = { j1: node("j1"), j2: node("j2") };
@@ -288,7 +291,7 @@ export function cpuChangeLine(
       fixed(change, 1)
     }%)`;
   });
-  return `CPU per 10k sessions synced, ${what} (means): ${parts.join("; ")}.`;
+  return `CPU per 10k sessions synced, ${what} (medians): ${parts.join("; ")}.`;
 }
 
 /** What auth costs: ours in clear against ours sealed. */

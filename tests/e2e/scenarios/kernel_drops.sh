@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # kernel-drops: sessions the kernel drops before any daemon sees them. j1's
-# modsocket holds ss-capacity at 64 ("ss capacity": 64; Jool 4.1.9 has no
-# such global and sets sessions aside when its one pending message is full:
-# "ss max payload": false keeps that message at Jool's 1452 bytes),
-# so that a burst of UDP flows through j1 overflows j1's joold queue
-# (JSTAT_JOOLD_SSS_ENOSPC). j2 must end with every session of j1's table
-# within 30 s of the burst. The same with "reliable delivery": false is the
-# control: j2 must then lack some.
+# ss-capacity is set to 64 and its modsocket leaves it there ("ss capacity":
+# false: joold would not lower it that far). Our daemon ACKs so fast that a
+# burst alone never fills 64, so j1's daemon is SIGSTOPped while a burst of
+# UDP flows goes through j1 and continued 1 s after: the kernel's joold queue
+# overflows (JSTAT_JOOLD_SSS_ENOSPC; Jool 4.1.9 has no ss-capacity and sets
+# aside what does not fit its one pending message, which "ss max payload":
+# false keeps at Jool's 1452 bytes). j2 must end with every session of j1's
+# table within 30 s of the burst. The same with "reliable delivery": false is
+# the control: j2 must then lack some.
 # Leaves in drops/: CASE.counts ("j1 N", "j2 N" and "seconds S": the burst's
 # sessions on each node, how long after the burst j2 caught up, or "never"),
 # CASE.j1.stats (Jool's counters of j1), the daemons' JSON counters in stats/.
@@ -16,6 +18,9 @@ topo_setup 2
 out=$E2E_OUT/drops
 mkdir -p "$out"
 topo_burst_pool4 j1 j2
+if jool_in j1 global display | grep -q '^ *ss-capacity:'; then
+  jool_in j1 global update ss-capacity 64 || e2e_die "cannot set ss-capacity"
+fi
 
 # burst_count FIRST_PORT NODE: NODE's UDP sessions from c1's ports FIRST_PORT...+burst.
 burst_count() {
@@ -32,7 +37,7 @@ run_case() {
     netsocket_write "$node" 6 "$net"
     [ -n "$member" ] && sed -i "0,/^{/s||{\\n  $member,|" "$net"
     if [ "$node" = j1 ]; then
-      modsocket_write "$mod" default '"ss capacity": 64, "ss max payload": false'
+      modsocket_write "$mod" default '"ss capacity": false, "ss max payload": false'
     else
       modsocket_write "$mod"
     fi
@@ -46,7 +51,10 @@ run_case() {
   # offers nothing.
   if [ -n "$member" ]; then sleep 4; else sleep 30; fi
   jool_in j1 stats display --all --csv >"$out/$name.j1.stats.before"
+  kill -STOP "$(daemon_pid j1)"
   traffic_udp_flows j1 "$burst" "$first"
+  sleep 1
+  kill -CONT "$(daemon_pid j1)"
   started=$SECONDS
   until [ "$SECONDS" -ge $((started + 30)) ]; do
     if [ "$(burst_count "$first" j2)" -ge "$(burst_count "$first" j1)" ]; then
