@@ -58,15 +58,23 @@ export class Advertiser {
   /** The table dump under way, if any: one serves every request, it goes to the group. */
   #dump: Promise<void> | null = null;
   #closed = false;
-  /** When we last offered the table ourselves (monotonic ms). */
-  #lastOwnMs = -Infinity;
-  /** The offer waiting for the end of the interval, or the start's. */
-  #ownTimer: TimerHandle | null = null;
+  /** Offers after a start and after failed sends. */
+  readonly #ownOffers: PacedOffer;
+  /**
+   * Offers for sessions our kernel dropped, paced on their own: a start's
+   * offer must not hold back the repair of a burst that came just after.
+   */
+  readonly #dropOffers: PacedOffer;
   /** Told as each advertisement begins (lossless delivery's LEDGERs say so); null: nobody. */
   onAdvertise: (() => void) | null = null;
 
   constructor(deps: AdvertiserDeps) {
     this.#deps = deps;
+    const advertise = (reason: string) => {
+      if (!this.#closed) this.advertise(reason).catch(() => {});
+    };
+    this.#ownOffers = new PacedOffer(deps.clock, advertise);
+    this.#dropOffers = new PacedOffer(deps.clock, advertise);
   }
 
   /**
@@ -113,18 +121,7 @@ export class Advertiser {
    * (one waiting offer serves every reason that comes meanwhile).
    */
   offer(reason: string): void {
-    if (this.#closed || this.#ownTimer !== null) return;
-    const { clock } = this.#deps;
-    const waitMs = this.#lastOwnMs + OWN_ADVERTISE_INTERVAL_MS - clock.monotonic();
-    if (waitMs > 0) {
-      this.#ownTimer = clock.setTimer(() => {
-        this.#ownTimer = null;
-        this.offer(reason);
-      }, waitMs);
-      return;
-    }
-    this.#lastOwnMs = clock.monotonic();
-    this.advertise(reason).catch(() => {});
+    if (!this.#closed) this.#ownOffers.offer(reason);
   }
 
   /**
@@ -133,18 +130,26 @@ export class Advertiser {
    * within the rate of {@link offer}.
    */
   offerAfterStart(): void {
-    if (this.#closed || this.#ownTimer !== null) return;
-    this.#ownTimer = this.#deps.clock.setTimer(() => {
-      this.#ownTimer = null;
-      this.offer("this daemon started: sessions made while none relayed them");
-    }, START_OFFER_DELAY_MS);
+    if (this.#closed) return;
+    this.#ownOffers.offerAfter(
+      "this daemon started: sessions made while none relayed them",
+      START_OFFER_DELAY_MS,
+    );
+  }
+
+  /**
+   * Our kernel dropped sessions before any daemon saw them: offers the
+   * table at the same rate as {@link offer}, but on a pace of its own.
+   */
+  offerForKernelDrops(reason: string): void {
+    if (!this.#closed) this.#dropOffers.offer(reason);
   }
 
   /** Advertises no more; a dump under way stops sending (at exit). */
   close(): void {
     this.#closed = true;
-    if (this.#ownTimer !== null) this.#deps.clock.clearTimer(this.#ownTimer);
-    this.#ownTimer = null;
+    this.#ownOffers.cancel();
+    this.#dropOffers.cancel();
   }
 
   async #dumpTable(version: number, reason: string): Promise<void> {
@@ -175,5 +180,47 @@ export class Advertiser {
       if (this.#closed) return;
       logger.error(`Cannot advertise the session table (${reason}): ${errorText(error)}`);
     }
+  }
+}
+
+/**
+ * Offers of the table at most one per {@link OWN_ADVERTISE_INTERVAL_MS}:
+ * one asked for sooner waits for the end of the interval, and one waiting
+ * serves every reason that comes meanwhile.
+ */
+class PacedOffer {
+  readonly #clock: Clock;
+  readonly #advertise: (reason: string) => void;
+  #lastMs = -Infinity;
+  #timer: TimerHandle | null = null;
+
+  constructor(clock: Clock, advertise: (reason: string) => void) {
+    this.#clock = clock;
+    this.#advertise = advertise;
+  }
+
+  offer(reason: string): void {
+    if (this.#timer !== null) return;
+    const waitMs = this.#lastMs + OWN_ADVERTISE_INTERVAL_MS - this.#clock.monotonic();
+    if (waitMs > 0) {
+      this.offerAfter(reason, waitMs);
+      return;
+    }
+    this.#lastMs = this.#clock.monotonic();
+    this.#advertise(reason);
+  }
+
+  /** Offers `delayMs` from now, within the pace (nothing if one waits already). */
+  offerAfter(reason: string, delayMs: number): void {
+    if (this.#timer !== null) return;
+    this.#timer = this.#clock.setTimer(() => {
+      this.#timer = null;
+      this.offer(reason);
+    }, delayMs);
+  }
+
+  cancel(): void {
+    if (this.#timer !== null) this.#clock.clearTimer(this.#timer);
+    this.#timer = null;
   }
 }

@@ -245,3 +245,24 @@ Deno.test("a table dump counts each datagram as it goes out: the stats add up in
   assert.ok(seenMidway, "the dump was seen half done");
   assert.equal(counters.advertisedDatagrams, 8);
 });
+
+Deno.test("an offer for the kernel's drops is not held back by a start's offer just before", async () => {
+  const version = joolVersion(4, 1, 13);
+  const { jool, clock, sync } = await syncHarness({ version, sessions: TABLE });
+  const advertisements = () => jool.commands().filter((command) => command === JOOLD_ADVERTISE);
+  sync.advertiser.offerAfterStart();
+  clock.advance(START_OFFER_DELAY_MS);
+  await settle();
+  assert.equal(advertisements().length, 1, "the start's offer");
+  clock.advance(5_000);
+  sync.advertiser.offerForKernelDrops("the kernel dropped 1,181 sessions");
+  await settle();
+  assert.equal(advertisements().length, 2, "the drops' offer goes at once");
+  sync.advertiser.offerForKernelDrops("the kernel dropped 12 sessions");
+  await settle();
+  assert.equal(advertisements().length, 2, "its own pace: the next waits for the interval");
+  clock.advance(OWN_ADVERTISE_INTERVAL_MS);
+  await settle();
+  assert.equal(advertisements().length, 3);
+  sync.advertiser.close();
+});

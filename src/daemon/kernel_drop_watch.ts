@@ -64,7 +64,7 @@ export interface KernelDropWatchDeps {
   kernel: Pick<KernelLink, "readStats" | "readGlobalNumber">;
   /** Its version says which way drops show (null: not known yet, nothing done). */
   jool: Pick<LocalJool, "version">;
-  /** Offers the whole table to the peers (`Advertiser.offer`). */
+  /** Offers the whole table to the peers (`Advertiser.offerForKernelDrops`). */
   offer(reason: string): void;
   counters: SyncCounters;
   logger: Logger;
@@ -244,7 +244,10 @@ export function startOwnOffers(
 ): KernelDropWatch | null {
   if (!reliableDelivery) return null;
   sync.advertiser.offerAfterStart();
-  const watch = new KernelDropWatch({ ...deps, offer: (reason) => sync.advertiser.offer(reason) });
+  const watch = new KernelDropWatch({
+    ...deps,
+    offer: (reason) => sync.advertiser.offerForKernelDrops(reason),
+  });
   sync.onKernelBatch = (payloadBytes) => watch.batchArrived(payloadBytes);
   watch.start();
   return watch;
