@@ -177,11 +177,12 @@ jool_kernel_problems() {
 
 # --- daemons -----------------------------------------------------------------
 
-# netsocket_write NODE FAMILY FILE [KEY_FILE]: the netsocket configuration of
-# NODE for multicast over IPv4 (FAMILY 4) or IPv6 (FAMILY 6) on its sync
-# link, sealed with KEY_FILE ("auth key file") if given.
+# netsocket_write NODE FAMILY FILE [KEY_FILE [MEMBER]]: the netsocket
+# configuration of NODE for multicast over IPv4 (FAMILY 4) or IPv6 (FAMILY 6)
+# on its sync link, sealed with KEY_FILE ("auth key file") if not empty, with
+# the JSON MEMBER (e.g. '"reliable delivery": false') first if given.
 netsocket_write() {
-  local n=${1#j} family=$2 file=$3 key=${4:-} group interface
+  local n=${1#j} family=$2 file=$3 key=${4:-} member=${5:-} group interface
   case "$family" in
     4) group=$E2E_MCAST4 interface=198.51.100.$n ;;
     6) group=$E2E_MCAST6 interface=sync0 ;;
@@ -197,6 +198,7 @@ netsocket_write() {
   \"auth key file\": \"$key\"}
 }
 JSON
+  [ -z "$member" ] || sed -i "0,/^{/s||{\\n  $member,|" "$file"
 }
 
 # modsocket_write FILE [INSTANCE [MEMBERS]]: MEMBERS are more JSON members,
@@ -440,6 +442,22 @@ stats_wait_quiet() {
 
 stats_json() {
   echo json | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2" >"$E2E_OUT/stats/$3.json"
+}
+
+# case_end NAME COUNTS STATS_PORT: the end of one case of a scenario whose
+# cases each start the daemons of j1 and j2 afresh: their JSON counters as
+# stats/NODE.NAME, the case's COUNTS file logged, the daemons stopped and
+# their records kept as NODE-NAME's.
+case_end() {
+  local node
+  for node in j1 j2; do
+    stats_json "$node" "$3" "$node.$1"
+  done
+  e2e_log "$1: $(tr '\n' ' ' <"$2")"
+  daemons_stop
+  for node in j1 j2; do
+    daemon_set_aside "$node" "$node-$1"
+  done
 }
 
 # --- whole scenarios ---------------------------------------------------------

@@ -34,8 +34,7 @@ run_case() {
   local name=$1 first=$2 member=${3:-} node net mod started result=never
   for node in j1 j2; do
     net=$E2E_OUT/config/$node.$name.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
-    netsocket_write "$node" 6 "$net"
-    [ -n "$member" ] && sed -i "0,/^{/s||{\\n  $member,|" "$net"
+    netsocket_write "$node" 6 "$net" "" "$member"
     if [ "$node" = j1 ]; then
       modsocket_write "$mod" default '"ss capacity": false, "ss max payload": false'
     else
@@ -69,14 +68,7 @@ run_case() {
     done
     echo "seconds $result"
   } >"$out/$name.counts"
-  for node in j1 j2; do
-    stats_json "$node" "$stats_port" "$node.$name"
-  done
-  e2e_log "$name: $(tr '\n' ' ' <"$out/$name.counts")"
-  daemons_stop
-  for node in j1 j2; do
-    daemon_set_aside "$node" "$node-$name"
-  done
+  case_end "$name" "$out/$name.counts" "$stats_port"
 }
 
 run_case repaired 20000

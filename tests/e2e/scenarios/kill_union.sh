@@ -46,8 +46,7 @@ tcp_connections() {
 # start NODE CASE [MEMBER]: our joold in NODE, the netsocket with MEMBER.
 start() {
   local net=$E2E_OUT/config/$1.$2.netsocket.json mod=$E2E_OUT/config/$1.modsocket.json
-  netsocket_write "$1" 6 "$net"
-  [ -n "${3:-}" ] && sed -i "0,/^{/s||{\\n  $3,|" "$net"
+  netsocket_write "$1" 6 "$net" "" "${3:-}"
   modsocket_write "$mod"
   start_ours "$1" "$net" "$mod" "$stats_port"
   daemon_wait_ready "$1" 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "$1 did not start"
@@ -84,14 +83,7 @@ run_case() {
   done
   counts j1 "$first" "$j1_tcp" >"$out/$name.counts"
   counts j2 "$first" "$j2_tcp" >>"$out/$name.counts"
-  for node in j1 j2; do
-    stats_json "$node" "$stats_port" "$node.$name"
-  done
-  e2e_log "$name: $(tr '\n' ' ' <"$out/$name.counts")"
-  daemons_stop
-  for node in j1 j2; do
-    daemon_set_aside "$node" "$node-$name"
-  done
+  case_end "$name" "$out/$name.counts" "$stats_port"
 }
 
 run_case union 20000

@@ -33,8 +33,7 @@ run_case() {
   local name=$1 first=$2 key=${3:-} extra=${4:-} node net mod
   for node in j1 j2; do
     net=$E2E_OUT/config/$node.$name.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
-    netsocket_write "$node" 6 "$net" "$key"
-    [ -n "$extra" ] && sed -i "0,/^{/s||{\\n  $extra,|" "$net"
+    netsocket_write "$node" 6 "$net" "$key" "$extra"
     modsocket_write "$mod"
     start_ours "$node" "$net" "$mod" "$stats_port"
   done
