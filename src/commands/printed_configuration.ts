@@ -82,13 +82,13 @@ export function configurationToPrint(
  * Prints the configuration `text`, or the one line if the record at
  * `path` (null: none) says it was printed already.
  */
-export async function printConfigurationOnce(
+export function printConfigurationOnce(
   text: string,
   path: string | null,
   print: (text: string) => void,
   logger: Logger,
   nowMs = Date.now(),
-): Promise<void> {
+): void {
   let previous: PrintedRecord | null = null;
   if (path !== null) {
     try {

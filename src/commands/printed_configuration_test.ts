@@ -23,15 +23,15 @@ Deno.test("the configuration is printed whole once, then one line per start whil
         silentLogger,
         Date.parse(at),
       );
-    await start(CONFIGURATION, "2026-12-07T14:00:00Z");
-    await start(CONFIGURATION, "2026-12-07T14:00:05Z");
-    await start(CONFIGURATION, "2026-12-07T14:00:10Z");
+    start(CONFIGURATION, "2026-12-07T14:00:00Z");
+    start(CONFIGURATION, "2026-12-07T14:00:05Z");
+    start(CONFIGURATION, "2026-12-07T14:00:10Z");
     const changed = CONFIGURATION.replace("ttl: 1", "ttl: 2");
-    await start(changed, "2026-12-07T14:01:00Z");
-    await start(changed, "2026-12-07T14:01:05Z");
+    start(changed, "2026-12-07T14:01:00Z");
+    start(changed, "2026-12-07T14:01:05Z");
     // Stopped on a signal: the operator's next start prints it whole.
     await forgetPrintedConfiguration(path);
-    await start(changed, "2026-12-07T15:00:00Z");
+    start(changed, "2026-12-07T15:00:00Z");
     await forgetPrintedConfiguration(path);
     assert.deepEqual([...Deno.readDirSync(directory)], [], "nothing left behind");
     assert.deepEqual(printed, [
@@ -47,10 +47,10 @@ Deno.test("the configuration is printed whole once, then one line per start whil
   }
 });
 
-Deno.test("without a record (none, unreadable, another kind of file) it is printed whole", async () => {
+Deno.test("without a record (none, unreadable, another kind of file) it is printed whole", () => {
   const printed: string[] = [];
-  await printConfigurationOnce(CONFIGURATION, null, (line) => printed.push(line), silentLogger);
-  await printConfigurationOnce(
+  printConfigurationOnce(CONFIGURATION, null, (line) => printed.push(line), silentLogger);
+  printConfigurationOnce(
     CONFIGURATION,
     "/nonexistent/directory/x.printed",
     (line) => printed.push(line),

@@ -141,7 +141,7 @@ async function runWithLibc(
     options.stateDirectory ?? DEFAULT_STATE_DIRECTORY,
     modsocket.instance,
   );
-  await printConfigurationOnce(
+  printConfigurationOnce(
     describeConfiguration(
       netsocket,
       modsocket,
