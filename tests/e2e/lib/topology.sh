@@ -444,6 +444,29 @@ stats_json() {
   echo json | ip netns exec "$1" nc -u -W1 -w2 ::1 "$2" >"$E2E_OUT/stats/$3.json"
 }
 
+# case_daemon NODE NAME STATS_PORT [KEY_FILE [MEMBER [MODSOCKET_MEMBERS]]]: our
+# joold in NODE for case NAME of a scenario, over the IPv6 group, its netsocket
+# config/NODE.NAME.netsocket.json (see netsocket_write), MODSOCKET_MEMBERS in
+# its modsocket. Does not wait for it.
+case_daemon() {
+  local net=$E2E_OUT/config/$1.$2.netsocket.json mod=$E2E_OUT/config/$1.modsocket.json
+  netsocket_write "$1" 6 "$net" "${4:-}" "${5:-}"
+  modsocket_write "$mod" default "${6:-}"
+  start_ours "$1" "$net" "$mod" "$3"
+}
+
+# case_start NAME STATS_PORT [KEY_FILE [MEMBER [J1_MODSOCKET_MEMBERS]]]: the
+# start of one case of a scenario whose cases each start the daemons of j1
+# and j2 afresh (case_daemon); waits until both are ready.
+case_start() {
+  local node
+  case_daemon j1 "$1" "$2" "${3:-}" "${4:-}" "${5:-}"
+  case_daemon j2 "$1" "$2" "${3:-}" "${4:-}"
+  for node in j1 j2; do
+    daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$2" || e2e_die "$node did not start"
+  done
+}
+
 # case_end NAME COUNTS STATS_PORT: the end of one case of a scenario whose
 # cases each start the daemons of j1 and j2 afresh: their JSON counters as
 # stats/NODE.NAME, the case's COUNTS file logged, the daemons stopped and

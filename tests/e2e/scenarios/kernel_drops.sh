@@ -31,20 +31,8 @@ burst_count() {
 
 # run_case NAME FIRST_PORT [MEMBER]: MEMBER goes into both netsockets.
 run_case() {
-  local name=$1 first=$2 member=${3:-} node net mod started result=never
-  for node in j1 j2; do
-    net=$E2E_OUT/config/$node.$name.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
-    netsocket_write "$node" 6 "$net" "" "$member"
-    if [ "$node" = j1 ]; then
-      modsocket_write "$mod" default '"ss capacity": false, "ss max payload": false'
-    else
-      modsocket_write "$mod"
-    fi
-    start_ours "$node" "$net" "$mod" "$stats_port"
-  done
-  for node in j1 j2; do
-    daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "$node did not start"
-  done
+  local name=$1 first=$2 member=${3:-} node started result=never
+  case_start "$name" "$stats_port" "" "$member" '"ss capacity": false, "ss max payload": false'
   # Soon after the start's offer of the table: the offer for the drops keeps
   # a pace of its own (docs/lossless.md), the start's must not delay it.
   sleep 4

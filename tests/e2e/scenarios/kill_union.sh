@@ -45,10 +45,7 @@ tcp_connections() {
 
 # start NODE CASE [MEMBER]: our joold in NODE, the netsocket with MEMBER.
 start() {
-  local net=$E2E_OUT/config/$1.$2.netsocket.json mod=$E2E_OUT/config/$1.modsocket.json
-  netsocket_write "$1" 6 "$net" "" "${3:-}"
-  modsocket_write "$mod"
-  start_ours "$1" "$net" "$mod" "$stats_port"
+  case_daemon "$1" "$2" "$stats_port" "" "${3:-}"
   daemon_wait_ready "$1" 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "$1 did not start"
 }
 

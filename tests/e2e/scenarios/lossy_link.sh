@@ -30,16 +30,8 @@ burst_count() {
 
 # run_case NAME FIRST_PORT [KEY_FILE] [EXTRA_MEMBER]
 run_case() {
-  local name=$1 first=$2 key=${3:-} extra=${4:-} node net mod
-  for node in j1 j2; do
-    net=$E2E_OUT/config/$node.$name.netsocket.json mod=$E2E_OUT/config/$node.modsocket.json
-    netsocket_write "$node" 6 "$net" "$key" "$extra"
-    modsocket_write "$mod"
-    start_ours "$node" "$net" "$mod" "$stats_port"
-  done
-  for node in j1 j2; do
-    daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "$node did not start"
-  done
+  local name=$1 first=$2 key=${3:-} extra=${4:-} node
+  case_start "$name" "$stats_port" "$key" "$extra"
   sleep 4
   traffic_udp_flows j1 "$burst" "$first"
   local deadline=$((SECONDS + 30))
