@@ -105,6 +105,16 @@ export class SyncCounters {
   kernelDropOffers = 0;
   /** Reads of the kernel's drop counter (or of ss-max-payload) that failed. */
   kernelStatsFailures = 0;
+  /** Convergence check rounds this daemon took part in: its table read, its digest sent (docs/lossless.md). */
+  convergenceRounds = 0;
+  /** Rounds whose digests differed from a peer's, and that sent our sessions of those buckets. */
+  convergenceRepairs = 0;
+  /** Buckets (of 256 a round) found different from some peer's digest. */
+  convergenceBuckets = 0;
+  /** Sessions the repairs sent. */
+  convergenceSessions = 0;
+  /** Rounds given up: the table, or the session timeouts, could not be read. */
+  convergenceFailures = 0;
 }
 
 /**

@@ -106,6 +106,31 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "kernel_stats_failures_total",
     "Reads of the kernel's drop counter or ss-max-payload that failed.",
   ],
+  [
+    "convergenceRounds",
+    "convergence_rounds_total",
+    "Convergence check rounds this daemon took part in (its table read, its digest sent).",
+  ],
+  [
+    "convergenceRepairs",
+    "convergence_repairs_total",
+    "Convergence rounds that found buckets different from a peer's and sent their sessions.",
+  ],
+  [
+    "convergenceBuckets",
+    "convergence_differing_buckets_total",
+    "Digest buckets found different from some peer's (256 per round at most).",
+  ],
+  [
+    "convergenceSessions",
+    "convergence_repaired_sessions_total",
+    "Sessions sent by the convergence check's repairs.",
+  ],
+  [
+    "convergenceFailures",
+    "convergence_failures_total",
+    "Convergence rounds given up: the table or the session timeouts could not be read.",
+  ],
 ];
 
 /** Histogram buckets exposed: 2 µs to 2^24 µs (16.8 s); larger samples are in +Inf. */

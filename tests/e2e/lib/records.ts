@@ -300,6 +300,11 @@ export const JSON_COUNTERS = [
   "kernelFullBatches",
   "kernelDropOffers",
   "kernelStatsFailures",
+  "convergenceRounds",
+  "convergenceRepairs",
+  "convergenceBuckets",
+  "convergenceSessions",
+  "convergenceFailures",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
