@@ -15,6 +15,9 @@
  * buckets that differed, read from the table again, as ordinary batches to
  * the group (the peer that differed does the same for its side).
  *
+ * Two starts within {@link ROUND_MERGE_WINDOW_MS} make one round (both ids
+ * name it): daemons started together do not each make a round alone.
+ *
  * Bounds: a daemon takes part in one round per {@link MIN_ROUND_INTERVAL_MS}
  * whatever starts it receives; a round reads the table at most twice and
  * sends at most its digest and the sessions of 16 buckets of 256; a round
@@ -42,12 +45,14 @@ import {
   countsInRound,
   FIRST_ROUND_DELAY_MS,
   MAX_REPAIR_BUCKETS,
+  MAX_ROUND_IDS,
   MAX_ROUND_PEERS,
   MIN_ROUND_INTERVAL_MS,
   REPAIR_DELAY_MS,
   ROUND_INTERVAL_MS,
   ROUND_JITTER_MS,
   ROUND_LOG_INTERVAL_MS,
+  ROUND_MERGE_WINDOW_MS,
   type SessionTimeouts,
   worthRepairing,
 } from "../sync/convergence_round.ts";
@@ -120,7 +125,10 @@ interface PeerDigest {
 
 /** A round this daemon takes part in. */
 interface Round {
+  /** Its id: the one our digest goes under. */
   id: number;
+  /** Its id and those of the starts merged into it (see {@link ROUND_MERGE_WINDOW_MS}). */
+  ids: Set<number>;
   /** Its start, on our monotonic clock. */
   startMs: number;
   /** The batches' encoding of our kernel. */
@@ -186,7 +194,19 @@ export class ConvergenceCheck {
 
   /** A peer started a round: take part, unless a bound says not now. */
   #startFrom(host: string, id: number): void {
-    if (this.#round?.id === id) return; // ours, or a copy
+    const round = this.#round;
+    if (round !== null && round.ids.has(id)) return; // ours, or a copy
+    if (
+      round !== null && round.ids.size < MAX_ROUND_IDS &&
+      this.#deps.clock.monotonic() - round.startMs < ROUND_MERGE_WINDOW_MS
+    ) {
+      // Started together: one round, whose digests go under either id.
+      round.ids.add(id);
+      this.#deps.logger.debug(
+        `Convergence round ${roundName(id)} from ${host} merged into ${roundName(round.id)}`,
+      );
+      return;
+    }
     const refusal = this.#refusal();
     if (refusal !== null) {
       this.#dropped("start", `the start of round ${roundName(id)} from ${host}: ${refusal}`);
@@ -232,6 +252,7 @@ export class ConvergenceCheck {
     const { clock, counters, instance } = this.#deps;
     const round: Round = {
       id,
+      ids: new Set([id]),
       startMs: clock.monotonic(),
       encoding: sessionEncodingFor(this.#deps.jool.version!),
       own: null,
@@ -303,7 +324,7 @@ export class ConvergenceCheck {
   /** One part of a peer's digest. */
   #peerPart(host: string, part: DigestPart): void {
     const round = this.#round;
-    if (round === null || part.round !== round.id) {
+    if (round === null || !round.ids.has(part.round)) {
       this.#dropped("round", `a DIGEST of round ${roundName(part.round)} from ${host}: not ours`);
       return;
     }

@@ -160,6 +160,7 @@ for (const version of [JOOL_4_1_15, joolVersion(4, 1, 9)]) {
       assert.equal(each.harness.counters.convergenceRepairs, 1);
       assert.ok(each.harness.counters.convergenceBuckets >= 1);
       assert.equal(each.harness.counters.convergenceFailures, 0);
+      assert.equal(each.harness.counters.controlDropped, 0);
     }
     // Each sent what it alone had, with the rest of those buckets: never more than the buckets hold.
     assert.ok(a.harness.counters.convergenceSessions >= 6);
@@ -175,6 +176,23 @@ for (const version of [JOOL_4_1_15, joolVersion(4, 1, 9)]) {
     assert.equal(a.harness.channel.sent.length + b.harness.channel.sent.length, sentBefore);
   });
 }
+
+Deno.test("convergence: two daemons whose rounds start together make one round of it", async () => {
+  const common = range(0, 100);
+  // Started at the same moment: their first rounds' starts cross on the link.
+  const a = await node(1, [...common, settled(700)]);
+  const b = await node(2, [...common, settled(800)]);
+  await pass([a, b], FIRST_ROUND_DELAY_MS + REPAIR_DELAY_MS + 2_000);
+  assert.equal(a.control.sent.length, 1 + 4, "a's start and digest");
+  assert.equal(b.control.sent.length, 1 + 4, "b's start and digest");
+  const union = identitiesOf([...common, settled(700), settled(800)]);
+  assert.deepEqual(identities(a), union);
+  assert.deepEqual(identities(b), union);
+  for (const each of [a, b]) {
+    assert.equal(each.harness.counters.convergenceRounds, 1);
+    assert.equal(each.harness.counters.controlDropped, 0, "nothing dropped");
+  }
+});
 
 Deno.test("convergence: equal tables exchange the digests and nothing else", async () => {
   const table = range(0, 500);

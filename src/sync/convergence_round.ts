@@ -40,6 +40,14 @@ export const ROUND_JITTER_MS = 60_000;
  * starts reads it at most once a minute on average.
  */
 export const MIN_ROUND_INTERVAL_MS = 120_000;
+/**
+ * A start that comes this soon after the start of the round under way (two
+ * daemons whose timers fired together, or that started together) makes one
+ * round with it: both ids name it, so that neither's digest is dropped...
+ */
+export const ROUND_MERGE_WINDOW_MS = 5_000;
+/** ...up to this many ids (more starts are refused). */
+export const MAX_ROUND_IDS = 8;
 /** A session counts in a round if it was idle for at least this long at the round's start... */
 export const ROUND_IDLE_MS = 60_000;
 /** ...and lives at least this long past it. */
