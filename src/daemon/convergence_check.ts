@@ -375,9 +375,13 @@ export class ConvergenceCheck {
     let sessions = 0;
     const packer = new SessionPacker((datagram) => {
       if (this.#closed || !this.#deps.sender.send(datagram)) return;
-      // Counted as each goes out: the stats add up in the middle of a repair too.
-      sessions += datagram.byteLength / entryLength;
-      counters.convergenceSessions += datagram.byteLength / entryLength;
+      // Counted as each goes out: the stats add up in the middle of a repair too. Sent
+      // from a table read, as a table dump's are: counted as advertised as well.
+      const count = datagram.byteLength / entryLength;
+      sessions += count;
+      counters.convergenceSessions += count;
+      counters.advertisedSessions += count;
+      counters.advertisedDatagrams++;
     }, this.#deps.datagramBytes ?? SPLIT_DATAGRAM_BYTES);
     const bucketer = new TableDigest();
     const read = forEachSessionPage(this.#pages(round), (page) => {

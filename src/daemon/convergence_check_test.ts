@@ -161,6 +161,12 @@ for (const version of [JOOL_4_1_15, joolVersion(4, 1, 9)]) {
       assert.ok(each.harness.counters.convergenceBuckets >= 1);
       assert.equal(each.harness.counters.convergenceFailures, 0);
       assert.equal(each.harness.counters.controlDropped, 0);
+      // Sent from a table read: counted with the table dumps' (the e2e counter relations).
+      assert.equal(
+        each.harness.counters.advertisedSessions,
+        each.harness.counters.convergenceSessions,
+      );
+      assert.equal(each.harness.counters.advertisedDatagrams, each.harness.channel.sent.length);
     }
     // Each sent what it alone had, with the rest of those buckets: never more than the buckets hold.
     assert.ok(a.harness.counters.convergenceSessions >= 6);

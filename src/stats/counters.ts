@@ -51,7 +51,8 @@ export class SyncCounters {
   advertisements = 0;
   /**
    * Sessions sent to the group from our own reading of the table (Jool
-   * 4.1.10 and earlier, whose JOOLD_ADVERTISE sends nothing).
+   * 4.1.10 and earlier, whose JOOLD_ADVERTISE sends nothing; the
+   * convergence check's repairs).
    */
   advertisedSessions = 0;
   /** The datagrams that carried them (included in netSentPackets). */

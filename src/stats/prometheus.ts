@@ -43,7 +43,11 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
   ["resyncRequests", "resync_requests_total", "Resync requests this daemon sent."],
   ["resyncAnswers", "resync_answers_total", "Peers' resync requests this daemon answered."],
   ["advertisements", "advertisements_total", "Advertisements of the session table."],
-  ["advertisedSessions", "advertised_sessions_total", "Sessions sent from table dumps."],
+  [
+    "advertisedSessions",
+    "advertised_sessions_total",
+    "Sessions sent from table reads (dumps, convergence repairs).",
+  ],
   ["advertisedDatagrams", "advertised_datagrams_total", "Datagrams of those sessions."],
   ["controlDropped", "control_dropped_datagrams_total", "Invalid control-port datagrams."],
   ["authDropped", "auth_dropped_datagrams_total", "Datagrams dropped as not authentic."],
