@@ -209,7 +209,12 @@ export class ConvergenceCheck {
     }
     const refusal = this.#refusal();
     if (refusal !== null) {
-      this.#dropped("start", `the start of round ${roundName(id)} from ${host}: ${refusal}`);
+      // A peer restarted, or timers that fired apart: the bound at work, not a fault.
+      this.#dropped(
+        "start",
+        `the start of round ${roundName(id)} from ${host}: ${refusal}`,
+        "info",
+      );
       return;
     }
     this.#run(id, false);
@@ -420,15 +425,15 @@ export class ConvergenceCheck {
   }
 
   /** A control datagram not taken: counted, logged within the budget. */
-  #dropped(kind: string, what: string): void {
+  #dropped(kind: string, what: string, level: "info" | "warning" = "warning"): void {
     this.#deps.counters.controlDropped++;
-    this.#warn(kind, `Dropped ${what}`);
+    this.#warn(kind, `Dropped ${what}`, level);
   }
 
-  #warn(kind: string, line: string): void {
+  #warn(kind: string, line: string, level: "info" | "warning" = "warning"): void {
     const suppressed = this.#log.allow(kind, this.#deps.clock.now());
     if (suppressed === null) return;
-    this.#deps.logger.warning(line + (suppressed > 0 ? ` (and ${suppressed} more since)` : ""));
+    this.#deps.logger[level](line + (suppressed > 0 ? ` (and ${suppressed} more since)` : ""));
   }
 }
 
