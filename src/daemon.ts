@@ -40,6 +40,8 @@ import { wireSyncPath } from "./daemon/sync_path.ts";
 import { warmUpRelayPath, warmUpShortfall } from "./daemon/warm_up.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
 import { type KernelDropWatch, startOwnOffers } from "./daemon/kernel_drop_watch.ts";
+import { type ConvergenceCheck, startConvergenceCheck } from "./daemon/convergence_check.ts";
+import { SPLIT_DATAGRAM_BYTES } from "./sync/batch_split.ts";
 import { openSyncInterfaceWatch } from "./daemon/sync_interface.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
 import type { Logger } from "./log.ts";
@@ -81,6 +83,7 @@ export class Daemon {
   #delivery: ReliableDelivery | null = null;
   #watchdog: KernelWatchdog | null = null;
   #dropWatch: KernelDropWatch | null = null;
+  #convergence: ConvergenceCheck | null = null;
   #flushNudge: FlushNudge | null = null;
   #peerSockets: PeerSockets | null = null;
   #failure: string | null = null;
@@ -242,6 +245,17 @@ export class Daemon {
       })
       : null;
     this.#delivery = delivery;
+    const convergence = startConvergenceCheck(sync, {
+      ...common,
+      kernel,
+      jool,
+      control: controlOpened.channel,
+      instance,
+      datagramBytes: datagramOverhead === 0
+        ? SPLIT_DATAGRAM_BYTES
+        : sealedDatagramBytes(datagramOverhead),
+    }, delivery !== null);
+    this.#convergence = convergence;
     this.#measures.deliveryStates = delivery === null ? null : () => delivery.states();
     const advertise = (reason: string) => sync.advertiser.advertise(reason);
     const resync = new ResyncChannel({
@@ -254,7 +268,9 @@ export class Daemon {
         if (this.#syncState.settling) this.#watchSettling(status);
         status.publish();
       },
-      other: delivery === null ? undefined : (datagram) => delivery.receive(datagram),
+      other: delivery === null
+        ? undefined
+        : (datagram) => delivery.receive(datagram) || (convergence?.receive(datagram) ?? false),
     });
     if (delivery !== null) logger.info(`Reliable delivery on, epoch ${delivery.epoch}`);
     this.#resync = resync;
@@ -335,6 +351,7 @@ export class Daemon {
     this.#status?.stop();
     this.#watchdog?.stop();
     this.#dropWatch?.stop();
+    this.#convergence?.stop();
     this.#flushNudge?.stop();
     this.#advertiser?.close();
     this.#resync?.close();

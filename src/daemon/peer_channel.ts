@@ -26,6 +26,19 @@ export interface PeerChannel {
   receive(): PeerDatagram | null;
 }
 
+/**
+ * Sends one control message: null if it went, else why not (the caller
+ * counts and logs it). Rethrows what is not a SyscallError.
+ */
+export function sendControl(channel: Pick<PeerChannel, "send">, bytes: Uint8Array): string | null {
+  try {
+    return channel.send(bytes) ? null : "the control socket's send buffer is full";
+  } catch (error) {
+    if (!(error instanceof SyscallError)) throw error;
+    return error.message;
+  }
+}
+
 /** One log line per kind of send failure per this interval. */
 const SEND_FAILURE_LOG_INTERVAL_MS = 10_000;
 

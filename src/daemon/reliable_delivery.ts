@@ -10,7 +10,6 @@
  * @module
  */
 
-import { SyscallError } from "../../ffi/errors.ts";
 import type { IpSocketAddress } from "../../ffi/sockaddr.ts";
 import { type Logger, RateLimiter } from "../log.ts";
 import { sameInstance } from "../jool/header.ts";
@@ -25,7 +24,7 @@ import { describeHost, describePeer } from "../sync/peer_address.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { DROP_LOG_INTERVAL_MS } from "./drop_report.ts";
 import type { NetworkToKernel } from "./network_to_kernel.ts";
-import type { PeerChannel } from "./peer_channel.ts";
+import { type PeerChannel, sendControl } from "./peer_channel.ts";
 import type { SyncPath } from "./sync_path.ts";
 
 /** A LEDGER goes out once this many datagrams are unannounced... */
@@ -227,14 +226,8 @@ export class ReliableDelivery {
 
   /** Sends a control message; false (logged within a budget) if it could not go. */
   #send(bytes: Uint8Array): boolean {
-    let problem: string;
-    try {
-      if (this.#deps.control.send(bytes)) return true;
-      problem = "the control socket's send buffer is full";
-    } catch (error) {
-      if (!(error instanceof SyscallError)) throw error;
-      problem = error.message;
-    }
+    const problem = sendControl(this.#deps.control, bytes);
+    if (problem === null) return true;
     this.#deps.counters.netSendFailures++;
     this.#log("send", `Cannot send a lossless delivery message: ${problem}`);
     return false;

@@ -16,6 +16,7 @@ export {
   sessionEncodingFor,
   sessionEntryLength,
   type SessionProtocol,
+  TABLE_READ_ENCODING,
   type TransportAddress,
 } from "./session_layout.ts";
 export {

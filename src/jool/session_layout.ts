@@ -152,6 +152,15 @@ export const ALL_SESSION_ENCODINGS: readonly SessionEncoding[] = Object.keys(
 ) as SessionEncoding[];
 
 /**
+ * How SESSION_FOREACH (reading the table) writes its entries on every 4.1
+ * release: nested attributes (`jnla_put_session()` in
+ * src/mod/common/nl/session.c, v4.1.0 to v4.1.15), also where the batches
+ * use a raw encoding (4.1.12 and later write those with
+ * `jnla_put_session_joold()`). Its OFFSET is such an entry too.
+ */
+export const TABLE_READ_ENCODING: SessionEncoding = "nested-4.1.0";
+
+/**
  * Which encoding a kernel of `version` (the Jool header's packed version)
  * uses.
  *

@@ -51,7 +51,8 @@ export class SyncCounters {
   advertisements = 0;
   /**
    * Sessions sent to the group from our own reading of the table (Jool
-   * 4.1.10 and earlier, whose JOOLD_ADVERTISE sends nothing).
+   * 4.1.10 and earlier, whose JOOLD_ADVERTISE sends nothing; the
+   * convergence check's repairs).
    */
   advertisedSessions = 0;
   /** The datagrams that carried them (included in netSentPackets). */
@@ -105,6 +106,16 @@ export class SyncCounters {
   kernelDropOffers = 0;
   /** Reads of the kernel's drop counter (or of ss-max-payload) that failed. */
   kernelStatsFailures = 0;
+  /** Convergence check rounds this daemon took part in: its table read, its digest sent (docs/lossless.md). */
+  convergenceRounds = 0;
+  /** Rounds whose digests differed from a peer's, and that sent our sessions of those buckets. */
+  convergenceRepairs = 0;
+  /** Buckets (of 256 a round) found different from some peer's digest. */
+  convergenceBuckets = 0;
+  /** Sessions the repairs sent. */
+  convergenceSessions = 0;
+  /** Rounds given up: the table, or the session timeouts, could not be read. */
+  convergenceFailures = 0;
 }
 
 /**

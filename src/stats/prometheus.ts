@@ -43,7 +43,11 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
   ["resyncRequests", "resync_requests_total", "Resync requests this daemon sent."],
   ["resyncAnswers", "resync_answers_total", "Peers' resync requests this daemon answered."],
   ["advertisements", "advertisements_total", "Advertisements of the session table."],
-  ["advertisedSessions", "advertised_sessions_total", "Sessions sent from table dumps."],
+  [
+    "advertisedSessions",
+    "advertised_sessions_total",
+    "Sessions sent from table reads (dumps, convergence repairs).",
+  ],
   ["advertisedDatagrams", "advertised_datagrams_total", "Datagrams of those sessions."],
   ["controlDropped", "control_dropped_datagrams_total", "Invalid control-port datagrams."],
   ["authDropped", "auth_dropped_datagrams_total", "Datagrams dropped as not authentic."],
@@ -105,6 +109,31 @@ const COUNTERS: readonly [keyof SyncCounters, string, string][] = [
     "kernelStatsFailures",
     "kernel_stats_failures_total",
     "Reads of the kernel's drop counter or ss-max-payload that failed.",
+  ],
+  [
+    "convergenceRounds",
+    "convergence_rounds_total",
+    "Convergence check rounds this daemon took part in (its table read, its digest sent).",
+  ],
+  [
+    "convergenceRepairs",
+    "convergence_repairs_total",
+    "Convergence rounds that found buckets different from a peer's and sent their sessions.",
+  ],
+  [
+    "convergenceBuckets",
+    "convergence_differing_buckets_total",
+    "Digest buckets found different from some peer's (256 per round at most).",
+  ],
+  [
+    "convergenceSessions",
+    "convergence_repaired_sessions_total",
+    "Sessions sent by the convergence check's repairs.",
+  ],
+  [
+    "convergenceFailures",
+    "convergence_failures_total",
+    "Convergence rounds given up: the table or the session timeouts could not be read.",
   ],
 ];
 

@@ -21,6 +21,10 @@
  *     36 12×n per bucket: XOR of the hashes (8), count (4)
  * ```
  *
+ * A DIGEST under no prefix and of no bucket (36 bytes) starts a round: its
+ * receivers read their tables and send their digests of that round
+ * (src/daemon/convergence_check.ts).
+ *
  * @module
  */
 
@@ -92,15 +96,26 @@ export class TableDigest {
    */
   add(fields: SessionFields, marginMs: number): boolean {
     if (fields.expirationMs <= marginMs) return false;
+    return this.addIdentity(fields) >= 0;
+  }
+
+  /** Adds a session under the prefix, whatever its timer: its bucket, or -1 if not under it. */
+  addIdentity(fields: SessionFields): number {
+    const bucket = this.bucketOf(fields);
+    if (bucket < 0) return -1;
+    this.high[bucket] ^= this.#hash[0];
+    this.low[bucket] ^= this.#hash[1];
+    this.counts[bucket]++;
+    return bucket;
+  }
+
+  /** The bucket of a session's identity under the prefix, or -1 if it is not under the prefix. */
+  bucketOf(fields: SessionFields): number {
     const hash = this.#hash;
     identityHash(fields, hash);
     const high = hash[0];
-    if (this.prefixBits > 0 && high >>> (32 - this.prefixBits) !== this.prefix) return false;
-    const bucket = (high >>> (24 - this.prefixBits)) & 0xff;
-    this.high[bucket] ^= high;
-    this.low[bucket] ^= hash[1];
-    this.counts[bucket]++;
-    return true;
+    if (this.prefixBits > 0 && high >>> (32 - this.prefixBits) !== this.prefix) return -1;
+    return (high >>> (24 - this.prefixBits)) & 0xff;
   }
 
   /** Adds every session of a payload already found valid in `encoding`; how many were added. */
@@ -148,6 +163,18 @@ export class TableDigest {
     }
     return messages;
   }
+}
+
+/** The DIGEST that starts round `round`: no prefix, no bucket. */
+export function encodeRoundStart(instance: string, round: number): Uint8Array {
+  const bytes = newControlMessage(DIGEST_HEADER_LENGTH, ControlType.DIGEST, instance);
+  new DataView(bytes.buffer).setUint32(24, round, false);
+  return bytes;
+}
+
+/** Whether a decoded DIGEST starts a round (see {@link encodeRoundStart}). */
+export function isRoundStart(part: DigestPart): boolean {
+  return part.prefixBits === 0 && part.high.length === 0;
 }
 
 /** A decoded DIGEST message: some buckets of a peer's digest. */

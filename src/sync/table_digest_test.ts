@@ -7,8 +7,11 @@ import {
   decodeDigest,
   DIGEST_BUCKETS,
   type DigestPart,
+  encodeRoundStart,
+  isRoundStart,
   TableDigest,
 } from "./table_digest.ts";
+import { readCheckedSessionFields } from "../jool/session_decode.ts";
 
 /** `count` distinct UDP sessions, from `first` on. */
 function table(count: number, first = 0): Session[] {
@@ -85,4 +88,40 @@ Deno.test("DIGEST messages carry the digest, 64 buckets a message, and decode as
   const resync = new Uint8Array(32);
   resync.set([0x4a, 0x44, 0x52, 0x53, 1, ControlType.REQUEST]);
   assert.equal(decodeDigest(resync), null);
+});
+
+Deno.test("a round's start is a DIGEST of no bucket: 36 bytes, and no digest's part", () => {
+  const start = encodeRoundStart("default", 0xdeadbeef);
+  assert.deepEqual([...start.subarray(0, 8)], [
+    0x4a,
+    0x44,
+    0x52,
+    0x53,
+    1,
+    ControlType.DIGEST,
+    0,
+    0,
+  ]);
+  assert.equal(start.byteLength, 36);
+  const part = decodeDigest(start) as DigestPart;
+  assert.deepEqual([part.instance, part.round, part.high.length], ["default", 0xdeadbeef, 0]);
+  assert.ok(isRoundStart(part));
+  for (const message of digestOf(table(10)).encode("default", 1)) {
+    assert.ok(!isRoundStart(decodeDigest(message) as DigestPart));
+  }
+});
+
+Deno.test("addIdentity() and bucketOf(): the bucket add() counts a session in, whatever its timer", () => {
+  const payload = encodeSessions(table(300), "raw36-4.1.13");
+  const byAdd = digestOf(table(300));
+  const byIdentity = new TableDigest();
+  const under = new TableDigest(8, 0x2a);
+  for (const fields of readCheckedSessionFields(payload, "raw36-4.1.13")) {
+    const bucket = byIdentity.addIdentity({ ...fields, expirationMs: 0 });
+    assert.equal(bucket, byIdentity.bucketOf(fields));
+    const sub = under.bucketOf(fields);
+    assert.equal(sub >= 0, under.addIdentity(fields) >= 0, "under a prefix: -1 for the others");
+  }
+  assert.deepEqual(byIdentity.differing(byAdd), []);
+  assert.deepEqual(under.differing(digestOf(table(300), 8, 0x2a)), []);
 });

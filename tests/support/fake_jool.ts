@@ -30,7 +30,14 @@ import {
   RootAttribute,
   TranslatorType,
 } from "../../src/jool/protocol.ts";
-import { encodeSessions, type Session, sessionEncodingFor } from "../../src/jool/session.ts";
+import {
+  decodeSessions,
+  encodeSessions,
+  type Session,
+  sessionEncodingFor,
+  TABLE_READ_ENCODING,
+} from "../../src/jool/session.ts";
+import { type Ipv6Prefix, withDst6 } from "../../src/jool/session_convert.ts";
 import { jooldStatId } from "../../src/jool/stats.ts";
 import { KernelLink, type KernelLinkDeps } from "../../src/sync/kernel_link.ts";
 import { errorReply, FakeKernel } from "./fake_kernel.ts";
@@ -153,6 +160,12 @@ export class FakeJool {
   readonly stats: Map<number, bigint>;
   /** The most counters one STATS_FOREACH answer holds (then M); default all. */
   statsPerAnswer = Infinity;
+  /**
+   * Whether JOOLD_ADD puts the sessions it carries into {@link sessions}
+   * (those of an identity not there yet; the rest refresh theirs), as the
+   * kernel does; default off: they are only kept in {@link added}.
+   */
+  absorbAdds = false;
   /** Called on every JOOLD_ACK (tests/support/fake_joold_queue.ts). */
   onAck: (() => void) | null = null;
   readonly #refusals = new Map<number, { code: number; text: string }>();
@@ -220,6 +233,7 @@ export class FakeJool {
         while (entries.next()) {
           if (entries.type === RootAttribute.SESSION_ENTRIES && entries.bytes().byteLength > 0) {
             this.added.push(entries.bytes().slice());
+            if (this.absorbAdds) this.#absorb(entries.bytes());
           }
         }
         return [];
@@ -259,6 +273,16 @@ export class FakeJool {
         return [this.#statsPage(attributes, reply)];
       default:
         throw new Error(`The fake Jool does not serve command ${command}`);
+    }
+  }
+
+  /** Puts the sessions of a JOOLD_ADD payload into the table, as the kernel's collision_cb(). */
+  #absorb(payload: Uint8Array): void {
+    for (const session of decodeSessions(payload, sessionEncodingFor(this.version)).sessions) {
+      const full = withDst6(session, FAKE_POOL6);
+      const at = this.sessions.findIndex((known) => sameIdentity(known, full));
+      if (at < 0) this.sessions.push(full);
+      else this.sessions[at] = full;
     }
   }
 
@@ -306,10 +330,10 @@ export class FakeJool {
       if (request.type === RootAttribute.PROTO) protocol = request.uint8();
       if (request.type === RootAttribute.OFFSET) after = request.bytes();
     }
-    const encoding = sessionEncodingFor(this.version);
+    // Nested on every 4.1 release, whatever the batches' encoding.
     const entries = this.sessions
       .filter((session) => session.proto === PROTOCOL_NAMES[protocol])
-      .map((session) => encodeSessions([session], encoding));
+      .map((session) => encodeSessions([session], TABLE_READ_ENCODING));
     // The OFFSET is the payload of the previous page's last entry.
     const start = after === null
       ? 0
@@ -332,9 +356,27 @@ export async function fakeJoolLink(
   return link;
 }
 
-/** Jool's defaults of the u32 session-sync globals on `version`. */
+/** The pool6 the fake instance builds a raw36 session's dst6 from. */
+export const FAKE_POOL6: Ipv6Prefix = {
+  address: new Uint8Array([0, 0x64, 0xff, 0x9b, ...new Array(12).fill(0)]),
+  length: 96,
+};
+
+/** Whether two sessions have the same identity (what the kernel's tables are keyed by). */
+function sameIdentity(a: Session, b: Session): boolean {
+  return a.proto === b.proto && a.src6.address === b.src6.address &&
+    a.src6.port === b.src6.port && a.src4.address === b.src4.address &&
+    a.src4.port === b.src4.port && a.dst4.address === b.dst4.address &&
+    a.dst4.port === b.dst4.port;
+}
+
+/** Jool's defaults of the u32 session-sync globals and the session timeouts (ms) on `version`. */
 function defaultGlobals(version: number): Map<number, number> {
   const globals = new Map<number, number>([
+    [GlobalAttribute.TTL_TCP_EST, 7_200_000],
+    [GlobalAttribute.TTL_TCP_TRANS, 240_000],
+    [GlobalAttribute.TTL_UDP, 300_000],
+    [GlobalAttribute.TTL_ICMP, 60_000],
     [GlobalAttribute.JOOLD_FLUSH_ASAP, 1],
     [GlobalAttribute.JOOLD_FLUSH_DEADLINE, 2000],
     [GlobalAttribute.JOOLD_CAPACITY, 512],

@@ -300,6 +300,11 @@ export const JSON_COUNTERS = [
   "kernelFullBatches",
   "kernelDropOffers",
   "kernelStatsFailures",
+  "convergenceRounds",
+  "convergenceRepairs",
+  "convergenceBuckets",
+  "convergenceSessions",
+  "convergenceFailures",
 ] as const;
 
 /** The six reference lines, by their JSON counter names. */
@@ -449,7 +454,8 @@ export function checkCounterRelations(
   const summary = `${node}: ${JSON.stringify(json)}`;
   // Every batch of our instance is ACKed (so are malformed ones and overruns)
   // and relayed once, sent or failed; the histograms see each one. Tables
-  // read for a resync (Jool <= 4.1.10) go out besides.
+  // read for a resync (Jool <= 4.1.10) and for a convergence repair go out
+  // besides (advertisedDatagrams).
   assert.equal(c.kernelAcks, c.kernelSentPackets + c.kernelMalformed + c.kernelOverruns, summary);
   // A batch larger than 2048 bytes (a raised ss-max-payload) goes out as
   // several datagrams, with the same bytes.
