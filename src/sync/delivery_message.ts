@@ -111,14 +111,37 @@ export interface Resend {
 export type DeliveryMessage = Ledger | Nack | Resend;
 
 /**
- * The short hash of a datagram: FNV-1a 32 over its bytes. Cheap (a byte a
- * nanosecond or so) and allocation-free; collisions only make a lost
- * datagram look received, which the convergence check catches.
+ * The short hash of a datagram: MurmurHash3 x86_32, seed 0. It reads
+ * little-endian 32-bit words (a view, not a copy, where the bytes are
+ * aligned: every platform Deno runs on is little-endian), four times fewer
+ * steps than a byte-wise hash on the hot path of every datagram sent and
+ * received. Collisions only make a lost datagram look received, which the
+ * convergence check catches.
  */
 export function datagramHash(bytes: Uint8Array): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-  return hash >>> 0;
+  const length = bytes.length;
+  const wordCount = length >>> 2;
+  const words = bytes.byteOffset % 4 === 0
+    ? new Int32Array(bytes.buffer, bytes.byteOffset, wordCount)
+    : new Int32Array(bytes.slice(0, wordCount * 4).buffer);
+  let hash = 0;
+  for (let i = 0; i < wordCount; i++) {
+    hash ^= murmurScramble(words[i]);
+    hash = (hash << 13) | (hash >>> 19);
+    hash = (Math.imul(hash, 5) + 0xe6546b64) | 0;
+  }
+  let tail = 0;
+  for (let i = length - 1; i >= wordCount * 4; i--) tail = (tail << 8) | bytes[i];
+  if ((length & 3) !== 0) hash ^= murmurScramble(tail);
+  hash ^= length;
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return (hash ^ (hash >>> 16)) >>> 0;
+}
+
+function murmurScramble(word: number): number {
+  const k = Math.imul(word, 0xcc9e2d51);
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
 }
 
 function header(length: number, type: ControlType, instance: string, epoch: number) {

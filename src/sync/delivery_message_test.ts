@@ -125,9 +125,16 @@ Deno.test("seq arithmetic wraps (RFC 1982)", () => {
   assert.equal(seqAdd(0xffffffff, 2), 1);
 });
 
-Deno.test("the short hash is FNV-1a 32", () => {
-  // Published FNV-1a 32 test vectors.
-  assert.equal(datagramHash(new Uint8Array(0)), 0x811c9dc5);
-  assert.equal(datagramHash(new TextEncoder().encode("a")), 0xe40c292c);
-  assert.equal(datagramHash(new TextEncoder().encode("foobar")), 0xbf9cf968);
+Deno.test("the short hash is MurmurHash3 x86_32, seed 0, aligned or not", () => {
+  const text = (value: string) => new TextEncoder().encode(value);
+  // Published MurmurHash3 x86_32 test vectors (seed 0).
+  assert.equal(datagramHash(new Uint8Array(0)), 0);
+  assert.equal(datagramHash(text("test")), 0xba6bd213);
+  assert.equal(datagramHash(text("Hello, world!")), 0xc0363e43);
+  assert.equal(datagramHash(text("The quick brown fox jumps over the lazy dog")), 0x2e4ff723);
+  // A datagram at an odd offset in its buffer hashes as a copy of it does.
+  const unaligned = new Uint8Array(1453).subarray(1);
+  unaligned.forEach((_, i) => unaligned[i] = i * 7);
+  assert.equal(datagramHash(unaligned), datagramHash(unaligned.slice()));
+  assert.notEqual(datagramHash(unaligned), datagramHash(unaligned.subarray(0, 1451)));
 });
