@@ -12,7 +12,11 @@ import { errorText } from "./error_text.ts";
 import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
-import { type KernelToNetwork, sealedDatagramBytes } from "./daemon/kernel_to_network.ts";
+import {
+  type KernelToNetwork,
+  sealedDatagramBytes,
+  sessionDatagramBytes,
+} from "./daemon/kernel_to_network.ts";
 import { type Clock, systemClock, type TimerHandle } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
@@ -41,7 +45,6 @@ import { warmUpRelayPath, warmUpShortfall } from "./daemon/warm_up.ts";
 import { KernelWatchdog } from "./daemon/kernel_watchdog.ts";
 import { type KernelDropWatch, startOwnOffers } from "./daemon/kernel_drop_watch.ts";
 import { type ConvergenceCheck, startConvergenceCheck } from "./daemon/convergence_check.ts";
-import { SPLIT_DATAGRAM_BYTES } from "./sync/batch_split.ts";
 import { openSyncInterfaceWatch } from "./daemon/sync_interface.ts";
 import type { DaemonConfig, DaemonDeps } from "./daemon/daemon_config.ts";
 import type { Logger } from "./log.ts";
@@ -251,9 +254,7 @@ export class Daemon {
       jool,
       control: controlOpened.channel,
       instance,
-      datagramBytes: datagramOverhead === 0
-        ? SPLIT_DATAGRAM_BYTES
-        : sealedDatagramBytes(datagramOverhead),
+      datagramBytes: sessionDatagramBytes(datagramOverhead),
     }, delivery !== null);
     this.#convergence = convergence;
     this.#measures.deliveryStates = delivery === null ? null : () => delivery.states();

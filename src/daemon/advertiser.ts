@@ -17,6 +17,7 @@ import type { SyncCounters } from "../stats/counters.ts";
 import type { KernelLink } from "../sync/kernel_link.ts";
 import { dumpSessionTable } from "../sync/table_dump.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
+import { sessionDatagramBytes } from "./kernel_to_network.ts";
 import type { LocalJool } from "./local_jool.ts";
 import type { SyncMeasures } from "./measures.ts";
 import type { GroupSender } from "./peer_channel.ts";
@@ -49,6 +50,8 @@ export interface AdvertiserDeps {
   counters: SyncCounters;
   logger: Logger;
   clock: Clock;
+  /** Bytes the channel adds to each datagram (sealing); default 0. */
+  datagramOverhead?: number;
 }
 
 /** Advertises the table, one way or the other. */
@@ -167,6 +170,7 @@ export class Advertiser {
           pause: () => new Promise((resolve) => clock.setTimer(resolve, DUMP_PAGE_PAUSE_MS)),
         },
         sessionEncodingFor(version),
+        sessionDatagramBytes(this.#deps.datagramOverhead ?? 0),
       );
       counters.advertisedSessions += result.sessions;
       if (result.datagrams > 0) measures.lastSyncMs = clock.now();

@@ -13,6 +13,7 @@ import {
   type Session,
   sessionEncodingFor,
 } from "../jool/session.ts";
+import { SEALED_OVERHEAD } from "../auth/sealed_datagram.ts";
 import { sampleUdpSession } from "../../tests/support/session_samples.ts";
 import {
   letTimePass,
@@ -26,6 +27,7 @@ import {
   OWN_ADVERTISE_INTERVAL_MS,
   START_OFFER_DELAY_MS,
 } from "./advertiser.ts";
+import { sealedDatagramBytes } from "./kernel_to_network.ts";
 
 const { JOOLD_ADVERTISE, SESSION_FOREACH, JOOLD_ACK } = JoolOperation;
 
@@ -265,4 +267,18 @@ Deno.test("an offer for the kernel's drops is not held back by a start's offer j
   await settle();
   assert.equal(advertisements().length, 3);
   sync.advertiser.close();
+});
+
+Deno.test("sealed, a table dump's datagrams fit one packet with their seal and a RESEND's header", async () => {
+  const { sync, clock, channel } = await syncHarness({
+    version: joolVersion(4, 1, 9),
+    sessions: TABLE,
+    datagramOverhead: SEALED_OVERHEAD,
+  });
+  await whileTimePasses(clock, sync.advertiser.advertise("resync requested by a"));
+  const limit = sealedDatagramBytes(SEALED_OVERHEAD);
+  assert.ok(channel.sent.length > 0);
+  for (const datagram of channel.sent) {
+    assert.ok(datagram.byteLength <= limit, `${datagram.byteLength} > ${limit}`);
+  }
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { splitBatch } from "../sync/batch_split.ts";
+import { SPLIT_DATAGRAM_BYTES, splitBatch } from "../sync/batch_split.ts";
 import { RESEND_HEADER_LENGTH } from "../sync/delivery_message.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { LocalJool } from "./local_jool.ts";
@@ -37,6 +37,14 @@ export const SEALED_COALESCE_MS = 5;
  */
 export function sealedDatagramBytes(overhead: number): number {
   return SEALED_PACKET_BYTES - IP_UDP_HEADER_BYTES - overhead - RESEND_HEADER_LENGTH;
+}
+
+/**
+ * Bytes of sessions in one datagram the daemon makes itself (a table
+ * dump's, a repair's): a clear datagram's, or sealed, {@link sealedDatagramBytes}.
+ */
+export function sessionDatagramBytes(overhead: number): number {
+  return overhead === 0 ? SPLIT_DATAGRAM_BYTES : sealedDatagramBytes(overhead);
 }
 
 /** What the relay works with. */
