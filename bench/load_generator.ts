@@ -27,6 +27,7 @@
  * @module
  */
 
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { AF_INET6, SO_SNDBUF, SO_SNDBUFFORCE, SOCK_RAW, SOL_SOCKET } from "../ffi/constants.ts";
 import { DatagramBatch } from "./datagram_batch.ts";
@@ -77,6 +78,12 @@ export interface LoadResult {
   calls: number;
   /** Most packets that were ever due but not sent yet (how far it fell behind). */
   maxBehind: number;
+  /**
+   * CPU seconds the generator used while sending (user and system: its
+   * sends run Jool's translation and make the sessions). The same work in
+   * every run, so it tells how fast the emulated CPU ran meanwhile.
+   */
+  cpuSeconds: number;
   /** Times the socket's send buffer was full and the generator had to wait. */
   bufferFull: number;
 }
@@ -175,6 +182,7 @@ export async function generate(
   let bufferFull = 0;
   let maxBehind = 0;
   const start = performance.now();
+  const cpuAtStart = process.cpuUsage();
   while (sent < plan.count) {
     const now = performance.now() - start;
     const due = intervalMs === 0
@@ -196,10 +204,12 @@ export async function generate(
     }
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   return {
     sent,
     seconds,
     rate: seconds > 0 ? sent / seconds : 0,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     calls,
     maxBehind,
     bufferFull,

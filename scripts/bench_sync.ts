@@ -110,7 +110,14 @@ export interface RunRecord {
   /** j2's JSTAT_JOOLD_SSS_RCVD (4.1.11+): sessions its kernel was handed, warm-up included. */
   j2KernelReceived?: number | null;
   warmup: number;
-  generator: { sent: number; seconds: number; rate: number; maxBehind: number };
+  /** cpuSeconds: absent from results of before it was measured. */
+  generator: {
+    sent: number;
+    seconds: number;
+    rate: number;
+    maxBehind: number;
+    cpuSeconds?: number;
+  };
   startEpoch: number;
   settledEpoch: number;
   j1Created: number;
@@ -251,18 +258,31 @@ export interface CpuChange {
 }
 
 /**
- * One kind of run against another, same VM run: each node's mean CPU per
- * 10k sessions synced; null without runs of both kinds.
+ * The daemon's CPU per second of the generator's CPU in the same run. The
+ * generator does the same work in every run, so the ratio cancels the
+ * emulated CPU's speed, which changes with the host's load from one run to
+ * the next; NaN where the generator's CPU was not measured.
+ */
+export function cpuPerGeneratorSecond(run: RunRecord, node: "j1" | "j2"): number {
+  const generator = run.generator.cpuSeconds ?? 0;
+  return generator > 0 ? cpu(run[node]) / generator : NaN;
+}
+
+/**
+ * One kind of run against another, same VM run: each node's median of
+ * `measure` (default CPU per 10k sessions synced); null without runs of
+ * both kinds, or where `measure` is not known.
  */
 export function cpuChange(
   runs: RunRecord[],
   from: RunKind,
   to: RunKind,
+  measure: (run: RunRecord, node: "j1" | "j2") => number = cpuMsPer10k,
 ): { j1: CpuChange; j2: CpuChange } | null {
   // Medians: the emulated CPU's speed drifts with the host's load, and one slow run skews a mean.
   const median = (kind: RunKind, node: "j1" | "j2") => {
     const mine = runs.filter((r) => r.kind === kind && r.j2Synced > 0)
-      .map((r) => cpuMsPer10k(r, node)).sort((a, b) => a - b);
+      .map((r) => measure(r, node)).sort((a, b) => a - b);
     if (mine.length === 0) return NaN;
     const middle = Math.floor(mine.length / 2);
     return mine.length % 2 === 1 ? mine[middle] : (mine[middle - 1] + mine[middle]) / 2;
@@ -276,7 +296,10 @@ export function cpuChange(
   return Object.values(cost).every((c) => Number.isFinite(c.change)) ? cost : null;
 }
 
-/** {@link cpuChange} as a line of the report; null without runs of both kinds. */
+/**
+ * {@link cpuChange} as a line of the report, and the same per second of the
+ * generator's CPU where it was measured; null without runs of both kinds.
+ */
 export function cpuChangeLine(
   runs: RunRecord[],
   from: RunKind,
@@ -285,13 +308,20 @@ export function cpuChangeLine(
 ): string | null {
   const cost = cpuChange(runs, from, to);
   if (cost === null) return null;
-  const parts = (["j1", "j2"] as const).map((node) => {
-    const { before, after, change } = cost[node];
-    return `${node} ${fixed(before, 0)} → ${fixed(after, 0)} ms/10k (${change >= 0 ? "+" : ""}${
-      fixed(change, 1)
-    }%)`;
-  });
-  return `CPU per 10k sessions synced, ${what} (medians): ${parts.join("; ")}.`;
+  const parts = (change: { j1: CpuChange; j2: CpuChange }, digits: number, unit: string) =>
+    (["j1", "j2"] as const).map((node) => {
+      const { before, after, change: percent } = change[node];
+      return `${node} ${fixed(before, digits)} → ${fixed(after, digits)}${unit} (${
+        percent >= 0 ? "+" : ""
+      }${fixed(percent, 1)}%)`;
+    }).join("; ");
+  const line = `CPU per 10k sessions synced, ${what} (medians): ${parts(cost, 0, " ms/10k")}.`;
+  const steady = cpuChange(runs, from, to, cpuPerGeneratorSecond);
+  if (steady === null) return line;
+  return `${line} Per second of the load generator's CPU (the same work in every run: it cancels ` +
+    `the emulated CPU's speed, which changes with the host's load; medians): ${
+      parts(steady, 3, " s")
+    }.`;
 }
 
 /** What auth costs: ours in clear against ours sealed. */

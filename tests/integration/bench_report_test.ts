@@ -16,7 +16,7 @@ import {
   replaceRegions,
   type ReportResults,
 } from "../../scripts/bench_render.ts";
-import type { RunRecord } from "../../scripts/bench_sync.ts";
+import { reliableCostLine, type RunRecord } from "../../scripts/bench_sync.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -180,4 +180,32 @@ Deno.test("renderRegions: README's sentences carry the medians and the commit", 
   assert.match(regions["readme-auth"], /\+16\.7% CPU per session on the sender/);
   assert.match(regions["readme-auth"], /≤ 8\.2 ms with auth against ≤ 1\.0 ms in clear/);
   assert.match(regions["readme-auth"], /at a commit not recorded/);
+});
+
+Deno.test("reliableCostLine: medians per 10k, and per second of the generator's CPU where measured", () => {
+  // The runs with reliable delivery ran while the emulated CPU was slower (the generator took longer).
+  const timed = (kind: RunRecord["kind"], cpu: number, generatorCpu: number): RunRecord => {
+    const r = run(kind, cpu);
+    return { ...r, generator: { ...r.generator, cpuSeconds: generatorCpu } };
+  };
+  const runs = [
+    timed("ours-off", 1.0, 2.0),
+    timed("ours", 1.5, 2.8),
+    timed("ours", 1.5, 2.8),
+    timed("ours-off", 1.0, 2.0),
+  ];
+  assert.equal(
+    reliableCostLine(runs),
+    "CPU per 10k sessions synced, ours without reliable delivery → with it (medians): " +
+      "j1 333 → 500 ms/10k (+50.0%); j2 333 → 500 ms/10k (+50.0%). " +
+      "Per second of the load generator's CPU (the same work in every run: it cancels the " +
+      "emulated CPU's speed, which changes with the host's load; medians): " +
+      "j1 0.500 → 0.536 s (+7.1%); j2 0.500 → 0.536 s (+7.1%).",
+  );
+  // Results of before the generator's CPU was measured: the first sentence alone.
+  assert.equal(
+    reliableCostLine([run("ours-off", 1.0), run("ours", 1.5)]),
+    "CPU per 10k sessions synced, ours without reliable delivery → with it (medians): " +
+      "j1 333 → 500 ms/10k (+50.0%); j2 333 → 500 ms/10k (+50.0%).",
+  );
 });
