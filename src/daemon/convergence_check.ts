@@ -44,6 +44,7 @@ import type { SyncCounters } from "../stats/counters.ts";
 import {
   countsInRound,
   FIRST_ROUND_DELAY_MS,
+  FOLLOW_UP_ROUND_DELAY_MS,
   MAX_REPAIR_BUCKETS,
   MAX_ROUND_IDS,
   MAX_ROUND_PEERS,
@@ -376,6 +377,9 @@ export class ConvergenceCheck {
     }
     counters.convergenceBuckets += differing.length;
     const chosen = new Set(pick(differing, MAX_REPAIR_BUCKETS, this.#random));
+    if (chosen.size < differing.length) {
+      this.#schedule(Math.max(0, FOLLOW_UP_ROUND_DELAY_MS - (clock.monotonic() - round.startMs)));
+    }
     const entryLength = sessionEntryLength(round.encoding);
     let sessions = 0;
     const packer = new SessionPacker((datagram) => {

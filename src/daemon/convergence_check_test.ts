@@ -14,6 +14,7 @@ import { JoolOperation } from "../jool/protocol.ts";
 import { encodeSessions, type Session, TABLE_READ_ENCODING } from "../jool/session.ts";
 import {
   FIRST_ROUND_DELAY_MS,
+  FOLLOW_UP_ROUND_DELAY_MS,
   MAX_REPAIR_BUCKETS,
   MIN_ROUND_INTERVAL_MS,
   REPAIR_DELAY_MS,
@@ -242,6 +243,23 @@ Deno.test("convergence: a round repairs 16 buckets at most; the next rounds the 
   assert.ok(a.harness.counters.convergenceBuckets > MAX_REPAIR_BUCKETS);
   assert.equal(buckets.size, MAX_REPAIR_BUCKETS, "b got the sessions of 16 buckets");
   assert.ok(b.harness.jool.sessions.length < 500);
+});
+
+Deno.test("convergence: a round that left buckets unrepaired is followed by another within minutes", async () => {
+  const table = range(0, 100);
+  const extra = range(5000, 400); // spread over most of the 256 buckets: 16 a round
+  const [a, b] = await pair([...table, ...extra], table);
+  // The rounds that 256 buckets need at 16 a round, each a follow-up; not one whole interval.
+  const rounds = Math.ceil(256 / MAX_REPAIR_BUCKETS);
+  const ms = FIRST_ROUND_DELAY_MS + rounds * FOLLOW_UP_ROUND_DELAY_MS + REPAIR_DELAY_MS;
+  assert.ok(ms < FIRST_ROUND_DELAY_MS + 4 * ROUND_INTERVAL_MS);
+  await pass([a, b], ms, 1_000);
+  assert.deepEqual(identities(b), identities(a));
+  assert.equal(b.harness.jool.sessions.length, 500);
+  assert.ok(
+    a.harness.counters.convergenceRounds <= rounds + 1,
+    `${a.harness.counters.convergenceRounds} rounds`,
+  );
 });
 
 Deno.test("convergence: a flood of forged starts and DIGESTs reads the table once a minute at most", async () => {

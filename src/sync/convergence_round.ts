@@ -27,8 +27,14 @@
 import { L4Protocol, SessionTimer } from "../jool/protocol.ts";
 import type { SessionFields } from "../jool/session_layout.ts";
 
-/** A daemon starts a round this long after it starts... */
-export const FIRST_ROUND_DELAY_MS = 30_000;
+/** A session counts in a round if it was idle for at least this long at the round's start... */
+export const ROUND_IDLE_MS = 60_000;
+/**
+ * A daemon starts a round this long after it starts: the first round whose
+ * digests count some of what was relayed since the start (its first 30 s),
+ * and what its kernel made meanwhile through the node...
+ */
+export const FIRST_ROUND_DELAY_MS = ROUND_IDLE_MS + 30_000;
 /** ...and then this long after the last round it took part in (its own or a peer's)... */
 export const ROUND_INTERVAL_MS = 600_000;
 /** ...plus up to this much at random, so that peers do not start theirs together. */
@@ -48,9 +54,7 @@ export const MIN_ROUND_INTERVAL_MS = 120_000;
 export const ROUND_MERGE_WINDOW_MS = 5_000;
 /** ...up to this many ids (more starts are refused). */
 export const MAX_ROUND_IDS = 8;
-/** A session counts in a round if it was idle for at least this long at the round's start... */
-export const ROUND_IDLE_MS = 60_000;
-/** ...and lives at least this long past it. */
+/** A session counts in a round (idle {@link ROUND_IDLE_MS} at its start) if it also lives this long past it. */
 export const ROUND_EXPIRY_MARGIN_MS = 30_000;
 /**
  * The peers' digests are compared for this long after our own went out;
@@ -61,6 +65,13 @@ export const ROUND_EXPIRY_MARGIN_MS = 30_000;
 export const REPAIR_DELAY_MS = 30_000;
 /** Buckets repaired per round at most (of 256): bounds what one round sends. */
 export const MAX_REPAIR_BUCKETS = 16;
+/**
+ * A round that found more buckets different than it repaired is followed
+ * by another this long after its start rather than a whole interval later:
+ * just past {@link MIN_ROUND_INTERVAL_MS}, so that the peers, which took
+ * part in it as well, take part again.
+ */
+export const FOLLOW_UP_ROUND_DELAY_MS = MIN_ROUND_INTERVAL_MS + 10_000;
 /** Peers whose digests one round keeps at most (more are dropped). */
 export const MAX_ROUND_PEERS = 64;
 /** A failure (a read, a send, a message dropped) is logged at most once per this interval. */
