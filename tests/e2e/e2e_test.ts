@@ -42,7 +42,12 @@ import { SCENARIOS as CORE } from "./families/core.ts";
 import { SCENARIOS as FAILOVER } from "./families/failover.ts";
 import { SCENARIOS as FAULTS } from "./families/faults.ts";
 import { SCENARIOS as KEEPALIVED } from "./families/keepalived.ts";
-import { netemDropped, parseUnionCounts, SCENARIOS as LOSSLESS } from "./families/lossless.ts";
+import {
+  netemDropped,
+  parseCounts,
+  parseUnionCounts,
+  SCENARIOS as LOSSLESS,
+} from "./families/lossless.ts";
 import { SCENARIOS as TOOLS } from "./families/tools.ts";
 import { SCENARIOS as YOUNG } from "./families/young.ts";
 
@@ -277,6 +282,11 @@ Deno.test("e2e checks: the lossless scenarios' records", () => {
     new Map([["j1", { udp: 900, tcp: 60 }], ["j2", { udp: 900, tcp: 12 }]]),
   );
   assert.equal(parseUnionCounts("").size, 0);
+  assert.deepEqual(
+    parseCounts("j1 12\nj2-before 0\n\nseconds never\n"),
+    new Map([["j1", "12"], ["j2-before", "0"], ["seconds", "never"]]),
+  );
+  assert.equal(parseCounts("").size, 0);
   const qdiscs = [
     // The bridge's own qdisc: its drops are not netem's.
     "qdisc noqueue 0: dev br0 root refcnt 2",

@@ -138,8 +138,8 @@ export async function checkKernelDrops(outcome: Outcome): Promise<void> {
     { j1: number; j2: number; seconds: string; enospc: number; c: Counters }
   >();
   for (const name of ["repaired", "off"]) {
-    const lines = ((await readText(`${dir}/${name}.counts`)) ?? "").trim().split("\n");
-    const value = (key: string) => lines.find((l) => l.startsWith(`${key} `))?.split(" ")[1] ?? "";
+    const counts = parseCounts((await readText(`${dir}/${name}.counts`)) ?? "");
+    const value = (key: string) => counts.get(key) ?? "";
     const enospc =
       joolStat((await readText(`${dir}/${name}.j1.stats`)) ?? "", "JSTAT_JOOLD_SSS_ENOSPC") -
       joolStat((await readText(`${dir}/${name}.j1.stats.before`)) ?? "", "JSTAT_JOOLD_SSS_ENOSPC");
@@ -180,9 +180,50 @@ export async function checkKernelDrops(outcome: Outcome): Promise<void> {
   await checkCleanStops(outcome);
 }
 
-/** VM runs: kill-union ~3 min, crowd ~5 min, kernel-drops ~3 min. */
+/** Flows of converge's burst (tests/e2e/scenarios/converge.sh). */
+const CONVERGE_FLOWS = 12;
+/** Seconds after the burst by which j2 must hold it: the round at ~90 s, its repair 30 s later. */
+const CONVERGE_LIMIT_S = 180;
+
+/** Parses a counts file: "KEY VALUE" lines. */
+export function parseCounts(text: string): Map<string, string> {
+  return new Map(
+    text.trim().split("\n").filter((line) => line.trim() !== "").map((line) => {
+      const [key, value] = line.trim().split(/\s+/);
+      return [key, value ?? ""];
+    }),
+  );
+}
+
+export async function checkConverge(outcome: Outcome): Promise<void> {
+  const counts = parseCounts((await readText(`${outcome.out}/converge/counts`)) ?? "");
+  type Counters = Record<string, number>;
+  const j1 = (await readJsonStats(outcome, "j1.converge")).counters as unknown as Counters;
+  const j2 = (await readJsonStats(outcome, "j2.converge")).counters as unknown as Counters;
+  const report = `j1 made ${counts.get("j1")} of ${CONVERGE_FLOWS}; j2 held ` +
+    `${counts.get("j2-before")} a minute after the burst and ${counts.get("j2")} at the end ` +
+    `(all after ${counts.get("seconds")} s); j1: ${j1.convergenceRounds} rounds, ` +
+    `${j1.convergenceRepairs} repairs, ${j1.convergenceBuckets} buckets, ` +
+    `${j1.convergenceSessions} sessions sent, ${j1.convergenceFailures} failures; j2: ` +
+    `${j2.convergenceRounds} rounds, ${j2.convergenceFailures} failures`;
+  console.log(`${outcome.name}: ${report}`);
+  assert.equal(Number(counts.get("j1")), CONVERGE_FLOWS, `j1 did not make the burst: ${report}`);
+  assert.ok(
+    Number(counts.get("j2-before")) < CONVERGE_FLOWS,
+    `j2 held the burst before any round: its kernel took the sessions, the scenario cannot ` +
+      `fail: ${report}`,
+  );
+  assert.equal(Number(counts.get("j2")), CONVERGE_FLOWS, `j2 lacks sessions: ${report}`);
+  assert.ok(Number(counts.get("seconds")) <= CONVERGE_LIMIT_S, report);
+  assert.ok(j1.convergenceRepairs >= 1 && j1.convergenceSessions >= 1, report);
+  assert.deepEqual([j1.convergenceFailures, j2.convergenceFailures], [0, 0], report);
+  await checkCleanStops(outcome);
+}
+
+/** VM runs: kill-union ~3 min, crowd ~5 min, kernel-drops ~3 min, converge ~3 min. */
 export const SCENARIOS: Scenario[] = [
   { name: "kill-union", ours: true, nodes: 2, ci: "main", check: checkKillUnion },
   { name: "crowd", ours: true, nodes: 9, ci: "main", check: checkCrowd },
   { name: "kernel-drops", ours: true, nodes: 2, ci: "main", check: checkKernelDrops },
+  { name: "converge", ours: true, nodes: 2, ci: "main", check: checkConverge },
 ];
