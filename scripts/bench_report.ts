@@ -10,7 +10,8 @@
  *
  * Options (all optional):
  *   --out DIR                   the root (default /var/tmp/joold-bench-report; not under /tmp)
- *   --only KIND,...             run only these steps (sync, window, auth-memory, micro); the
+ *   --only KIND,...             run only these steps (sync, window, auth-memory, micro, lossy,
+ *                               reliable-cost, or a step's name such as lossy-4.1.9-2); the
  *                               others' results already in the root are rendered again
  *   --from DIR                  run nothing: render again from the results in DIR
  *
@@ -154,24 +155,32 @@ async function main(): Promise<number> {
     return 0;
   }
   const only = values.only?.split(",").map((kind) => kind.trim()) ?? [...STEP_KINDS];
-  const unknown = only.filter((kind) => !(STEP_KINDS as readonly string[]).includes(kind));
+  const plans = reportSteps();
+  const stepNames = plans.map((plan) => plan.name);
+  const unknown = only.filter((kind) =>
+    !(STEP_KINDS as readonly string[]).includes(kind) && !stepNames.includes(kind)
+  );
   if (unknown.length > 0) {
-    console.error(`bench:report: --only takes ${STEP_KINDS.join(", ")}; got '${unknown}'`);
+    console.error(
+      `bench:report: --only takes ${STEP_KINDS.join(", ")} or a step's name ` +
+        `(${stepNames.join(", ")}); got '${unknown}'`,
+    );
     return 2;
   }
+  const chosen = plans.filter((plan) => only.includes(plan.kind) || only.includes(plan.name));
   const root = values.out;
   if (root.startsWith("/tmp/")) {
     console.error(`bench:report: --out must not be under /tmp (the VM does not see it): ${root}`);
     return 2;
   }
-  const needsVm = only.some((kind) => kind !== "micro");
+  const needsVm = chosen.some((plan) => plan.kind !== "micro");
   if (needsVm && (Deno.build.os !== "linux" || Deno.uid() !== 0)) {
     console.error("bench:report: needs Linux and root (it boots a VM and may install packages)");
     return 1;
   }
   await Deno.mkdir(root, { recursive: true });
   let failed = 0;
-  for (const plan of reportSteps().filter((plan) => only.includes(plan.kind))) {
+  for (const plan of chosen) {
     const record = await runStep(root, plan);
     if (record.status !== 0) failed++;
     // Saved after each step, so that a run cut short renders what it measured.
