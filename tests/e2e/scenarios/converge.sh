@@ -31,7 +31,7 @@ for node in j1 j2; do
   daemon_wait_ready "$node" 60 "$E2E_SYNC_PORT" "$stats_port" || e2e_die "$node did not start"
 done
 # After the start's offers of the table (3 s after a start): they must not carry the burst.
-sleep 8
+sleep 10
 traffic_udp_flows j1 "$flows" "$first"
 burst=$SECONDS
 # Reliable delivery's LEDGERs and checks are over well within this: j2 got every datagram.
