@@ -101,7 +101,27 @@ export class KernelLink {
     } = {},
   ): Promise<KernelLink> {
     const socket = GenericNetlinkSocket.open(deps.sockets);
-    const link = new KernelLink(deps, socket, instance);
+    let draining = false;
+    /** Reads what is queued; false if a read is under way already (a handler's send). */
+    const drainQueued = (): boolean => {
+      if (draining) return false;
+      draining = true;
+      try {
+        drainNetlink(socket, (datagram) => link.receive(datagram), () => link.overrun());
+      } finally {
+        draining = false;
+      }
+      return true;
+    };
+    const transport: NetlinkTransport = {
+      send: (datagram) => {
+        socket.send(datagram);
+        // The kernel answers within the send: the answer is read now, not after a trip
+        // through the reactor (a read under way reads it next, in order).
+        drainQueued();
+      },
+    };
+    const link = new KernelLink(deps, transport, instance);
     link.#onClose = () => {
       deps.reactor.unwatch(socket.fd);
       socket.close();
@@ -109,7 +129,7 @@ export class KernelLink {
     try {
       deps.reactor.watch(socket.fd, { readable: true }, () => {
         const pending = link.#client.pendingCount;
-        drainNetlink(socket, (datagram) => link.receive(datagram), () => link.overrun());
+        drainQueued();
         // A reply settled a request: its caller (the next request) runs from the event loop.
         if (link.#client.pendingCount < pending) deps.reactor.yieldAfterDispatch();
       });

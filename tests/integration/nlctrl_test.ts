@@ -10,6 +10,10 @@ import { Sockets } from "../../ffi/sockets.ts";
 import { NetlinkClient } from "../../src/netlink/client.ts";
 import { resolveFamily } from "../../src/netlink/family.ts";
 import { GenericNetlinkSocket } from "../../src/sync/netlink_socket.ts";
+import { KernelLink } from "../../src/sync/kernel_link.ts";
+import { JoolModuleMissingError } from "../../src/sync/kernel_errors.ts";
+import { LevelLogger } from "../../src/log.ts";
+import { SyncCounters } from "../../src/stats/counters.ts";
 
 async function withClient(use: (client: NetlinkClient) => Promise<void>): Promise<void> {
   const libc = Libc.open();
@@ -81,4 +85,27 @@ Deno.test("Jool is not registered on the host kernel", async () => {
   await withClient(async (client) => {
     assert.equal(await resolveFamily(client, "Jool"), null);
   });
+});
+
+Deno.test("a kernel link gets the replies its requests find waiting without the reactor", async () => {
+  // The kernel answers a request within the send: the link reads the answer then, not on a
+  // reactor wake-up, so this reactor never runs and the look-up still completes.
+  const libc = Libc.open();
+  const reactor = Reactor.open(libc, () => {});
+  try {
+    const started = performance.now();
+    await assert.rejects(
+      KernelLink.open({
+        sockets: new Sockets(libc),
+        reactor,
+        logger: new LevelLogger("error", () => {}),
+        counters: new SyncCounters(),
+      }, "default"),
+      JoolModuleMissingError,
+    );
+    assert.ok(performance.now() - started < 1_000, "the look-up waited for a timeout");
+  } finally {
+    reactor.close();
+    libc.close();
+  }
 });
