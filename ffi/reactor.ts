@@ -174,6 +174,15 @@ export class Reactor {
     this.#yieldRequested = true;
   }
 
+  /**
+   * Hands `error` to the error sink as a failure of `fd`'s handler: for a
+   * read of `fd` done outside a dispatch, whose failures must go where the
+   * handler's go.
+   */
+  reportHandlerError(fd: number, error: unknown): void {
+    this.#onHandlerError(fd, error);
+  }
+
   /** True between the start of {@link run} and its return. */
   get running(): boolean {
     return this.#running;

@@ -123,3 +123,17 @@ Deno.test("a handler that settled a request lets its caller send the next one at
     libc.close();
   }
 });
+
+Deno.test("a failure reported from outside a dispatch goes to the same sink", () => {
+  const libc = Libc.open();
+  const failures: [number, unknown][] = [];
+  const reactor = Reactor.open(libc, (fd, error) => failures.push([fd, error]));
+  try {
+    const error = new Error("a read after a send failed");
+    reactor.reportHandlerError(7, error);
+    assert.deepEqual(failures, [[7, error]]);
+  } finally {
+    reactor.close();
+    libc.close();
+  }
+});

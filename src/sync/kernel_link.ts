@@ -117,8 +117,13 @@ export class KernelLink {
       send: (datagram) => {
         socket.send(datagram);
         // The kernel answers within the send: the answer is read now, not after a trip
-        // through the reactor (a read under way reads it next, in order).
-        drainQueued();
+        // through the reactor (a read under way reads it next, in order). What fails in that
+        // read is the reader's, not the request's: it goes where the reactor's failures go.
+        try {
+          drainQueued();
+        } catch (error) {
+          deps.reactor.reportHandlerError(socket.fd, error);
+        }
       },
     };
     const link = new KernelLink(deps, transport, instance);
