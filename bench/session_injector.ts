@@ -41,7 +41,7 @@ import {
   TABLE_READ_ENCODING,
 } from "../src/jool/session.ts";
 import { readCheckedSessionFields } from "../src/jool/session_decode.ts";
-import { NLA_HDRLEN } from "../src/netlink/attribute.ts";
+import { MAX_ATTRIBUTE_PAYLOAD } from "../src/jool/messages.ts";
 import { TableDigest } from "../src/sync/table_digest.ts";
 import { SyncCounters } from "../src/stats/counters.ts";
 
@@ -58,9 +58,6 @@ const DESTINATION_BASE = (198 << 24) | (18 << 16);
 const DESTINATION_PORT = 7777;
 /** The most sessions {@link syntheticSession} makes distinct (131,072 destinations per BIB entry). */
 export const MAX_SESSIONS = BIB_ENTRIES * 131_072;
-
-/** An attribute's length is a u16: the SESSION_ENTRIES payload of one JOOLD_ADD at most. */
-export const MAX_ADD_PAYLOAD = 0xffff - NLA_HDRLEN;
 
 function ipv4Text(value: number): string {
   return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join(".");
@@ -131,7 +128,7 @@ export function pickIndexes(
 
 /** Sessions per JOOLD_ADD in `encoding`: as many as the attribute holds. */
 export function sessionsPerAdd(encoding: SessionEncoding): number {
-  return Math.floor(MAX_ADD_PAYLOAD / sessionEntryLength(encoding));
+  return Math.floor(MAX_ATTRIBUTE_PAYLOAD / sessionEntryLength(encoding));
 }
 
 /** The JOOLD_ADD payloads of `indexes`, in order, each of at most {@link sessionsPerAdd}. */

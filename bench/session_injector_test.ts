@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { MAX_ATTRIBUTE_PAYLOAD } from "../src/jool/messages.ts";
 import {
   ALL_SESSION_ENCODINGS,
   decodeSessions,
@@ -9,7 +10,6 @@ import {
   addPayloads,
   BIB_ENTRIES,
   bucketOf,
-  MAX_ADD_PAYLOAD,
   MAX_SESSIONS,
   pickIndexes,
   sessionsPerAdd,
@@ -54,8 +54,8 @@ Deno.test("session injector: JOOLD_ADD payloads as full as an attribute holds, v
   const indexes = Array.from({ length: 3000 }, (_, i) => i);
   for (const encoding of ALL_SESSION_ENCODINGS) {
     const per = sessionsPerAdd(encoding);
-    assert.ok(per * sessionEntryLength(encoding) <= MAX_ADD_PAYLOAD, encoding);
-    assert.ok((per + 1) * sessionEntryLength(encoding) > MAX_ADD_PAYLOAD, encoding);
+    assert.ok(per * sessionEntryLength(encoding) <= MAX_ATTRIBUTE_PAYLOAD, encoding);
+    assert.ok((per + 1) * sessionEntryLength(encoding) > MAX_ATTRIBUTE_PAYLOAD, encoding);
     const payloads = [...addPayloads(indexes, 5000, encoding)];
     assert.equal(payloads.length, Math.ceil(3000 / per), encoding);
     let total = 0;
