@@ -73,7 +73,8 @@ conv_port_counts() {
     [.[] | select(.options.keys.dst_port? != null) |
       { key: (if .options.keys.dst_port == $control then "control" else "sync" end),
         value: { bytes: .options.actions[0].stats.bytes, packets: .options.actions[0].stats.packets } }]
-    | if length == 2 then from_entries else null end' 2>/dev/null || echo null
+    | if length == 2 and all(.[]; .value.bytes != null) then from_entries else null end' \
+    2>/dev/null || echo null
 }
 
 # conv_node_json NODE: what NODE's daemon and link show now, as JSON.
