@@ -30,7 +30,7 @@
 #
 # Environment: CONV_SIZES (default "100000 1000000"), CONV_EXTRAS (20),
 # CONV_BUCKETS (16: what one round repairs at most), CONV_UDP_TIMEOUT
-# (02:00:00), CONV_IDLE_S (120), CONV_WAIT_S (600).
+# (02:00:00), CONV_IDLE_S (120), CONV_WAIT_S (1800: a million sessions are read twice).
 # Results in $E2E_OUT/convergence: runs.jsonl (one JSON object per size),
 # machine.txt, and per size N: N.j1.stderr, N.j2.stderr, N.*.json (stats),
 # N.*.jool-stats.csv.
@@ -43,7 +43,7 @@ readonly EXTRAS=${CONV_EXTRAS:-20}
 readonly BUCKETS=${CONV_BUCKETS:-16}
 readonly UDP_TIMEOUT=${CONV_UDP_TIMEOUT:-02:00:00}
 readonly IDLE_S=${CONV_IDLE_S:-120}
-readonly WAIT_S=${CONV_WAIT_S:-600}
+readonly WAIT_S=${CONV_WAIT_S:-1800}
 readonly CONTROL_PORT=$((E2E_SYNC_PORT + 1))
 # src/sync/convergence_round.ts: a daemon takes part in at most one round per
 # 120 s, whatever starts it receives; 10 s to spare.
