@@ -124,14 +124,15 @@ function wireDelta(after: WireCount, before: WireCount): WireCount {
  * What a node sent on the control port and the sync port during the round:
  * tc's per-port counts where there are some; otherwise the sync port from
  * the daemon's own counters (payload + headers) and the control port as the
- * rest of the link's (which then includes neighbour discovery's few frames).
+ * rest of the link's (which then includes neighbour discovery's few frames);
+ * null where the daemon did not answer for its counters.
  */
 export function portTraffic(
   before: NodeSnapshot,
   after: NodeSnapshot,
   // deno-lint-ignore no-explicit-any
   stats: { before: any; after: any },
-): { control: WireCount; sync: WireCount; measured: boolean } {
+): { control: WireCount; sync: WireCount; measured: boolean } | null {
   if (before.ports !== null && after.ports !== null) {
     return {
       control: wireDelta(after.ports.control, before.ports.control),
@@ -139,8 +140,8 @@ export function portTraffic(
       measured: true,
     };
   }
-  const counter = (name: string) =>
-    (stats.after?.counters?.[name] ?? 0) - (stats.before?.counters?.[name] ?? 0);
+  if (stats.before?.counters === undefined || stats.after?.counters === undefined) return null;
+  const counter = (name: string) => stats.after.counters[name] - stats.before.counters[name];
   const packets = counter("netSentPackets");
   const sync = { bytes: counter("netSentBytes") + FRAME_OVERHEAD * packets, packets };
   const total = wireDelta(after.wire, before.wire);
@@ -171,8 +172,22 @@ function fixed(value: number | null, digits: number): string {
   return value === null || !Number.isFinite(value) ? "-" : value.toFixed(digits);
 }
 
-function kib(count: WireCount): string {
-  return `${fixed(count.bytes / 1024, 1)} (${count.packets})`;
+function kib(count: WireCount | undefined, measured: boolean | undefined): string {
+  if (count === undefined) return "-";
+  return `${fixed(count.bytes / 1024, 1)} (${count.packets})${measured ? "" : "*"}`;
+}
+
+/**
+ * The repair's sessions sent (of how many buckets), from its log line; a
+ * repair not done yet: what its counters say it had sent, "so far".
+ */
+// deno-lint-ignore no-explicit-any
+function repairText(log: RoundLog | undefined, stats: { before: any; after: any }): string {
+  if (log?.repairSessions !== null && log?.repairSessions !== undefined) {
+    return `${log.repairSessions.toLocaleString("en")} (${log.repairBuckets})`;
+  }
+  const sent = counterDelta(stats, "convergenceSessions");
+  return Number.isFinite(sent) ? `${sent.toLocaleString("en")} so far` : "-";
 }
 
 /** Per size and node: the read, CPU, memory, the bytes of each port and the repair. */
@@ -209,12 +224,10 @@ export function convergenceNodeTable(
         log?.counted?.toLocaleString("en") ?? "-",
         fixed(cpu, 2),
         fixed(after.hwmKiB / 1024, 1),
-        kib(ports.control) + (ports.measured ? "" : "*"),
+        kib(ports?.control, ports?.measured),
         String(log?.differing ?? "-"),
-        log?.repairSessions === null || log?.repairSessions === undefined
-          ? "-"
-          : `${log.repairSessions.toLocaleString("en")} (${log.repairBuckets})`,
-        kib(ports.sync) + (ports.measured ? "" : "*"),
+        repairText(log, record.stats[node]),
+        kib(ports?.sync, ports?.measured),
         fixed(
           log?.repairedAtMs === null || log?.repairedAtMs === undefined
             ? null

@@ -116,6 +116,9 @@ Deno.test("convergence stats: per-port bytes from tc where measured, else from t
     sync: { bytes: 261_160, packets: 180 },
     measured: false,
   });
+  // A daemon too busy to answer for its counters: no guess.
+  derived.stats.j2.after = null;
+  assert.equal(portTraffic(derived.before.j2, derived.after.j2, derived.stats.j2), null);
 });
 
 Deno.test("convergence stats: converged only with the extras on j2 and no failure", () => {
@@ -140,6 +143,12 @@ Deno.test("convergence stats: the tables", () => {
   assert.match(nodes, /\| +16 \| +6,270 \(16\) \| +351\.6 \(0\) \| +40\.6 \|/);
   assert.match(nodes, /\| 100,000 +\| j2 +\| 9000 +\|/);
   assert.doesNotMatch(convergenceReport([record(true)], logs), /No per-port counters/);
+  // A repair not finished: what the counters say it sent so far.
+  const unfinished = record(true);
+  unfinished.stats.j1.after.counters.convergenceSessions = 1500;
+  const partial = new Map(logs);
+  partial.set("100000.j1", { ...logs.get("100000.j1")!, repairSessions: null, repairedAtMs: null });
+  assert.match(convergenceNodeTable([unfinished], partial), /\| +1,500 so far \| .* \| +- \|/);
   const derived = convergenceReport([record(false)], logs);
   assert.match(derived, /\(\d+\)\*/);
   assert.match(derived, /No per-port counters/);
