@@ -24,6 +24,7 @@ import {
   wireTable,
 } from "./bench_sync.ts";
 import { windowReport, type WindowResults } from "./bench_window.ts";
+import { type ConvergenceResults, convergenceResultsReport } from "./bench_convergence.ts";
 import { percentile, windowRows } from "../bench/window_stats.ts";
 
 /** The command that makes every generated region. */
@@ -52,6 +53,9 @@ const RELIABLE_COST_RUNS = Array.from(
   () => "ours-off:30000:0 ours:30000:0 ours:30000:0 ours-off:30000:0",
 ).join(" ");
 
+/** The versions the convergence check's cost is measured on: the newest and Debian 12's. */
+export const CONVERGENCE_VERSIONS = ["4.1.15", "4.1.9"] as const;
+
 /** What kinds of step there are, for `--only`. */
 export const STEP_KINDS = [
   "sync",
@@ -59,6 +63,7 @@ export const STEP_KINDS = [
   "auth-memory",
   "lossy",
   "reliable-cost",
+  "convergence",
   "micro",
 ] as const;
 
@@ -78,7 +83,8 @@ export interface StepPlan {
 
 /**
  * The steps, in the order they run: per version sync then window, then auth
- * and memory, micro, the lossy links and reliable delivery's cost.
+ * and memory, micro, the lossy links, reliable delivery's cost and the
+ * convergence check's.
  */
 export function reportSteps(): StepPlan[] {
   const steps: StepPlan[] = [];
@@ -137,6 +143,17 @@ export function reportSteps(): StepPlan[] {
     out: "reliable-cost",
     results: `reliable-cost/${AUTH_VERSION}/bench`,
   });
+  // bench:convergence leaves its results in OUT/VERSION/convergence.
+  for (const jool of CONVERGENCE_VERSIONS) {
+    steps.push({
+      name: `convergence-${jool}`,
+      kind: "convergence",
+      task: "bench:convergence",
+      args: ["--jool", jool],
+      out: "convergence",
+      results: `convergence/${jool}/convergence`,
+    });
+  }
   return steps;
 }
 
@@ -174,6 +191,8 @@ export interface ReportResults {
   steps: StepRecord[];
   sync: Record<string, SyncResults>;
   window: Record<string, WindowResults>;
+  /** By step name; absent: no convergence step ran. */
+  convergence?: Record<string, ConvergenceResults>;
   micro: { runtime: string; cpu: string; benches: MicroBench[] } | null;
 }
 
@@ -187,6 +206,7 @@ export const REGION_FILES: Record<string, readonly string[]> = {
     ...REPORT_VERSIONS.map((jool) => `window-${jool}`),
     ...LOSSY_VERSIONS.flatMap((jool) => LOSSES.map((loss) => `lossy-${jool}-${loss}`)),
     "reliable-cost",
+    ...CONVERGENCE_VERSIONS.map((jool) => `convergence-${jool}`),
     "micro",
   ],
   "README.md": ["readme-auth", "readme-cost", "readme-window"],
@@ -369,6 +389,16 @@ function reliableCostRegion(results: ReportResults, step: StepRecord): string | 
   ].join("\n");
 }
 
+function convergenceRegion(results: ReportResults, step: StepRecord): string | null {
+  const convergence = results.convergence?.[step.name];
+  if (convergence === undefined || convergence.records.length === 0) return null;
+  return [
+    `${provenance(step)} guest ${convergence.machine.replaceAll("\t", "").replaceAll("\n", "; ")}.`,
+    "",
+    convergenceResultsReport(convergence),
+  ].join("\n");
+}
+
 function windowRegion(results: ReportResults, step: StepRecord): string | null {
   const window = results.window[step.name];
   if (window === undefined || window.runs.length === 0) return null;
@@ -524,6 +554,10 @@ export function renderRegions(results: ReportResults): Record<string, string> {
     }
   }
   regions["reliable-cost"] = withStep("reliable-cost", (step) => reliableCostRegion(results, step));
+  for (const jool of CONVERGENCE_VERSIONS) {
+    const name = `convergence-${jool}`;
+    regions[name] = withStep(name, (step) => convergenceRegion(results, step));
+  }
   return regions;
 }
 

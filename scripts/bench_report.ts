@@ -4,15 +4,17 @@
  * results (scripts/bench_render.ts says which steps and regions). Per Jool
  * version 4.1.15, 4.1.13 and 4.1.9: bench:sync with its defaults, then
  * bench:window; on 4.1.15 bench:sync --auth with the memory run; then the
- * micro-benchmarks (`deno task bench`). Each step's results go to its own
+ * micro-benchmarks (`deno task bench`), the lossy links, reliable delivery's
+ * cost, and bench:convergence on 4.1.15 and 4.1.9. Each step's results go to its own
  * directory under the root, and meta.json there records each step's
  * commit, date and wall time.
  *
  * Options (all optional):
  *   --out DIR                   the root (default /var/tmp/joold-bench-report; not under /tmp)
- *   --only KIND,...             run only these steps (sync, window, auth-memory, micro, lossy,
- *                               reliable-cost, or a step's name such as lossy-4.1.9-2); the
- *                               others' results already in the root are rendered again
+ *   --only KIND,...             run only these steps (sync, window, auth-memory, lossy,
+ *                               reliable-cost, convergence, micro, or a step's name such
+ *                               as convergence-4.1.15); the others' results already in
+ *                               the root are rendered again
  *   --from DIR                  run nothing: render again from the results in DIR
  *
  * Needs Linux and root to run the steps (they boot a VM); --from needs neither.
@@ -24,6 +26,7 @@
 import { parseArgs } from "node:util";
 import { readSyncResults, type SyncResults } from "./bench_sync.ts";
 import { readWindowResults, type WindowResults } from "./bench_window.ts";
+import { type ConvergenceResults, readConvergenceResults } from "./bench_convergence.ts";
 import {
   parseMicro,
   REGION_FILES,
@@ -109,6 +112,7 @@ async function readResults(root: string): Promise<ReportResults> {
   const plans = new Map(reportSteps().map((plan) => [plan.name, plan]));
   const sync: Record<string, SyncResults> = {};
   const window: Record<string, WindowResults> = {};
+  const convergence: Record<string, ConvergenceResults> = {};
   let micro: ReportResults["micro"] = null;
   for (const step of steps) {
     const plan = plans.get(step.name);
@@ -117,6 +121,8 @@ async function readResults(root: string): Promise<ReportResults> {
     console.log(`${step.name}: raw results in ${dir}`);
     if (plan.kind === "window") {
       window[step.name] = await readWindowResults(dir, await readText(`${dir}/kinds.txt`));
+    } else if (plan.kind === "convergence") {
+      convergence[step.name] = await readConvergenceResults(dir);
     } else if (plan.kind === "micro") {
       const json = await readText(`${dir}/bench.json`);
       micro = json === "" ? null : parseMicro(json);
@@ -124,7 +130,7 @@ async function readResults(root: string): Promise<ReportResults> {
       sync[step.name] = await readSyncResults(dir);
     }
   }
-  return { steps, sync, window, micro };
+  return { steps, sync, window, convergence, micro };
 }
 
 /** Rewrites the generated regions of BENCHMARKS.md and README.md, then formats them. */
@@ -155,32 +161,31 @@ async function main(): Promise<number> {
     return 0;
   }
   const only = values.only?.split(",").map((kind) => kind.trim()) ?? [...STEP_KINDS];
-  const plans = reportSteps();
-  const stepNames = plans.map((plan) => plan.name);
+  const names = reportSteps().map((plan) => plan.name);
   const unknown = only.filter((kind) =>
-    !(STEP_KINDS as readonly string[]).includes(kind) && !stepNames.includes(kind)
+    !(STEP_KINDS as readonly string[]).includes(kind) && !names.includes(kind)
   );
   if (unknown.length > 0) {
     console.error(
       `bench:report: --only takes ${STEP_KINDS.join(", ")} or a step's name ` +
-        `(${stepNames.join(", ")}); got '${unknown}'`,
+        `(${names.join(", ")}); got '${unknown}'`,
     );
     return 2;
   }
-  const chosen = plans.filter((plan) => only.includes(plan.kind) || only.includes(plan.name));
   const root = values.out;
   if (root.startsWith("/tmp/")) {
     console.error(`bench:report: --out must not be under /tmp (the VM does not see it): ${root}`);
     return 2;
   }
-  const needsVm = chosen.some((plan) => plan.kind !== "micro");
+  const needsVm = only.some((kind) => kind !== "micro");
   if (needsVm && (Deno.build.os !== "linux" || Deno.uid() !== 0)) {
     console.error("bench:report: needs Linux and root (it boots a VM and may install packages)");
     return 1;
   }
   await Deno.mkdir(root, { recursive: true });
   let failed = 0;
-  for (const plan of chosen) {
+  const chosen = (plan: StepPlan) => only.includes(plan.kind) || only.includes(plan.name);
+  for (const plan of reportSteps().filter(chosen)) {
     const record = await runStep(root, plan);
     if (record.status !== 0) failed++;
     // Saved after each step, so that a run cut short renders what it measured.

@@ -30,9 +30,14 @@
 
 import { parseArgs } from "node:util";
 import { RUNTIME_FLAGS } from "./runtime_flags.ts";
-import { prepareVmBench, readText, run } from "./vm_bench.ts";
-
-const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+import {
+  JOOL_VERSIONS,
+  prepareVmBench,
+  readText,
+  runGuest,
+  vmBenchRefusal,
+  vmRunStatus,
+} from "./vm_bench.ts";
 
 /**
  * Five unthrottled 30k-session bursts (RATE 0: as fast as the generator
@@ -52,8 +57,7 @@ export const AUTH_RUNS = Array.from(
   { length: 3 },
   () => ["ours:30000:0", "ours-auth:30000:0"],
 ).flat();
-/** The Jool versions the VM can run (scripts/vm/jool_version.sh). */
-export const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
+export { JOOL_VERSIONS };
 /**
  * Under the emulated CPU one system call per packet caps the generator near
  * 6,500 packets/s; when it falls behind it may catch up with up to this many
@@ -568,15 +572,9 @@ async function main(): Promise<number> {
       loss: { type: "string", default: "0" },
     },
   });
-  if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
-    console.error("bench:sync: needs Linux and root (it boots a VM and may install packages)");
-    return 1;
-  }
   const jool = values.jool;
-  if (!JOOL_VERSIONS.includes(jool)) {
-    console.error(`bench:sync: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
-    return 2;
-  }
+  const refusal = vmBenchRefusal("bench:sync", jool);
+  if (refusal !== null) return refusal;
   if (!/^\d{1,2}(\.\d+)?$/.test(values.loss)) {
     console.error(`bench:sync: --loss must be a percent under 100, got '${values.loss}'`);
     return 2;
@@ -601,18 +599,10 @@ async function main(): Promise<number> {
     `== booting the VM (Jool ${jool}): ${runsSpec}; memory ${values.memory}; loss ${values.loss}%`,
   );
   const started = performance.now();
-  const vm = await run(
-    "bash",
-    [
-      `${REPO}/scripts/vm/run_vm.sh`,
-      out,
-      "env",
-      ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
-      "bash",
-      `${REPO}/bench/sync_guest.sh`,
-    ],
-    { JOOLD_VM_JOOL: jool, JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "1200" },
-  );
+  const vm = await runGuest(out, "sync_guest.sh", env, {
+    JOOLD_VM_JOOL: jool,
+    JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "1200",
+  });
   const minutes = (performance.now() - started) / 60000;
   const results = await readSyncResults(`${out}/bench`);
   const report = [
@@ -623,14 +613,7 @@ async function main(): Promise<number> {
   ].join("\n");
   console.log(report);
   await Deno.writeTextFile(`${out}/bench/report.md`, `${report}\n`);
-  if (vm.code !== 0) {
-    console.error(
-      `bench:sync: the VM run failed (status ${vm.code}); console: ${out}/vm/console.log\n` +
-        vm.output.trim(),
-    );
-    return 1;
-  }
-  return 0;
+  return vmRunStatus("bench:sync", vm, out);
 }
 
 if (import.meta.main) Deno.exit(await main());

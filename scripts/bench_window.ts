@@ -22,7 +22,7 @@
 
 import { parseArgs } from "node:util";
 import { RUNTIME_FLAGS } from "./runtime_flags.ts";
-import { prepareVmBench, readText, run } from "./vm_bench.ts";
+import { prepareVmBench, readText, runGuest, vmBenchRefusal, vmRunStatus } from "./vm_bench.ts";
 import {
   joolStatsDelta,
   joolStatsTable,
@@ -34,9 +34,6 @@ import {
   windowsOf,
   windowTable,
 } from "../bench/window_stats.ts";
-import { JOOL_VERSIONS } from "./bench_sync.ts";
-
-const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
 /** What one bench:window run left in OUT/window, per daemon and load. */
 export interface WindowResults {
@@ -118,15 +115,9 @@ async function main(): Promise<number> {
       },
     },
   });
-  if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
-    console.error("bench:window: needs Linux and root (it boots a VM and may install packages)");
-    return 1;
-  }
   const jool = values.jool;
-  if (!JOOL_VERSIONS.includes(jool)) {
-    console.error(`bench:window: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
-    return 2;
-  }
+  const refusal = vmBenchRefusal("bench:window", jool);
+  if (refusal !== null) return refusal;
   const quiet = /^(\d+):(\d+)$/.exec(values.quiet);
   if (quiet === null || !/^\d+$/.test(values.burst)) {
     console.error(`bench:window: --quiet is COUNT:MS and --burst COUNT, got '${values.quiet}'`);
@@ -148,26 +139,15 @@ async function main(): Promise<number> {
   };
   console.log(`== booting the VM (Jool ${jool}): ${values.kinds}`);
   const started = performance.now();
-  const vm = await run("bash", [
-    `${REPO}/scripts/vm/run_vm.sh`,
-    out,
-    "env",
-    ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
-    "bash",
-    `${REPO}/bench/window_guest.sh`,
-  ], { JOOLD_VM_JOOL: jool, JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "900" });
+  const vm = await runGuest(out, "window_guest.sh", env, {
+    JOOLD_VM_JOOL: jool,
+    JOOLD_VM_TIMEOUT: Deno.env.get("JOOLD_VM_TIMEOUT") ?? "900",
+  });
   const minutes = (performance.now() - started) / 60000;
   const text = await report(out, jool, values.kinds, values.quiet, values.burst, minutes);
   console.log(text);
   await Deno.writeTextFile(`${out}/window/report.md`, `${text}\n`).catch(() => {});
-  if (vm.code !== 0) {
-    console.error(
-      `bench:window: the VM run failed (status ${vm.code}); console: ${out}/vm/console.log\n` +
-        vm.output.trim(),
-    );
-    return 1;
-  }
-  return 0;
+  return vmRunStatus("bench:window", vm, out);
 }
 
 if (import.meta.main) Deno.exit(await main());

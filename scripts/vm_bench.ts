@@ -48,6 +48,60 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
+/** The Jool versions the VM can run (scripts/vm/jool_version.sh). */
+export const JOOL_VERSIONS = ["4.1.9", "4.1.13", "4.1.15"];
+
+/**
+ * Why `task` cannot run here, or not with Jool `jool`: prints one line and
+ * returns the exit status; null if it can.
+ */
+export function vmBenchRefusal(task: string, jool: string): number | null {
+  if (Deno.build.os !== "linux" || Deno.uid() !== 0) {
+    console.error(`${task}: needs Linux and root (it boots a VM and may install packages)`);
+    return 1;
+  }
+  if (!JOOL_VERSIONS.includes(jool)) {
+    console.error(`${task}: --jool must be one of ${JOOL_VERSIONS.join(", ")}, got '${jool}'`);
+    return 2;
+  }
+  return null;
+}
+
+/**
+ * Boots the VM (`vm`: run_vm.sh's environment, JOOLD_VM_JOOL and the like)
+ * and runs the guest script `guest` (under bench/) in it with `env`; its
+ * results go to `out`.
+ */
+export function runGuest(
+  out: string,
+  guest: string,
+  env: Record<string, string>,
+  vm: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  return run("bash", [
+    `${REPO}/scripts/vm/run_vm.sh`,
+    out,
+    "env",
+    ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+    "bash",
+    `${REPO}/bench/${guest}`,
+  ], vm);
+}
+
+/** A VM run's outcome as the task's exit status: 1 with a line naming its console if it failed. */
+export function vmRunStatus(
+  task: string,
+  vm: { code: number; output: string },
+  out: string,
+): number {
+  if (vm.code === 0) return 0;
+  console.error(
+    `${task}: the VM run failed (status ${vm.code}); console: ${out}/vm/console.log\n` +
+      vm.output.trim(),
+  );
+  return 1;
+}
+
 /**
  * Installs what is missing, builds that Jool version's VM, empties
  * `out/results` and bundles the daemon into `out/joold.js`; returns the

@@ -97,13 +97,18 @@ export function withSystem<T>(
 /**
  * A kernel link for requests only, on the running reactor: it does not
  * join the `joold` group, so a command running next to the daemon never
- * takes (and ACKs) the daemon's session batches. Throws
+ * takes (and ACKs) the daemon's session batches; `counters` count the
+ * kernel's refusals of requests sent without waiting (adds). Throws
  * JoolModuleMissingError if the family is absent, SyscallError if the
  * socket cannot be opened.
  */
-export function openRequestLink(tools: SystemTools, instance: string): Promise<KernelLink> {
+export function openRequestLink(
+  tools: SystemTools,
+  instance: string,
+  counters = new SyncCounters(),
+): Promise<KernelLink> {
   return KernelLink.open(
-    { ...tools, counters: new SyncCounters() },
+    { ...tools, counters },
     instance,
     { joinGroup: false },
   );

@@ -442,11 +442,12 @@ export class ConvergenceCheck {
 }
 
 /** A round's id in the log. */
-function roundName(id: number): string {
+export function roundName(id: number): string {
   return id.toString(16).padStart(8, "0");
 }
 
-function newRoundId(): number {
+/** A new round's id: random, never 0. */
+export function newRoundId(): number {
   const values = new Uint32Array(1);
   do crypto.getRandomValues(values); while (values[0] === 0);
   return values[0];

@@ -54,7 +54,7 @@ export interface JoolRequestOptions {
 const PREFIX_LENGTH = NLMSG_HDRLEN + GENL_HDRLEN + JOOL_HEADER_LENGTH;
 
 /** The largest payload that fits in one attribute (nla_len is a u16). */
-const MAX_ATTRIBUTE_PAYLOAD = 0xffff - NLA_HDRLEN;
+export const MAX_ATTRIBUTE_PAYLOAD = 0xffff - NLA_HDRLEN;
 
 function putPrefix(
   target: Uint8Array,

@@ -17,6 +17,7 @@ import {
   type ReportResults,
 } from "../../scripts/bench_render.ts";
 import { reliableCostLine, type RunRecord } from "../../scripts/bench_sync.ts";
+import type { ConvergenceRecord, NodeSnapshot } from "../../bench/convergence_stats.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -208,4 +209,55 @@ Deno.test("reliableCostLine: medians per 10k, and per second of the generator's 
     "CPU per 10k sessions synced, ours without reliable delivery → with it (medians): " +
       "j1 333 → 500 ms/10k (+50.0%); j2 333 → 500 ms/10k (+50.0%).",
   );
+});
+
+Deno.test("renderRegions: the convergence check's region, with its commit and whether it converged", () => {
+  const node = (cpu: number, sessions: number): NodeSnapshot => ({
+    userSeconds: cpu,
+    systemSeconds: 0,
+    rssKiB: 70000,
+    hwmKiB: 90000,
+    sessions,
+    wire: { bytes: cpu * 1000, packets: cpu },
+    ports: null,
+  });
+  const counters = { counters: { convergenceFailures: 0, netSentBytes: 0, netSentPackets: 0 } };
+  const injection = { sessions: 100000, messages: 62, seconds: 70, refused: 0, buckets: [] };
+  const record: ConvergenceRecord = {
+    sessions: 100000,
+    extras: 20,
+    buckets: 16,
+    udpTimeout: "02:00:00",
+    idleSeconds: 120,
+    injectSeconds: 90,
+    roundsBefore: 1,
+    round: "00c0ffee",
+    startMs: 1_800_000_000_000,
+    j2CompleteMs: 1_800_000_045_000,
+    inject: { j1: injection, j2: injection, extras: { ...injection, buckets: [3, 4] } },
+    before: { j1: node(10, 100020), j2: node(10, 100000) },
+    after: { j1: node(15, 100020), j2: node(14, 100020) },
+    stats: { j1: { before: counters, after: counters }, j2: { before: counters, after: counters } },
+  };
+  const regions = renderRegions({
+    ...RESULTS,
+    steps: [...RESULTS.steps, {
+      ...STEP,
+      name: "convergence-4.1.15",
+      command: "scripts/deno.sh task bench:convergence --jool 4.1.15",
+    }],
+    convergence: {
+      "convergence-4.1.15": {
+        records: [record],
+        logs: new Map(),
+        machine: "kernel 6.1.0-57-amd64",
+      },
+    },
+  });
+  const region = regions["convergence-4.1.15"];
+  assert.match(region, PROVENANCE);
+  assert.match(region, /bench:convergence --jool 4\.1\.15/);
+  assert.match(region, /\| 100,000 +\| 20 \(2\) +\| 70 \/ 70 +\| +45\.0 \|/);
+  assert.match(region, /\| +yes \|$/m);
+  assert.equal(regions["convergence-4.1.9"], NO_RESULTS);
 });

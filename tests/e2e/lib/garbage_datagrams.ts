@@ -421,7 +421,16 @@ export function countKinds(garbage: readonly Garbage[]): Record<string, number> 
 // ---------------------------------------------------------------------------
 // Command line (runs in a namespace on the VM's sync link)
 
-function syncSocket(libc: Libc, group: string, port: number, name: string): MulticastSocket {
+/**
+ * A socket on the sync link as a daemon's: bound to `group` and `port`,
+ * joined to the group on interface `name`, sending to the group from it.
+ */
+export function syncSocket(
+  libc: Libc,
+  group: string,
+  port: number,
+  name: string,
+): MulticastSocket {
   const groupBytes = parseIPv6(group);
   if (groupBytes === null) throw new Error(`Not an IPv6 group: ${group}`);
   const index = interfaceIndex(libc, name);
