@@ -20,20 +20,22 @@ import {
   inSync,
   JSON_COUNTERS,
   type JsonStats,
+  judgedTables,
   MSG_NO_INSTANCE,
   MSG_SS_DISABLED,
   newLines,
   type NodeDiff,
   parseJsonStats,
   parseKeyValues,
-  parseSessionCsv,
   parseStats,
+  parseTimedSessionCsv,
   parseTraffic,
   PROTOCOLS,
   REFERENCE_COUNTERS,
   type Session,
   sessionKey,
   sortSessions,
+  type TimedSession,
   udpInErrors,
   versionOf,
 } from "./records.ts";
@@ -72,18 +74,18 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 export async function loadTables(outcome: Outcome): Promise<Map<string, Session[]>> {
-  const tables = new Map<string, Session[]>();
+  const tables = new Map<string, TimedSession[]>();
   for (const node of outcome.nodes) {
-    const sessions: Session[] = [];
+    const sessions: TimedSession[] = [];
     for (const protocol of PROTOCOLS) {
       const path = `${outcome.out}/sessions/${node}.${protocol}.csv`;
       const text = await readText(path);
       if (text === undefined) throw new Error(`No session dump: ${path}`);
-      sessions.push(...parseSessionCsv(text, { expiringWithinMs: EXPIRY_MARGIN_MS }));
+      sessions.push(...parseTimedSessionCsv(text));
     }
     tables.set(node, sessions);
   }
-  return tables;
+  return judgedTables(tables, EXPIRY_MARGIN_MS);
 }
 
 /** Checks the traffic worked and every node ended up with every session. */

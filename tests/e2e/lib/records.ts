@@ -98,15 +98,15 @@ export function parseExpiresIn(text: string, line: string): number {
   return ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
 }
 
-/**
- * Parses `jool session display --numeric --csv` output (header optional);
- * with `expiringWithinMs`, leaves out the sessions that expire that soon.
- */
-export function parseSessionCsv(
-  text: string,
-  options: { expiringWithinMs?: number } = {},
-): Session[] {
-  const sessions: Session[] = [];
+/** A session as dumped, and how long it had left then. */
+export interface TimedSession {
+  session: Session;
+  expiresInMs: number;
+}
+
+/** Parses `jool session display --numeric --csv` output (header optional). */
+export function parseTimedSessionCsv(text: string): TimedSession[] {
+  const sessions: TimedSession[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "" || line.startsWith("Protocol,")) continue;
     const f = line.split(",");
@@ -115,12 +115,48 @@ export function parseSessionCsv(
     if (f.length < 10 || f.length > 11) {
       throw new Error(`Malformed session line: ${line}`);
     }
-    const session = sessionFromColumns(f, line);
-    const expiresInMs = parseExpiresIn(f[9], line);
-    if (options.expiringWithinMs !== undefined && expiresInMs < options.expiringWithinMs) continue;
-    sessions.push(session);
+    sessions.push({
+      session: sessionFromColumns(f, line),
+      expiresInMs: parseExpiresIn(f[9], line),
+    });
   }
   return sessions;
+}
+
+/**
+ * Parses `jool session display --numeric --csv` output (header optional);
+ * with `expiringWithinMs`, leaves out the sessions that expire that soon.
+ */
+export function parseSessionCsv(
+  text: string,
+  options: { expiringWithinMs?: number } = {},
+): Session[] {
+  const margin = options.expiringWithinMs ?? -Infinity;
+  return parseTimedSessionCsv(text).filter((t) => t.expiresInMs >= margin).map((t) => t.session);
+}
+
+/**
+ * Every node's sessions less those that expire within `marginMs` on any
+ * node: a session whose copies straddle the margin (the creator's just
+ * under it, a peer's just over) is left out everywhere, not judged on some
+ * nodes only.
+ */
+export function judgedTables(
+  tables: Map<string, TimedSession[]>,
+  marginMs: number,
+): Map<string, Session[]> {
+  const expiring = new Set<string>();
+  for (const timed of tables.values()) {
+    for (const t of timed) if (t.expiresInMs < marginMs) expiring.add(sessionKey(t.session));
+  }
+  const judged = new Map<string, Session[]>();
+  for (const [node, timed] of tables) {
+    judged.set(
+      node,
+      timed.map((t) => t.session).filter((session) => !expiring.has(sessionKey(session))),
+    );
+  }
+  return judged;
 }
 
 export function sessionKey(s: Session): string {

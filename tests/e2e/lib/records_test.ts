@@ -9,12 +9,14 @@ import {
   inSync,
   JSON_COUNTERS,
   type JsonStats,
+  judgedTables,
   newLines,
   parseExpiresIn,
   parseJsonStats,
   parseKeyValues,
   parseSessionCsv,
   parseStats,
+  parseTimedSessionCsv,
   parseTraffic,
   type Session,
   udpInErrors,
@@ -84,6 +86,30 @@ Deno.test("parseSessionCsv(): sessions about to expire are left out of the compa
   const diffs = diffSessions(unjudged, expectedSessions(unjudged, flows).expected);
   assert.ok(!inSync(diffs));
   assert.equal(diffs[0].unexpected[0].src6Port, 591);
+});
+
+Deno.test("judgedTables(): a session whose copies straddle the margin is left out on every node", () => {
+  // A first ping's session, dumped on each node a little later: its creator (j3) had 9.7 s left,
+  // its peers 10.2 and 10.8 s, each copy on its own side of the 10 s margin.
+  const copy = (left: string) =>
+    "ICMP,2001:db8:3::2,569,64:ff9b::c000:202,569,192.0.2.1,61120,192.0.2.2,61120," + left;
+  const timed = new Map([
+    ["j1", parseTimedSessionCsv([ICMP_FRESH, copy("0:00:10.764")].join("\n"))],
+    ["j2", parseTimedSessionCsv([ICMP_FRESH, copy("0:00:10.180")].join("\n"))],
+    ["j3", parseTimedSessionCsv([ICMP_FRESH, copy("0:00:09.740")].join("\n"))],
+  ]);
+  const flows = parseTraffic("j3,ICMP,2001:db8:3::2,192.0.2.2,,ok\n");
+  const tables = judgedTables(timed, EXPIRY_MARGIN_MS);
+  assert.deepEqual([...tables.values()].map((t) => t.length), [1, 1, 1]);
+  assert.ok(inSync(diffSessions(tables, expectedSessions(tables, flows).expected)));
+  // Control: each node filtered on its own, j1 and j2 hold a session j3 did not count.
+  const each = new Map(
+    [...timed].map(([node, t]) => [
+      node,
+      t.filter((s) => s.expiresInMs >= EXPIRY_MARGIN_MS).map((s) => s.session),
+    ]),
+  );
+  assert.ok(!inSync(diffSessions(each, expectedSessions(each, flows).expected)));
 });
 
 Deno.test("parseTraffic(): one flow a line, the port optional", () => {
