@@ -12,11 +12,7 @@ import { errorText } from "./error_text.ts";
 import { KernelLink } from "./sync/kernel_link.ts";
 import { MulticastSocket } from "./sync/multicast_socket.ts";
 import type { Advertiser } from "./daemon/advertiser.ts";
-import {
-  type KernelToNetwork,
-  sealedDatagramBytes,
-  sessionDatagramBytes,
-} from "./daemon/kernel_to_network.ts";
+import { type KernelToNetwork, sealedDatagramBytes } from "./daemon/kernel_to_network.ts";
 import { type Clock, systemClock, type TimerHandle } from "./daemon/clock.ts";
 import { DropReporter } from "./daemon/drop_report.ts";
 import { InstanceSetup } from "./daemon/instance_setup.ts";
@@ -254,7 +250,7 @@ export class Daemon {
       jool,
       control: controlOpened.channel,
       instance,
-      datagramBytes: sessionDatagramBytes(datagramOverhead),
+      datagramOverhead,
     }, delivery !== null);
     this.#convergence = convergence;
     this.#measures.deliveryStates = delivery === null ? null : () => delivery.states();

@@ -76,8 +76,8 @@ import {
   SessionPacker,
   type TablePagePorts,
 } from "../sync/table_dump.ts";
-import { SPLIT_DATAGRAM_BYTES } from "../sync/batch_split.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
+import { sessionDatagramBytes } from "./kernel_to_network.ts";
 import type { LocalJool } from "./local_jool.ts";
 import { type GroupSender, type PeerChannel, sendControl } from "./peer_channel.ts";
 import type { SyncPath } from "./sync_path.ts";
@@ -110,8 +110,8 @@ export interface ConvergenceCheckDeps {
   counters: SyncCounters;
   logger: Logger;
   clock: Clock;
-  /** Bytes of sessions per datagram at most; default a clear datagram's. */
-  datagramBytes?: number;
+  /** Bytes the channel adds to each datagram (sealing); default 0. */
+  datagramOverhead?: number;
   /** In [0, 1): the jitter and the repaired buckets' pick; default Math.random. */
   random?: () => number;
 }
@@ -391,7 +391,7 @@ export class ConvergenceCheck {
       counters.convergenceSessions += count;
       counters.advertisedSessions += count;
       counters.advertisedDatagrams++;
-    }, this.#deps.datagramBytes ?? SPLIT_DATAGRAM_BYTES);
+    }, sessionDatagramBytes(this.#deps.datagramOverhead ?? 0));
     const bucketer = new TableDigest();
     const read = forEachSessionPage(this.#pages(round), (page) => {
       checkTablePage(page, TABLE_READ_ENCODING);
